@@ -1,0 +1,102 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { devDown, devStatus, devUp, defaultUpOptions } from '../dev/controlplane.js';
+import { absolute, defaultStateDir } from '../dev/paths.js';
+import { ensureTools } from '../dev/tools.js';
+import { toolVersions, type ToolName } from '../dev/versions.js';
+import { table } from './table.js';
+
+function positiveInt(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+const say = (line: string): void => {
+  process.stdout.write(line + '\n');
+};
+
+function usage(state: string, clusters: number): string {
+  const ctx = Array.from({ length: clusters }, (_, i) => `cluster-${i + 1}`).join(', ');
+  return [
+    `Kubeconfig: ${state}/kubeconfig (contexts ${ctx}; current cluster-1)`,
+    `  export KUBECONFIG=${state}/kubeconfig`,
+    `  kubectl get nodes          # or: ${state}/cluster-1/kubeconfig for one cluster`,
+    `Stop it with: ballast dev down --state ${state}`,
+  ].join('\n');
+}
+
+export function registerDev(program: Command): void {
+  const dev = program
+    .command('dev')
+    .description('a local Kubernetes control plane built from upstream sources');
+  const stateOpt = ['--state <dir>', 'state directory', defaultStateDir()] as const;
+
+  dev
+    .command('up')
+    .description('start etcd and N clusters (apiserver, controller-manager, scheduler, kwok nodes)')
+    .option('--clusters <n>', 'clusters sharing one etcd', positiveInt(64), 1)
+    .option('--nodes <n>', 'fake nodes per cluster', positiveInt(100), 1)
+    .option('--port-base <port>', 'use ports from here on instead of free ones', positiveInt(65000))
+    .option(...stateOpt)
+    .action(async (o: { clusters: number; nodes: number; portBase?: number; state: string }) => {
+      const stateDir = absolute(o.state);
+      const r = await devUp({
+        ...defaultUpOptions(stateDir),
+        clusters: o.clusters,
+        nodesPerCluster: o.nodes,
+        ...(o.portBase === undefined ? {} : { portBase: o.portBase }),
+        log: say,
+      });
+      if (r.kind === 'already-up')
+        say(`Already up: ${r.state.clusters.length} cluster(s) in ${stateDir}.`);
+      else
+        say(
+          `Up in ${(r.tookMs / 1000).toFixed(1)} s: ${r.state.clusters.length} cluster(s), nodes Ready.`,
+        );
+      say(usage(stateDir, r.state.clusters.length));
+    });
+
+  dev
+    .command('down')
+    .description('stop every process `dev up` started and remove its state')
+    .option(...stateOpt)
+    .action(async (o: { state: string }) => {
+      const r = await devDown(absolute(o.state));
+      say(r.kind === 'not-running' ? 'Nothing is running.' : `Stopped ${r.processes} processes.`);
+    });
+
+  dev
+    .command('status')
+    .description('show what runs')
+    .option(...stateOpt)
+    .action(async (o: { state: string }) => {
+      const r = await devStatus(absolute(o.state));
+      if (r.kind === 'not-running') {
+        say('Nothing is running.');
+        return;
+      }
+      const rows = r.rows.map((x) => [
+        x.cluster,
+        x.role,
+        String(x.pid),
+        x.running ? 'Running' : 'Exited',
+        x.rssKiB === undefined ? '-' : `${Math.round(x.rssKiB / 1024)}Mi`,
+        x.endpoint,
+      ]);
+      say(table(['CLUSTER', 'COMPONENT', 'PID', 'STATUS', 'RSS', 'ENDPOINT'], rows));
+      say(`\nKubeconfig: ${r.state.kubeconfig}`);
+      if (r.rows.some((x) => !x.running)) process.exitCode = 1;
+    });
+
+  dev
+    .command('tools')
+    .description('build the pinned upstream tools (control plane, kubectl, helm, kustomize, sops)')
+    .action(async () => {
+      await ensureTools(Object.keys(toolVersions) as ToolName[], say);
+      say('All tools are built.');
+    });
+}

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './paths.js';
+import { toolModules, toolVersions, type ToolName } from './versions.js';
+
+describe('tool versions', () => {
+  it.each(Object.keys(toolVersions) as ToolName[])(
+    'names the version that tools/ pins for %s',
+    (tool) => {
+      const { dir, module } = toolModules[tool];
+      const gomod = readFileSync(join(repoRoot(), 'tools', dir, 'go.mod'), 'utf8');
+      const line = gomod.split('\n').find((l) => l.trim().startsWith(module + ' '));
+      expect(line?.trim().split(/\s+/)[1]).toBe(toolVersions[tool]);
+    },
+  );
+});
