@@ -45,7 +45,15 @@ ldflags_for() { # tool version wrapper-dir
       echo "-s -w$vars" ;;
     etcd) echo "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$v" ;;
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}" ;;
-    helm) echo "-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+    helm)
+      # helm's Makefile stamps the Kubernetes version it was built against; without it
+      # .Capabilities.KubeVersion falls back to v1.20.0 and charts needing newer fail.
+      local cg; cg=$(module_version "$dir" k8s.io/client-go); cg=${cg#v0.}; local kmin=${cg%%.*}
+      local hv="-X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+      for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+        hv+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kmin"
+      done
+      echo "-s -w $hv" ;;
     kustomize)
 
       echo "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$v -X sigs.k8s.io/kustomize/api/provenance.buildDate=1970-01-01T00:00:00Z" ;;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { devDown, devStatus, devUp, defaultUpOptions } from '../dev/controlplane.js';
-import { absolute, defaultStateDir } from '../dev/paths.js';
+import { join } from 'node:path';
+import { absolute, defaultStateDir, toolDir } from '../dev/paths.js';
 import { ensureTools } from '../dev/tools.js';
 import { toolVersions, type ToolName } from '../dev/versions.js';
 import { table } from './table.js';
@@ -90,6 +91,16 @@ export function registerDev(program: Command): void {
       say(table(['CLUSTER', 'COMPONENT', 'PID', 'STATUS', 'RSS', 'ENDPOINT'], rows));
       say(`\nKubeconfig: ${r.state.kubeconfig}`);
       if (r.rows.some((x) => !x.running)) process.exitCode = 1;
+    });
+
+  dev
+    .command('env')
+    .description('print shell exports for the dev clusters: eval "$(ballast dev env)"')
+    .option(...stateOpt)
+    .action((o: { state: string }) => {
+      const stateDir = absolute(o.state);
+      say(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
+      say(`export PATH=${toolDir('kubectl')}:${toolDir('helm')}:${toolDir('kustomize')}:$PATH`);
     });
 
   dev

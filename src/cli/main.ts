@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { repoRoot } from '../dev/paths.js';
 import { registerDev } from './dev.js';
+import { registerSync } from './sync.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .version(version(), '-v, --version', 'print the Ballast version')
     .showHelpAfterError()
     .exitOverride();
+  registerSync(program);
   registerDev(program);
   return program;
 }

@@ -142,7 +142,9 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
   const apiserver = start('kube-apiserver', 'kube-apiserver', apiserverArgs(s, pki));
   const ep = await endpointFor(s.port, pki);
   await waitFor(apiserver, 'ready (/readyz)', 90_000, async () => {
-    return (await kubeRequest(ep, 'GET', '/readyz', undefined, 2_000)).status === 200;
+    return (
+      (await kubeRequest(ep, 'GET', '/readyz', undefined, { timeoutMs: 2_000 })).status === 200
+    );
   });
   const kubeconfig = join(s.dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, [{ name: s.name, server: ep.server, pki }]);

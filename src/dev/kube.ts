@@ -30,10 +30,13 @@ export function kubeRequest(
   method: string,
   path: string,
   body?: unknown,
-  timeoutMs = 5_000,
+  options: { timeoutMs?: number; contentType?: string } = {},
 ): Promise<KubeResponse> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const contentType = options.contentType ?? 'application/json';
   return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const payload =
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const req = request(
       new URL(path, ep.server),
       {
@@ -42,7 +45,7 @@ export function kubeRequest(
         cert: ep.cert,
         key: ep.key,
         timeout: timeoutMs,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        headers: payload === undefined ? {} : { 'content-type': contentType },
       },
       (res) => {
         let text = '';

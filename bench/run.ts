@@ -1,0 +1,13 @@
+import { benchDevStartup } from './dev-startup.js';
+
+/** Benchmarks print figures; they never pass or fail on time. `npm run bench [name]`. */
+const benches: Record<string, () => Promise<void>> = {
+  'dev-startup': benchDevStartup,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, fn] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`\n== ${name}\n`);
+  await fn();
+}

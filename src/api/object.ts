@@ -1,0 +1,58 @@
+/** Where an object came from in the rendered repo, so every error can point at it. */
+export interface Origin {
+  /** Path relative to the repository root. */
+  file: string;
+  /** 1-based line of the document's first line. */
+  line: number;
+}
+
+/** A Kubernetes object as plain JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** The identity of one object: group, kind, namespace (empty for cluster scope) and name. */
+export interface ObjectRef {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+export function refOf(obj: KubeObject): ObjectRef {
+  return {
+    group: groupOf(obj.apiVersion),
+    kind: obj.kind,
+    namespace: obj.metadata.namespace ?? '',
+    name: obj.metadata.name,
+  };
+}
+
+/**
+ * The one way an object is named in logs, errors, Events and the CLI: `kind/namespace/name`,
+ * or `kind/name` when cluster-scoped. The kind is qualified by its group when it has one
+ * (`Deployment.apps/web/api`), as kubectl does, so same-named kinds stay distinct.
+ */
+export function formatRef(ref: ObjectRef): string {
+  const kind = ref.group === '' ? ref.kind : `${ref.kind}.${ref.group}`;
+  return ref.namespace === '' ? `${kind}/${ref.name}` : `${kind}/${ref.namespace}/${ref.name}`;
+}
+
+/** A stable map key for an identity. */
+export function refKey(ref: ObjectRef): string {
+  return `${ref.group}|${ref.kind}|${ref.namespace}|${ref.name}`;
+}

@@ -1,0 +1,137 @@
+import { refOf, type KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
+import { SyncObjectError } from './errors.js';
+import { planBatches } from './order.js';
+import { takeOverManagedFields } from './ownership.js';
+import type { PlannedObject } from './plan.js';
+import { mapBounded } from './pool.js';
+
+export interface ExecuteOptions {
+  concurrency: number;
+  /** How long to wait for new CRDs to become Established. */
+  crdTimeoutMs: number;
+  /** Called after each batch, for progress lines. */
+  onBatch: (b: { stage: 0 | 1; wave: number; applied: number; unchanged: number }) => void;
+}
+
+/** What happened to one planned object. */
+export type ApplyOutcome =
+  | { kind: 'applied'; planned: PlannedObject; result: KubeObject }
+  | { kind: 'unchanged'; planned: PlannedObject }
+  | { kind: 'failed'; planned: PlannedObject; error: SyncObjectError };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Should this object be written? Only when it is new, drifted, or being taken over. */
+function shouldApply(p: PlannedObject): boolean {
+  return (
+    p.deferred ||
+    p.recreate ||
+    p.takeover ||
+    p.entry.action === 'create' ||
+    p.entry.action === 'configure'
+  );
+}
+
+async function takeOver(cluster: Cluster, live: KubeObject): Promise<void> {
+  await cluster.jsonPatch(live, [
+    { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
+    { op: 'replace', path: '/metadata/managedFields', value: takeOverManagedFields(live) },
+  ]);
+}
+
+async function recreate(cluster: Cluster, obj: KubeObject): Promise<void> {
+  await cluster.delete(
+    { ...refOf(obj), apiVersion: obj.apiVersion },
+    { propagationPolicy: 'Foreground' },
+  );
+  const deadline = Date.now() + 60_000;
+  while ((await cluster.get(obj)) !== undefined) {
+    if (Date.now() > deadline)
+      throw new Error('the old object was not gone within 60 s of its deletion');
+    await sleep(100);
+  }
+}
+
+async function applyOne(cluster: Cluster, p: PlannedObject): Promise<ApplyOutcome> {
+  if (!shouldApply(p)) return { kind: 'unchanged', planned: p };
+  const obj = p.prepared.object;
+  try {
+    if (p.takeover && p.live !== undefined) await takeOver(cluster, p.live);
+    if (p.recreate) await recreate(cluster, obj);
+    const result = await cluster.apply(obj);
+    return { kind: 'applied', planned: p, result };
+  } catch (e) {
+    const problem =
+      e instanceof KubeApiError
+        ? `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`
+        : String(e);
+    return {
+      kind: 'failed',
+      planned: p,
+      error: new SyncObjectError(refOf(obj), p.prepared.origin, problem, { cause: e }),
+    };
+  }
+}
+
+function isEstablished(crd: KubeObject | undefined): boolean {
+  const conds = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)
+    ?.conditions;
+  return conds?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+}
+
+/** Waits until every CRD is Established, then refreshes discovery so their kinds resolve. */
+export async function waitForCrds(
+  cluster: Cluster,
+  crds: readonly KubeObject[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    while (!isEstablished(await cluster.get(crd))) {
+      if (Date.now() > deadline) {
+        throw new SyncObjectError(
+          refOf(crd),
+          undefined,
+          `not Established within ${timeoutMs} ms; check its schema and the apiserver log`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+  await cluster.discovery.refresh();
+}
+
+/**
+ * Applies the plan batch by batch: foundation kinds first, then waves. A batch runs
+ * concurrently; a failed batch stops the sync, since later batches may depend on it.
+ */
+export async function executePlan(
+  cluster: Cluster,
+  planned: readonly PlannedObject[],
+  opts: ExecuteOptions,
+): Promise<ApplyOutcome[]> {
+  const byObject = new Map(planned.map((p) => [p.prepared.object, p]));
+  const outcomes: ApplyOutcome[] = [];
+  for (const batch of planBatches(planned.map((p) => p.prepared.object))) {
+    const items = batch.objects.map((o) => byObject.get(o) as PlannedObject);
+    const settled = await mapBounded(items, opts.concurrency, (p) => applyOne(cluster, p));
+    const results = settled
+      .map((s) => (s.status === 'fulfilled' ? s.value : undefined))
+      .filter((x) => x !== undefined);
+    outcomes.push(...results);
+    opts.onBatch({
+      stage: batch.stage,
+      wave: batch.wave,
+      applied: results.filter((r) => r.kind === 'applied').length,
+      unchanged: results.filter((r) => r.kind === 'unchanged').length,
+    });
+    if (results.some((r) => r.kind === 'failed')) break;
+    const newCrds = results
+      .filter((r) => r.kind === 'applied' && r.result.kind === 'CustomResourceDefinition')
+      .map((r) => (r as { result: KubeObject }).result);
+    if (newCrds.length > 0) await waitForCrds(cluster, newCrds, opts.crdTimeoutMs);
+  }
+  return outcomes;
+}

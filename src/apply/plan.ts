@@ -1,0 +1,147 @@
+import { refOf, type KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
+import { diffObject, type ChangeSetEntry, type DiffOptions } from '../diff/index.js';
+import { SyncObjectError } from './errors.js';
+import { needsTakeover } from './ownership.js';
+import { mapBounded } from './pool.js';
+import { trackingLabel, type PreparedObject } from './prepare.js';
+
+export const forceAnnotation = 'ballast.dev/force';
+
+/** What the sync will do with one object, decided before anything is written. */
+export interface PlannedObject {
+  prepared: PreparedObject;
+  live: KubeObject | undefined;
+  entry: ChangeSetEntry;
+  /** Fields owned by kubectl's client-side managers are taken over before applying. */
+  takeover: boolean;
+  /** An immutable field changed and the user opted in: delete, then create. */
+  recreate: boolean;
+  /** Cannot be dry-run yet (its CRD or Namespace is created by this sync); applied in order. */
+  deferred: boolean;
+}
+
+export interface PlanOptions {
+  app: string;
+  /** Take objects that carry another Application's tracking label. */
+  adopt: boolean;
+  /** Delete and recreate objects whose immutable fields changed. */
+  forceRecreate: boolean;
+  concurrency: number;
+  diff: DiffOptions;
+}
+
+function isImmutableError(e: unknown): e is KubeApiError {
+  return e instanceof KubeApiError && e.status === 422 && /immutable/i.test(e.apiMessage);
+}
+
+/** A namespaced object whose namespace does not exist yet answers NotFound to a dry run. */
+function isMissingNamespace(e: unknown, p: PreparedObject, namespacesInSet: Set<string>): boolean {
+  return (
+    e instanceof KubeApiError &&
+    e.status === 404 &&
+    p.namespaced &&
+    namespacesInSet.has(p.object.metadata.namespace ?? '')
+  );
+}
+
+async function planOne(
+  cluster: Cluster,
+  p: PreparedObject,
+  opts: PlanOptions,
+  namespacesInSet: Set<string>,
+): Promise<PlannedObject> {
+  const deferred = (): PlannedObject => ({
+    prepared: p,
+    live: undefined,
+    entry: diffObject(p.object, undefined, opts.diff),
+    takeover: false,
+    recreate: false,
+    deferred: true,
+  });
+  if (p.crdInSet) return deferred();
+  const live = await cluster.get(p.object);
+  const owner = live?.metadata.labels?.[trackingLabel];
+  if (owner !== undefined && owner !== p.object.metadata.labels?.[trackingLabel] && !opts.adopt) {
+    throw new SyncObjectError(
+      refOf(p.object),
+      p.origin,
+      `already belongs to application ${owner}, not ${opts.app}; remove it from one of the two repos, or adopt it explicitly (--adopt)`,
+    );
+  }
+  const takeover = live !== undefined && needsTakeover(live);
+  try {
+    const dryRun = await cluster.apply(p.object, { dryRun: true });
+    let entry = diffObject(dryRun, live, opts.diff);
+    if (takeover && entry.action === 'unchanged') {
+      entry = { ...entry, action: 'configure', reason: 'fields owned by kubectl are taken over' };
+    }
+    return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
+  } catch (e) {
+    if (live === undefined && isMissingNamespace(e, p, namespacesInSet)) return deferred();
+    if (isImmutableError(e)) {
+      const optedIn =
+        opts.forceRecreate || p.object.metadata.annotations?.[forceAnnotation] === 'enabled';
+      if (!optedIn) {
+        throw new SyncObjectError(
+          refOf(p.object),
+          p.origin,
+          `${e.apiMessage}; to delete and recreate it, annotate it ${forceAnnotation}: enabled or sync with --force`,
+          { cause: e },
+        );
+      }
+      const entry = diffObject(p.object, live, opts.diff);
+      return {
+        prepared: p,
+        live,
+        entry: {
+          ...entry,
+          action: 'configure',
+          reason: 'recreated: an immutable field changed',
+        } as ChangeSetEntry,
+        takeover: false,
+        recreate: true,
+        deferred: false,
+      };
+    }
+    const message =
+      e instanceof KubeApiError
+        ? `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`
+        : String(e);
+    throw new SyncObjectError(refOf(p.object), p.origin, message, { cause: e });
+  }
+}
+
+/**
+ * Plans every object: reads it live, dry-runs the apply and diffs the two. Nothing is written.
+ * Returns every error, so one bad object does not hide the next.
+ */
+export async function planObjects(
+  cluster: Cluster,
+  prepared: readonly PreparedObject[],
+  opts: PlanOptions,
+): Promise<{ planned: PlannedObject[]; errors: SyncObjectError[] }> {
+  const namespacesInSet = new Set(
+    prepared
+      .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
+      .map((p) => p.object.metadata.name),
+  );
+  const settled = await mapBounded(prepared, opts.concurrency, (p) =>
+    planOne(cluster, p, opts, namespacesInSet),
+  );
+  const planned: PlannedObject[] = [];
+  const errors: SyncObjectError[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') planned.push(s.value);
+    else {
+      const p = prepared[i] as PreparedObject;
+      errors.push(
+        s.reason instanceof SyncObjectError
+          ? s.reason
+          : new SyncObjectError(refOf(p.object), p.origin, String(s.reason), { cause: s.reason }),
+      );
+    }
+  });
+  return { planned, errors };
+}

@@ -1,0 +1,135 @@
+import type { KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import {
+  defaultDiffOptions,
+  type ChangeSet,
+  type ChangeSetEntry,
+  type DiffOptions,
+} from '../diff/index.js';
+import type { SyncObjectError } from './errors.js';
+import { executePlan, type ApplyOutcome } from './execute.js';
+import { planObjects, type PlannedObject } from './plan.js';
+import { prepareObjects, type DesiredObject } from './prepare.js';
+import { planPruneFor, pruneObjects, type PruneOutcome } from './prune.js';
+import { readInventory, writeInventory, type StoredInventory } from './store.js';
+
+export interface SyncOptions {
+  /** Plan and diff only; write nothing. */
+  dryRun: boolean;
+  /** Delete objects that left Git (and still carry our tracking label). */
+  prune: boolean;
+  /** Take objects carrying another Application's tracking label. */
+  adopt: boolean;
+  /** Delete and recreate objects whose immutable fields changed. */
+  forceRecreate: boolean;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** How long new CRDs may take to become Established. */
+  crdTimeoutMs: number;
+  diff: DiffOptions;
+  /** Progress lines for the reconciler or CLI to narrate. */
+  onProgress: (line: string) => void;
+}
+
+export function defaultSyncOptions(): SyncOptions {
+  return {
+    dryRun: false,
+    prune: false,
+    adopt: false,
+    forceRecreate: false,
+    concurrency: 16,
+    crdTimeoutMs: 60_000,
+    diff: defaultDiffOptions(),
+    onProgress: () => undefined,
+  };
+}
+
+export interface SyncTarget {
+  app: { name: string; namespace: string };
+  /** Namespace given to namespaced objects that name none. */
+  defaultNamespace: string;
+  objects: readonly DesiredObject[];
+}
+
+export type SyncResult =
+  /** Nothing was written: the objects could not all be planned. */
+  | { kind: 'refused'; errors: SyncObjectError[] }
+  /** Planned (and, unless dry-run, applied and pruned). `errors` lists apply and prune failures. */
+  | {
+      kind: 'done';
+      changeSet: ChangeSet;
+      applied: ApplyOutcome[];
+      pruned: PruneOutcome[];
+      errors: SyncObjectError[];
+      /** The applied objects as the apiserver stored them, for health checks. */
+      live: KubeObject[];
+    };
+
+function summarize(planned: readonly PlannedObject[]): string {
+  const n = (a: string): number => planned.filter((p) => p.entry.action === a).length;
+  return `${n('create')} to create, ${n('configure')} to configure, ${n('unchanged')} unchanged`;
+}
+
+/**
+ * One sync: prepare (scope, namespace, tracking label), plan every object by dry run, and only
+ * when all of them can be planned, apply in stages and prune what left Git.
+ */
+export async function sync(
+  cluster: Cluster,
+  target: SyncTarget,
+  opts: SyncOptions,
+): Promise<SyncResult> {
+  const { prepared, errors: prepErrors } = await prepareObjects(
+    cluster,
+    target.objects,
+    target.app,
+    target.defaultNamespace,
+  );
+  if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
+  const planOpts = {
+    app: `${target.app.namespace}.${target.app.name}`,
+    adopt: opts.adopt,
+    forceRecreate: opts.forceRecreate,
+    concurrency: opts.concurrency,
+    diff: opts.diff,
+  };
+  const { planned, errors: planErrors } = await planObjects(cluster, prepared, planOpts);
+  if (planErrors.length > 0) return { kind: 'refused', errors: planErrors };
+  opts.onProgress(`plan: ${summarize(planned)}`);
+
+  const inventory: StoredInventory = await readInventory(cluster, target.app);
+  const prune = await planPruneFor(
+    cluster,
+    inventory,
+    prepared.map((p) => p.object),
+    target.app,
+    opts,
+  );
+  const entries: ChangeSetEntry[] = [...planned.map((p) => p.entry), ...prune.entries];
+  if (opts.dryRun) {
+    return { kind: 'done', changeSet: { entries }, applied: [], pruned: [], errors: [], live: [] };
+  }
+
+  const applied = await executePlan(cluster, planned, {
+    concurrency: opts.concurrency,
+    crdTimeoutMs: opts.crdTimeoutMs,
+    onBatch: (b) => {
+      opts.onProgress(
+        `apply: stage ${b.stage}${b.wave === 0 ? '' : ` wave ${b.wave}`}: ${b.applied} applied, ${b.unchanged} unchanged`,
+      );
+    },
+  });
+  const errors = applied.flatMap((a) => (a.kind === 'failed' ? [a.error] : []));
+  const pruned =
+    errors.length === 0 && opts.prune ? await pruneObjects(cluster, prune.toPrune) : [];
+  errors.push(...pruned.flatMap((p) => (p.kind === 'failed' ? [p.error] : [])));
+  await writeInventory(cluster, target.app, planned, applied, pruned, inventory);
+  const live = applied.flatMap((a) =>
+    a.kind === 'applied'
+      ? [a.result]
+      : a.kind === 'unchanged' && a.planned.live !== undefined
+        ? [a.planned.live]
+        : [],
+  );
+  return { kind: 'done', changeSet: { entries }, applied, pruned, errors, live };
+}

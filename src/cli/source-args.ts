@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { RenderSource } from '../render/index.js';
+import type { GitAuth, GitRemote } from '../source/git.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+
+/** Source flags shared by `diff` and `sync`. Secrets are read from files, never passed as values. */
+export interface SourceFlags {
+  dir?: string;
+  repo?: string;
+  ref: string;
+  path: string;
+  gitUsername?: string;
+  gitPasswordFile?: string;
+  gitTokenFile?: string;
+  sshKeyFile?: string;
+  knownHostsFile?: string;
+  caFile?: string;
+}
+
+/** A usage mistake on the command line; exits 2 with the message. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function authFrom(f: SourceFlags): Promise<GitAuth> {
+  const read = async (p: string): Promise<string> => (await readFile(p, 'utf8')).trim();
+  if (f.sshKeyFile !== undefined) {
+    if (f.knownHostsFile === undefined) {
+      throw new UsageError('--ssh-key-file needs --known-hosts-file: host keys are always checked');
+    }
+    return {
+      kind: 'ssh',
+      privateKey: await readFile(f.sshKeyFile, 'utf8'),
+      knownHosts: await readFile(f.knownHostsFile, 'utf8'),
+    };
+  }
+  if (f.gitTokenFile !== undefined) {
+    return {
+      kind: 'token',
+      token: await read(f.gitTokenFile),
+      ...(f.gitUsername === undefined ? {} : { username: f.gitUsername }),
+    };
+  }
+  if (f.gitPasswordFile !== undefined) {
+    if (f.gitUsername === undefined)
+      throw new UsageError('--git-password-file needs --git-username');
+    return { kind: 'basic', username: f.gitUsername, password: await read(f.gitPasswordFile) };
+  }
+  return { kind: 'none' };
+}
+
+/** The nearest ancestor holding `.git`, so overlays may reach `../base`; else the dir itself. */
+function workTreeRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (dirname(d) === d) return dir;
+  }
+}
+
+export interface ResolvedSource {
+  source: RenderSource;
+  /** The commit, when the source is a Git repo. */
+  revision?: string;
+  describe: string;
+}
+
+export function sourceCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ballast', 'source');
+}
+
+/** Turns the flags into a directory to render: a local dir, or a fetched commit. */
+export async function resolveSource(f: SourceFlags): Promise<ResolvedSource> {
+  if ((f.dir === undefined) === (f.repo === undefined)) {
+    throw new UsageError('give exactly one of --dir PATH or --repo URL');
+  }
+  if (f.dir !== undefined) {
+    const dir = resolve(f.dir);
+    if (!existsSync(dir)) throw new UsageError(`--dir ${f.dir}: no such directory`);
+    const root = workTreeRoot(dir);
+    return { source: { repoRoot: root, path: relative(root, dir) }, describe: dir };
+  }
+  const remote: GitRemote = {
+    url: f.repo as string,
+    auth: await authFrom(f),
+    ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
+  };
+  const src = new GitSource(defaultSourceOptions(sourceCacheDir()));
+  const tree = await src.checkout(remote, f.ref);
+  return {
+    source: { repoRoot: tree.dir, path: f.path },
+    revision: tree.sha,
+    describe: `${tree.url}@${f.ref} (${tree.sha.slice(0, 12)})`,
+  };
+}

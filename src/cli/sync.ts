@@ -1,0 +1,261 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { formatRef, refOf } from '../api/object.js';
+import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
+import { Cluster } from '../cluster/cluster.js';
+import { defaultDiffOptions } from '../diff/index.js';
+import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
+import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
+import { resolveSource, type SourceFlags } from './source-args.js';
+import { parseSetFlag } from './values.js';
+
+interface CommonFlags extends SourceFlags {
+  app: string;
+  namespace: string;
+  kubeconfig?: string;
+  context?: string;
+  output: 'text' | 'json';
+  renderer: RenderOptions['renderer'];
+  helmValues: string[];
+  helmSet: string[];
+  releaseName?: string;
+}
+
+interface SyncFlags extends CommonFlags {
+  prune: boolean;
+  dryRun: boolean;
+  wait?: number | true;
+  force: boolean;
+  adopt: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const out = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
+const err = (s: string): void => {
+  process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+};
+
+function addCommonFlags(cmd: Command): Command {
+  return cmd
+    .option('--dir <path>', 'render a local directory')
+    .option('--repo <url>', 'render a Git repository (https://, ssh://, file://)')
+    .option('--ref <ref>', 'branch, tag, semver range or commit', 'main')
+    .option('--path <path>', 'directory inside the repository', '.')
+    .option('--git-username <name>', 'user for HTTPS basic auth')
+    .option('--git-password-file <file>', 'file holding the HTTPS password')
+    .option('--git-token-file <file>', 'file holding an HTTPS token')
+    .option('--ssh-key-file <file>', 'SSH private key file')
+    .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
+    .option('--ca-file <file>', 'extra CA bundle for HTTPS')
+    .option('--app <name>', 'application name (tracking label and inventory)', 'default')
+    .option(
+      '-n, --namespace <ns>',
+      'destination namespace, the default for namespaced objects',
+      'default',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .addOption(
+      new Option('--renderer <name>', 'force a renderer')
+        .choices(['auto', 'plain', 'kustomize', 'helm'])
+        .default('auto'),
+    )
+    .option(
+      '--helm-values <file>',
+      'values file, relative to the repo root (repeatable)',
+      collect,
+      [],
+    )
+    .option('--helm-set <key=value>', 'inline value, e.g. replicaCount=2 (repeatable)', collect, [])
+    .option('--release-name <name>', 'Helm release name')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    );
+}
+
+function renderOptionsFrom(f: CommonFlags): RenderOptions {
+  const base = defaultRenderOptions();
+  let values: Record<string, unknown> = {};
+  for (const s of f.helmSet) values = parseSetFlag(s, values);
+  return {
+    ...base,
+    renderer: f.renderer,
+    helm: {
+      ...base.helm,
+      namespace: f.namespace,
+      valuesFiles: f.helmValues,
+      values,
+      releaseName: f.releaseName ?? f.app,
+    },
+  };
+}
+
+async function runSync(
+  f: CommonFlags,
+  extra: Partial<SyncFlags>,
+  dryRun: boolean,
+): Promise<{ result: SyncResult; cluster: Cluster }> {
+  const src = await resolveSource(f);
+  if (f.output === 'text') err(`source: ${src.describe}`);
+  const rendered = await render(src.source, renderOptionsFrom(f));
+  if (rendered.kind === 'error') throw rendered.error;
+  if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
+  const cluster = Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+  const opts = {
+    ...defaultSyncOptions(),
+    dryRun,
+    prune: extra.prune ?? false,
+    adopt: extra.adopt ?? false,
+    forceRecreate: extra.force ?? false,
+    diff: {
+      ...defaultDiffOptions(),
+      color: process.stdout.isTTY && f.output === 'text' ? ('ansi' as const) : ('none' as const),
+    },
+    onProgress: f.output === 'text' ? err : () => undefined,
+  };
+  const result = await sync(
+    cluster,
+    {
+      app: { name: f.app, namespace: f.namespace },
+      defaultNamespace: f.namespace,
+      objects: rendered.objects,
+    },
+    opts,
+  );
+  return { result, cluster };
+}
+
+function printRefused(result: Extract<SyncResult, { kind: 'refused' }>): void {
+  err(`refused: ${result.errors.length} object(s) cannot be synced; nothing was changed`);
+  for (const e of result.errors) err(`  ${e.message}`);
+}
+
+async function waitHealthy(
+  cluster: Cluster,
+  result: Extract<SyncResult, { kind: 'done' }>,
+  timeoutMs: number,
+): Promise<HealthReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await Promise.all(
+      result.live.map(async (o) => ({
+        subject: refOf(o),
+        health: assessHealth(await cluster.get(o)),
+      })),
+    );
+    const report = aggregateHealth(items);
+    if (report.status === 'Healthy' || Date.now() > deadline) return report;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export function registerSync(program: Command): void {
+  addCommonFlags(
+    program
+      .command('diff')
+      .description('show what a sync would change; exits 0 in sync, 1 different, 2 error'),
+  ).action(async (f: CommonFlags) => {
+    const { result, cluster } = await runSync(f, {}, true);
+    cluster.close();
+    if (result.kind === 'refused') {
+      printRefused(result);
+      process.exitCode = 2;
+      return;
+    }
+    const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged');
+    if (f.output === 'json')
+      out(
+        JSON.stringify(
+          { inSync: changed.length === 0, entries: result.changeSet.entries },
+          null,
+          2,
+        ),
+      );
+    else
+      for (const e of changed) out(e.diff !== '' ? e.diff : `${formatRef(e.subject)}: ${e.action}`);
+    process.exitCode = changed.length === 0 ? 0 : 1;
+  });
+
+  addCommonFlags(
+    program.command('sync').description('apply the rendered objects with server-side apply'),
+  )
+    .option('--prune', 'delete objects that left Git', false)
+    .option('--dry-run', 'plan only; change nothing', false)
+    .option('--wait [timeout]', 'wait until healthy (seconds, default 300)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected seconds');
+      return n;
+    })
+    .option('--force', 'delete and recreate objects whose immutable fields changed', false)
+    .option('--adopt', 'take objects that belong to another application', false)
+    .action(async (f: SyncFlags) => {
+      const { result, cluster } = await runSync(f, f, f.dryRun);
+      try {
+        if (result.kind === 'refused') {
+          printRefused(result);
+          process.exitCode = 2;
+          return;
+        }
+        const health =
+          f.wait === undefined || f.dryRun
+            ? undefined
+            : await waitHealthy(cluster, result, (f.wait === true ? 300 : f.wait) * 1000);
+        printSyncResult(f, result, health);
+        process.exitCode =
+          result.errors.length > 0 || (health !== undefined && health.status !== 'Healthy') ? 2 : 0;
+      } finally {
+        cluster.close();
+      }
+    });
+}
+
+function printSyncResult(
+  f: SyncFlags,
+  result: Extract<SyncResult, { kind: 'done' }>,
+  health: HealthReport | undefined,
+): void {
+  const count = (a: string): number =>
+    result.changeSet.entries.filter((e) => e.action === a).length;
+  const summary = {
+    created: count('create'),
+    configured: count('configure'),
+    unchanged: count('unchanged'),
+    pruned: result.pruned.filter((p) => p.kind === 'deleted').length,
+    ...(health === undefined ? {} : { health: health.status }),
+  };
+  if (f.output === 'json') {
+    out(
+      JSON.stringify(
+        {
+          dryRun: f.dryRun,
+          summary,
+          entries: result.changeSet.entries.map(({ diff: _d, ...e }) => e),
+          errors: result.errors.map((e) => e.message),
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  const verb = (a: string): string =>
+    ({ create: 'created', configure: 'configured', prune: 'pruned' })[a] ?? a;
+  for (const e of result.changeSet.entries) {
+    if (e.action !== 'unchanged')
+      out(`${formatRef(e.subject)} ${verb(e.action)}${f.dryRun ? ' (dry run)' : ''}`);
+  }
+  for (const e of result.errors) err(`error: ${e.message}`);
+  const h =
+    health === undefined
+      ? ''
+      : `; health: ${health.status}${health.status === 'Healthy' ? '' : ` (${health.message})`}`;
+  out(
+    `${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned${h}`,
+  );
+}

@@ -1,0 +1,150 @@
+import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import { Discovery, type ResourceInfo } from './discovery.js';
+import { KubeApiError, UnknownKindError } from './errors.js';
+import { defaultConnectOptions, KubeHttp, type ConnectOptions } from './http.js';
+
+/** The field manager every Ballast write uses. */
+export const fieldManager = 'ballast';
+
+export interface ApplyOptions {
+  /** Ask the apiserver what it would store, without storing it. */
+  dryRun: boolean;
+  /** Take fields owned by other managers (conflicts are resolved in our favour, as GitOps requires). */
+  force: boolean;
+  /** How the apiserver treats unknown or duplicate fields: Strict fails, as `kubectl apply` does. */
+  fieldValidation: 'Strict' | 'Warn' | 'Ignore';
+}
+
+export function defaultApplyOptions(): ApplyOptions {
+  return { dryRun: false, force: true, fieldValidation: 'Strict' };
+}
+
+export interface DeleteOptions {
+  /** Background leaves dependents to the garbage collector; Foreground waits for them. */
+  propagationPolicy: 'Background' | 'Foreground' | 'Orphan';
+}
+
+export function defaultDeleteOptions(): DeleteOptions {
+  return { propagationPolicy: 'Background' };
+}
+
+function collectionPath(info: ResourceInfo, namespace: string): string {
+  const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
+  return info.namespaced && namespace !== ''
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
+    : `${base}/${info.resource}`;
+}
+
+/** get, list, server-side apply (and its dry run) and delete against one cluster. */
+export class Cluster {
+  readonly discovery: Discovery;
+
+  private constructor(readonly http: KubeHttp) {
+    this.discovery = new Discovery(http);
+  }
+
+  static connect(partial: Partial<ConnectOptions> = {}): Cluster {
+    return new Cluster(KubeHttp.connect({ ...defaultConnectOptions(), ...partial }));
+  }
+
+  /** Resolves an object's kind, failing with UnknownKindError when it is not served. */
+  async infoFor(obj: KubeObject): Promise<ResourceInfo> {
+    const info = await this.discovery.resolve(obj.apiVersion, obj.kind);
+    if (info === undefined) throw new UnknownKindError(obj.apiVersion, obj.kind, refOf(obj));
+    return info;
+  }
+
+  objectPath(info: ResourceInfo, namespace: string, name: string): string {
+    return `${collectionPath(info, namespace)}/${encodeURIComponent(name)}`;
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(obj: KubeObject): Promise<KubeObject | undefined> {
+    const info = await this.infoFor(obj);
+    const ref = refOf(obj);
+    const r = await this.http.request('GET', this.objectPath(info, ref.namespace, ref.name));
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw KubeApiError.from(ref, 'get', r.status, r.body);
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /** Lists a kind, optionally in one namespace and by label selector. */
+  async list(
+    info: ResourceInfo,
+    opts: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<KubeObject[]> {
+    const q =
+      opts.labelSelector === undefined
+        ? ''
+        : `?labelSelector=${encodeURIComponent(opts.labelSelector)}`;
+    const path = collectionPath(info, opts.namespace ?? '') + q;
+    const r = await this.http.request('GET', path);
+    if (r.status !== 200) throw KubeApiError.from(`${info.kind} list`, 'list', r.status, r.body);
+    const list = JSON.parse(r.body) as { items?: KubeObject[] };
+    const apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+    // List items omit apiVersion and kind; put them back so items are whole objects.
+    return (list.items ?? []).map((o) => ({ ...o, apiVersion, kind: info.kind }));
+  }
+
+  /** Server-side apply with field manager `ballast`; returns what the apiserver stored (or would). */
+  async apply(obj: KubeObject, partial: Partial<ApplyOptions> = {}): Promise<KubeObject> {
+    const opts = { ...defaultApplyOptions(), ...partial };
+    const info = await this.infoFor(obj);
+    const ref = refOf(obj);
+    const params = new URLSearchParams({ fieldManager, fieldValidation: opts.fieldValidation });
+    if (opts.force) params.set('force', 'true');
+    if (opts.dryRun) params.set('dryRun', 'All');
+    const path = `${this.objectPath(info, ref.namespace, ref.name)}?${params.toString()}`;
+    const r = await this.http.request('PATCH', path, JSON.stringify(obj), {
+      'content-type': 'application/apply-patch+yaml',
+    });
+    if (r.status !== 200 && r.status !== 201) {
+      throw KubeApiError.from(ref, opts.dryRun ? 'apply (dry run)' : 'apply', r.status, r.body);
+    }
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /** A JSON patch (RFC 6902), e.g. guarded by a `test` of resourceVersion. */
+  async jsonPatch(obj: KubeObject, ops: readonly object[]): Promise<KubeObject> {
+    const info = await this.infoFor(obj);
+    const ref = refOf(obj);
+    const params = new URLSearchParams({ fieldManager });
+    const path = `${this.objectPath(info, ref.namespace, ref.name)}?${params.toString()}`;
+    const r = await this.http.request('PATCH', path, JSON.stringify(ops), {
+      'content-type': 'application/json-patch+json',
+    });
+    if (r.status !== 200) throw KubeApiError.from(ref, 'patch', r.status, r.body);
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /** Deletes an object; true when it was there. */
+  async delete(
+    ref: ObjectRef & { apiVersion: string },
+    partial: Partial<DeleteOptions> = {},
+  ): Promise<boolean> {
+    const opts = { ...defaultDeleteOptions(), ...partial };
+    const info = await this.discovery.resolve(ref.apiVersion, ref.kind);
+    if (info === undefined) return false;
+    const body = JSON.stringify({
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: opts.propagationPolicy,
+    });
+    const r = await this.http.request(
+      'DELETE',
+      this.objectPath(info, ref.namespace, ref.name),
+      body,
+      {
+        'content-type': 'application/json',
+      },
+    );
+    if (r.status === 404) return false;
+    if (r.status !== 200 && r.status !== 202)
+      throw KubeApiError.from(ref, 'delete', r.status, r.body);
+    return true;
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}

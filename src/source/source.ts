@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../exec/run.js';
+import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
+import { withLock } from './lock.js';
+import { pickRef, type RefResolution } from './refs.js';
+
+export interface SourceOptions {
+  /** Where bare mirrors and materialized trees are cached. */
+  cacheDir: string;
+  /** Timeout of each git call. */
+  gitTimeoutMs: number;
+  /** A commit whose tree holds more bytes than this is refused. */
+  maxTreeBytes: number;
+  /** A commit holding any file larger than this is refused. */
+  maxFileBytes: number;
+  /** How long to wait for another process holding a mirror's lock. */
+  lockTimeoutMs: number;
+}
+
+export function defaultSourceOptions(cacheDir: string): SourceOptions {
+  return {
+    cacheDir,
+    gitTimeoutMs: 120_000,
+    maxTreeBytes: 256 * 1024 * 1024,
+    maxFileBytes: 16 * 1024 * 1024,
+    lockTimeoutMs: 300_000,
+  };
+}
+
+/** A materialized, read-only tree of one commit. */
+export interface SourceTree {
+  url: string;
+  /** The ref as asked for: branch, tag, semver range or SHA. */
+  ref: string;
+  sha: string;
+  /** Directory holding the commit's files; never written after materializing. */
+  dir: string;
+}
+
+const shaPattern = /^[0-9a-f]{40}$/;
+
+/** Fetches Git repositories into bare mirrors and materializes commits read-only. */
+export class GitSource {
+  constructor(readonly opts: SourceOptions) {}
+
+  private mirrorDir(url: string): string {
+    const h = createHash('sha256').update(url).digest('hex').slice(0, 24);
+    return join(this.opts.cacheDir, 'mirrors', `${h}.git`);
+  }
+
+  private async session<T>(remote: GitRemote, fn: (s: GitSession) => Promise<T>): Promise<T> {
+    const bad = checkUrl(remote.url);
+    if (bad !== undefined) throw new GitError('(refused URL)', 'fetch', bad);
+    const s = await openSession(remote);
+    try {
+      return await fn(s);
+    } finally {
+      await s.dispose();
+    }
+  }
+
+  private async gitOk(
+    verb: string,
+    url: string,
+    args: string[],
+    s: GitSession | undefined,
+    cwd?: string,
+  ): Promise<Buffer> {
+    const r = await git(args, s, {
+      timeoutMs: this.opts.gitTimeoutMs,
+      ...(cwd === undefined ? {} : { cwd }),
+    });
+    if (r.kind === 'ok') return r.stdout;
+    const detail =
+      r.kind === 'exit'
+        ? r.stderr.trim().split('\n').slice(-3).join(' ')
+        : r.kind === 'timeout'
+          ? `timed out after ${r.afterMs} ms`
+          : r.kind === 'spawn'
+            ? `git could not be started (${r.message}); install git`
+            : 'too much output';
+    throw new GitError(url, verb, detail);
+  }
+
+  /** Fetches every branch and tag of the remote into its mirror; returns the mirror dir. */
+  async fetch(remote: GitRemote): Promise<string> {
+    const dir = this.mirrorDir(remote.url);
+    await mkdir(join(this.opts.cacheDir, 'mirrors'), { recursive: true });
+    return withLock(`${dir}.lock`, this.opts.lockTimeoutMs, () =>
+      this.session(remote, async (s) => {
+        const exists = await stat(join(dir, 'HEAD')).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) await this.gitOk('init', remote.url, ['init', '--bare', '--quiet', dir], s);
+        await this.gitOk(
+          'fetch',
+          remote.url,
+          [
+            '--git-dir',
+            dir,
+            'fetch',
+            '--quiet',
+            '--prune',
+            '--prune-tags',
+            '--force',
+            '--no-write-fetch-head',
+            remote.url,
+            '+refs/heads/*:refs/heads/*',
+            '+refs/tags/*:refs/tags/*',
+          ],
+          s,
+        );
+        return dir;
+      }),
+    );
+  }
+
+  /** Resolves a branch, tag, semver range or SHA to the full SHA of a commit in the mirror. */
+  async resolve(
+    remote: GitRemote,
+    ref: string,
+  ): Promise<{ sha: string; resolution: RefResolution }> {
+    const dir = this.mirrorDir(remote.url);
+    const out = await this.gitOk(
+      'for-each-ref',
+      remote.url,
+      [
+        '--git-dir',
+        dir,
+        'for-each-ref',
+        '--format=%(refname) %(objectname) %(*objectname)',
+        'refs/heads',
+        'refs/tags',
+      ],
+      undefined,
+    );
+    const refs = out
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [name = '', obj = '', peeled = ''] = l.split(' ');
+        return { name, sha: peeled !== '' ? peeled : obj };
+      });
+    const picked = pickRef(ref, refs);
+    if (picked.kind === 'none') throw new GitError(remote.url, 'resolve', picked.reason);
+    const sha = picked.kind === 'sha' ? ref.toLowerCase() : picked.sha;
+    if (!shaPattern.test(sha))
+      throw new GitError(remote.url, 'resolve', `"${ref}" is not a full commit SHA`);
+    const r = await git(['--git-dir', dir, 'cat-file', '-e', `${sha}^{commit}`], undefined, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
+    if (r.kind !== 'ok')
+      throw new GitError(
+        remote.url,
+        'resolve',
+        `commit ${sha} is not in the repository (fetched branches and tags)`,
+      );
+    return { sha, resolution: picked };
+  }
+
+  /** Checks size limits, then extracts the commit's tree into a read-only directory, cached by SHA. */
+  async materialize(remote: GitRemote, sha: string): Promise<string> {
+    const mirror = this.mirrorDir(remote.url);
+    const dest = join(this.opts.cacheDir, 'trees', sha);
+    if (
+      await stat(dest).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dest;
+    await this.checkSizes(remote.url, mirror, sha);
+    const archive = await git(['--git-dir', mirror, 'archive', '--format=tar', sha], undefined, {
+      timeoutMs: this.opts.gitTimeoutMs,
+      maxStdoutBytes: this.opts.maxTreeBytes * 2 + 1024 * 1024,
+    });
+    if (archive.kind !== 'ok') throw new GitError(remote.url, 'archive', `cannot export ${sha}`);
+    const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+    await mkdir(tmp, { recursive: true });
+    const untar = await run('tar', ['-x', '--no-same-owner', '-C', tmp], {
+      stdin: archive.stdout,
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
+    if (untar.kind !== 'ok') {
+      await rm(tmp, { recursive: true, force: true });
+      throw new GitError(remote.url, 'archive', `cannot extract ${sha}`);
+    }
+    await makeReadOnly(tmp);
+    await rename(tmp, dest).catch(async (e: unknown) => {
+      // Another process materialized the same commit first; theirs is identical.
+      await rm(tmp, { recursive: true, force: true });
+      if (
+        !(await stat(dest).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw e;
+    });
+    return dest;
+  }
+
+  private async checkSizes(url: string, mirror: string, sha: string): Promise<void> {
+    const out = await this.gitOk(
+      'ls-tree',
+      url,
+      ['--git-dir', mirror, 'ls-tree', '-r', '-l', '-z', sha],
+      undefined,
+    );
+    let total = 0;
+    for (const entry of out.toString('utf8').split('\0')) {
+      const m = /^\d+ blob [0-9a-f]+\s+(\d+)\t(.*)$/s.exec(entry);
+      if (m === null) continue;
+      const size = Number(m[1]);
+      total += size;
+      if (size > this.opts.maxFileBytes) {
+        throw new GitError(
+          url,
+          'checkout',
+          `${m[2] ?? '?'} at ${sha.slice(0, 12)} is ${size} bytes, over the ${this.opts.maxFileBytes}-byte file limit; remove it from the repo or raise the limit`,
+        );
+      }
+    }
+    if (total > this.opts.maxTreeBytes) {
+      throw new GitError(
+        url,
+        'checkout',
+        `commit ${sha.slice(0, 12)} holds ${total} bytes of files, over the ${this.opts.maxTreeBytes}-byte limit`,
+      );
+    }
+  }
+
+  /** Fetch, resolve and materialize in one step. */
+  async checkout(remote: GitRemote, ref: string): Promise<SourceTree> {
+    await this.fetch(remote);
+    const { sha } = await this.resolve(remote, ref);
+    const dir = await this.materialize(remote, sha);
+    return { url: remote.url, ref, sha, dir };
+  }
+}
+
+async function makeReadOnly(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await makeReadOnly(p);
+    else if (e.isFile()) await chmod(p, 0o444);
+  }
+  await chmod(dir, 0o555);
+}

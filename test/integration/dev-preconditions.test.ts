@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultUpOptions, devDown, devUp, StaleStateError } from '../../src/dev/controlplane.js';
+import { isRunning, stopDaemon, type DaemonRecord } from '../../src/dev/daemon.js';
+import { PortInUseError } from '../../src/dev/ports.js';
+import { repoRoot } from '../../src/dev/paths.js';
+import { run } from '../../src/exec/run.js';
+
+const tmp = (p: string): Promise<string> => mkdtemp(join(tmpdir(), p));
+
+function listen(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve({ server, port: typeof a === 'object' && a !== null ? a.port : 0 });
+    });
+  });
+}
+
+describe('ballast dev preconditions', () => {
+  it('refuses a port that is in use, naming it, instead of hanging', async () => {
+    const { server, port } = await listen();
+    try {
+      const stateDir = await tmp('ballast-port-');
+      const t0 = Date.now();
+      const err = await devUp({ ...defaultUpOptions(stateDir), portBase: port }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(PortInUseError);
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((err as Error).message).toContain('--port-base');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('tells a machine without Go what to install, in one sentence', async () => {
+    const cache = await tmp('ballast-nogo-');
+    const r = await run('bash', [join(repoRoot(), 'tools', 'build.sh'), 'helm'], {
+      env: { PATH: '/usr/bin:/bin', BALLAST_CACHE: cache },
+      timeoutMs: 10_000,
+    });
+    expect(r.kind).toBe('exit');
+    if (r.kind !== 'exit') return;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/Go is not installed; install Go 1\.26/);
+  });
+
+  it('refuses a state dir whose state file is unreadable and says how to recover', async () => {
+    const stateDir = await tmp('ballast-stale-');
+    await writeFile(join(stateDir, 'state.json'), '{ not json');
+    const err = await devUp(defaultUpOptions(stateDir)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StaleStateError);
+    expect((err as Error).message).toContain(join(stateDir, 'state.json'));
+    expect((err as Error).message).toContain('ballast dev down');
+  });
+
+  it('refuses a state dir whose control plane is partly down, then `down` stops the survivors', async () => {
+    const stateDir = await tmp('ballast-partial-');
+    await mkdir(stateDir, { recursive: true });
+    const child = spawn('/usr/bin/sleep', ['300'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    const alive: DaemonRecord = {
+      role: 'kube-apiserver',
+      pid: child.pid ?? 0,
+      binary: '/usr/bin/sleep',
+      log: '/dev/null',
+    };
+    const dead: DaemonRecord = {
+      role: 'etcd',
+      pid: 2 ** 22 - 1,
+      binary: '/nonexistent/etcd',
+      log: '/dev/null',
+    };
+    const state = {
+      version: 1,
+      etcd: { daemon: dead, clientPort: 1, peerPort: 2 },
+      clusters: [
+        { name: 'cluster-1', port: 3, etcdPrefix: '/x', kubeconfig: 'k', daemons: [alive] },
+      ],
+      kubeconfig: 'k',
+    };
+    await writeFile(join(stateDir, 'state.json'), JSON.stringify(state));
+    try {
+      const err = await devUp(defaultUpOptions(stateDir)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StaleStateError);
+      expect((err as Error).message).toMatch(/partly down \(etcd exited\)/);
+      expect(isRunning(alive)).toBe(true);
+      expect(await devDown(stateDir)).toEqual({ kind: 'stopped', processes: 2 });
+      expect(isRunning(alive)).toBe(false);
+      await expect(readFile(join(stateDir, 'state.json'))).rejects.toThrow();
+    } finally {
+      await stopDaemon(alive, 100);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { defaultUpOptions, devDown, devUp } from '../../src/dev/controlplane.js';
+import { ensureTools } from '../../src/dev/tools.js';
+import { toolVersions, type ToolName } from '../../src/dev/versions.js';
+
+/** What every integration test can `inject('controlPlane')`. */
+export interface TestControlPlane {
+  stateDir: string;
+  clusters: { name: string; kubeconfig: string; port: number }[];
+  /** The merged kubeconfig with contexts cluster-1 … cluster-N. */
+  kubeconfig: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    controlPlane: TestControlPlane;
+  }
+}
+
+/** Clusters per test run: multi-cluster tests get several, the rest use cluster-1. */
+const clusterCount = Number(process.env.BALLAST_TEST_CLUSTERS ?? '3');
+
+/**
+ * Starts one real control plane (etcd + N clusters) for the whole test run, with the same code
+ * as `ballast dev up`. BALLAST_TEST_STATE reuses a running one and leaves it running after.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const reuse = process.env.BALLAST_TEST_STATE;
+  const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'ballast-test-')));
+  const log = (l: string): void => {
+    process.stdout.write(`[control plane] ${l}\n`);
+  };
+  // Every tool the suites use, built once from the pinned modules (cached after the first run).
+  await ensureTools(Object.keys(toolVersions) as ToolName[], log);
+  const r = await devUp({ ...defaultUpOptions(stateDir), clusters: clusterCount, log });
+  if (r.kind === 'started') log(`up in ${r.tookMs} ms (${stateDir})`);
+  project.provide('controlPlane', {
+    stateDir,
+    kubeconfig: r.state.kubeconfig,
+    clusters: r.state.clusters.map((c) => ({
+      name: c.name,
+      kubeconfig: c.kubeconfig,
+      port: c.port,
+    })),
+  });
+  return async () => {
+    if (reuse === undefined) await devDown(stateDir);
+  };
+}
