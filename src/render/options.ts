@@ -1,0 +1,97 @@
+import { toolPath } from '../dev/paths.js';
+import { toolVersions } from '../dev/versions.js';
+import type { RendererName } from './types.js';
+
+/** Bounds on what the YAML reader accepts, so a hostile repository cannot exhaust the controller. */
+export interface ParseLimits {
+  /**
+   * Largest single YAML document in bytes. Real manifests reach about 1 MB (kube-prometheus's
+   * dashboards ConfigMapList) and CRDs about 500 KB, so the default leaves ample room.
+   */
+  maxDocumentBytes: number;
+  /**
+   * How far aliases may expand a document, as the `yaml` package counts it (uses × aliases).
+   * Real manifests rarely use aliases at all; "billion laughs" files need millions.
+   */
+  maxAliasCount: number;
+  /** Largest manifest file the plain renderer reads, in bytes. */
+  maxFileBytes: number;
+  /** Most objects one application may render, counting List items. */
+  maxObjects: number;
+  /** Most directory entries visited while checking and reading the tree. */
+  maxEntries: number;
+}
+
+/** How `helm template` is called. */
+export interface HelmOptions {
+  /** The helm binary. Deployments point this at their image's helm. */
+  binary: string;
+  /** `.Release.Name`; undefined means the chart directory's base name. */
+  releaseName?: string | undefined;
+  /** `.Release.Namespace`, normally the Application's destination namespace. */
+  namespace: string;
+  /** Values files relative to the repository root, applied in order after the chart's own values. */
+  valuesFiles: string[];
+  /** Inline values, applied last. They go to helm on stdin, never to disk or argv. */
+  values: Record<string, unknown>;
+  /**
+   * `.Capabilities.KubeVersion`, e.g. `v1.36.3`. The reconciler passes the cluster's version;
+   * undefined leaves helm's compiled-in default, which for a helm built without its release
+   * ldflags is v1.20.0 and fails charts that require newer (ingress-nginx wants >=1.21).
+   */
+  kubeVersion?: string | undefined;
+  /** Extra `.Capabilities.APIVersions` entries, e.g. `monitoring.coreos.com/v1`. */
+  apiVersions: string[];
+}
+
+/** How `kustomize build` is called. */
+export interface KustomizeOptions {
+  /** The kustomize binary. Deployments point this at their image's kustomize. */
+  binary: string;
+  /**
+   * Run a second, annotated build to learn each object's source file. The objects themselves
+   * always come from the plain build; turning this off halves the work and every object then
+   * points at the kustomization directory.
+   */
+  originAnnotations: boolean;
+}
+
+export interface RenderOptions {
+  /** Which renderer to use; `auto` picks by the files in the directory. */
+  renderer: RendererName | 'auto';
+  /** Kill helm or kustomize after this many milliseconds. */
+  timeoutMs: number;
+  /** Most bytes helm or kustomize may print before it is killed. */
+  maxOutputBytes: number;
+  limits: ParseLimits;
+  helm: HelmOptions;
+  kustomize: KustomizeOptions;
+}
+
+export function defaultParseLimits(): ParseLimits {
+  return {
+    maxDocumentBytes: 8 * 1024 * 1024,
+    maxAliasCount: 100,
+    maxFileBytes: 32 * 1024 * 1024,
+    maxObjects: 20_000,
+    maxEntries: 100_000,
+  };
+}
+
+export function defaultRenderOptions(): RenderOptions {
+  return {
+    renderer: 'auto',
+    timeoutMs: 60_000,
+    maxOutputBytes: 64 * 1024 * 1024,
+    limits: defaultParseLimits(),
+    helm: {
+      binary: toolPath('helm'),
+      namespace: 'default',
+      kubeVersion: toolVersions['kube-apiserver'],
+      valuesFiles: [],
+      values: {},
+      apiVersions: [],
+    },
+    kustomize: { binary: toolPath('kustomize'), originAnnotations: true },
+  };
+}
