@@ -38,11 +38,19 @@ function mergeFields(
   return out;
 }
 
-/** Whether a live object has fields owned by a manager Ballast takes over. */
+/**
+ * Whether a live object has fields owned by kubectl's client-side managers. `before-first-apply`
+ * alone does not count: the apiserver itself files fields it defaults on create (a Namespace's
+ * `kubernetes.io/metadata.name` label) under it again after every takeover, so it is merged
+ * in when there is a takeover anyway but never causes one.
+ */
 export function needsTakeover(live: KubeObject): boolean {
   const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   return entries.some(
-    (e) => e.subresource === undefined && takenOverManagers.includes(e.manager ?? ''),
+    (e) =>
+      e.subresource === undefined &&
+      e.manager !== 'before-first-apply' &&
+      takenOverManagers.includes(e.manager ?? ''),
   );
 }
 

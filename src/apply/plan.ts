@@ -6,6 +6,7 @@ import { SyncObjectError } from './errors.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
 import { trackingLabel, type PreparedObject } from './prepare.js';
+import { inventoryKey } from './store.js';
 
 export const forceAnnotation = 'ballast.dev/force';
 
@@ -23,6 +24,8 @@ export interface PlannedObject {
 }
 
 export interface PlanOptions {
+  /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
+  previouslyApplied: ReadonlySet<string>;
   app: string;
   /** Take objects that carry another Application's tracking label. */
   adopt: boolean;
@@ -46,6 +49,23 @@ function isMissingNamespace(e: unknown, p: PreparedObject, namespacesInSet: Set<
   );
 }
 
+/**
+ * Is this a Job the cluster removed after it finished? A Job with ttlSecondsAfterFinished is
+ * deleted by the TTL controller once done (ingress-nginx's admission Jobs use 0). Re-creating
+ * it would run it again on every sync, so a Job that the last sync applied and that is now
+ * gone counts as unchanged. The price: a finished Job whose spec changes in Git is not run
+ * again until it is renamed, which is how charts using this pattern roll their Jobs anyway.
+ */
+function isFinishedJob(obj: KubeObject, previouslyApplied: ReadonlySet<string>): boolean {
+  const spec = obj.spec as { ttlSecondsAfterFinished?: unknown } | undefined;
+  return (
+    obj.kind === 'Job' &&
+    obj.apiVersion === 'batch/v1' &&
+    typeof spec?.ttlSecondsAfterFinished === 'number' &&
+    previouslyApplied.has(inventoryKey(obj))
+  );
+}
+
 async function planOne(
   cluster: Cluster,
   p: PreparedObject,
@@ -62,6 +82,10 @@ async function planOne(
   });
   if (p.crdInSet) return deferred();
   const live = await cluster.get(p.object);
+  if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied)) {
+    const entry = diffObject(p.object, p.object, opts.diff);
+    return { prepared: p, live, entry, takeover: false, recreate: false, deferred: false };
+  }
   const owner = live?.metadata.labels?.[trackingLabel];
   if (owner !== undefined && owner !== p.object.metadata.labels?.[trackingLabel] && !opts.adopt) {
     throw new SyncObjectError(

@@ -56,7 +56,11 @@ export function parseInventory(text: string | undefined): InventoryItem[] {
   });
 }
 
-const itemKey = (i: InventoryItem): string => `${i.apiVersion}|${i.kind}|${i.namespace}|${i.name}`;
+export const itemKey = (i: InventoryItem): string =>
+  `${i.apiVersion}|${i.kind}|${i.namespace}|${i.name}`;
+
+/** The key of an object as the inventory records it. */
+export const inventoryKey = (o: KubeObject): string => itemKey(itemOf(o));
 
 /** The CLI keeps an app's inventory in ConfigMap `ballast-inventory-<name>` in its namespace. */
 export async function readInventory(

@@ -11,7 +11,7 @@ import { executePlan, type ApplyOutcome } from './execute.js';
 import { planObjects, type PlannedObject } from './plan.js';
 import { prepareObjects, type DesiredObject } from './prepare.js';
 import { planPruneFor, pruneObjects, type PruneOutcome } from './prune.js';
-import { readInventory, writeInventory, type StoredInventory } from './store.js';
+import { itemKey, readInventory, writeInventory, type StoredInventory } from './store.js';
 
 export interface SyncOptions {
   /** Plan and diff only; write nothing. */
@@ -93,11 +93,15 @@ export async function sync(
     concurrency: opts.concurrency,
     diff: opts.diff,
   };
-  const { planned, errors: planErrors } = await planObjects(cluster, prepared, planOpts);
+  const inventory: StoredInventory = await readInventory(cluster, target.app);
+  const previouslyApplied = new Set(inventory.items.map(itemKey));
+  const { planned, errors: planErrors } = await planObjects(cluster, prepared, {
+    ...planOpts,
+    previouslyApplied,
+  });
   if (planErrors.length > 0) return { kind: 'refused', errors: planErrors };
   opts.onProgress(`plan: ${summarize(planned)}`);
 
-  const inventory: StoredInventory = await readInventory(cluster, target.app);
   const prune = await planPruneFor(
     cluster,
     inventory,

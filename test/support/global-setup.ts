@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.stdout.write(`[control plane] ${l}\n`);
   };
   // Every tool the suites use, built once from the pinned modules (cached after the first run).
-  await ensureTools(Object.keys(toolVersions) as ToolName[], log);
+  if (reuse === undefined) await ensureTools(Object.keys(toolVersions) as ToolName[], log);
   const r = await devUp({ ...defaultUpOptions(stateDir), clusters: clusterCount, log });
   if (r.kind === 'started') log(`up in ${r.tookMs} ms (${stateDir})`);
   project.provide('controlPlane', {
