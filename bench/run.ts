@@ -1,8 +1,10 @@
 import { benchDevStartup } from './dev-startup.js';
+import { benchSync } from './sync.js';
 
 /** Benchmarks print figures; they never pass or fail on time. `npm run bench [name]`. */
 const benches: Record<string, () => Promise<void>> = {
   'dev-startup': benchDevStartup,
+  sync: benchSync,
 };
 
 const wanted = process.argv.slice(2);

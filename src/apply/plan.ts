@@ -3,6 +3,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { diffObject, type ChangeSetEntry, type DiffOptions } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
+import { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
 import { trackingLabel, type PreparedObject } from './prepare.js';
@@ -71,6 +72,7 @@ async function planOne(
   p: PreparedObject,
   opts: PlanOptions,
   namespacesInSet: Set<string>,
+  reader: LiveReader,
 ): Promise<PlannedObject> {
   const deferred = (): PlannedObject => ({
     prepared: p,
@@ -81,7 +83,7 @@ async function planOne(
     deferred: true,
   });
   if (p.crdInSet) return deferred();
-  const live = await cluster.get(p.object);
+  const live = await reader.get(p.object);
   if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied)) {
     const entry = diffObject(p.object, p.object, opts.diff);
     return { prepared: p, live, entry, takeover: false, recreate: false, deferred: false };
@@ -151,8 +153,9 @@ export async function planObjects(
       .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
       .map((p) => p.object.metadata.name),
   );
+  const reader = await LiveReader.prefetch(cluster, prepared);
   const settled = await mapBounded(prepared, opts.concurrency, (p) =>
-    planOne(cluster, p, opts, namespacesInSet),
+    planOne(cluster, p, opts, namespacesInSet, reader),
   );
   const planned: PlannedObject[] = [];
   const errors: SyncObjectError[] = [];

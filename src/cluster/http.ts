@@ -20,7 +20,8 @@ export interface ConnectOptions {
 }
 
 export function defaultConnectOptions(): ConnectOptions {
-  return { qps: 200, burst: 400, maxSockets: 32, requestTimeoutMs: 30_000 };
+  // Generous: the apiserver's own priority and fairness protects it; this only stops a runaway loop.
+  return { qps: 500, burst: 1000, maxSockets: 32, requestTimeoutMs: 30_000 };
 }
 
 export interface HttpResponse {

@@ -1,0 +1,54 @@
+import type { KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { PreparedObject } from './prepare.js';
+
+/** Below this many objects of one kind in one namespace, single GETs are cheaper than a LIST. */
+const listThreshold = 4;
+
+/**
+ * Reads the live state of the objects about to be planned: one LIST per kind and namespace
+ * that holds several of them, a GET for the rest. A thousand-object sync then costs a handful
+ * of reads instead of a thousand.
+ */
+export class LiveReader {
+  private readonly listed = new Map<string, Map<string, KubeObject>>();
+
+  private constructor(private readonly cluster: Cluster) {}
+
+  private static groupKey(o: KubeObject): string {
+    return `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+  }
+
+  static async prefetch(
+    cluster: Cluster,
+    prepared: readonly PreparedObject[],
+  ): Promise<LiveReader> {
+    const reader = new LiveReader(cluster);
+    const sample = new Map<string, PreparedObject>();
+    const sizes = new Map<string, number>();
+    for (const p of prepared) {
+      if (p.crdInSet) continue;
+      const k = LiveReader.groupKey(p.object);
+      sample.set(k, p);
+      sizes.set(k, (sizes.get(k) ?? 0) + 1);
+    }
+    await Promise.all(
+      [...sample.entries()]
+        .filter(([k]) => (sizes.get(k) ?? 0) >= listThreshold)
+        .map(async ([k, p]) => {
+          const info = await cluster.infoFor(p.object);
+          const ns = p.object.metadata.namespace;
+          const items = await cluster.list(info, ns === undefined ? {} : { namespace: ns });
+          reader.listed.set(k, new Map(items.map((o) => [o.metadata.name, o])));
+        }),
+    );
+    return reader;
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(obj: KubeObject): Promise<KubeObject | undefined> {
+    const listed = this.listed.get(LiveReader.groupKey(obj));
+    if (listed !== undefined) return listed.get(obj.metadata.name);
+    return this.cluster.get(obj);
+  }
+}

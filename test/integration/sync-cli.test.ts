@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Cluster } from '../../src/cluster/cluster.js';
+import { repoRoot, toolPath } from '../../src/dev/paths.js';
+import { run, type RunResult } from '../../src/exec/run.js';
+import { clusterFor } from '../support/sync.js';
+
+const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+const ns = `cli-${randomBytes(3).toString('hex')}`;
+const secretValue = `s3cr3t-${randomBytes(6).toString('hex')}`;
+let kubeconfig: string;
+let cluster: Cluster;
+let dir: string;
+
+async function ballast(...args: string[]): Promise<RunResult & { code: number }> {
+  const r = await run(process.execPath, [cli, ...args, '--kubeconfig', kubeconfig], {
+    timeoutMs: 120_000,
+  });
+  const code = r.kind === 'ok' ? 0 : r.kind === 'exit' ? (r.code ?? -1) : -1;
+  return { ...r, code };
+}
+const out = (r: RunResult): string =>
+  r.kind === 'ok'
+    ? r.stdout.toString('utf8') + r.stderr
+    : r.kind === 'exit' || r.kind === 'timeout'
+      ? r.stderr
+      : '';
+const stdout = (r: RunResult): string => (r.kind === 'ok' ? r.stdout.toString('utf8') : '');
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await run(toolPath('kubectl'), args, {
+    env: { KUBECONFIG: kubeconfig },
+    timeoutMs: 60_000,
+    stdin: '',
+  });
+  if (r.kind !== 'ok') throw new Error(`kubectl ${args.join(' ')}: ${JSON.stringify(r)}`);
+  return r.stdout.toString('utf8');
+}
+
+beforeAll(async () => {
+  kubeconfig = inject('controlPlane').clusters[0]?.kubeconfig ?? '';
+  cluster = clusterFor(kubeconfig);
+  dir = await mkdtemp(join(tmpdir(), 'ballast-cli-'));
+  await mkdir(join(dir, 'app'));
+  await writeFile(
+    join(dir, 'app', 'ns.yaml'),
+    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`,
+  );
+  await writeFile(
+    join(dir, 'app', 'cm.yaml'),
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${ns}\ndata:\n  mode: fast\n`,
+  );
+  await writeFile(
+    join(dir, 'app', 'secret.yaml'),
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: ${ns}\nstringData:\n  password: ${secretValue}\n`,
+  );
+});
+afterAll(() => {
+  cluster.close();
+});
+
+describe('ballast diff and sync on the command line', () => {
+  it('diff exits 1 before the first sync, sync applies, then diff exits 0 and a no-change sync writes nothing', async () => {
+    const before = await ballast('diff', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(before.code).toBe(1);
+    const synced = await ballast('sync', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(synced.code).toBe(0);
+    expect(stdout(synced)).toMatch(/3 created, 0 configured, 0 unchanged, 0 pruned/);
+    const rv = (
+      await cluster.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings', namespace: ns },
+      })
+    )?.metadata.resourceVersion;
+    expect((await ballast('diff', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns)).code).toBe(
+      0,
+    );
+    const again = await ballast('sync', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(stdout(again)).toMatch(/0 created, 0 configured, 3 unchanged/);
+    const rvAfter = (
+      await cluster.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings', namespace: ns },
+      })
+    )?.metadata.resourceVersion;
+    expect(rvAfter).toBe(rv);
+  });
+
+  it('diff masks Secret values and exits 2 on an error', async () => {
+    await kubectl(
+      '-n',
+      ns,
+      'patch',
+      'secret',
+      'creds',
+      '-p',
+      JSON.stringify({ stringData: { password: 'changed-by-hand' } }),
+    );
+    const d = await ballast('diff', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(d.code).toBe(1);
+    expect(out(d)).toMatch(/password: .*\*\*\*/);
+    expect(out(d)).not.toContain(secretValue);
+    expect(out(d)).not.toContain(Buffer.from(secretValue).toString('base64'));
+    expect(out(d)).not.toContain('changed-by-hand');
+    const bad = await ballast('diff', '--dir', join(dir, 'missing'), '--app', 'cli', '-n', ns);
+    expect(bad.code).toBe(2);
+    expect(out(bad)).toMatch(/--dir .*missing: no such directory/);
+  });
+
+  it('takes over fields set with kubectl client-side apply, so removing them from Git removes them', async () => {
+    const extra = join(dir, 'extra.yaml');
+    await writeFile(
+      extra,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${ns}\ndata:\n  mode: fast\n  debug: "true"\n`,
+    );
+    await kubectl('apply', '-f', extra);
+    const d = await ballast('diff', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(d.code).toBe(1);
+    const s = await ballast('sync', '--dir', join(dir, 'app'), '--app', 'cli', '-n', ns);
+    expect(s.code).toBe(0);
+    const cm = await cluster.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: ns },
+    });
+    expect(cm?.data).toEqual({ mode: 'fast' });
+    const managers = (cm?.metadata.managedFields as { manager: string }[]).map((m) => m.manager);
+    expect(managers).not.toContain('kubectl-client-side-apply');
+  });
+
+  it('refuses to take an object that belongs to another application, naming both', async () => {
+    const r = await ballast('sync', '--dir', join(dir, 'app'), '--app', 'other', '-n', ns);
+    expect(r.code).toBe(2);
+    expect(out(r)).toMatch(
+      new RegExp(
+        `ConfigMap/${ns}/settings .*already belongs to application ${ns}\\.cli, not ${ns}\\.other`,
+      ),
+    );
+  });
+});
