@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { repoRoot, toolPath } from '../../src/dev/paths.js';
-import { run, type RunResult } from '../../src/exec/run.js';
+import { run } from '../../src/exec/run.js';
 import { clusterFor } from '../support/sync.js';
 
 const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -15,20 +16,28 @@ let kubeconfig: string;
 let cluster: Cluster;
 let dir: string;
 
-async function ballast(...args: string[]): Promise<RunResult & { code: number }> {
-  const r = await run(process.execPath, [cli, ...args, '--kubeconfig', kubeconfig], {
-    timeoutMs: 120_000,
-  });
-  const code = r.kind === 'ok' ? 0 : r.kind === 'exit' ? (r.code ?? -1) : -1;
-  return { ...r, code };
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
-const out = (r: RunResult): string =>
-  r.kind === 'ok'
-    ? r.stdout.toString('utf8') + r.stderr
-    : r.kind === 'exit' || r.kind === 'timeout'
-      ? r.stderr
-      : '';
-const stdout = (r: RunResult): string => (r.kind === 'ok' ? r.stdout.toString('utf8') : '');
+
+/** Runs the built CLI; unlike the runner, keeps stdout of a non-zero exit (diff exits 1). */
+function ballast(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args, '--kubeconfig', kubeconfig],
+      { timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+const out = (r: CliResult): string => r.stdout + r.stderr;
+const stdout = (r: CliResult): string => r.stdout;
 
 async function kubectl(...args: string[]): Promise<string> {
   const r = await run(toolPath('kubectl'), args, {
