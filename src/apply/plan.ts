@@ -6,7 +6,8 @@ import { SyncObjectError } from './errors.js';
 import { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
-import { trackingLabel, type PreparedObject } from './prepare.js';
+import { TRACKING_LABEL } from '../inventory/index.js';
+import type { PreparedObject } from './prepare.js';
 import { inventoryKey } from './store.js';
 
 export const forceAnnotation = 'ballast.dev/force';
@@ -88,8 +89,8 @@ async function planOne(
     const entry = diffObject(p.object, p.object, opts.diff);
     return { prepared: p, live, entry, takeover: false, recreate: false, deferred: false };
   }
-  const owner = live?.metadata.labels?.[trackingLabel];
-  if (owner !== undefined && owner !== p.object.metadata.labels?.[trackingLabel] && !opts.adopt) {
+  const owner = live?.metadata.labels?.[TRACKING_LABEL];
+  if (owner !== undefined && owner !== p.object.metadata.labels?.[TRACKING_LABEL] && !opts.adopt) {
     throw new SyncObjectError(
       refOf(p.object),
       p.origin,

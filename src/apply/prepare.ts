@@ -1,13 +1,7 @@
 import { groupOf, refOf, type KubeObject, type Origin } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { TRACKING_LABEL, trackingValue } from '../inventory/index.js';
 import { SyncObjectError } from './errors.js';
-
-export const trackingLabel = 'ballast.dev/application';
-
-/** The tracking label value of an Application: `<namespace>.<name>`. */
-export function trackingValue(app: { namespace: string; name: string }): string {
-  return `${app.namespace}.${app.name}`;
-}
 
 export interface DesiredObject {
   object: KubeObject;
@@ -73,7 +67,7 @@ export async function prepareObjects(
     const metadata = { ...d.object.metadata };
     if (namespaced) metadata.namespace = metadata.namespace ?? defaultNamespace;
     else delete metadata.namespace;
-    metadata.labels = { ...(metadata.labels ?? {}), [trackingLabel]: trackingValue(app) };
+    metadata.labels = { ...(metadata.labels ?? {}), [TRACKING_LABEL]: trackingValue(app) };
     prepared.push({
       object: { ...d.object, metadata },
       origin: d.origin,

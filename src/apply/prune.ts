@@ -3,10 +3,8 @@ import type { Cluster } from '../cluster/cluster.js';
 import { diffObject, type ChangeSetEntry } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
-import { trackingLabel, trackingValue } from './prepare.js';
+import { isPruneDisabled, isTrackedBy, PRUNE_ANNOTATION } from '../inventory/index.js';
 import { itemOf, type InventoryItem, type StoredInventory } from './store.js';
-
-export const pruneAnnotation = 'ballast.dev/prune';
 
 export type PruneOutcome =
   | { kind: 'deleted'; item: InventoryItem }
@@ -27,10 +25,7 @@ const keyOf = (i: InventoryItem): string => refKey(refOfItem(i));
  * `ballast.dev/prune: disabled`.
  */
 export function isPrunable(live: KubeObject, app: { name: string; namespace: string }): boolean {
-  return (
-    live.metadata.labels?.[trackingLabel] === trackingValue(app) &&
-    live.metadata.annotations?.[pruneAnnotation] !== 'disabled'
-  );
+  return isTrackedBy(live, app) && !isPruneDisabled(live);
 }
 
 /** Objects in the last inventory that are no longer desired, read live and filtered by isPrunable. */
@@ -62,7 +57,7 @@ export async function planPruneFor(
       entries.push({
         ...e,
         action: 'skip',
-        reason: `left Git but is not pruned: ${live.metadata.annotations?.[pruneAnnotation] === 'disabled' ? `annotated ${pruneAnnotation}: disabled` : "it no longer carries this application's tracking label"}`,
+        reason: `left Git but is not pruned: ${isPruneDisabled(live) ? `annotated ${PRUNE_ANNOTATION}: disabled` : "it no longer carries this application's tracking label"}`,
         diff: '',
       });
       continue;

@@ -3,7 +3,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { ApplyOutcome } from './execute.js';
 import type { PlannedObject } from './plan.js';
 import type { PruneOutcome } from './prune.js';
-import { trackingLabel, trackingValue } from './prepare.js';
+import { TRACKING_LABEL, trackingValue } from '../inventory/index.js';
 
 /** One object in an inventory: enough to find it again and delete it. */
 export interface InventoryItem {
@@ -116,7 +116,7 @@ export async function writeInventory(
     ...configMap(app),
     metadata: {
       ...configMap(app).metadata,
-      labels: { [trackingLabel]: trackingValue(app), 'app.kubernetes.io/managed-by': 'ballast' },
+      labels: { [TRACKING_LABEL]: trackingValue(app), 'app.kubernetes.io/managed-by': 'ballast' },
     },
     data: { objects: JSON.stringify(items) },
   };
