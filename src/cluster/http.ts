@@ -79,6 +79,38 @@ export class KubeHttp {
     this.limiter = new RateLimiter(opts.qps, opts.burst);
   }
 
+  private auth: { at: number; options: RequestOptions } | undefined;
+  private authHeaders: Record<string, string> = {};
+
+  /**
+   * The CA, client certificate and bearer token from the kubeconfig, refreshed every 30 s so
+   * exec plugins and rotated token files are honoured. client-node would also set a new Agent
+   * on every call, which costs a TLS handshake per request; only the TLS material and headers
+   * are taken, and our keep-alive agent is kept.
+   */
+  private async tlsAndAuth(): Promise<RequestOptions> {
+    if (this.auth !== undefined && performance.now() - this.auth.at < 30_000)
+      return this.auth.options;
+    const scratch: RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(scratch);
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, auth } = scratch;
+    const options: RequestOptions = Object.fromEntries(
+      Object.entries({
+        ca,
+        cert,
+        key,
+        pfx,
+        passphrase,
+        rejectUnauthorized,
+        servername,
+        auth,
+      }).filter(([, v]) => v !== undefined),
+    );
+    this.authHeaders = { ...(scratch.headers as Record<string, string>) };
+    this.auth = { at: performance.now(), options };
+    return options;
+  }
+
   static connect(opts: ConnectOptions): KubeHttp {
     return new KubeHttp(loadKubeConfig(opts), opts);
   }
@@ -102,8 +134,8 @@ export class KubeHttp {
       timeout: this.opts.requestTimeoutMs,
       headers: { accept: 'application/json', ...headers },
     };
-    // Adds the CA, client certificate or bearer token; exec and token-file auth refresh here.
-    await this.kc.applyToHTTPSOptions(options);
+    Object.assign(options, await this.tlsAndAuth());
+    options.headers = { ...(options.headers as Record<string, string>), ...this.authHeaders };
     return new Promise((resolve, reject) => {
       const send = url.protocol === 'http:' ? plainRequest : request;
       const req = send(url, options, (res) => {
