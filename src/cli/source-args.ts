@@ -5,6 +5,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { RenderSource } from '../render/index.js';
 import type { GitAuth, GitRemote } from '../source/git.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
+import { credentialsFromSecretData, type RepoCredentials } from '../source/credentials.js';
+import type { Cluster } from '../cluster/cluster.js';
 
 /** Source flags shared by `diff` and `sync`. Secrets are read from files, never passed as values. */
 export interface SourceFlags {
@@ -18,6 +20,9 @@ export interface SourceFlags {
   sshKeyFile?: string;
   knownHostsFile?: string;
   caFile?: string;
+  /** A Secret in the destination namespace holding the repository credentials. */
+  gitSecret?: string;
+  namespace: string;
 }
 
 /** A usage mistake on the command line; exits 2 with the message. */
@@ -52,6 +57,23 @@ async function authFrom(f: SourceFlags): Promise<GitAuth> {
   return { kind: 'none' };
 }
 
+async function authFromSecret(
+  cluster: Cluster,
+  name: string,
+  namespace: string,
+): Promise<RepoCredentials> {
+  const secret = await cluster.get({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+  });
+  if (secret === undefined)
+    throw new UsageError(`--git-secret ${name}: no Secret ${namespace}/${name}`);
+  const r = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
+  if (r.kind === 'invalid') throw new UsageError(`Secret ${namespace}/${name}: ${r.problem}`);
+  return r.value;
+}
+
 /** The nearest ancestor holding `.git`, so overlays may reach `../base`; else the dir itself. */
 function workTreeRoot(dir: string): string {
   for (let d = dir; ; d = dirname(d)) {
@@ -72,7 +94,7 @@ export function sourceCacheDir(): string {
 }
 
 /** Turns the flags into a directory to render: a local dir, or a fetched commit. */
-export async function resolveSource(f: SourceFlags): Promise<ResolvedSource> {
+export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<ResolvedSource> {
   if ((f.dir === undefined) === (f.repo === undefined)) {
     throw new UsageError('give exactly one of --dir PATH or --repo URL');
   }
@@ -82,11 +104,14 @@ export async function resolveSource(f: SourceFlags): Promise<ResolvedSource> {
     const root = workTreeRoot(dir);
     return { source: { repoRoot: root, path: relative(root, dir) }, describe: dir };
   }
-  const remote: GitRemote = {
-    url: f.repo as string,
-    auth: await authFrom(f),
-    ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
-  };
+  const remote: GitRemote =
+    f.gitSecret === undefined
+      ? {
+          url: f.repo as string,
+          auth: await authFrom(f),
+          ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
+        }
+      : { url: f.repo as string, ...(await authFromSecret(cluster, f.gitSecret, f.namespace)) };
   const src = new GitSource(defaultSourceOptions(sourceCacheDir()));
   const tree = await src.checkout(remote, f.ref);
   return {

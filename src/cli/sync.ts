@@ -48,6 +48,10 @@ function addCommonFlags(cmd: Command): Command {
     .option('--ssh-key-file <file>', 'SSH private key file')
     .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
     .option('--ca-file <file>', 'extra CA bundle for HTTPS')
+    .option(
+      '--git-secret <name>',
+      'Secret in the namespace with repo credentials (username, password, token, sshPrivateKey, knownHosts, caBundle)',
+    )
     .option('--app <name>', 'application name (tracking label and inventory)', 'default')
     .option(
       '-n, --namespace <ns>',
@@ -98,15 +102,15 @@ async function runSync(
   extra: Partial<SyncFlags>,
   dryRun: boolean,
 ): Promise<{ result: SyncResult; cluster: Cluster }> {
-  const src = await resolveSource(f);
-  if (f.output === 'text') err(`source: ${src.describe}`);
-  const rendered = await render(src.source, renderOptionsFrom(f));
-  if (rendered.kind === 'error') throw rendered.error;
-  if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
   const cluster = Cluster.connect({
     ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
     ...(f.context === undefined ? {} : { context: f.context }),
   });
+  const src = await resolveSource(f, cluster);
+  if (f.output === 'text') err(`source: ${src.describe}`);
+  const rendered = await render(src.source, renderOptionsFrom(f));
+  if (rendered.kind === 'error') throw rendered.error;
+  if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
   const opts = {
     ...defaultSyncOptions(),
     dryRun,
