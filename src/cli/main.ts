@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { repoRoot } from '../dev/paths.js';
 import { registerDev } from './dev.js';
+import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
 
 function version(): string {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSync(program);
   registerDev(program);
+  registerInstall(program);
   return program;
 }
 

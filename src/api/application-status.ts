@@ -1,0 +1,145 @@
+import { HEALTH_ORDER } from '../health/report.js';
+import { arr, enm, int, obj, opt, str, time, type Pattern } from './schema.js';
+
+/** The condition types an Application reports. */
+export const conditionTypes = ['Ready', 'Reconciling', 'Stalled', 'Drifted'] as const;
+
+export const syncStatuses = ['Synced', 'OutOfSync', 'Unknown'] as const;
+
+/** `group|kind|namespace|name`, as refKey in src/api/object.ts formats it. */
+const inventoryEntry: Pattern = {
+  regex: '^[^|]*\\|[^|]+\\|[^|]*\\|[^|]+$',
+  hint: 'group|kind|namespace|name',
+};
+
+/** The identity fields every per-object status entry carries; group and namespace may be "". */
+const identity = {
+  group: str({ description: 'API group; "" for the core group.' }),
+  kind: str({ description: 'Kind.', minLength: 1 }),
+  namespace: str({ description: 'Namespace; "" for cluster-scoped objects.' }),
+  name: str({ description: 'Name.', minLength: 1 }),
+};
+
+const health = obj(
+  {
+    status: enm(HEALTH_ORDER, {
+      description:
+        'From best to worst: Healthy, Suspended, Progressing, Unknown, Missing, Degraded.',
+    }),
+    message: str({ description: 'One sentence for a human.' }),
+  },
+  { description: 'How the objects are doing.' },
+);
+
+/** metav1.Condition, with the same validation, and the type narrowed to ours. */
+const condition = obj(
+  {
+    type: enm(conditionTypes, {
+      description:
+        'Ready: the last reconcile succeeded and the objects are healthy. Reconciling: work is ' +
+        'in progress. Stalled: it cannot progress without a change (see reason). Drifted: ' +
+        'objects differ from Git (see status.drift).',
+    }),
+    status: enm(['True', 'False', 'Unknown'], { description: 'True, False or Unknown.' }),
+    reason: str({
+      description: 'A CamelCase word for machines, e.g. SyncFailed.',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: {
+        regex: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+        hint: 'a CamelCase reason such as SyncFailed',
+      },
+    }),
+    message: str({ description: 'Details for a human.', maxLength: 32768 }),
+    lastTransitionTime: time({ description: 'When status last changed.' }),
+    observedGeneration: opt(
+      int({
+        description: 'metadata.generation the condition was set for.',
+        minimum: 0,
+        format: 'int64',
+      }),
+    ),
+  },
+  { description: 'One aspect of the current state.' },
+);
+
+const count = (what: string): ReturnType<typeof int> =>
+  int({ description: `Objects ${what}.`, minimum: 0 });
+
+const historyEntry = obj(
+  {
+    id: int({ description: 'Increases by one per sync.', minimum: 0, format: 'int64' }),
+    revision: str({ description: 'The commit that was synced.' }),
+    time: time({ description: 'When the sync finished.' }),
+    result: enm(['Succeeded', 'Failed'], { description: 'Succeeded or Failed.' }),
+    counts: obj(
+      {
+        created: count('created'),
+        configured: count('changed'),
+        unchanged: count('left as they were'),
+        pruned: count('deleted because they left Git'),
+      },
+      { description: 'What the sync did.' },
+    ),
+  },
+  { description: 'One sync.' },
+);
+
+const driftEntry = obj(
+  {
+    ...identity,
+    paths: arr(str({ description: 'A field path.' }), {
+      description: 'Fields that differ from Git, e.g. .spec.replicas.',
+    }),
+    manager: opt(str({ description: 'The field manager that made the change, when known.' })),
+    detectedAt: time({ description: 'When the drift was first seen.' }),
+  },
+  { description: 'One object changed in the cluster.' },
+);
+
+const resourceEntry = obj(
+  {
+    ...identity,
+    status: enm(syncStatuses, { description: 'Whether the object matches Git.' }),
+    health: opt(health),
+  },
+  { description: 'One managed object.' },
+);
+
+export const applicationStatusSchema = obj(
+  {
+    observedGeneration: opt(
+      int({ description: 'The metadata.generation last reconciled.', minimum: 0, format: 'int64' }),
+    ),
+    conditions: opt(
+      arr(condition, {
+        description: 'Ready, Reconciling, Stalled and Drifted, as kstatus reads them.',
+        mapKeys: ['type'],
+        maxItems: 16,
+      }),
+    ),
+    sync: opt(
+      obj(
+        {
+          status: enm(syncStatuses, { description: 'Whether the cluster matches Git.' }),
+          revision: opt(str({ description: 'The commit compared against.' })),
+        },
+        { description: 'How the cluster compares with Git.' },
+      ),
+    ),
+    health: opt(health),
+    resources: opt(arr(resourceEntry, { description: 'Every managed object.' })),
+    inventory: opt(
+      arr(str({ description: 'An object identity.', pattern: inventoryEntry }), {
+        description:
+          'Objects the last sync applied, as group|kind|namespace|name: what pruning compares against.',
+      }),
+    ),
+    lastSyncedRevision: opt(str({ description: 'The commit last synced successfully.' })),
+    history: opt(
+      arr(historyEntry, { description: 'The last 10 syncs, newest last.', maxItems: 10 }),
+    ),
+    drift: opt(arr(driftEntry, { description: 'Objects changed in the cluster, not by Git.' })),
+  },
+  { description: 'What the controller observed. Written only by the controller.' },
+);

@@ -1,0 +1,229 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseApplication } from '../../src/api/application.js';
+import type { KubeObject } from '../../src/api/object.js';
+import { Cluster } from '../../src/cluster/cluster.js';
+import { KubeApiError } from '../../src/cluster/errors.js';
+import { repoRoot, toolPath } from '../../src/dev/paths.js';
+import { run, type RunResult } from '../../src/exec/run.js';
+import { eventually, kubeFor, testNamespace, type TestKube } from '../support/kube.js';
+
+// cluster-3: installing a cluster-wide CRD and ClusterRoles stays out of other suites' way.
+const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+const sha = '6c1f0e2b9d7a4c3e8f5b1a2d6e9c0f7b3a4d5e6f';
+let kubeconfig: string;
+let cluster: Cluster;
+let kube: TestKube;
+let ns: string;
+
+const text = (r: RunResult): string =>
+  r.kind === 'ok' ? r.stdout.toString('utf8') : `${r.kind}: ${JSON.stringify(r)}`;
+
+async function ballast(...args: string[]): Promise<string> {
+  const r = await run(process.execPath, [cli, ...args], { timeoutMs: 120_000 });
+  if (r.kind !== 'ok') throw new Error(`ballast ${args.join(' ')}: ${text(r)}`);
+  return r.stdout.toString('utf8');
+}
+
+async function kubectl(stdin: string, ...args: string[]): Promise<string> {
+  const r = await run(toolPath('kubectl'), args, {
+    env: { KUBECONFIG: kubeconfig },
+    timeoutMs: 60_000,
+    stdin,
+  });
+  if (r.kind !== 'ok') throw new Error(`kubectl ${args.join(' ')}: ${text(r)}`);
+  return r.stdout.toString('utf8');
+}
+
+const application = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'ballast.dev/v1alpha1',
+  kind: 'Application',
+  metadata: { name, namespace: ns },
+  spec: {
+    source: { repoURL: 'https://git.example.com/platform/fleet.git' },
+    destination: { namespace: ns },
+    ...spec,
+  },
+});
+
+const installed = [
+  'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev serverside-applied',
+  'namespace/ballast-system serverside-applied',
+  'serviceaccount/ballast-controller serverside-applied',
+  'clusterrole.rbac.authorization.k8s.io/ballast-controller serverside-applied',
+  'clusterrole.rbac.authorization.k8s.io/ballast-applier serverside-applied',
+  'clusterrolebinding.rbac.authorization.k8s.io/ballast-controller serverside-applied',
+  'clusterrolebinding.rbac.authorization.k8s.io/ballast-applier serverside-applied',
+  'role.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
+  'rolebinding.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
+  'service/ballast-controller serverside-applied',
+  'deployment.apps/ballast-controller serverside-applied',
+];
+
+beforeAll(async () => {
+  kubeconfig = inject('controlPlane').clusters[2]?.kubeconfig ?? '';
+  kube = await kubeFor(kubeconfig);
+  ns = await testNamespace(kube, 'install');
+  // Before the CRD exists, so the Cluster's discovery must be refreshed after install.
+  cluster = Cluster.connect({ kubeconfig });
+});
+afterAll(async () => {
+  cluster.close();
+  await kube.del(`/api/v1/namespaces/${ns}`);
+});
+
+describe('ballast install', () => {
+  it('applies the CRD first, waits until it is Established, then RBAC and the controller, twice without error', async () => {
+    for (let i = 0; i < 2; i++) {
+      const out = await ballast('install', '--kubeconfig', kubeconfig);
+      expect(out.trim().split('\n')).toEqual(installed);
+    }
+    const crd = await kube.json<{ status: { conditions: { type: string; status: string }[] } }>(
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/applications.ballast.dev',
+    );
+    const conditions = Object.fromEntries(crd.status.conditions.map((c) => [c.type, c.status]));
+    expect(conditions).toMatchObject({ Established: 'True', NamesAccepted: 'True' });
+    // A non-structural schema would still be served, but flagged by this condition.
+    expect(conditions).not.toHaveProperty('NonStructuralSchema');
+    await cluster.discovery.refresh();
+  });
+
+  it('prints YAML that kubectl applies as it is', async () => {
+    const yaml = await ballast('install', '--print');
+    const out = await kubectl(
+      yaml,
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '--force-conflicts',
+      '-f',
+      '-',
+    );
+    expect(out).toContain(
+      'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev serverside-applied (server dry run)',
+    );
+    expect(out).toContain('deployment.apps/ballast-controller serverside-applied (server dry run)');
+  });
+
+  it('runs two controller pods that pass the restricted Pod Security Standard the namespace enforces', async () => {
+    await eventually('Deployment ballast-controller has 2 available replicas', 60_000, async () => {
+      const d = await kube.json<{ status?: { availableReplicas?: number } }>(
+        '/apis/apps/v1/namespaces/ballast-system/deployments/ballast-controller',
+      );
+      return d.status?.availableReplicas === 2;
+    });
+  });
+});
+
+describe('the Application CRD on a real apiserver', () => {
+  it('stores a minimal Application with exactly the defaults parseApplication applies', async () => {
+    const sent = application('minimal');
+    await cluster.apply(sent);
+    const live = await cluster.get(sent);
+    const fromServer = parseApplication(live);
+    const fromUs = parseApplication(sent);
+    if (fromServer.kind !== 'ok') throw new Error(fromServer.problems.join('\n'));
+    if (fromUs.kind !== 'ok') throw new Error(fromUs.problems.join('\n'));
+    expect(fromServer.value.spec).toEqual(fromUs.value.spec);
+    expect(live?.['spec']).toMatchObject({
+      source: { targetRevision: 'main', path: '.' },
+      syncPolicy: { drift: 'heal', interval: '3m', retry: { limit: 5 } },
+      suspend: false,
+    });
+  });
+
+  it.each([
+    [
+      'a drift policy it does not know',
+      { syncPolicy: { drift: 'sometimes' } },
+      'spec.syncPolicy.drift',
+      'Unsupported value: "sometimes"',
+    ],
+    [
+      'both kustomize and helm',
+      { source: { repoURL: 'https://x.example/r.git', kustomize: {}, helm: {} } },
+      'spec.source',
+      'set at most one of kustomize, helm',
+    ],
+    [
+      'an ignore rule with pointers and managers',
+      {
+        ignoreDifferences: [
+          { kind: 'Deployment', jsonPointers: ['/spec/replicas'], managedFieldsManagers: ['hpa'] },
+        ],
+      },
+      'spec.ignoreDifferences[0]',
+      'set exactly one of jsonPointers, managedFieldsManagers',
+    ],
+    [
+      'an interval that would spin',
+      { syncPolicy: { interval: '0s' } },
+      'spec.syncPolicy.interval',
+      'must be at least 1s',
+    ],
+    [
+      'a path that climbs out of the repository',
+      { source: { repoURL: 'https://x.example/r.git', path: '../other' } },
+      'spec.source.path',
+      'should match',
+    ],
+  ])(
+    'refuses %s with 422 naming the field, as parseApplication does',
+    async (_what, spec, field, detail) => {
+      const obj = application('invalid', spec);
+      const error = await cluster.apply(obj).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(KubeApiError);
+      const e = error as KubeApiError;
+      expect(e.status).toBe(422);
+      expect(e.apiMessage).toContain(`${field}: `);
+      expect(e.apiMessage).toContain(detail);
+      const ours = parseApplication(obj);
+      expect(ours.kind === 'invalid' ? ours.problems : []).toContainEqual(
+        expect.stringMatching(new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `)),
+      );
+    },
+  );
+
+  it('shows Sync, Health, Revision, Ready and Age in kubectl get, from the status subresource', async () => {
+    await cluster.apply(application('web'));
+    const status = {
+      observedGeneration: 1,
+      sync: { status: 'Synced', revision: sha },
+      health: { status: 'Healthy', message: 'all objects are healthy' },
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Synced',
+          message: `applied ${sha.slice(0, 12)}`,
+          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
+      ],
+    };
+    const r = await kube.apply(
+      `/apis/ballast.dev/v1alpha1/namespaces/${ns}/applications/web/status`,
+      {
+        apiVersion: 'ballast.dev/v1alpha1',
+        kind: 'Application',
+        metadata: { name: 'web', namespace: ns },
+        status,
+      },
+      'ballast',
+    );
+    expect(r.status, r.body).toBe(200);
+
+    const table = await kubectl('', 'get', 'applications', '-n', ns);
+    const [header, ...rows] = table.trim().split('\n');
+    expect(header).toMatch(/^NAME\s+SYNC\s+HEALTH\s+REVISION\s+READY\s+AGE$/);
+    expect(rows).toContainEqual(
+      expect.stringMatching(new RegExp(`^web\\s+Synced\\s+Healthy\\s+${sha}\\s+True\\s+\\d+s$`)),
+    );
+    expect(rows).toContainEqual(expect.stringMatching(/^minimal\s+\d+s$/));
+    const wide = await kubectl('', 'get', 'app', 'web', '-n', ns, '-o', 'wide');
+    expect(wide).toMatch(/MESSAGE/);
+    expect(wide).toContain(`applied ${sha.slice(0, 12)}`);
+  });
+});
