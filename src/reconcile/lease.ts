@@ -1,0 +1,177 @@
+import type { HttpResponse } from '../cluster/http.js';
+import { KubeApiError } from '../cluster/errors.js';
+import { LeaseRequestError } from './errors.js';
+import { parseMicroTime } from './microtime.js';
+
+/** The spec of a coordination.k8s.io/v1 Lease, as far as leader election uses it. */
+export interface LeaseSpec {
+  /** Who leads; empty or absent when nobody does (never held, or released). */
+  holderIdentity?: string;
+  /** How long after renewTime the lease is still the holder's. */
+  leaseDurationSeconds?: number;
+  /** MicroTime the current holder took the lease. */
+  acquireTime?: string;
+  /** MicroTime the current holder last renewed. */
+  renewTime?: string;
+  /** How many times the lease changed hands. */
+  leaseTransitions?: number;
+}
+
+export interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string; [key: string]: unknown };
+  spec: LeaseSpec;
+}
+
+/** The one call leader election makes: `KubeHttp` fits, and so does a fault-injecting wrapper. */
+export interface LeaseHttp {
+  request(
+    method: string,
+    path: string,
+    body?: string,
+    headers?: Record<string, string>,
+  ): Promise<HttpResponse>;
+}
+
+export type LeaseRead = { kind: 'found'; lease: Lease } | { kind: 'absent' };
+
+/** `conflict`: someone wrote first (409), or the lease vanished under an update (404). */
+export type LeaseWrite = { kind: 'written'; lease: Lease } | { kind: 'conflict' };
+
+/** Where a lease stands for one contender, at one moment. */
+export type LeaseVerdict =
+  | { kind: 'free' }
+  | { kind: 'ours' }
+  | { kind: 'expired'; holder: string }
+  | { kind: 'held'; holder: string; expiresAt: number };
+
+/**
+ * Whether `identity` may take the lease at `nowMs`. Another holder's lease is valid until its
+ * renewTime plus its duration, read against our own clock: the renew deadline being shorter
+ * than the lease duration is the margin that absorbs clock skew between replicas. A lease with
+ * no readable time cannot be shown to be valid, so it counts as expired; a missing duration
+ * counts as `fallbackDurationMs`.
+ */
+export function judgeLease(
+  spec: LeaseSpec,
+  identity: string,
+  nowMs: number,
+  fallbackDurationMs: number,
+): LeaseVerdict {
+  const holder = spec.holderIdentity ?? '';
+  if (holder === '') return { kind: 'free' };
+  if (holder === identity) return { kind: 'ours' };
+  const renewedAt = parseMicroTime(spec.renewTime ?? spec.acquireTime ?? '');
+  if (renewedAt === undefined) return { kind: 'expired', holder };
+  const durationMs =
+    spec.leaseDurationSeconds === undefined ? fallbackDurationMs : spec.leaseDurationSeconds * 1000;
+  const expiresAt = renewedAt + durationMs;
+  return expiresAt < nowMs ? { kind: 'expired', holder } : { kind: 'held', holder, expiresAt };
+}
+
+/** GET, POST and PUT of one Lease, each bounded by a timeout, with 404 and 409 as results. */
+export class LeaseClient {
+  private readonly collection: string;
+
+  constructor(
+    private readonly http: LeaseHttp,
+    readonly namespace: string,
+    readonly name: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  }
+
+  /** `namespace/name`, for messages. */
+  get subject(): string {
+    return `${this.namespace}/${this.name}`;
+  }
+
+  async get(): Promise<LeaseRead> {
+    const r = await this.send('get', 'GET', this.objectPath());
+    if (r.status === 404) return { kind: 'absent' };
+    if (r.status !== 200) throw this.failure('get', r);
+    return { kind: 'found', lease: this.parse('get', r.body) };
+  }
+
+  async create(spec: LeaseSpec): Promise<LeaseWrite> {
+    const lease: Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace },
+      spec,
+    };
+    const r = await this.send('create', 'POST', this.collection, lease);
+    if (r.status === 409) return { kind: 'conflict' };
+    if (r.status !== 201 && r.status !== 200) throw this.failure('create', r);
+    return { kind: 'written', lease: this.parse('create', r.body) };
+  }
+
+  /** Replaces the lease; its metadata.resourceVersion makes this a compare-and-swap. */
+  async update(lease: Lease): Promise<LeaseWrite> {
+    const r = await this.send('update', 'PUT', this.objectPath(), lease);
+    if (r.status === 409 || r.status === 404) return { kind: 'conflict' };
+    if (r.status !== 200) throw this.failure('update', r);
+    return { kind: 'written', lease: this.parse('update', r.body) };
+  }
+
+  private objectPath(): string {
+    return `${this.collection}/${encodeURIComponent(this.name)}`;
+  }
+
+  /**
+   * One request, given up on after the timeout. A request given up on may still land; that is
+   * safe because every write carries a resourceVersion, so a late one can only fail.
+   */
+  private async send(verb: string, method: string, path: string, body?: Lease) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new LeaseRequestError(this.subject, verb, `no answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+    });
+    const headers = { 'content-type': 'application/json' };
+    const call =
+      body === undefined
+        ? this.http.request(method, path)
+        : this.http.request(method, path, JSON.stringify(body), headers);
+    try {
+      return await Promise.race([call, timeout]);
+    } catch (e) {
+      if (e instanceof LeaseRequestError) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new LeaseRequestError(this.subject, verb, why, { cause: e });
+    } finally {
+      // A request that lost the race and fails later is still handled: race subscribed to it.
+      clearTimeout(timer);
+    }
+  }
+
+  private failure(verb: string, r: HttpResponse): LeaseRequestError {
+    const cause = KubeApiError.from(
+      `Lease.coordination.k8s.io/${this.subject}`,
+      verb,
+      r.status,
+      r.body,
+    );
+    return new LeaseRequestError(
+      this.subject,
+      verb,
+      `${r.status} ${cause.reason}: ${cause.apiMessage}`,
+      {
+        cause,
+      },
+    );
+  }
+
+  private parse(verb: string, body: string): Lease {
+    try {
+      return JSON.parse(body) as Lease;
+    } catch (e) {
+      throw new LeaseRequestError(this.subject, verb, 'the apiserver answered with invalid JSON', {
+        cause: e,
+      });
+    }
+  }
+}
