@@ -2,6 +2,7 @@ import { Agent, request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiServerUnreachableError } from './errors.js';
+import { LineSplitter } from './watch-lines.js';
 
 /** How Ballast reaches one apiserver. */
 export interface ConnectOptions {
@@ -28,6 +29,32 @@ export interface HttpResponse {
   status: number;
   body: string;
 }
+
+/** How a long-lived streamed GET (a watch) is run. */
+export interface StreamOptions {
+  /** Ends the stream; the result is then `aborted`. */
+  signal: AbortSignal;
+  /** The connection counts as dropped when no byte arrives for this long (half-open TCP). */
+  idleTimeoutMs: number;
+  /** Called once the apiserver accepted the request (status 200), before any line. */
+  onOpen?: () => void;
+  /** Bound on one line, so a peer that never sends a newline cannot exhaust memory. */
+  maxLineChars?: number;
+}
+
+/** How a stream ended. Connection failures are a value too: a watch expects them. */
+export type StreamEnd =
+  /** The apiserver closed the response cleanly, e.g. after the watch's timeoutSeconds. */
+  | { kind: 'ended' }
+  /** The caller's signal aborted it. */
+  | { kind: 'aborted' }
+  /** The apiserver answered with another status than 200; the body is kept for the error. */
+  | { kind: 'refused'; status: number; body: string }
+  /** The connection failed or went idle before a clean end. */
+  | { kind: 'dropped'; error: ApiServerUnreachableError };
+
+/** An object is at most ~1.5 MiB in etcd; a watch line carrying it is bounded well below this. */
+const defaultMaxLineChars = 16 * 1024 * 1024;
 
 /** A token bucket: `qps` tokens a second, at most `burst` saved up. */
 class RateLimiter {
@@ -65,6 +92,12 @@ function loadKubeConfig(opts: ConnectOptions): KubeConfig {
 export class KubeHttp {
   readonly server: string;
   private readonly agent: Agent;
+  /**
+   * Watches hold a socket for minutes, so they get an agent of their own, without the
+   * `maxSockets` bound: they must never starve `request()`, nor be queued behind it. Tests
+   * destroy its sockets to simulate a dropped connection.
+   */
+  readonly watchAgent = new Agent({ keepAlive: true });
   private readonly limiter: RateLimiter;
 
   private constructor(
@@ -132,7 +165,13 @@ export class KubeHttp {
       method,
       agent: this.agent,
       timeout: this.opts.requestTimeoutMs,
-      headers: { accept: 'application/json', ...headers },
+      headers: {
+        accept: 'application/json',
+        ...headers,
+        // Node sends a DELETE body without a length unless told; the apiserver then reads the
+        // body as the next request on the keep-alive connection and answers it 400.
+        ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+      },
     };
     Object.assign(options, await this.tlsAndAuth());
     options.headers = { ...(options.headers as Record<string, string>), ...this.authHeaders };
@@ -158,7 +197,107 @@ export class KubeHttp {
     });
   }
 
+  /**
+   * A GET whose body is newline-delimited JSON (a `?watch=1` path), read as it arrives: one
+   * `onLine` call per complete line. Resolves when the stream ends, however it ends; it does
+   * not reject. If `onLine` throws, the stream is dropped with that error.
+   */
+  async stream(
+    path: string,
+    onLine: (line: string) => void,
+    opts: StreamOptions,
+  ): Promise<StreamEnd> {
+    await this.limiter.take();
+    const url = new URL(this.server + path);
+    const options: RequestOptions = {
+      method: 'GET',
+      // The agent speaks TLS only; a plain-HTTP server (a local proxy, a test fake) gets none.
+      agent: url.protocol === 'http:' ? undefined : this.watchAgent,
+      timeout: opts.idleTimeoutMs,
+      headers: { accept: 'application/json' },
+    };
+    try {
+      Object.assign(options, await this.tlsAndAuth());
+    } catch (e) {
+      // Credentials that cannot be loaded (a failing exec plugin) end this stream like any
+      // other failure, so a watch retries instead of dying.
+      return {
+        kind: 'dropped',
+        error: new ApiServerUnreachableError(this.server, this.context, e),
+      };
+    }
+    options.headers = { ...(options.headers as Record<string, string>), ...this.authHeaders };
+    if (opts.signal.aborted) return { kind: 'aborted' };
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (end: StreamEnd): void => {
+        if (settled) return;
+        settled = true;
+        opts.signal.removeEventListener('abort', onAbort);
+        resolve(end);
+      };
+      // Not the `signal` request option: that destroys with an AbortError, which can surface
+      // as an uncaught exception when the abort comes from inside a 'data' handler.
+      const onAbort = (): void => {
+        done({ kind: 'aborted' });
+        req.destroy();
+      };
+      const fail = (e: unknown): void => {
+        if (opts.signal.aborted) done({ kind: 'aborted' });
+        else
+          done({
+            kind: 'dropped',
+            error: new ApiServerUnreachableError(this.server, this.context, e),
+          });
+      };
+      const send = url.protocol === 'http:' ? plainRequest : request;
+      const req = send(url, options, (res) => {
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('connection closed in the middle of the stream'));
+        });
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < 65_536) chunks.push(c);
+            size += c.length;
+          });
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            done({ kind: 'refused', status: res.statusCode ?? 0, body });
+          });
+          return;
+        }
+        opts.onOpen?.();
+        const lines = new LineSplitter(opts.maxLineChars ?? defaultMaxLineChars);
+        res.on('data', (c: Buffer) => {
+          try {
+            for (const line of lines.push(c)) onLine(line);
+          } catch (e) {
+            req.destroy(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+        res.on('end', () => {
+          try {
+            for (const line of lines.end()) onLine(line);
+            done({ kind: 'ended' });
+          } catch (e) {
+            fail(e);
+          }
+        });
+      });
+      req.on('timeout', () =>
+        req.destroy(new Error(`no data for ${opts.idleTimeoutMs} ms on a streamed request`)),
+      );
+      req.on('error', fail);
+      opts.signal.addEventListener('abort', onAbort);
+      req.end();
+    });
+  }
+
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
