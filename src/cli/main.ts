@@ -6,6 +6,7 @@ import { repoRoot } from '../dev/paths.js';
 import { registerDev } from './dev.js';
 import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
+import { registerController } from './controller.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSync(program);
+  registerController(program);
   registerDev(program);
   registerInstall(program);
   return program;

@@ -1,0 +1,216 @@
+import { createServer, type Server } from 'node:http';
+import { applicationApiVersion, applicationKind } from '../api/application.js';
+import type { KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { ResourceInfo } from '../cluster/discovery.js';
+import type { GitSource } from '../source/source.js';
+import { appKeyOf, driftKey, handleDrift } from './drift.js';
+import { Metrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
+import { reconcileApplication, type DesiredCache } from './reconcile.js';
+import { startRunner, type Runner } from './runner.js';
+import { refOf } from '../api/object.js';
+
+/** Starts watches on the kinds an Application manages, and reports their events. */
+export interface ManagedWatches {
+  /** Resolves once the watch is open; rejects for kinds that cannot be watched. */
+  ensure(info: ResourceInfo): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControllerOptions {
+  /** Reconciles of different Applications at once. */
+  workers: number;
+  /** How often the Application list is read for new, changed and deleted Applications. */
+  appPollMs: number;
+  /** Port of /healthz, /readyz and /metrics on 127.0.0.1 (0: any free port; undefined: none). */
+  httpPort: number | undefined;
+  /** Structured log line writer. */
+  log: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+export function defaultControllerOptions(): ControllerOptions {
+  return { workers: 4, appPollMs: 1000, httpPort: undefined, log: () => undefined };
+}
+
+export interface ControllerDeps {
+  cluster: Cluster;
+  source: GitSource;
+  /** Built by the caller with `onEvent` as its handler; undefined disables drift watching. */
+  watches?: (onEvent: (obj: KubeObject) => void) => ManagedWatches;
+}
+
+/** What an Application's spec-level trigger looks like: a change here means reconcile now. */
+function triggerOf(app: KubeObject): string {
+  const a = app.metadata.annotations ?? {};
+  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}`;
+}
+
+/** The controller: Applications reconciled by key, managed objects watched for drift. */
+export class Controller {
+  private readonly desired = new Map<string, DesiredCache>();
+  private readonly appQueue = new WorkQueue();
+  private readonly driftQueue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 10_000 });
+  private readonly seen = new Map<string, string>();
+  private runners: Runner[] = [];
+  private pollTimer: NodeJS.Timeout | undefined;
+  private watches: ManagedWatches | undefined;
+  private server: Server | undefined;
+  private ready = false;
+  readonly metrics = new Metrics();
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly opts: ControllerOptions,
+  ) {}
+
+  async start(): Promise<{ port: number | undefined }> {
+    const port = await this.startHttp();
+    this.watches = this.deps.watches?.((obj) => {
+      this.onManagedEvent(obj);
+    });
+    const reconcilerDeps = {
+      cluster: this.deps.cluster,
+      source: this.deps.source,
+      desired: this.desired,
+      log: this.opts.log,
+    };
+    this.runners.push(
+      startRunner(
+        this.appQueue,
+        async (key, ctx) => {
+          const outcome = await reconcileApplication(reconcilerDeps, key, ctx);
+          await this.watchDesiredKinds(key).catch(() => undefined);
+          return outcome;
+        },
+        {
+          workers: this.opts.workers,
+          onResult: (r) => {
+            this.metrics.reconciled(r.outcome.kind, r.durationMs);
+          },
+        },
+      ),
+      startRunner(
+        this.driftQueue,
+        (key) =>
+          handleDrift(
+            {
+              cluster: this.deps.cluster,
+              desired: this.desired,
+              requestReconcile: (k) => {
+                this.appQueue.add(k);
+              },
+              onDrift: (d) => {
+                this.metrics.drift(d.healed);
+              },
+            },
+            key,
+          ),
+        { workers: 4, timeoutMs: 60_000 },
+      ),
+    );
+    await this.pollApplications();
+    this.ready = true;
+    return { port };
+  }
+
+  /** Watches every kind the Application manages, so a manual change is seen within a second. */
+  private async watchDesiredKinds(key: string): Promise<void> {
+    const cache = this.desired.get(key);
+    const watches = this.watches;
+    if (cache === undefined || watches === undefined) return;
+    const kinds = new Map(
+      cache.objects.map((d) => [`${d.object.apiVersion}|${d.object.kind}`, d.object]),
+    );
+    await Promise.all(
+      [...kinds.values()].map(async (o) => {
+        const info = await this.deps.cluster.discovery.resolve(o.apiVersion, o.kind);
+        if (info !== undefined) await watches.ensure(info).catch(() => undefined);
+      }),
+    );
+  }
+
+  private onManagedEvent(obj: KubeObject): void {
+    const appKey = appKeyOf(obj);
+    if (appKey === undefined || !this.desired.has(appKey)) return;
+    this.driftQueue.add(driftKey(appKey, refOf(obj)));
+  }
+
+  /** Reads the Application list and queues the ones that are new or whose trigger changed. */
+  private async pollApplications(): Promise<void> {
+    try {
+      const info = await this.deps.cluster.discovery.resolve(
+        applicationApiVersion,
+        applicationKind,
+      );
+      if (info === undefined)
+        throw new Error('the Application CRD is not installed; run `ballast install`');
+      const apps = await this.deps.cluster.list(info);
+      const keys = new Set<string>();
+      for (const app of apps) {
+        const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+        keys.add(key);
+        const trigger = triggerOf(app);
+        if (this.seen.get(key) !== trigger) {
+          this.seen.set(key, trigger);
+          this.appQueue.add(key);
+        }
+      }
+      for (const key of [...this.seen.keys()].filter((k) => !keys.has(k))) {
+        this.seen.delete(key);
+        this.desired.delete(key);
+        this.appQueue.forget(key);
+      }
+      this.metrics.applications = keys.size;
+    } catch (e) {
+      this.opts.log(
+        { err: e instanceof Error ? e.message : String(e) },
+        'listing Applications failed',
+      );
+    }
+    this.pollTimer = setTimeout(() => {
+      void this.pollApplications();
+    }, this.opts.appPollMs);
+  }
+
+  private startHttp(): Promise<number | undefined> {
+    const port = this.opts.httpPort;
+    if (port === undefined) return Promise.resolve(undefined);
+    this.server = createServer((req, res) => {
+      if (req.url === '/healthz') res.writeHead(200).end('ok\n');
+      else if (req.url === '/readyz')
+        res.writeHead(this.ready ? 200 : 503).end(this.ready ? 'ok\n' : 'starting\n');
+      else if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(
+          this.metrics.render({
+            queueDepth: this.appQueue.depth(),
+            driftQueueDepth: this.driftQueue.depth(),
+          }),
+        );
+      } else res.writeHead(404).end();
+    });
+    const server = this.server;
+    return new Promise((resolve) => {
+      server.listen(port, '127.0.0.1', () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a !== null ? a.port : undefined);
+      });
+    });
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish (or aborts them), closes watches. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    await this.watches?.stop();
+    await Promise.all(this.runners.map((r) => r.stop({ drainMs: 20_000 })));
+    await new Promise<void>((resolve) => {
+      if (this.server === undefined) resolve();
+      else
+        this.server.close(() => {
+          resolve();
+        });
+    });
+  }
+}

@@ -1,0 +1,153 @@
+import {
+  driftReaction,
+  ignoreRulesOf,
+  type Application,
+  type DriftEntry,
+} from '../api/application.js';
+import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import { prepareObjects } from '../apply/prepare.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { defaultDiffOptions, diffObject } from '../diff/index.js';
+import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
+import type { DesiredCache } from './reconcile.js';
+import type { Outcome } from './runner.js';
+import { recordEvent, setCondition, writeStatus } from './status.js';
+
+export const selfHealAnnotation = 'ballast.dev/self-heal';
+
+/** A managed object to re-check, keyed `appNamespace/appName#group|kind|namespace|name`. */
+export function driftKey(appKey: string, ref: ObjectRef): string {
+  return `${appKey}#${refKey(ref)}`;
+}
+
+/** The Application key a tracked object belongs to, from its tracking label. */
+export function appKeyOf(obj: KubeObject): string | undefined {
+  const id = parseTrackingValue(obj.metadata.labels?.[TRACKING_LABEL]);
+  return id === undefined ? undefined : `${id.namespace}/${id.name}`;
+}
+
+function parseDriftKey(key: string): { appKey: string; ref: ObjectRef } | undefined {
+  const hash = key.indexOf('#');
+  const [group = '', kind = '', namespace = '', name = ''] = key.slice(hash + 1).split('|');
+  return hash < 0
+    ? undefined
+    : { appKey: key.slice(0, hash), ref: { group, kind, namespace, name } };
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  time?: string;
+  subresource?: string;
+}
+
+/**
+ * Who changed it: the newest managedFields entry that is not Ballast's own. Status writers
+ * (controllers reporting progress) are skipped: they write status, not the desired state.
+ */
+export function lastForeignManager(live: KubeObject): string {
+  const entries = ((live.metadata.managedFields ?? []) as ManagedFieldsEntry[]).filter(
+    (e) => e.manager !== 'ballast' && e.subresource !== 'status',
+  );
+  entries.sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
+  return entries[entries.length - 1]?.manager ?? 'unknown';
+}
+
+async function desiredFor(
+  cluster: Cluster,
+  cache: DesiredCache,
+  ref: ObjectRef,
+): Promise<KubeObject | undefined> {
+  const app = cache.app;
+  const id = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
+  for (const d of cache.objects) {
+    const r = refOf(d.object);
+    if (r.kind !== ref.kind || r.group !== ref.group || r.name !== ref.name) continue;
+    const { prepared } = await prepareObjects(cluster, [d], id, app.spec.destination.namespace);
+    const p = prepared[0];
+    if (p !== undefined && (p.object.metadata.namespace ?? '') === ref.namespace) return p.object;
+  }
+  return undefined;
+}
+
+export interface DriftDeps {
+  cluster: Cluster;
+  desired: Map<string, DesiredCache>;
+  /** Asks for a full reconcile of an Application (its desired state is not cached yet). */
+  requestReconcile: (appKey: string) => void;
+  /** Called for every drift seen, for metrics. */
+  onDrift: (d: { appKey: string; healed: boolean }) => void;
+}
+
+/**
+ * Re-checks one managed object after a watch event: no Git fetch, no render. The object is
+ * re-read live (the event may be stale), dry-run against its desired state, and if it drifted,
+ * recorded with the paths and the manager that changed it, and re-applied when healing.
+ */
+export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome> {
+  const parsed = parseDriftKey(key);
+  if (parsed === undefined)
+    return { kind: 'terminal', error: new Error(`${key}: not a drift key`) };
+  const cache = deps.desired.get(parsed.appKey);
+  if (cache === undefined) {
+    deps.requestReconcile(parsed.appKey);
+    return { kind: 'ok' };
+  }
+  const desired = await desiredFor(deps.cluster, cache, parsed.ref);
+  if (desired === undefined) return { kind: 'ok' };
+  const live = await deps.cluster.get(desired);
+  const dryRun = await deps.cluster.apply(desired, { dryRun: true });
+  const entry = diffObject(dryRun, live, {
+    ...defaultDiffOptions(),
+    ignoreDifferences: ignoreRulesOf(cache.app),
+  });
+  if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
+  const reaction = driftReaction(cache.app.spec);
+  if (reaction === 'ignore') return { kind: 'ok' };
+  const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
+  const heal = reaction === 'heal' && !optedOut;
+  const manager = live === undefined ? 'deleted' : lastForeignManager(live);
+  if (heal) await deps.cluster.apply(desired);
+  deps.onDrift({ appKey: parsed.appKey, healed: heal });
+  await recordDrift(deps.cluster, cache.app, refOf(desired), entry.changedPaths, manager, heal);
+  return { kind: 'ok' };
+}
+
+async function recordDrift(
+  cluster: Cluster,
+  app: Application,
+  ref: ObjectRef,
+  paths: readonly string[],
+  manager: string,
+  healed: boolean,
+): Promise<void> {
+  const what = `${formatRef(ref)} changed by ${manager} (${paths.join(', ') || 'whole object'})`;
+  await recordEvent(
+    cluster,
+    app,
+    healed ? 'Normal' : 'Warning',
+    healed ? 'DriftReverted' : 'Drifted',
+    healed ? `${what}; reverted` : what,
+  );
+  const fresh = (await cluster.get(app)) as Application | undefined;
+  if (fresh === undefined) return;
+  const entry: DriftEntry = {
+    group: ref.group,
+    kind: ref.kind,
+    namespace: ref.namespace,
+    name: ref.name,
+    paths: [...paths],
+    manager,
+    detectedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+  const others = (fresh.status?.drift ?? []).filter((d) => refKey(d) !== refKey(ref));
+  const drift = healed ? others : [...others, entry];
+  const conditions = setCondition(
+    fresh.status?.conditions ?? [],
+    'Drifted',
+    drift.length > 0 ? 'True' : 'False',
+    healed ? 'DriftReverted' : 'ManualChange',
+    healed ? `reverted: ${what}` : `${drift.length} object(s) differ from Git`,
+    fresh.metadata.generation,
+  );
+  await writeStatus(cluster, fresh, { ...(fresh.status ?? {}), drift, conditions });
+}

@@ -1,0 +1,109 @@
+import type {
+  Application,
+  ApplicationStatus,
+  Condition,
+  ConditionType,
+  HistoryEntry,
+} from '../api/application.js';
+import { applicationPlural, applicationApiVersion } from '../api/application.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
+
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Sets one condition, keeping lastTransitionTime when the status did not flip, as the
+ * Kubernetes API conventions require.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  type: ConditionType,
+  status: 'True' | 'False' | 'Unknown',
+  reason: string,
+  message: string,
+  generation: number | undefined,
+): Condition[] {
+  const prev = conditions.find((c) => c.type === type);
+  const lastTransitionTime =
+    prev !== undefined && prev.status === status ? prev.lastTransitionTime : now();
+  const next: Condition = {
+    type,
+    status,
+    reason,
+    message: message.slice(0, 1024),
+    lastTransitionTime,
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+  };
+  return [...conditions.filter((c) => c.type !== type), next];
+}
+
+/** Appends a history entry, keeping the last ten. */
+export function appendHistory(
+  history: readonly HistoryEntry[],
+  entry: Omit<HistoryEntry, 'id' | 'time'>,
+): HistoryEntry[] {
+  const id = history.reduce((max, h) => Math.max(max, h.id), 0) + 1;
+  return [...history, { ...entry, id, time: now() }].slice(-10);
+}
+
+/** Writes the status subresource with a merge patch of the whole status. */
+export async function writeStatus(
+  cluster: Cluster,
+  app: Application,
+  status: ApplicationStatus,
+): Promise<void> {
+  const ns = app.metadata.namespace ?? '';
+  const path = `/apis/${applicationApiVersion}/namespaces/${ns}/${applicationPlural}/${app.metadata.name}/status`;
+  const r = await cluster.http.request('PATCH', path, JSON.stringify({ status }), {
+    'content-type': 'application/merge-patch+json',
+  });
+  if (r.status === 404) return;
+  if (r.status !== 200)
+    throw KubeApiError.from(
+      `Application ${ns}/${app.metadata.name}`,
+      'write status',
+      r.status,
+      r.body,
+    );
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Records a core/v1 Event on the Application; failures to record are not fatal. */
+export async function recordEvent(
+  cluster: Cluster,
+  app: Application,
+  type: EventType,
+  reason: string,
+  message: string,
+): Promise<void> {
+  const ns = app.metadata.namespace ?? 'default';
+  const ts = new Date().toISOString();
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: `${app.metadata.name}.`, namespace: ns },
+    involvedObject: {
+      apiVersion: applicationApiVersion,
+      kind: 'Application',
+      name: app.metadata.name,
+      namespace: ns,
+      uid: app.metadata.uid,
+      resourceVersion: app.metadata.resourceVersion,
+    },
+    type,
+    reason,
+    message: message.slice(0, 1024),
+    firstTimestamp: ts,
+    lastTimestamp: ts,
+    count: 1,
+    source: { component: 'ballast-controller' },
+    reportingComponent: 'ballast.dev/controller',
+    reportingInstance: 'ballast-controller',
+  };
+  await cluster.http
+    .request('POST', `/api/v1/namespaces/${ns}/events`, JSON.stringify(event), {
+      'content-type': 'application/json',
+    })
+    .catch(() => undefined);
+}
