@@ -20,6 +20,7 @@ interface ControllerFlags {
   cacheDir?: string;
   leaderElect: boolean;
   leaseNamespace: string;
+  namespace?: string;
 }
 
 /** One JSON object per line on stdout, as log collectors expect. */
@@ -57,6 +58,7 @@ export function registerController(program: Command): void {
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
     .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
+    .option('-n, --namespace <ns>', 'only Applications in this namespace (default: all)')
     .action(async (f: ControllerFlags) => {
       const cluster = Cluster.connect({
         ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
@@ -71,6 +73,7 @@ export function registerController(program: Command): void {
           ...defaultControllerOptions(),
           workers: Number(f.workers),
           httpPort: Number(f.port),
+          namespace: f.namespace,
           log: jsonLog,
         },
       );

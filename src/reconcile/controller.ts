@@ -25,12 +25,20 @@ export interface ControllerOptions {
   appPollMs: number;
   /** Port of /healthz, /readyz and /metrics on 127.0.0.1 (0: any free port; undefined: none). */
   httpPort: number | undefined;
+  /** Only Applications in this namespace; all namespaces when undefined. */
+  namespace: string | undefined;
   /** Structured log line writer. */
   log: (fields: Record<string, unknown>, msg: string) => void;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
-  return { workers: 4, appPollMs: 1000, httpPort: undefined, log: () => undefined };
+  return {
+    workers: 4,
+    appPollMs: 1000,
+    httpPort: undefined,
+    namespace: undefined,
+    log: () => undefined,
+  };
 }
 
 export interface ControllerDeps {
@@ -145,7 +153,10 @@ export class Controller {
       );
       if (info === undefined)
         throw new Error('the Application CRD is not installed; run `ballast install`');
-      const apps = await this.deps.cluster.list(info);
+      const apps = await this.deps.cluster.list(
+        info,
+        this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
+      );
       const keys = new Set<string>();
       for (const app of apps) {
         const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;

@@ -16,6 +16,11 @@ export class Metrics {
     this.durationCount += 1;
   }
 
+  /** Drift seen so far, and how much of it was reverted. */
+  get driftCounts(): { found: number; reverted: number } {
+    return { found: this.driftFound, reverted: this.driftReverted };
+  }
+
   drift(healed: boolean): void {
     this.driftFound += 1;
     if (healed) this.driftReverted += 1;

@@ -133,7 +133,7 @@ beforeAll(async () => {
         return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
       },
     },
-    { ...defaultControllerOptions(), appPollMs: 300 },
+    { ...defaultControllerOptions(), appPollMs: 300, namespace: ns },
   );
   await controller.start();
   await cluster.apply(application('heal', 'heal', 'heal'));

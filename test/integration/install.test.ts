@@ -215,14 +215,25 @@ describe('the Application CRD on a real apiserver', () => {
     );
     expect(r.status, r.body).toBe(200);
 
-    const table = await kubectl('', 'get', 'applications', '-n', ns);
+    // Fully qualified: Argo CD's applications.argoproj.io (synced from the corpus onto this
+    // cluster by another test) answers to the bare name too.
+    const table = await kubectl('', 'get', 'applications.ballast.dev', '-n', ns);
     const [header, ...rows] = table.trim().split('\n');
     expect(header).toMatch(/^NAME\s+SYNC\s+HEALTH\s+REVISION\s+READY\s+AGE$/);
     expect(rows).toContainEqual(
       expect.stringMatching(new RegExp(`^web\\s+Synced\\s+Healthy\\s+${sha}\\s+True\\s+\\d+s$`)),
     );
     expect(rows).toContainEqual(expect.stringMatching(/^minimal\s+\d+s$/));
-    const wide = await kubectl('', 'get', 'app', 'web', '-n', ns, '-o', 'wide');
+    const wide = await kubectl(
+      '',
+      'get',
+      'applications.ballast.dev',
+      'web',
+      '-n',
+      ns,
+      '-o',
+      'wide',
+    );
     expect(wide).toMatch(/MESSAGE/);
     expect(wide).toContain(`applied ${sha.slice(0, 12)}`);
   });
