@@ -98,46 +98,98 @@ function renderOptionsFor(app: Application): RenderOptions {
 }
 
 /** Fetch, render, diff, apply, prune, assess health: one Application, one pass. */
-export async function reconcileApplication(
-  deps: ReconcilerDeps,
-  key: string,
-  ctx: ReconcileContext,
-): Promise<Outcome> {
+type Loaded =
+  { kind: 'gone' } | { kind: 'invalid'; outcome: Outcome } | { kind: 'ok'; app: Application };
+
+/** Reads and validates the Application; an invalid one is marked Stalled and not retried. */
+async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loaded> {
   const [namespace = '', name = ''] = key.split('/');
   const raw = await deps.cluster.get({
     apiVersion: applicationApiVersion,
     kind: 'Application',
     metadata: { name, namespace },
   });
-  if (raw === undefined) {
+  if (raw === undefined) return { kind: 'gone' };
+  const parsed = parseApplication(raw);
+  if (parsed.kind === 'ok') return { kind: 'ok', app: parsed.value };
+  const app = raw as unknown as Application;
+  const problems = parsed.problems.join('; ');
+  const conditions = setCondition(
+    app.status?.conditions ?? [],
+    'Stalled',
+    'True',
+    'InvalidSpec',
+    problems,
+    raw.metadata.generation as number | undefined,
+  );
+  await writeStatus(deps.cluster, app, { ...(app.status ?? {}), conditions });
+  return {
+    kind: 'invalid',
+    outcome: { kind: 'terminal', error: new Error(`Application ${key}: ${problems}`) },
+  };
+}
+
+interface StagesDone {
+  sha: string;
+  automated: boolean;
+  result: Extract<SyncResult, { kind: 'done' }>;
+  health: ReturnType<typeof aggregateHealth>;
+}
+
+/** Steps 1 to 6; each failure is a StageError with its own condition reason. */
+async function runStages(
+  deps: ReconcilerDeps,
+  app: Application,
+  key: string,
+  ctx: ReconcileContext,
+): Promise<StagesDone> {
+  // 1. Fetch the source and pin the commit.
+  const remote = await remoteFor(deps, app);
+  const tree = await deps.source
+    .checkout(remote, app.spec.source.targetRevision)
+    .catch((e: unknown) => {
+      throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
+    });
+  ctx.signal.throwIfAborted();
+  // 2. Render the path at that commit; the drift path re-uses this until the revision moves.
+  const rendered = await render(
+    { repoRoot: tree.dir, path: app.spec.source.path },
+    renderOptionsFor(app),
+  );
+  if (rendered.kind === 'error')
+    throw new StageError('RenderFailed', rendered.error.message, { cause: rendered.error });
+  deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
+  // 3-5. Diff; apply and prune when automated, else only compare.
+  const automated = app.spec.syncPolicy.automated !== undefined;
+  const result = await syncApp(deps, app, rendered.objects, !automated);
+  if (result.kind === 'refused')
+    throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
+  if (result.errors.length > 0)
+    throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
+  // 6. Assess the health of what is live now.
+  return { sha: tree.sha, automated, result, health: await assess(deps.cluster, result) };
+}
+
+/** Fetch, render, diff, apply, prune, assess health, then report: one Application, one pass. */
+export async function reconcileApplication(
+  deps: ReconcilerDeps,
+  key: string,
+  ctx: ReconcileContext,
+): Promise<Outcome> {
+  const loaded = await loadApplication(deps, key);
+  if (loaded.kind === 'gone') {
     deps.desired.delete(key);
     return { kind: 'ok' };
   }
-  const parsed = parseApplication(raw);
-  if (parsed.kind === 'invalid') {
-    const app = raw as unknown as Application;
-    const conditions = setCondition(
-      app.status?.conditions ?? [],
-      'Stalled',
-      'True',
-      'InvalidSpec',
-      parsed.problems.join('; '),
-      raw.metadata.generation as number | undefined,
-    );
-    await writeStatus(deps.cluster, app, { ...(app.status ?? {}), conditions });
-    return {
-      kind: 'terminal',
-      error: new Error(`Application ${key}: ${parsed.problems.join('; ')}`),
-    };
-  }
-  const app = parsed.value;
+  if (loaded.kind === 'invalid') return loaded.outcome;
+  const app = loaded.app;
   const generation = app.metadata.generation;
   let status: ApplicationStatus = {
     ...(app.status ?? {}),
     ...(generation === undefined ? {} : { observedGeneration: generation }),
   };
   const cond = (
-    t: 'Ready' | 'Reconciling' | 'Stalled',
+    t: 'Ready' | 'Stalled',
     s: 'True' | 'False',
     reason: string,
     message: string,
@@ -153,52 +205,27 @@ export async function reconcileApplication(
     return { kind: 'ok' };
   }
   try {
-    // 1. Fetch the source and pin the commit.
-    const remote = await remoteFor(deps, app);
-    const tree = await deps.source
-      .checkout(remote, app.spec.source.targetRevision)
-      .catch((e: unknown) => {
-        throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), {
-          cause: e,
-        });
-      });
-    ctx.signal.throwIfAborted();
-    // 2. Render the path at that commit.
-    const rendered = await render(
-      { repoRoot: tree.dir, path: app.spec.source.path },
-      renderOptionsFor(app),
-    );
-    if (rendered.kind === 'error')
-      throw new StageError('RenderFailed', rendered.error.message, { cause: rendered.error });
-    deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
-    // 3-5. Diff, and apply and prune when automated.
-    const automated = app.spec.syncPolicy.automated !== undefined;
-    const result = await syncApp(deps, app, rendered.objects, !automated);
-    if (result.kind === 'refused')
-      throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
-    if (result.errors.length > 0)
-      throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
-    // 6. Assess health of what is live now.
-    const health = await assess(deps.cluster, result);
+    const { sha, automated, result, health } = await runStages(deps, app, key, ctx);
     // 7. Status and Events.
-    status = statusAfterSync(status, result, tree.sha, automated, health);
+    status = statusAfterSync(status, result, sha, automated, health);
     cond(
       'Ready',
       'True',
       automated ? 'Synced' : 'Diffed',
-      `${automated ? 'applied' : 'compared'} revision ${tree.sha.slice(0, 12)}`,
+      `${automated ? 'applied' : 'compared'} revision ${sha.slice(0, 12)}`,
     );
     cond('Stalled', 'False', 'Succeeded', '');
     const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged').length;
-    if (automated && changed > 0)
+    if (automated && changed > 0) {
       await recordEvent(
         deps.cluster,
         app,
         'Normal',
         'Synced',
-        `applied revision ${tree.sha.slice(0, 12)}: ${changed} object(s) changed`,
+        `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`,
       );
-    deps.log({ key, reconcileId: ctx.reconcileId, revision: tree.sha, changed }, 'reconciled');
+    }
+    deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed }, 'reconciled');
     // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
     const settling = health.status === 'Progressing' || health.status === 'Unknown';
     return {
