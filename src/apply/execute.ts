@@ -81,6 +81,26 @@ function isEstablished(crd: KubeObject | undefined): boolean {
   return conds?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
 }
 
+/**
+ * Undoes a cold sync that failed part-way: every object it created is deleted again, newest
+ * first, so the cluster is left as it was. Only a cold sync calls this: it created everything
+ * it applied, so deleting is a complete undo.
+ */
+export async function rollBackCreates(
+  cluster: Cluster,
+  outcomes: readonly ApplyOutcome[],
+): Promise<number> {
+  const created = outcomes.flatMap((o) => (o.kind === 'applied' ? [o.result] : [])).reverse();
+  let deleted = 0;
+  for (const obj of created) {
+    const gone = await cluster
+      .delete({ ...refOf(obj), apiVersion: obj.apiVersion }, { propagationPolicy: 'Background' })
+      .catch(() => false);
+    if (gone) deleted += 1;
+  }
+  return deleted;
+}
+
 /** Waits until every CRD is Established, then refreshes discovery so their kinds resolve. */
 export async function waitForCrds(
   cluster: Cluster,

@@ -7,7 +7,7 @@ import {
   type DiffOptions,
 } from '../diff/index.js';
 import type { SyncObjectError } from './errors.js';
-import { executePlan, type ApplyOutcome } from './execute.js';
+import { executePlan, rollBackCreates, type ApplyOutcome } from './execute.js';
 import { planObjects, type PlannedObject } from './plan.js';
 import { prepareObjects, type DesiredObject } from './prepare.js';
 import { planPruneFor, pruneObjects, type PruneOutcome } from './prune.js';
@@ -86,18 +86,20 @@ export async function sync(
     target.defaultNamespace,
   );
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
-  const planOpts = {
+  const inventory: StoredInventory = await readInventory(cluster, target.app);
+  const {
+    planned,
+    errors: planErrors,
+    cold,
+  } = await planObjects(cluster, prepared, {
     app: `${target.app.namespace}.${target.app.name}`,
     adopt: opts.adopt,
     forceRecreate: opts.forceRecreate,
     concurrency: opts.concurrency,
     diff: opts.diff,
-  };
-  const inventory: StoredInventory = await readInventory(cluster, target.app);
-  const previouslyApplied = new Set(inventory.items.map(itemKey));
-  const { planned, errors: planErrors } = await planObjects(cluster, prepared, {
-    ...planOpts,
-    previouslyApplied,
+    previouslyApplied: new Set(inventory.items.map(itemKey)),
+    // A diff or dry run must still validate every object, since nothing is applied after it.
+    validateColdCreates: opts.dryRun,
   });
   if (planErrors.length > 0) return { kind: 'refused', errors: planErrors };
   opts.onProgress(`plan: ${summarize(planned)}`);
@@ -124,6 +126,11 @@ export async function sync(
     },
   });
   const errors = applied.flatMap((a) => (a.kind === 'failed' ? [a.error] : []));
+  if (cold && errors.length > 0) {
+    const undone = await rollBackCreates(cluster, applied);
+    opts.onProgress(`rolled back: deleted the ${undone} object(s) this sync had created`);
+    return { kind: 'refused', errors };
+  }
   const pruned =
     errors.length === 0 && opts.prune ? await pruneObjects(cluster, prune.toPrune) : [];
   errors.push(...pruned.flatMap((p) => (p.kind === 'failed' ? [p.error] : [])));

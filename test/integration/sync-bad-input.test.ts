@@ -116,7 +116,35 @@ describe('bad input is refused with an error naming the file or object, and the 
     expect(e.message).toContain('app/b.yaml:1');
   });
 
-  it('an object the apiserver refuses (schema error) stops the whole sync before anything is written', async () => {
+  it('an object the apiserver refuses (schema error) in a sync of existing objects stops it before anything is written', async () => {
+    const c = { path: 'app', app: 'schema', namespace: ns };
+    await syncDir(cluster, {
+      ...c,
+      repoRoot: await repoWith({ 'app/ok.yaml': configMap('existing') }),
+    });
+    const before = await cluster.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'existing', namespace: ns },
+    });
+    const next = await repoWith({
+      'app/ok.yaml': configMap('existing').replace('k: v', 'k: changed'),
+      'app/new.yaml': configMap('newcomer'),
+      'app/bad.yaml': deployment('broken', 'broken', '"three"'),
+    });
+    const r = await syncDirResult(cluster, { ...c, repoRoot: next });
+    expect(r.kind).toBe('refused');
+    const after = await cluster.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'existing', namespace: ns },
+    });
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+    expect(await exists('ConfigMap', 'v1', 'newcomer')).toBe(false);
+  });
+
+  // A cold sync applies without dry runs (half the apiserver work) and undoes itself instead.
+  it('an object the apiserver refuses (schema error) in a cold sync rolls back what was created', async () => {
     const root = await repoWith({
       'app/ok.yaml': configMap('would-be-created'),
       'app/bad.yaml': deployment('web', 'web', '"three"'),
