@@ -72,7 +72,8 @@ function summarize(planned: readonly PlannedObject[]): string {
 
 /**
  * One sync: prepare (scope, namespace, tracking label), plan every object by dry run, and only
- * when all of them can be planned, apply in stages and prune what left Git.
+ * when all of them can be planned, apply in stages and prune what left Git. A cold sync (no
+ * object exists yet) skips the dry runs and instead rolls back what it created on a refusal.
  */
 export async function sync(
   cluster: Cluster,
