@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -21,6 +22,7 @@ interface ControllerFlags {
   leaderElect: boolean;
   leaseNamespace: string;
   namespace?: string;
+  webhookSecretFile?: string;
 }
 
 /** One JSON object per line on stdout, as log collectors expect. */
@@ -59,6 +61,10 @@ export function registerController(program: Command): void {
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
     .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
     .option('-n, --namespace <ns>', 'only Applications in this namespace (default: all)')
+    .option(
+      '--webhook-secret-file <file>',
+      'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
+    )
     .action(async (f: ControllerFlags) => {
       const cluster = Cluster.connect({
         ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
@@ -74,6 +80,10 @@ export function registerController(program: Command): void {
           workers: Number(f.workers),
           httpPort: Number(f.port),
           namespace: f.namespace,
+          webhookSecret:
+            f.webhookSecretFile === undefined
+              ? undefined
+              : (await readFile(f.webhookSecretFile, 'utf8')).trim(),
           log: jsonLog,
         },
       );

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -7,6 +7,7 @@ import type { GitSource } from '../source/source.js';
 import { appKeyOf, driftKey, handleDrift } from './drift.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { normalizeRepoUrl, parseWebhook, type WebhookProvider } from './webhook.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
 import { startRunner, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   appPollMs: number;
   /** Port of /healthz, /readyz and /metrics on 127.0.0.1 (0: any free port; undefined: none). */
   httpPort: number | undefined;
+  /** Shared secret of the webhook receiver (`POST /hooks/{github,gitlab,gitea,generic}`); off when undefined. */
+  webhookSecret: string | undefined;
   /** Only Applications in this namespace; all namespaces when undefined. */
   namespace: string | undefined;
   /** Structured log line writer. */
@@ -37,6 +40,7 @@ export function defaultControllerOptions(): ControllerOptions {
     appPollMs: 1000,
     httpPort: undefined,
     namespace: undefined,
+    webhookSecret: undefined,
     log: () => undefined,
   };
 }
@@ -60,6 +64,8 @@ export class Controller {
   private readonly appQueue = new WorkQueue();
   private readonly driftQueue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 10_000 });
   private readonly seen = new Map<string, string>();
+  /** Normalized repository URL → keys of the Applications that use it, for webhooks. */
+  private repoIndex = new Map<string, Set<string>>();
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
@@ -158,9 +164,16 @@ export class Controller {
         this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
       );
       const keys = new Set<string>();
+      const repoIndex = new Map<string, Set<string>>();
       for (const app of apps) {
         const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
         keys.add(key);
+        const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source
+          ?.repoURL;
+        if (typeof repoURL === 'string') {
+          const n = normalizeRepoUrl(repoURL);
+          repoIndex.set(n, (repoIndex.get(n) ?? new Set()).add(key));
+        }
         const trigger = triggerOf(app);
         if (this.seen.get(key) !== trigger) {
           this.seen.set(key, trigger);
@@ -172,6 +185,7 @@ export class Controller {
         this.desired.delete(key);
         this.appQueue.forget(key);
       }
+      this.repoIndex = repoIndex;
       this.metrics.applications = keys.size;
     } catch (e) {
       this.opts.log(
@@ -188,6 +202,10 @@ export class Controller {
     const port = this.opts.httpPort;
     if (port === undefined) return Promise.resolve(undefined);
     this.server = createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.startsWith('/hooks/') === true) {
+        this.onWebhook(req, res);
+        return;
+      }
       if (req.url === '/healthz') res.writeHead(200).end('ok\n');
       else if (req.url === '/readyz')
         res.writeHead(this.ready ? 200 : 503).end(this.ready ? 'ok\n' : 'starting\n');
@@ -207,6 +225,47 @@ export class Controller {
         const a = server.address();
         resolve(typeof a === 'object' && a !== null ? a.port : undefined);
       });
+    });
+  }
+
+  /**
+   * A push notification: every Application on that repository is queued now. Many pushes
+   * for one repository collapse into one queued reconcile per Application.
+   */
+  private onWebhook(req: IncomingMessage, res: ServerResponse): void {
+    const provider = (req.url ?? '').slice('/hooks/'.length) as WebhookProvider;
+    const secret = this.opts.webhookSecret;
+    if (secret === undefined || !['github', 'gitlab', 'gitea', 'generic'].includes(provider)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 1024 * 1024) chunks.push(c);
+    });
+    req.on('end', () => {
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
+      );
+      const r = parseWebhook(provider, headers, Buffer.concat(chunks), secret);
+      if (r.kind !== 'push') {
+        this.opts.log({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
+        const code = r.kind === 'unauthorized' ? 401 : r.kind === 'ignored' ? 202 : 400;
+        res
+          .writeHead(code, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ result: r.kind, reason: r.reason }));
+        return;
+      }
+      const keys = new Set(
+        r.repoUrls.flatMap((u) => [...(this.repoIndex.get(normalizeRepoUrl(u)) ?? [])]),
+      );
+      for (const k of keys) this.appQueue.add(k);
+      this.opts.log({ provider, repos: r.repoUrls, queued: keys.size }, 'webhook');
+      res
+        .writeHead(202, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ queued: [...keys] }));
     });
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,16 @@ let cluster: Cluster;
 let controller: Controller;
 let cache: string;
 let kubeconfig: string;
+let httpPort: number | undefined;
+const webhookSecret = randomBytes(16).toString('hex');
+
+function webhook(body: string, signature: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${String(httpPort)}/hooks/generic`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
+    body,
+  });
+}
 
 const deployment = (replicas: number): string => `apiVersion: apps/v1
 kind: Deployment
@@ -133,9 +143,9 @@ beforeAll(async () => {
         return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
       },
     },
-    { ...defaultControllerOptions(), appPollMs: 300, namespace: ns },
+    { ...defaultControllerOptions(), appPollMs: 300, namespace: ns, httpPort: 0, webhookSecret },
   );
-  await controller.start();
+  ({ port: httpPort } = await controller.start());
   await cluster.apply(application('heal', 'heal', 'heal'));
   await cluster.apply(application('warn', 'warn', 'warn'));
 });
@@ -215,20 +225,24 @@ describe('the controller', () => {
     expect((await get('ConfigMap', 'v1', 'watched'))?.data).toEqual({ greeting: 'edited by hand' });
   });
 
-  it('applies a pushed commit and prunes a file removed from Git', async () => {
+  it('applies a commit announced by a signed webhook, refuses a forged one, and prunes a removed file', async () => {
     await repo.writeFile('heal/cm.yaml', configMap('greeting', 'hello again'));
     await repo.removeFile('heal/extra.yaml');
     const sha = await repo.commit('new greeting, drop extra');
     await repo.push();
-    // The webhook receiver is not built yet; the refresh annotation is the documented trigger.
-    const patch = JSON.stringify({ metadata: { annotations: { 'ballast.dev/refresh': sha } } });
-    await cluster.http.request(
-      'PATCH',
-      `/apis/ballast.dev/v1alpha1/namespaces/${ns}/applications/heal`,
-      patch,
-      {
-        'content-type': 'application/merge-patch+json',
-      },
+    const body = JSON.stringify({ repoURL: server.httpUrl('ctl') });
+    const forged = await webhook(
+      body,
+      `sha256=${createHmac('sha256', 'wrong').update(body).digest('hex')}`,
+    );
+    expect(forged.status).toBe(401);
+    const signed = await webhook(
+      body,
+      `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`,
+    );
+    expect(signed.status).toBe(202);
+    expect(((await signed.json()) as { queued: string[] }).queued).toEqual(
+      expect.arrayContaining([`${ns}/heal`, `${ns}/warn`]),
     );
     await eventually('the new commit is applied and extra is pruned', 30_000, async () => {
       const cm = await get('ConfigMap', 'v1', 'greeting');

@@ -1,0 +1,101 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { normalizeRepoUrl, parseWebhook } from './webhook.js';
+
+const secret = 'shh';
+const sign = (body: string): string => createHmac('sha256', secret).update(body).digest('hex');
+const githubPush = JSON.stringify({
+  ref: 'refs/heads/main',
+  repository: {
+    clone_url: 'https://github.com/acme/fleet.git',
+    ssh_url: 'git@github.com:acme/fleet.git',
+  },
+});
+
+describe('parseWebhook', () => {
+  it('accepts a GitHub push signed with the shared secret and names its repository', () => {
+    const r = parseWebhook(
+      'github',
+      { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${sign(githubPush)}` },
+      Buffer.from(githubPush),
+      secret,
+    );
+    expect(r).toEqual({
+      kind: 'push',
+      provider: 'github',
+      repoUrls: ['https://github.com/acme/fleet.git', 'git@github.com:acme/fleet.git'],
+    });
+  });
+
+  it('rejects a body whose signature does not match, as GitHub would deliver a forged one', () => {
+    const r = parseWebhook(
+      'github',
+      { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${sign(githubPush + ' ')}` },
+      Buffer.from(githubPush),
+      secret,
+    );
+    expect(r.kind).toBe('unauthorized');
+  });
+
+  it('checks GitLab by its token header and Gitea by its bare hex signature', () => {
+    const gitlab = JSON.stringify({
+      project: { git_http_url: 'https://gitlab.example.com/acme/fleet.git' },
+    });
+    expect(
+      parseWebhook(
+        'gitlab',
+        { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': secret },
+        Buffer.from(gitlab),
+        secret,
+      ).kind,
+    ).toBe('push');
+    expect(
+      parseWebhook(
+        'gitlab',
+        { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'guess' },
+        Buffer.from(gitlab),
+        secret,
+      ).kind,
+    ).toBe('unauthorized');
+    expect(
+      parseWebhook(
+        'gitea',
+        { 'x-gitea-event': 'push', 'x-gitea-signature': sign(githubPush) },
+        Buffer.from(githubPush),
+        secret,
+      ).kind,
+    ).toBe('push');
+  });
+
+  it('ignores events that are not pushes, and refuses a payload without a repository', () => {
+    expect(
+      parseWebhook(
+        'github',
+        { 'x-github-event': 'issues', 'x-hub-signature-256': `sha256=${sign(githubPush)}` },
+        Buffer.from(githubPush),
+        secret,
+      ).kind,
+    ).toBe('ignored');
+    const empty = '{}';
+    expect(
+      parseWebhook(
+        'generic',
+        { 'x-ballast-signature': `sha256=${sign(empty)}` },
+        Buffer.from(empty),
+        secret,
+      ),
+    ).toEqual({ kind: 'invalid', reason: 'payload names no repository' });
+  });
+});
+
+describe('normalizeRepoUrl', () => {
+  it('matches the HTTPS, SSH and scp forms of one repository', () => {
+    const forms = [
+      'https://github.com/Acme/fleet.git',
+      'https://github.com/acme/fleet',
+      'git@github.com:acme/fleet.git',
+      'ssh://git@github.com:22/acme/fleet.git',
+    ];
+    expect(new Set(forms.map(normalizeRepoUrl))).toEqual(new Set(['github.com/acme/fleet']));
+  });
+});
