@@ -7,6 +7,7 @@ import { registerDev } from './dev.js';
 import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
 import { registerController } from './controller.js';
+import { registerApp } from './app.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSync(program);
   registerController(program);
+  registerApp(program);
   registerDev(program);
   registerInstall(program);
   return program;

@@ -92,6 +92,8 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
     deps.requestReconcile(parsed.appKey);
     return { kind: 'ok' };
   }
+  // A suspended Application is left alone entirely, drift included.
+  if (cache.app.spec.suspend) return { kind: 'ok' };
   const desired = await desiredFor(deps.cluster, cache, parsed.ref);
   if (desired === undefined) return { kind: 'ok' };
   const live = await deps.cluster.get(desired);

@@ -200,6 +200,9 @@ export async function reconcileApplication(
     };
   };
   if (app.spec.suspend) {
+    // The drift path reads the cached Application, so it must see the suspension too.
+    const cached = deps.desired.get(key);
+    if (cached !== undefined) deps.desired.set(key, { ...cached, app });
     cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
     await writeStatus(deps.cluster, app, status);
     return { kind: 'ok' };

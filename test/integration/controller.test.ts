@@ -15,7 +15,7 @@ import {
   WorkingClone,
   type GitServer,
 } from '../../src/dev/git/index.js';
-import { toolPath } from '../../src/dev/paths.js';
+import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { Controller, defaultControllerOptions } from '../../src/reconcile/controller.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
@@ -59,6 +59,16 @@ spec:
 `;
 const configMap = (name: string, value: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: ${value}\n`;
+
+/** The built CLI, as a person would run it. */
+async function cli(...args: string[]): Promise<string> {
+  const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const r = await run(process.execPath, [main, ...args, '--kubeconfig', kubeconfig], {
+    timeoutMs: 60_000,
+  });
+  if (r.kind !== 'ok') throw new Error(`ballast ${args.join(' ')}: ${JSON.stringify(r)}`);
+  return r.stdout.toString('utf8');
+}
 
 async function kubectl(...args: string[]): Promise<string> {
   const r = await run(toolPath('kubectl'), args, {
@@ -182,6 +192,24 @@ describe('the controller', () => {
       );
       return events.body.includes('Deployment.apps/') && events.body.includes('kubectl');
     });
+  });
+
+  it('lists Applications kubectl-style and suspends and resumes one from the CLI', async () => {
+    const list = await cli('app', 'list', '-n', ns);
+    expect(list).toMatch(/^NAME\s+SYNC\s+HEALTH\s+REVISION\s+READY\s+AGE/);
+    expect(list).toMatch(/\nheal\s+Synced\s+Healthy\s+[0-9a-f]{12}\s+True\s+\d+[smh]/);
+    await cli('app', 'suspend', 'heal', '-n', ns);
+    await eventually('heal reports Ready=False Suspended', 10_000, async () => {
+      const ready = (await app('heal'))?.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'False' && ready.reason === 'Suspended';
+    });
+    await cli('app', 'resume', 'heal', '-n', ns);
+    await eventually('heal is Ready again', 30_000, async () => {
+      return (
+        (await app('heal'))?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+      );
+    });
+    expect(await cli('app', 'history', 'heal', '-n', ns)).toMatch(/^ID\s+REVISION\s+TIME\s+RESULT/);
   });
 
   it('recreates a managed object that was deleted', async () => {

@@ -1,0 +1,191 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import {
+  applicationApiVersion,
+  applicationKind,
+  applicationPlural,
+  type Application,
+} from '../api/application.js';
+import { Cluster } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
+import { table } from './table.js';
+
+interface AppFlags {
+  namespace: string;
+  allNamespaces?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  output?: string;
+}
+
+const say = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
+
+/** kubectl's AGE column: the largest whole unit. */
+export function age(created: string | undefined, now = Date.now()): string {
+  if (created === undefined) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(created)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** The rows of `ballast app list`, as `kubectl get applications.ballast.dev` prints them. */
+export function listRows(
+  apps: readonly Application[],
+  withNamespace: boolean,
+  now = Date.now(),
+): string {
+  const ready = (a: Application): string =>
+    a.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+  const headers = [
+    ...(withNamespace ? ['NAMESPACE'] : []),
+    'NAME',
+    'SYNC',
+    'HEALTH',
+    'REVISION',
+    'READY',
+    'AGE',
+  ];
+  const rows = apps.map((a) => [
+    ...(withNamespace ? [a.metadata.namespace ?? ''] : []),
+    a.metadata.name,
+    a.status?.sync?.status ?? '',
+    a.status?.health?.status ?? '',
+    (a.status?.sync?.revision ?? '').slice(0, 12),
+    ready(a),
+    age(a.metadata.creationTimestamp, now),
+  ]);
+  return table(headers, rows);
+}
+
+function connect(f: AppFlags): Cluster {
+  return Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+}
+
+function appPath(ns: string, name: string): string {
+  return `/apis/${applicationApiVersion}/namespaces/${ns}/${applicationPlural}/${name}`;
+}
+
+async function getApp(cluster: Cluster, ns: string, name: string): Promise<Application> {
+  const obj = await cluster.get({
+    apiVersion: applicationApiVersion,
+    kind: applicationKind,
+    metadata: { name, namespace: ns },
+  });
+  if (obj === undefined) throw new Error(`Application ${ns}/${name}: not found`);
+  return obj as unknown as Application;
+}
+
+async function mergePatch(
+  cluster: Cluster,
+  ns: string,
+  name: string,
+  patch: object,
+): Promise<void> {
+  const r = await cluster.http.request('PATCH', appPath(ns, name), JSON.stringify(patch), {
+    'content-type': 'application/merge-patch+json',
+  });
+  if (r.status !== 200)
+    throw KubeApiError.from(`Application ${ns}/${name}`, 'patch', r.status, r.body);
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('-n, --namespace <ns>', 'namespace of the Application', 'default')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context');
+}
+
+async function withCluster(f: AppFlags, fn: (c: Cluster) => Promise<void>): Promise<void> {
+  const cluster = connect(f);
+  try {
+    await fn(cluster);
+  } finally {
+    cluster.close();
+  }
+}
+
+export function registerApp(program: Command): void {
+  const app = program.command('app').description('operate on Application resources');
+  withCommon(app.command('list').description('list Applications'))
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action((f: AppFlags) =>
+      withCluster(f, async (cluster) => {
+        const info = await cluster.discovery.resolve(applicationApiVersion, applicationKind);
+        if (info === undefined)
+          throw new Error('the Application CRD is not installed; run `ballast install`');
+        const items = (await cluster.list(
+          info,
+          f.allNamespaces === true ? {} : { namespace: f.namespace },
+        )) as unknown as Application[];
+        if (f.output === 'json') say(JSON.stringify(items, null, 2));
+        else if (items.length === 0)
+          process.stderr.write(
+            `No Applications found${f.allNamespaces === true ? '' : ` in namespace ${f.namespace}`}.\n`,
+          );
+        else say(listRows(items, f.allNamespaces === true));
+      }),
+    );
+  withCommon(app.command('get <name>').description('show one Application'))
+    .option('-o, --output <format>', 'yaml or json', 'yaml')
+    .action((name: string, f: AppFlags) =>
+      withCluster(f, async (cluster) => {
+        const a = await getApp(cluster, f.namespace, name);
+        say(f.output === 'json' ? JSON.stringify(a, null, 2) : stringify(a));
+      }),
+    );
+  withCommon(app.command('history <name>').description('the last syncs of an Application')).action(
+    (name: string, f: AppFlags) =>
+      withCluster(f, async (cluster) => {
+        const a = await getApp(cluster, f.namespace, name);
+        const rows = (a.status?.history ?? []).map((h) => [
+          String(h.id),
+          h.revision.slice(0, 12),
+          h.time,
+          h.result,
+          String(h.counts.created),
+          String(h.counts.configured),
+          String(h.counts.unchanged),
+          String(h.counts.pruned),
+        ]);
+        say(
+          table(
+            ['ID', 'REVISION', 'TIME', 'RESULT', 'CREATED', 'CONFIGURED', 'UNCHANGED', 'PRUNED'],
+            rows,
+          ),
+        );
+      }),
+  );
+  for (const [verb, suspend] of [
+    ['suspend', true],
+    ['resume', false],
+  ] as const) {
+    withCommon(
+      app
+        .command(`${verb} <name>`)
+        .description(suspend ? 'stop reconciling an Application' : 'reconcile it again'),
+    ).action((name: string, f: AppFlags) =>
+      withCluster(f, async (cluster) => {
+        await mergePatch(cluster, f.namespace, name, { spec: { suspend } });
+        say(`application.ballast.dev/${name} ${suspend ? 'suspended' : 'resumed'}`);
+      }),
+    );
+  }
+  withCommon(
+    app.command('sync <name>').description('ask the controller to reconcile it now'),
+  ).action((name: string, f: AppFlags) =>
+    withCluster(f, async (cluster) => {
+      await mergePatch(cluster, f.namespace, name, {
+        metadata: { annotations: { 'ballast.dev/sync': new Date().toISOString() } },
+      });
+      say(`application.ballast.dev/${name} sync requested`);
+    }),
+  );
+}
