@@ -7,6 +7,7 @@ import type { GitSource } from '../source/source.js';
 import { appKeyOf, driftKey, handleDrift } from './drift.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { WatchManager } from '../cluster/watch.js';
 import { normalizeRepoUrl, parseWebhook, type WebhookProvider } from './webhook.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
 import { startRunner, type Runner } from './runner.js';
@@ -22,7 +23,10 @@ export interface ManagedWatches {
 export interface ControllerOptions {
   /** Reconciles of different Applications at once. */
   workers: number;
-  /** How often the Application list is read for new, changed and deleted Applications. */
+  /**
+   * How often the whole Application list is re-read. Applications are watched, so this is
+   * only a resync that catches anything a watch could have missed.
+   */
   appPollMs: number;
   /** Port of /healthz, /readyz and /metrics on 127.0.0.1 (0: any free port; undefined: none). */
   httpPort: number | undefined;
@@ -37,7 +41,7 @@ export interface ControllerOptions {
 export function defaultControllerOptions(): ControllerOptions {
   return {
     workers: 4,
-    appPollMs: 1000,
+    appPollMs: 30_000,
     httpPort: undefined,
     namespace: undefined,
     webhookSecret: undefined,
@@ -69,6 +73,7 @@ export class Controller {
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
+  private appWatch: WatchManager | undefined;
   private server: Server | undefined;
   private ready = false;
   readonly metrics = new Metrics();
@@ -124,6 +129,9 @@ export class Controller {
       ),
     );
     await this.pollApplications();
+    await this.watchApplications().catch((e: unknown) => {
+      this.opts.log({ err: String(e) }, 'cannot watch Applications; polling only');
+    });
     this.ready = true;
     return { port };
   }
@@ -150,6 +158,48 @@ export class Controller {
     this.driftQueue.add(driftKey(appKey, refOf(obj)));
   }
 
+  /** Indexes an Application by repository and queues it when new or its trigger changed. */
+  private observeApp(app: KubeObject): string {
+    const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+    const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source?.repoURL;
+    if (typeof repoURL === 'string') {
+      const n = normalizeRepoUrl(repoURL);
+      this.repoIndex.set(n, (this.repoIndex.get(n) ?? new Set()).add(key));
+    }
+    const trigger = triggerOf(app);
+    if (this.seen.get(key) !== trigger) {
+      this.seen.set(key, trigger);
+      this.appQueue.add(key);
+    }
+    return key;
+  }
+
+  private forgetApp(key: string): void {
+    this.seen.delete(key);
+    this.desired.delete(key);
+    this.appQueue.forget(key);
+  }
+
+  /** Watches Applications so a new or changed one is queued at once; the poll is a resync. */
+  private async watchApplications(): Promise<void> {
+    const info = await this.deps.cluster.discovery.resolve(applicationApiVersion, applicationKind);
+    if (info === undefined) return;
+    this.appWatch = new WatchManager(this.deps.cluster.http, {
+      labelSelector: '',
+      announceInitialList: false,
+      onEvent: (e) => {
+        const ns = e.object.metadata.namespace ?? '';
+        if (this.opts.namespace !== undefined && ns !== this.opts.namespace) return;
+        if (e.type === 'DELETED') this.forgetApp(`${ns}/${e.object.metadata.name}`);
+        else this.observeApp(e.object);
+      },
+      onError: (e) => {
+        this.opts.log({ err: e.message }, 'Application watch error');
+      },
+    });
+    await this.appWatch.ensure(info);
+  }
+
   /** Reads the Application list and queues the ones that are new or whose trigger changed. */
   private async pollApplications(): Promise<void> {
     try {
@@ -163,29 +213,9 @@ export class Controller {
         info,
         this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
       );
-      const keys = new Set<string>();
-      const repoIndex = new Map<string, Set<string>>();
-      for (const app of apps) {
-        const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
-        keys.add(key);
-        const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source
-          ?.repoURL;
-        if (typeof repoURL === 'string') {
-          const n = normalizeRepoUrl(repoURL);
-          repoIndex.set(n, (repoIndex.get(n) ?? new Set()).add(key));
-        }
-        const trigger = triggerOf(app);
-        if (this.seen.get(key) !== trigger) {
-          this.seen.set(key, trigger);
-          this.appQueue.add(key);
-        }
-      }
-      for (const key of [...this.seen.keys()].filter((k) => !keys.has(k))) {
-        this.seen.delete(key);
-        this.desired.delete(key);
-        this.appQueue.forget(key);
-      }
-      this.repoIndex = repoIndex;
+      this.repoIndex = new Map();
+      const keys = new Set(apps.map((app) => this.observeApp(app)));
+      for (const key of [...this.seen.keys()].filter((k) => !keys.has(k))) this.forgetApp(key);
       this.metrics.applications = keys.size;
     } catch (e) {
       this.opts.log(
@@ -274,6 +304,7 @@ export class Controller {
     this.ready = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
     await this.watches?.stop();
+    await this.appWatch?.stop();
     await Promise.all(this.runners.map((r) => r.stop({ drainMs: 20_000 })));
     await new Promise<void>((resolve) => {
       if (this.server === undefined) resolve();

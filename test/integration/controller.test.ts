@@ -153,7 +153,7 @@ beforeAll(async () => {
         return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
       },
     },
-    { ...defaultControllerOptions(), appPollMs: 300, namespace: ns, httpPort: 0, webhookSecret },
+    { ...defaultControllerOptions(), namespace: ns, httpPort: 0, webhookSecret },
   );
   ({ port: httpPort } = await controller.start());
   await cluster.apply(application('heal', 'heal', 'heal'));
