@@ -23,6 +23,7 @@ interface ControllerFlags {
   leaseNamespace: string;
   namespace?: string;
   webhookSecretFile?: string;
+  bindAddress: string;
 }
 
 /** One JSON object per line on stdout, as log collectors expect. */
@@ -57,6 +58,7 @@ export function registerController(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('--workers <n>', 'Applications reconciled at once', '4')
     .option('--port <port>', 'port of /healthz, /readyz and /metrics', '8080')
+    .option('--bind-address <ip>', 'address of the HTTP server', '0.0.0.0')
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
     .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
@@ -79,6 +81,7 @@ export function registerController(program: Command): void {
           ...defaultControllerOptions(),
           workers: Number(f.workers),
           httpPort: Number(f.port),
+          httpHost: f.bindAddress,
           namespace: f.namespace,
           webhookSecret:
             f.webhookSecretFile === undefined

@@ -28,8 +28,10 @@ export interface ControllerOptions {
    * only a resync that catches anything a watch could have missed.
    */
   appPollMs: number;
-  /** Port of /healthz, /readyz and /metrics on 127.0.0.1 (0: any free port; undefined: none). */
+  /** Port of /healthz, /readyz, /metrics and /hooks (0: any free port; undefined: none). */
   httpPort: number | undefined;
+  /** Address the HTTP server binds; in a Pod, 0.0.0.0 so kubelet probes reach it. */
+  httpHost: string;
   /** Shared secret of the webhook receiver (`POST /hooks/{github,gitlab,gitea,generic}`); off when undefined. */
   webhookSecret: string | undefined;
   /** Only Applications in this namespace; all namespaces when undefined. */
@@ -43,6 +45,7 @@ export function defaultControllerOptions(): ControllerOptions {
     workers: 4,
     appPollMs: 30_000,
     httpPort: undefined,
+    httpHost: '127.0.0.1',
     namespace: undefined,
     webhookSecret: undefined,
     log: () => undefined,
@@ -186,7 +189,9 @@ export class Controller {
     if (info === undefined) return;
     this.appWatch = new WatchManager(this.deps.cluster.http, {
       labelSelector: '',
-      announceInitialList: false,
+      // Its first list catches up on anything the first poll missed (an apiserver still
+      // warming up answers 429); observeApp queues each Application only once.
+      announceInitialList: true,
       onEvent: (e) => {
         const ns = e.object.metadata.namespace ?? '';
         if (this.opts.namespace !== undefined && ns !== this.opts.namespace) return;
@@ -251,7 +256,7 @@ export class Controller {
     });
     const server = this.server;
     return new Promise((resolve) => {
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(port, this.opts.httpHost, () => {
         const a = server.address();
         resolve(typeof a === 'object' && a !== null ? a.port : undefined);
       });
