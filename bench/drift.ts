@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { applicationCrd } from '../src/api/application-crd.js';
 import { waitForCrds } from '../src/apply/execute.js';
 import { Cluster } from '../src/cluster/cluster.js';
-import { WatchManager } from '../src/cluster/watch.js';
 import { defaultUpOptions, devDown, devUp } from '../src/dev/controlplane.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { run } from '../src/exec/run.js';
-import { Controller, defaultControllerOptions } from '../src/reconcile/controller.js';
+import {
+  Controller,
+  defaultControllerOptions,
+  managedWatches,
+} from '../src/reconcile/controller.js';
 import { defaultSourceOptions, GitSource } from '../src/source/source.js';
 
 const changes = Number(process.env.BALLAST_BENCH_CHANGES ?? '50');
@@ -62,16 +65,7 @@ export async function benchDrift(): Promise<void> {
     {
       cluster,
       source: new GitSource(defaultSourceOptions(cache)),
-      watches: (onEvent) => {
-        const wm = new WatchManager(cluster.http, {
-          announceInitialList: false,
-          onEvent: (e) => {
-            onEvent(e.object);
-          },
-          onError: () => undefined,
-        });
-        return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
-      },
+      watches: managedWatches(cluster, () => undefined),
     },
     { ...defaultControllerOptions(), appPollMs: 200 },
   );

@@ -3,12 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
-import { WatchManager } from '../cluster/watch.js';
-import {
-  Controller,
-  defaultControllerOptions,
-  type ControllerDeps,
-} from '../reconcile/controller.js';
+import { Controller, defaultControllerOptions, managedWatches } from '../reconcile/controller.js';
 import { LeaderElector } from '../reconcile/leader.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir } from './source-args.js';
@@ -29,25 +24,6 @@ interface ControllerFlags {
 /** One JSON object per line on stdout, as log collectors expect. */
 function jsonLog(fields: Record<string, unknown>, msg: string): void {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }) + '\n');
-}
-
-function managedWatches(cluster: Cluster): NonNullable<ControllerDeps['watches']> {
-  return (onEvent) => {
-    const wm = new WatchManager(cluster.http, {
-      // The first full reconcile covers what exists; only later changes are drift.
-      announceInitialList: false,
-      onEvent: (e) => {
-        onEvent(e.object);
-      },
-      onError: (e) => {
-        jsonLog({ err: e.message }, 'watch error');
-      },
-    });
-    return {
-      ensure: (info) => wm.ensure(info),
-      stop: () => wm.stop(),
-    };
-  };
 }
 
 export function registerController(program: Command): void {
@@ -76,7 +52,13 @@ export function registerController(program: Command): void {
         defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
       );
       const controller = new Controller(
-        { cluster, source, watches: managedWatches(cluster) },
+        {
+          cluster,
+          source,
+          watches: managedWatches(cluster, (e) => {
+            jsonLog({ err: e.message }, 'watch error');
+          }),
+        },
         {
           ...defaultControllerOptions(),
           workers: Number(f.workers),

@@ -20,6 +20,26 @@ export interface ManagedWatches {
   stop(): Promise<void>;
 }
 
+/**
+ * Managed-object watches on the shared WatchManager. The first full reconcile covers what
+ * exists, so only later changes are reported; they are drift.
+ */
+export function managedWatches(
+  cluster: Cluster,
+  onError: (e: Error) => void,
+): NonNullable<ControllerDeps['watches']> {
+  return (onEvent) => {
+    const wm = new WatchManager(cluster.http, {
+      announceInitialList: false,
+      onEvent: (e) => {
+        onEvent(e.object);
+      },
+      onError,
+    });
+    return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
+  };
+}
+
 export interface ControllerOptions {
   /** Reconciles of different Applications at once. */
   workers: number;

@@ -8,7 +8,6 @@ import type { Application } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { waitForCrds } from '../../src/apply/execute.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import { WatchManager } from '../../src/cluster/watch.js';
 import {
   createBareRepo,
   startGitServer,
@@ -17,7 +16,11 @@ import {
 } from '../../src/dev/git/index.js';
 import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
-import { Controller, defaultControllerOptions } from '../../src/reconcile/controller.js';
+import {
+  Controller,
+  defaultControllerOptions,
+  managedWatches,
+} from '../../src/reconcile/controller.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
@@ -142,16 +145,7 @@ beforeAll(async () => {
     {
       cluster,
       source: new GitSource(defaultSourceOptions(cache)),
-      watches: (onEvent) => {
-        const wm = new WatchManager(cluster.http, {
-          announceInitialList: false,
-          onEvent: (e) => {
-            onEvent(e.object);
-          },
-          onError: () => undefined,
-        });
-        return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
-      },
+      watches: managedWatches(cluster, () => undefined),
     },
     { ...defaultControllerOptions(), namespace: ns, httpPort: 0, webhookSecret },
   );
