@@ -11,6 +11,7 @@ import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
 import { aggregateHealth, assessHealth } from '../health/index.js';
+import { formatInventory, inventoryOf } from '../inventory/index.js';
 import {
   defaultRenderOptions,
   render,
@@ -323,10 +324,11 @@ function statusAfterSync(
       name: e.subject.name,
       status: automated || e.action === 'unchanged' ? 'Synced' : 'OutOfSync',
     })),
-    inventory: result.changeSet.entries
-      .filter((e) => e.action !== 'prune')
-      .map((e) => `${e.subject.group}|${e.subject.kind}|${e.subject.namespace}|${e.subject.name}`)
-      .sort(),
+    inventory: formatInventory(
+      inventoryOf(
+        result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
+      ),
+    ),
     ...(automated ? { lastSyncedRevision: sha } : {}),
     ...(applied || status.history === undefined
       ? {
