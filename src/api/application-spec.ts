@@ -259,6 +259,81 @@ const ignoreRule = obj(
   },
 );
 
+/** A Secret in the Application's namespace, by name. */
+const localSecret = (description: string): ReturnType<typeof obj> =>
+  obj(
+    {
+      name: str({
+        description: "Name of a Secret in the Application's namespace.",
+        minLength: 1,
+        maxLength: 253,
+        pattern: patterns.dnsSubdomain,
+      }),
+    },
+    { description },
+  );
+
+const verification = obj(
+  {
+    mode: enm(['none', 'head', 'all'], {
+      description:
+        'none: signatures are not checked. head: the target commit (or tag) must be signed by a ' +
+        'trusted key. all: every commit since the last applied revision must be, merges included.',
+      default: 'none',
+    }),
+    secretRef: opt(
+      localSecret(
+        'Trusted keys: entries named *.asc hold armored OpenPGP public keys, entries named ' +
+          '*.pub hold SSH keys in allowed_signers form ("principal key-type key"). Required ' +
+          'unless mode is none.',
+      ),
+    ),
+    fastForwardOnly: bool({
+      description:
+        'Refuse a target that does not descend from the last applied revision: a replayed old ' +
+        'commit or a force-push that drops history. A deliberate rollback goes through ' +
+        '`ballast app rollback`.',
+      default: true,
+    }),
+  },
+  { description: 'Which commits may be applied.', default: {} },
+);
+
+const decryption = obj(
+  {
+    provider: enm(['sops'], { description: 'The encryption format; only sops.', default: 'sops' }),
+    secretRef: opt(
+      localSecret(
+        'Decryption keys: entries named *.agekey hold age identities, entries named *.asc ' +
+          'armored OpenPGP private keys. Unset: the controller-wide keys.',
+      ),
+    ),
+  },
+  {
+    description:
+      'Decrypt SOPS-encrypted files in memory while rendering. The MAC is always checked; ' +
+      'plaintext never touches disk.',
+  },
+);
+
+const rollback = obj(
+  {
+    revision: str({
+      description: 'The full commit SHA to deploy.',
+      pattern: { regex: '^[0-9a-f]{40}$', hint: 'a full 40-character commit SHA' },
+    }),
+    historyId: opt(int({ description: 'The status.history entry rolled back to.', minimum: 0 })),
+    reason: str({ description: 'Why, for the audit ledger.', default: '' }),
+    requestedBy: str({ description: 'Who asked, as the apiserver authenticated them.' }),
+    requestedAt: str({ description: 'When it was asked, RFC 3339.' }),
+  },
+  {
+    description:
+      'Set by `ballast app rollback`: deploy this older revision instead of targetRevision and ' +
+      'stop following new commits until `ballast app resume` clears it.',
+  },
+);
+
 export const applicationSpecSchema = obj(
   {
     source,
@@ -274,6 +349,9 @@ export const applicationSpecSchema = obj(
       description: 'Stop reconciling: no fetch, no sync, no healing. Status keeps its last values.',
       default: false,
     }),
+    verification,
+    decryption: opt(decryption),
+    rollback: opt(rollback),
   },
   { description: 'What to deploy, where, and how to keep it in sync.' },
 );

@@ -106,6 +106,21 @@ const resourceEntry = obj(
   { description: 'One managed object.' },
 );
 
+const verificationStatus = obj(
+  {
+    revision: str({ description: 'The commit verified.' }),
+    mode: enm(['none', 'head', 'all'], { description: 'The policy it was verified under.' }),
+    result: enm(['Trusted', 'Refused', 'Unchecked'], {
+      description: 'Trusted, Refused, or Unchecked when the mode is none.',
+    }),
+    signer: opt(str({ description: 'Who signed the target: OpenPGP user id or SSH principal.' })),
+    fingerprint: opt(str({ description: 'Fingerprint of the signing key.' })),
+    commitsChecked: int({ description: 'Commits whose signatures were checked.', minimum: 0 }),
+    message: str({ description: 'Why it was refused, naming the commit and its author.' }),
+  },
+  { description: 'The last signature and ancestry check.' },
+);
+
 export const applicationStatusSchema = obj(
   {
     observedGeneration: opt(
@@ -140,6 +155,7 @@ export const applicationStatusSchema = obj(
       arr(historyEntry, { description: 'The last 10 syncs, newest last.', maxItems: 10 }),
     ),
     drift: opt(arr(driftEntry, { description: 'Objects changed in the cluster, not by Git.' })),
+    verification: opt(verificationStatus),
   },
   { description: 'What the controller observed. Written only by the controller.' },
 );

@@ -63,6 +63,7 @@ describe('parseApplication', () => {
         pruneOnDelete: false,
       },
       suspend: false,
+      verification: { mode: 'none', fastForwardOnly: true },
     });
     expect(app.status).toBeUndefined();
   });

@@ -1,26 +1,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import {
-  applicationApiVersion,
-  applicationKind,
-  applicationPlural,
-  type Application,
-} from '../api/application.js';
-import { Cluster } from '../cluster/cluster.js';
-import { KubeApiError } from '../cluster/errors.js';
+import { applicationApiVersion, applicationKind, type Application } from '../api/application.js';
+import { registerAppOps } from './app-ops.js';
+import { getApp, mergePatch, say, withCluster, withCommon, type AppFlags } from './app-common.js';
 import { table } from './table.js';
-
-interface AppFlags {
-  namespace: string;
-  allNamespaces?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  output?: string;
-}
-
-const say = (s: string): void => {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
-};
 
 /** kubectl's AGE column: the largest whole unit. */
 export function age(created: string | undefined, now = Date.now()): string {
@@ -59,56 +42,6 @@ export function listRows(
     age(a.metadata.creationTimestamp, now),
   ]);
   return table(headers, rows);
-}
-
-function connect(f: AppFlags): Cluster {
-  return Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-}
-
-function appPath(ns: string, name: string): string {
-  return `/apis/${applicationApiVersion}/namespaces/${ns}/${applicationPlural}/${name}`;
-}
-
-async function getApp(cluster: Cluster, ns: string, name: string): Promise<Application> {
-  const obj = await cluster.get({
-    apiVersion: applicationApiVersion,
-    kind: applicationKind,
-    metadata: { name, namespace: ns },
-  });
-  if (obj === undefined) throw new Error(`Application ${ns}/${name}: not found`);
-  return obj as unknown as Application;
-}
-
-async function mergePatch(
-  cluster: Cluster,
-  ns: string,
-  name: string,
-  patch: object,
-): Promise<void> {
-  const r = await cluster.http.request('PATCH', appPath(ns, name), JSON.stringify(patch), {
-    'content-type': 'application/merge-patch+json',
-  });
-  if (r.status !== 200)
-    throw KubeApiError.from(`Application ${ns}/${name}`, 'patch', r.status, r.body);
-}
-
-function withCommon(cmd: Command): Command {
-  return cmd
-    .option('-n, --namespace <ns>', 'namespace of the Application', 'default')
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context');
-}
-
-async function withCluster(f: AppFlags, fn: (c: Cluster) => Promise<void>): Promise<void> {
-  const cluster = connect(f);
-  try {
-    await fn(cluster);
-  } finally {
-    cluster.close();
-  }
 }
 
 export function registerApp(program: Command): void {
@@ -170,14 +103,20 @@ export function registerApp(program: Command): void {
     withCommon(
       app
         .command(`${verb} <name>`)
-        .description(suspend ? 'stop reconciling an Application' : 'reconcile it again'),
+        .description(
+          suspend ? 'stop reconciling an Application' : 'reconcile it again; ends a rollback',
+        ),
     ).action((name: string, f: AppFlags) =>
       withCluster(f, async (cluster) => {
-        await mergePatch(cluster, f.namespace, name, { spec: { suspend } });
+        // Resuming also ends a rollback: the Application follows targetRevision again.
+        await mergePatch(cluster, f.namespace, name, {
+          spec: suspend ? { suspend } : { suspend, rollback: null },
+        });
         say(`application.ballast.dev/${name} ${suspend ? 'suspended' : 'resumed'}`);
       }),
     );
   }
+  registerAppOps(app);
   withCommon(
     app.command('sync <name>').description('ask the controller to reconcile it now'),
   ).action((name: string, f: AppFlags) =>

@@ -86,6 +86,20 @@ export class Discovery {
     return this.byGvk.get(Discovery.key(apiVersion, kind));
   }
 
+  /**
+   * The preferred version serving group/kind: status names objects without a version, and
+   * discovery lists each group's versions most preferred first.
+   */
+  async resolveGroupKind(group: string, kind: string): Promise<ResourceInfo | undefined> {
+    if (!this.loaded) await this.refresh();
+    const find = (): ResourceInfo | undefined =>
+      [...this.byGvk.values()].find((i) => i.group === group && i.kind === kind);
+    const hit = find();
+    if (hit !== undefined) return hit;
+    await this.refresh();
+    return find();
+  }
+
   /** Every known kind, e.g. for listing objects by label across the cluster. */
   all(): ResourceInfo[] {
     return [...this.byGvk.values()];

@@ -38,7 +38,14 @@ export interface RunOk {
 }
 
 export type RunFailure =
-  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string }
+  | {
+      kind: 'exit';
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      stderr: string;
+      /** What it printed before failing: `diff`-style tools report through exit codes. */
+      stdout: Buffer;
+    }
   | { kind: 'timeout'; afterMs: number; stderr: string }
   | { kind: 'output-limit'; stream: 'stdout'; limitBytes: number }
   | { kind: 'spawn'; message: string };
@@ -148,7 +155,7 @@ export function run(
       finish(
         code === 0 && signal === null
           ? { kind: 'ok', stdout: Buffer.concat(out), stderr }
-          : { kind: 'exit', code, signal, stderr },
+          : { kind: 'exit', code, signal, stderr, stdout: Buffer.concat(out) },
       );
       resolve(settled ?? { kind: 'spawn', message: 'no outcome' });
     });

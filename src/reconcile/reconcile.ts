@@ -6,12 +6,9 @@ import {
   type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
-import { refOf, type KubeObject } from '../api/object.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
-import { aggregateHealth, assessHealth } from '../health/index.js';
-import { formatInventory, inventoryOf } from '../inventory/index.js';
 import {
   defaultRenderOptions,
   render,
@@ -22,7 +19,9 @@ import { credentialsFromSecretData } from '../source/credentials.js';
 import type { GitRemote } from '../source/git.js';
 import type { GitSource } from '../source/source.js';
 import type { Outcome, ReconcileContext } from './runner.js';
-import { appendHistory, recordEvent, setCondition, writeStatus } from './status.js';
+import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
+import { recordEvent, setCondition, writeStatus } from './status.js';
+import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -134,7 +133,7 @@ interface StagesDone {
   sha: string;
   automated: boolean;
   result: Extract<SyncResult, { kind: 'done' }>;
-  health: ReturnType<typeof aggregateHealth>;
+  health: AppHealth;
 }
 
 /** Steps 1 to 6; each failure is a StageError with its own condition reason. */
@@ -143,11 +142,13 @@ async function runStages(
   app: Application,
   key: string,
   ctx: ReconcileContext,
+  compareOnly = false,
 ): Promise<StagesDone> {
   // 1. Fetch the source and pin the commit.
   const remote = await remoteFor(deps, app);
+  // A rollback pins an older commit until `ballast app resume` clears it.
   const tree = await deps.source
-    .checkout(remote, app.spec.source.targetRevision)
+    .checkout(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision)
     .catch((e: unknown) => {
       throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
     });
@@ -161,7 +162,7 @@ async function runStages(
     throw new StageError('RenderFailed', rendered.error.message, { cause: rendered.error });
   deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
   // 3-5. Diff; apply and prune when automated, else only compare.
-  const automated = app.spec.syncPolicy.automated !== undefined;
+  const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
   const result = await syncApp(deps, app, rendered.objects, !automated);
   if (result.kind === 'refused')
     throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
@@ -169,6 +170,18 @@ async function runStages(
     throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
   // 6. Assess the health of what is live now.
   return { sha: tree.sha, automated, result, health: await assess(deps.cluster, result) };
+}
+
+/** What a sync of `app` would change now; nothing is applied and no status is written. */
+export async function compareApplication(
+  deps: ReconcilerDeps,
+  app: Application,
+  signal: AbortSignal,
+): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
+  const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+  const ctx = { reconcileId: 'compare', key, signal, attempt: 1 };
+  const { sha, result } = await runStages(deps, app, key, ctx, true);
+  return { sha, result };
 }
 
 /** Fetch, render, diff, apply, prune, assess health, then report: one Application, one pass. */
@@ -183,7 +196,9 @@ export async function reconcileApplication(
     return { kind: 'ok' };
   }
   if (loaded.kind === 'invalid') return loaded.outcome;
-  const app = loaded.app;
+  if (isDeleting(loaded.app)) return finalize(deps, key, loaded.app);
+  // The finalizer goes on before anything is applied, so no deletion can orphan what we create.
+  const app = hasFinalizer(loaded.app) ? loaded.app : await addFinalizer(deps.cluster, loaded.app);
   const generation = app.metadata.generation;
   let status: ApplicationStatus = {
     ...(app.status ?? {}),
@@ -212,11 +227,13 @@ export async function reconcileApplication(
     const { sha, automated, result, health } = await runStages(deps, app, key, ctx);
     // 7. Status and Events.
     status = statusAfterSync(status, result, sha, automated, health);
+    const rolledBack = app.spec.rollback !== undefined;
     cond(
       'Ready',
       'True',
-      automated ? 'Synced' : 'Diffed',
-      `${automated ? 'applied' : 'compared'} revision ${sha.slice(0, 12)}`,
+      rolledBack ? 'RolledBack' : automated ? 'Synced' : 'Diffed',
+      `${automated ? 'applied' : 'compared'} revision ${sha.slice(0, 12)}` +
+        (rolledBack ? '; rolled back, new commits wait for `ballast app resume`' : ''),
     );
     cond('Stalled', 'False', 'Succeeded', '');
     const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged').length;
@@ -242,6 +259,12 @@ export async function reconcileApplication(
     cond('Ready', 'False', reason, message);
     await recordEvent(deps.cluster, app, 'Warning', reason, message);
     deps.log({ key, reconcileId: ctx.reconcileId, reason, err: message }, 'reconcile failed');
+    if (retriesExhausted(app, ctx)) {
+      // Stop hammering a failure that retries did not cure; the next interval starts over.
+      const limit = app.spec.syncPolicy.retry.limit;
+      cond('Stalled', 'True', 'RetriesExhausted', `${reason} after ${limit} retries: ${message}`);
+      return { kind: 'ok', requeueAfterMs: intervalMs(app) };
+    }
     return { kind: 'retry', error: e instanceof Error ? e : new Error(message) };
   } finally {
     // Final status is written whatever happened above.
@@ -249,6 +272,24 @@ export async function reconcileApplication(
       deps.log({ key, err: String(e) }, 'writing status failed');
     });
   }
+}
+
+/** Has this failure used up `spec.syncPolicy.retry.limit`? `attempt` counts runs since the last success. */
+function retriesExhausted(app: Application, ctx: ReconcileContext): boolean {
+  return ctx.attempt - 1 >= app.spec.syncPolicy.retry.limit;
+}
+
+/** A deleted Application: prune if asked, release the finalizer, forget its desired state. */
+async function finalize(deps: ReconcilerDeps, key: string, app: Application): Promise<Outcome> {
+  deps.desired.delete(key);
+  if (!hasFinalizer(app)) return { kind: 'ok' };
+  const result = await finalizeApplication(deps.cluster, app);
+  if (result.kind === 'failed') {
+    await recordEvent(deps.cluster, app, 'Warning', 'PruneFailed', result.error.message);
+    return { kind: 'retry', error: result.error };
+  }
+  deps.log({ key, pruned: result.pruned }, 'finalized');
+  return { kind: 'ok' };
 }
 
 async function syncApp(
@@ -278,66 +319,4 @@ async function syncApp(
       diff: { ...defaultDiffOptions(), ignoreDifferences: ignoreRulesOf(app) },
     },
   );
-}
-
-async function assess(
-  cluster: Cluster,
-  result: Extract<SyncResult, { kind: 'done' }>,
-): Promise<ReturnType<typeof aggregateHealth>> {
-  const items = await Promise.all(
-    result.live.map(async (o: KubeObject) => ({
-      subject: refOf(o),
-      health: assessHealth(await cluster.get(o)),
-    })),
-  );
-  return aggregateHealth(items);
-}
-
-function statusAfterSync(
-  status: ApplicationStatus,
-  result: Extract<SyncResult, { kind: 'done' }>,
-  sha: string,
-  automated: boolean,
-  health: ReturnType<typeof aggregateHealth>,
-): ApplicationStatus {
-  const count = (a: string): number =>
-    result.changeSet.entries.filter((e) => e.action === a).length;
-  const outOfSync = result.changeSet.entries.some(
-    (e) => e.action === 'create' || e.action === 'configure' || e.action === 'prune',
-  );
-  const synced = automated || !outOfSync;
-  const counts = {
-    created: count('create'),
-    configured: count('configure'),
-    unchanged: count('unchanged'),
-    pruned: result.pruned.filter((p) => p.kind === 'deleted').length,
-  };
-  const applied = automated && counts.created + counts.configured + counts.pruned > 0;
-  return {
-    ...status,
-    sync: { status: synced ? 'Synced' : 'OutOfSync', revision: sha },
-    health: { status: health.status, message: health.message },
-    resources: result.changeSet.entries.map((e) => ({
-      group: e.subject.group,
-      kind: e.subject.kind,
-      namespace: e.subject.namespace,
-      name: e.subject.name,
-      status: automated || e.action === 'unchanged' ? 'Synced' : 'OutOfSync',
-    })),
-    inventory: formatInventory(
-      inventoryOf(
-        result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
-      ),
-    ),
-    ...(automated ? { lastSyncedRevision: sha } : {}),
-    ...(applied || status.history === undefined
-      ? {
-          history: appendHistory(status.history ?? [], {
-            revision: sha,
-            result: 'Succeeded',
-            counts,
-          }),
-        }
-      : {}),
-  };
 }

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import {
+  applicationApiVersion,
+  applicationKind,
+  applicationPlural,
+  type Application,
+} from '../api/application.js';
+import { Cluster } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
+
+/** What every `ballast app` command shares. */
+export interface AppFlags {
+  namespace: string;
+  allNamespaces?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  output?: string;
+}
+
+export const say = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
+
+export function connect(f: AppFlags): Cluster {
+  return Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+}
+
+export function appPath(ns: string, name: string): string {
+  return `/apis/${applicationApiVersion}/namespaces/${ns}/${applicationPlural}/${name}`;
+}
+
+export async function getApp(cluster: Cluster, ns: string, name: string): Promise<Application> {
+  const obj = await cluster.get({
+    apiVersion: applicationApiVersion,
+    kind: applicationKind,
+    metadata: { name, namespace: ns },
+  });
+  if (obj === undefined) throw new Error(`Application ${ns}/${name}: not found`);
+  return obj as unknown as Application;
+}
+
+export async function mergePatch(
+  cluster: Cluster,
+  ns: string,
+  name: string,
+  patch: object,
+): Promise<void> {
+  const r = await cluster.http.request('PATCH', appPath(ns, name), JSON.stringify(patch), {
+    'content-type': 'application/merge-patch+json',
+  });
+  if (r.status !== 200)
+    throw KubeApiError.from(`Application ${ns}/${name}`, 'patch', r.status, r.body);
+}
+
+export function withCommon(cmd: Command): Command {
+  return cmd
+    .option('-n, --namespace <ns>', 'namespace of the Application', 'default')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context');
+}
+
+export async function withCluster(f: AppFlags, fn: (c: Cluster) => Promise<void>): Promise<void> {
+  const cluster = connect(f);
+  try {
+    await fn(cluster);
+  } finally {
+    cluster.close();
+  }
+}

@@ -1,0 +1,165 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Application } from '../api/application.js';
+import { parseApplication } from '../api/application.js';
+import { refOf, type KubeObject } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { changeSetText } from '../diff/index.js';
+import { assessHealth } from '../health/index.js';
+import { compareApplication } from '../reconcile/reconcile.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+import { getApp, mergePatch, say, withCluster, withCommon, type AppFlags } from './app-common.js';
+import { buildTree, treeTable } from './app-tree.js';
+
+/** Who the apiserver says we are, so a rollback records a person, not a kubeconfig nickname. */
+async function whoAmI(cluster: Cluster): Promise<string> {
+  const r = await cluster.http.request(
+    'POST',
+    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+    { 'content-type': 'application/json' },
+  );
+  if (r.status !== 201 && r.status !== 200) return 'unknown';
+  const body = JSON.parse(r.body) as { status?: { userInfo?: { username?: string } } };
+  return body.status?.userInfo?.username ?? 'unknown';
+}
+
+async function rollback(
+  cluster: Cluster,
+  f: AppFlags & { reason?: string },
+  name: string,
+  idText: string,
+): Promise<void> {
+  const app = await getApp(cluster, f.namespace, name);
+  const history = app.status?.history ?? [];
+  const entry = history.find((h) => String(h.id) === idText);
+  if (entry === undefined) {
+    const ids = history.map((h) => String(h.id)).join(', ');
+    throw new Error(
+      `Application ${f.namespace}/${name}: no history entry ${idText}; ` +
+        (ids === ''
+          ? 'it has no history yet'
+          : `choose one of ${ids} (ballast app history ${name})`),
+    );
+  }
+  await mergePatch(cluster, f.namespace, name, {
+    spec: {
+      rollback: {
+        revision: entry.revision,
+        historyId: entry.id,
+        reason: f.reason ?? '',
+        requestedBy: await whoAmI(cluster),
+        requestedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    },
+  });
+  say(
+    `application.ballast.dev/${name} rolling back to ${entry.revision.slice(0, 12)} (history ${String(entry.id)}); ` +
+      `new commits wait for \`ballast app resume ${name}\``,
+  );
+}
+
+/** `ballast app diff`: fetch and render as the controller would, compare by dry run. */
+async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number> {
+  const parsed = parseApplication(await getApp(cluster, f.namespace, name));
+  if (parsed.kind === 'invalid')
+    throw new Error(`Application ${f.namespace}/${name}: ${parsed.problems.join('; ')}`);
+  const cacheDir = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'ballast');
+  const deps = {
+    cluster,
+    source: new GitSource(defaultSourceOptions(join(cacheDir, 'sources'))),
+    desired: new Map(),
+    log: () => undefined,
+  };
+  const { sha, result } = await compareApplication(
+    deps,
+    parsed.value,
+    AbortSignal.timeout(600_000),
+  );
+  const text = changeSetText(result.changeSet);
+  if (text.trim() !== '') say(text);
+  const differs = result.changeSet.entries.some(
+    (e) => e.action !== 'unchanged' && e.action !== 'skip',
+  );
+  process.stderr.write(
+    `${differs ? 'differs from' : 'matches'} revision ${sha.slice(0, 12)} of ${parsed.value.spec.source.repoURL}\n`,
+  );
+  return differs ? 1 : 0;
+}
+
+/** Owned kinds worth showing under managed objects: what a Deployment or CronJob makes. */
+const ownedKinds = [
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'v1', kind: 'Pod' },
+];
+
+async function tree(cluster: Cluster, f: AppFlags, name: string): Promise<void> {
+  const app: Application = await getApp(cluster, f.namespace, name);
+  const resources = app.status?.resources ?? [];
+  const managed = (
+    await Promise.all(
+      resources.map(async (r) => {
+        const info = await cluster.discovery.resolveGroupKind(r.group, r.kind);
+        if (info === undefined) return undefined;
+        const apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+        const live = await cluster.get({
+          apiVersion,
+          kind: r.kind,
+          metadata: { name: r.name, ...(r.namespace === '' ? {} : { namespace: r.namespace }) },
+        });
+        const object: KubeObject = live ?? {
+          apiVersion,
+          kind: r.kind,
+          metadata: { name: r.name, namespace: r.namespace },
+        };
+        return { object, sync: r.status, health: assessHealth(live) };
+      }),
+    )
+  ).flatMap((m) => (m === undefined ? [] : [m]));
+  const namespaces = [
+    ...new Set(managed.map((m) => refOf(m.object).namespace).filter((n) => n !== '')),
+  ];
+  const owned: KubeObject[] = [];
+  for (const k of ownedKinds) {
+    const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
+    if (info === undefined) continue;
+    for (const ns of namespaces) owned.push(...(await cluster.list(info, { namespace: ns })));
+  }
+  say(
+    treeTable(
+      {
+        name: `Application.ballast.dev/${f.namespace}/${name}`,
+        sync: app.status?.sync?.status ?? 'Unknown',
+        health: app.status?.health ?? { status: 'Unknown', message: 'not reconciled yet' },
+      },
+      buildTree(managed, owned, assessHealth),
+    ),
+  );
+}
+
+/** rollback, resume (which also ends a rollback), diff and tree. */
+export function registerAppOps(app: Command): void {
+  withCommon(
+    app
+      .command('rollback <name> <history-id>')
+      .description('deploy the revision of a history entry and hold it until `app resume`'),
+  )
+    .option('--reason <text>', 'why, recorded in the audit ledger')
+    .action((name: string, id: string, f: AppFlags & { reason?: string }) =>
+      withCluster(f, (cluster) => rollback(cluster, f, name, id)),
+    );
+  withCommon(
+    app
+      .command('diff <name>')
+      .description('what a sync would change (exit 0 same, 1 different, 2 error)'),
+  ).action((name: string, f: AppFlags) =>
+    withCluster(f, async (cluster) => {
+      process.exitCode = await diff(cluster, f, name);
+    }),
+  );
+  withCommon(
+    app.command('tree <name>').description('the managed objects, what they own, and their health'),
+  ).action((name: string, f: AppFlags) => withCluster(f, (cluster) => tree(cluster, f, name)));
+}

@@ -1,0 +1,91 @@
+import type { Application } from '../api/application.js';
+import { defaultSyncOptions, sync } from '../apply/sync.js';
+import { inventoryName } from '../apply/store.js';
+import type { Cluster } from '../cluster/cluster.js';
+
+/**
+ * Held on every Application the controller has seen, so a deletion waits for the controller:
+ * it prunes the managed objects when `spec.syncPolicy.pruneOnDelete` asks, and always removes
+ * its inventory record, so a later Application with the same name starts clean.
+ */
+export const FINALIZER = 'ballast.dev/finalizer';
+
+export const hasFinalizer = (app: Application): boolean =>
+  (app.metadata.finalizers ?? []).includes(FINALIZER);
+
+export const isDeleting = (app: Application): boolean =>
+  app.metadata.deletionTimestamp !== undefined;
+
+/**
+ * Adds the finalizer. The patch tests resourceVersion, so a concurrent edit of the list
+ * (another controller's finalizer) fails with a conflict and is retried, never overwritten.
+ */
+export async function addFinalizer(cluster: Cluster, app: Application): Promise<Application> {
+  const list = app.metadata.finalizers;
+  const ops = [
+    { op: 'test', path: '/metadata/resourceVersion', value: app.metadata.resourceVersion },
+    list === undefined
+      ? { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }
+      : { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
+  ];
+  const patched = await cluster.jsonPatch(app, ops);
+  // The spec did not change; only the metadata the next patch must test against did.
+  return {
+    ...app,
+    metadata: {
+      ...app.metadata,
+      resourceVersion: patched.metadata.resourceVersion as string,
+      finalizers: patched.metadata.finalizers as string[],
+    },
+  };
+}
+
+async function removeFinalizer(cluster: Cluster, app: Application): Promise<void> {
+  const list = app.metadata.finalizers ?? [];
+  const index = list.indexOf(FINALIZER);
+  if (index < 0) return;
+  await cluster.jsonPatch(app, [
+    { op: 'test', path: '/metadata/resourceVersion', value: app.metadata.resourceVersion },
+    { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+    { op: 'remove', path: `/metadata/finalizers/${index}` },
+  ]);
+}
+
+export type FinalizeResult =
+  { kind: 'released'; pruned: number } | { kind: 'failed'; error: Error; pruned: number };
+
+/**
+ * Cleans up after a deleted Application. With pruneOnDelete, syncing an empty desired set
+ * prunes exactly what the inventory says the app created (objects that lost the tracking label
+ * or are annotated `ballast.dev/prune: disabled` stay). Then the inventory record goes and the
+ * finalizer is released. A failed prune keeps the finalizer, so the deletion is retried.
+ */
+export async function finalizeApplication(
+  cluster: Cluster,
+  app: Application,
+): Promise<FinalizeResult> {
+  const id = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
+  let pruned = 0;
+  if (app.spec.syncPolicy.pruneOnDelete) {
+    const result = await sync(
+      cluster,
+      { app: id, defaultNamespace: app.spec.destination.namespace, objects: [] },
+      { ...defaultSyncOptions(), prune: true },
+    );
+    const errors = result.errors;
+    if (result.kind === 'done') pruned = result.pruned.filter((p) => p.kind === 'deleted').length;
+    if (errors.length > 0) {
+      const message = errors.map((e) => e.message).join('; ');
+      return { kind: 'failed', error: new Error(`pruning on delete: ${message}`), pruned };
+    }
+  }
+  await cluster.delete({
+    apiVersion: 'v1',
+    group: '',
+    kind: 'ConfigMap',
+    namespace: id.namespace,
+    name: inventoryName(id),
+  });
+  await removeFinalizer(cluster, app);
+  return { kind: 'released', pruned };
+}
