@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's first command: a local control plane built from upstream sources, an example
-# repo synced with `ballast sync`, a manual change shown as drift and reverted, and a commit
-# applied. (The continuous controller arrives with issue 4; until then each step is one sync.)
+# The README's first command. A local control plane built from upstream sources; the local Git
+# server holding examples/guestbook; `ballast install` and the controller running locally; an
+# Application shown Synced and Healthy; a `kubectl scale` reverted by self-heal; a pushed commit
+# announced by a signed webhook and applied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,24 @@ npm ci --no-audit --no-fund
 npm run build
 ballast() { npx --no-install node dist/src/cli/main.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Polls a shell condition (a string, evaluated each time) until it holds, so the demo never
+# sleeps longer than it must.
+until_ok() {
+  local what=$1 tries=$2 check=$3
+  for _ in $(seq "$tries"); do eval "$check" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "timed out waiting: $what" >&2
+  return 1
+}
+
+state="${XDG_STATE_HOME:-$HOME/.local/state}/ballast/quickstart"
+stop_demo() {
+  for p in controller git; do
+    [ -f "$state/$p.pid" ] && kill "$(cat "$state/$p.pid")" 2>/dev/null || true
+    rm -f "$state/$p.pid"
+  done
+}
+stop_demo # a previous run's controller and Git server
+rm -rf "$state" && mkdir -p "$state"
 
 step "Build the pinned upstream tools (many minutes the first time, cached after)"
 ballast dev tools
@@ -18,29 +37,59 @@ ballast dev up
 eval "$(ballast dev env)"
 kubectl get nodes -o wide
 
-step "Commit the example app to a Git repo"
-repo="$(mktemp -d)/demo"
-git init -q -b main "$repo"
-cp -r examples/hello "$repo/hello"
-git -C "$repo" add . && git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -qm "hello app"
+step "Serve a Git repository from the local Git server (git http-backend, token auth)"
+openssl rand -hex 16 >"$state/token"
+openssl rand -hex 16 >"$state/webhook-secret"
+nohup node_modules/.bin/node dist/src/cli/main.js dev git --root "$state/git" --repo demo \
+  --token-file "$state/token" >"$state/git.log" 2>&1 &
+echo $! >"$state/git.pid"
+until_ok "the Git server" 60 'grep -q /demo.git "$state/git.log"'
+repo_url="$(grep -o 'http://[^ ]*/demo.git' "$state/git.log")"
+echo "repository: $repo_url"
+auth="Authorization: Basic $(printf 'git:%s' "$(cat "$state/token")" | base64 -w0)"
+git -c http.extraHeader="$auth" clone -q "$repo_url" "$state/work"
+cp -r examples/guestbook "$state/work/guestbook"
+rm "$state/work/guestbook/application.yaml"
+gitw() { git -C "$state/work" -c user.name=demo -c user.email=demo@example.com -c http.extraHeader="$auth" "$@"; }
+gitw add . && gitw commit -qm "guestbook" && gitw push -q origin HEAD:main
+gitw log --oneline
 
-step "Diff, then sync the repo with server-side apply and wait until healthy"
-ballast diff --repo "file://$repo" --path hello --app hello -n hello >/dev/null || echo "(diff exit $?: out of sync, as expected before the first sync)"
-ballast sync --repo "file://$repo" --path hello --app hello -n hello --wait 120
-kubectl -n hello get deploy,pods -o wide
+step "Install the CRD and RBAC, and run the controller locally (kwok nodes cannot run images)"
+ballast install --replicas 0
+kubectl -n ballast-system create secret generic demo-repo --from-file=token="$state/token"
+nohup node_modules/.bin/node dist/src/cli/main.js controller --kubeconfig "$KUBECONFIG" --port 18080 --bind-address 127.0.0.1 \
+  --webhook-secret-file "$state/webhook-secret" >"$state/controller.log" 2>&1 &
+echo $! >"$state/controller.pid"
+until_ok "the controller's /readyz" 60 'curl -sf http://127.0.0.1:18080/readyz'
 
-step "Change the Deployment by hand: ballast diff shows the drift, ballast sync reverts it"
-kubectl -n hello scale deployment/hello --replicas=5
-ballast diff --repo "file://$repo" --path hello --app hello -n hello || true
-ballast sync --repo "file://$repo" --path hello --app hello -n hello
-kubectl -n hello get deployment hello -o jsonpath='replicas after sync: {.spec.replicas}{"\n"}'
+step "Create the Application; the controller syncs it and reports it Synced and Healthy"
+sed "s|REPO_URL|$repo_url|" examples/guestbook/application.yaml | kubectl apply -f -
+kubectl -n ballast-system wait applications.ballast.dev/guestbook --timeout=120s \
+  --for=jsonpath='{.status.health.status}'=Healthy
+kubectl -n ballast-system get applications.ballast.dev
+ballast app tree guestbook -n ballast-system
 
-step "Push a commit: the next sync applies it"
-sed -i 's/Hello from Ballast/Hello again/' "$repo/hello/app.yaml"
-git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -qam "new greeting"
-ballast sync --repo "file://$repo" --path hello --app hello -n hello
-kubectl -n hello get configmap hello -o jsonpath='greeting: {.data.greeting}{"\n"}'
+step "Scale the Deployment by hand: self-heal reverts it and records who changed what"
+kubectl -n guestbook scale deployment/guestbook-ui --replicas=5
+until_ok "replicas back to 2" 20 \
+  'test "$(kubectl -n guestbook get deploy guestbook-ui -o jsonpath={.spec.replicas})" = 2'
+kubectl -n guestbook get deploy guestbook-ui -o jsonpath='replicas now: {.spec.replicas}{"\n"}'
+kubectl -n ballast-system get events --field-selector reason=DriftReverted -o custom-columns=REASON:.reason,MESSAGE:.message
+
+step "Push a commit and announce it with a signed webhook: the controller applies it"
+sed -i 's/Hello from Ballast/Hello again/' "$state/work/guestbook/guestbook.yaml"
+gitw commit -qam "new greeting" && gitw push -q origin HEAD:main
+body="{\"repoURL\":\"$repo_url\"}"
+sig="$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(cat "$state/webhook-secret")" | sed 's/^.* //')"
+curl -sf -X POST -H 'content-type: application/json' -H "x-ballast-signature: sha256=$sig" \
+  --data "$body" http://127.0.0.1:18080/hooks/generic && echo
+until_ok "the new greeting" 60 \
+  'test "$(kubectl -n guestbook get configmap guestbook-ui -o jsonpath={.data.greeting})" = "Hello again"'
+kubectl -n guestbook get configmap guestbook-ui -o jsonpath='greeting: {.data.greeting}{"\n"}'
+ballast app history guestbook -n ballast-system
 
 echo
-echo "Done. The clusters keep running: eval \"\$(npx node dist/src/cli/main.js dev env)\" to use them,"
-echo "and 'npx node dist/src/cli/main.js dev down' to stop everything."
+echo "Done. The control plane, the Git server and the controller keep running:"
+echo "  eval \"\$(npx node dist/src/cli/main.js dev env)\"   # kubectl for the local cluster"
+echo "  logs: $state/controller.log"
+echo "  stop: kill \$(cat $state/controller.pid $state/git.pid); npx node dist/src/cli/main.js dev down"

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { absolute, defaultStateDir, toolDir } from '../dev/paths.js';
 import { ensureTools } from '../dev/tools.js';
 import { toolVersions, type ToolName } from '../dev/versions.js';
+import { registerDevGit } from './dev-git.js';
 import { table } from './table.js';
 
 function positiveInt(max: number) {
@@ -102,6 +103,8 @@ export function registerDev(program: Command): void {
       say(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
       say(`export PATH=${toolDir('kubectl')}:${toolDir('helm')}:${toolDir('kustomize')}:$PATH`);
     });
+
+  registerDevGit(dev);
 
   dev
     .command('tools')

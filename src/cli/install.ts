@@ -280,6 +280,7 @@ interface InstallFlags {
   print: boolean;
   namespace: string;
   image: string;
+  replicas: number;
   kubeconfig?: string;
   context?: string;
 }
@@ -292,6 +293,13 @@ function namespaceFlag(value: string): string {
   return value;
 }
 
+function replicasFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 10)
+    throw new InvalidArgumentError(`expected a replica count from 0 to 10, got "${value}"`);
+  return n;
+}
+
 export function registerInstall(program: Command): void {
   const d = defaultInstallOptions();
   program
@@ -300,10 +308,21 @@ export function registerInstall(program: Command): void {
     .option('--print', 'print the manifests as YAML instead of applying them', false)
     .option('-n, --namespace <ns>', 'namespace of the controller', namespaceFlag, d.namespace)
     .option('--image <ref>', 'controller image', d.image)
+    .option(
+      '--replicas <n>',
+      'controller replicas; 0 installs the CRDs and RBAC for a controller run elsewhere',
+      replicasFlag,
+      d.replicas,
+    )
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .action(async (f: InstallFlags) => {
-      const objects = installManifests({ ...d, namespace: f.namespace, image: f.image });
+      const objects = installManifests({
+        ...d,
+        namespace: f.namespace,
+        image: f.image,
+        replicas: f.replicas,
+      });
       if (f.print) {
         process.stdout.write(toYaml(objects));
         return;
