@@ -2,7 +2,6 @@ import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { matchPatternList, type AllowedSigner } from './allowed-signers.js';
 import {
   ecdsaToP1363,
-  readPublicKey,
   schemeFor,
   sshFingerprint,
   SshWireError,
@@ -118,13 +117,9 @@ export class SshVerifier implements SignatureVerifier {
       return refused('unsupported', `hash algorithm ${sig.hashAlgorithm}`);
     const candidates = this.signers.filter((s) => s.key.blob.equals(sig.publicKey));
     if (candidates.length === 0) return refused('untrusted-key', `SSH key ${fp} is not trusted`);
-    let key;
-    try {
-      key = readPublicKey(sig.publicKey);
-    } catch (e) {
-      if (e instanceof SshWireError) return refused('unsupported', `SSH key ${fp}: ${e.message}`);
-      throw e;
-    }
+    // The blob matched a trusted entry byte for byte, so its parsed key is this key.
+    const key = candidates[0]?.key;
+    if (key === undefined) return refused('untrusted-key', `SSH key ${fp} is not trusted`);
     const scheme = schemeFor(key.type, sig.sigType);
     if (scheme === undefined)
       return refused('unsupported', `signature algorithm ${sig.sigType} on a ${key.type} key`);
