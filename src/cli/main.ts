@@ -8,6 +8,7 @@ import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
 import { registerController } from './controller.js';
 import { registerApp } from './app.js';
+import { registerVerify } from './verify.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerApp(program);
   registerDev(program);
   registerInstall(program);
+  registerVerify(program);
   return program;
 }
 

@@ -5,6 +5,12 @@ import { run } from '../exec/run.js';
 import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefResolution } from './refs.js';
+import { checkDescends, type Descent } from './verify/descends.js';
+import {
+  verifyRevision,
+  type VerificationRequest,
+  type VerificationResult,
+} from './verify/policy.js';
 
 export interface SourceOptions {
   /** Where bare mirrors and materialized trees are cached. */
@@ -233,6 +239,23 @@ export class GitSource {
         `commit ${sha.slice(0, 12)} holds ${total} bytes of files, over the ${this.opts.maxTreeBytes}-byte limit`,
       );
     }
+  }
+
+  /**
+   * Checks commit signatures on a fetched commit in the remote's mirror. The mirror is a full
+   * fetch of every branch and tag, so the history back to `request.since` is there to walk.
+   */
+  verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
+    return verifyRevision(this.mirrorDir(remote.url), request, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
+  }
+
+  /** Anti-rollback in the remote's mirror: does `target` descend from `lastApplied`? */
+  checkDescends(remote: GitRemote, lastApplied: string, target: string): Promise<Descent> {
+    return checkDescends(this.mirrorDir(remote.url), lastApplied, target, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
   }
 
   /** Fetch, resolve and materialize in one step. */

@@ -1,0 +1,243 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CommanderError, Option, type Command } from 'commander';
+import { Cluster } from '../cluster/cluster.js';
+import { git, type GitAuth, type GitRemote } from '../source/git.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+import {
+  checkDescends,
+  describeRefusal,
+  trustedKeysFromDir,
+  trustedKeysFromSecretData,
+  verifyRevision,
+  type Descent,
+  type TrustedKeys,
+  type VerificationResult,
+} from '../source/verify/index.js';
+import { sourceCacheDir, UsageError } from './source-args.js';
+import { table } from './table.js';
+
+interface VerifyFlags {
+  repo?: string;
+  dir?: string;
+  ref: string;
+  keys?: string;
+  keysSecret?: string;
+  mode: 'head' | 'all';
+  since?: string;
+  output: 'text' | 'json';
+  gitUsername?: string;
+  gitPasswordFile?: string;
+  gitTokenFile?: string;
+  sshKeyFile?: string;
+  knownHostsFile?: string;
+  caFile?: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+const out = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
+
+/** Credentials from files, as `sync` and `diff` take them; never from flag values. */
+async function authFrom(f: VerifyFlags): Promise<GitAuth> {
+  const read = async (p: string): Promise<string> => (await readFile(p, 'utf8')).trim();
+  if (f.sshKeyFile !== undefined) {
+    if (f.knownHostsFile === undefined)
+      throw new UsageError('--ssh-key-file needs --known-hosts-file: host keys are always checked');
+    return {
+      kind: 'ssh',
+      privateKey: await readFile(f.sshKeyFile, 'utf8'),
+      knownHosts: await readFile(f.knownHostsFile, 'utf8'),
+    };
+  }
+  if (f.gitTokenFile !== undefined)
+    return {
+      kind: 'token',
+      token: await read(f.gitTokenFile),
+      ...(f.gitUsername === undefined ? {} : { username: f.gitUsername }),
+    };
+  if (f.gitPasswordFile !== undefined) {
+    if (f.gitUsername === undefined)
+      throw new UsageError('--git-password-file needs --git-username');
+    return { kind: 'basic', username: f.gitUsername, password: await read(f.gitPasswordFile) };
+  }
+  return { kind: 'none' };
+}
+
+async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
+  if ((f.keys === undefined) === (f.keysSecret === undefined))
+    throw new UsageError('give exactly one of --keys DIR or --keys-secret NAMESPACE/NAME');
+  if (f.keys !== undefined) {
+    if (!existsSync(f.keys)) throw new UsageError(`--keys ${f.keys}: no such directory`);
+    const r = await trustedKeysFromDir(f.keys);
+    if (r.kind === 'invalid') throw new UsageError(`--keys ${f.keys}: ${r.problem}`);
+    return r.value;
+  }
+  const [namespace, name, extra] = (f.keysSecret ?? '').split('/');
+  if (namespace === undefined || name === undefined || extra !== undefined || name === '')
+    throw new UsageError(`--keys-secret ${f.keysSecret ?? ''}: expected NAMESPACE/NAME`);
+  const cluster = Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+  try {
+    const secret = await cluster.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace },
+    });
+    if (secret === undefined) throw new UsageError(`--keys-secret: no Secret ${namespace}/${name}`);
+    const r = await trustedKeysFromSecretData(secret.data as Record<string, string> | undefined);
+    if (r.kind === 'invalid') throw new UsageError(`Secret ${namespace}/${name}: ${r.problem}`);
+    return r.value;
+  } finally {
+    cluster.close();
+  }
+}
+
+/** `rev-parse` in a git dir; a revision that does not resolve is a usage error. */
+async function revParse(gitDir: string, rev: string, flag: string): Promise<string> {
+  const r = await git(
+    ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`],
+    undefined,
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  if (r.kind !== 'ok') throw new UsageError(`${flag} ${rev}: not a commit in the repository`);
+  return r.stdout.toString('utf8').trim();
+}
+
+/** The git dir to verify in and the target commit: a local clone, or the fetched mirror. */
+async function locate(
+  f: VerifyFlags,
+): Promise<{ gitDir: string; target: string; describe: string }> {
+  if ((f.dir === undefined) === (f.repo === undefined))
+    throw new UsageError('give exactly one of --dir PATH or --repo URL');
+  if (f.dir !== undefined) {
+    const r = await git(['-C', resolve(f.dir), 'rev-parse', '--absolute-git-dir'], undefined, {
+      timeoutMs: 60_000,
+    });
+    if (r.kind !== 'ok') throw new UsageError(`--dir ${f.dir}: not a git repository`);
+    const gitDir = r.stdout.toString('utf8').trim();
+    return { gitDir, target: await revParse(gitDir, f.ref, '--ref'), describe: resolve(f.dir) };
+  }
+  const remote: GitRemote = {
+    url: f.repo ?? '',
+    auth: await authFrom(f),
+    ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
+  };
+  const src = new GitSource(defaultSourceOptions(sourceCacheDir()));
+  const gitDir = await src.fetch(remote);
+  const { sha } = await src.resolve(remote, f.ref);
+  return { gitDir, target: sha, describe: remote.url };
+}
+
+type Outcome =
+  | { kind: 'verification'; result: VerificationResult }
+  | { kind: 'non-fast-forward'; descent: Extract<Descent, { kind: 'not-descendant' }> };
+
+function printText(o: Outcome, ref: string): void {
+  if (o.kind === 'non-fast-forward') {
+    out(`REFUSED (NonFastForward): ${o.descent.message}`);
+    return;
+  }
+  const r = o.result;
+  const short = r.target.slice(0, 12);
+  if (r.kind === 'skipped') {
+    out(`SKIPPED ${short} (${ref}): mode none`);
+  } else if (r.kind === 'trusted') {
+    out(
+      `TRUSTED ${short} (${ref}): mode ${r.mode}, signed by ${r.signer} (${r.fingerprint}) via ${r.via}`,
+    );
+    const rows = [...(r.tag === undefined ? [] : [r.tag]), ...r.commits].map((c) => [
+      c.sha.slice(0, 12),
+      c.author,
+      c.signer,
+      c.fingerprint,
+    ]);
+    out(table(['OBJECT', 'AUTHOR', 'SIGNER', 'KEY'], rows));
+  } else {
+    out(
+      `REFUSED (VerificationFailed) ${short} (${ref}): mode ${r.mode}, ${r.refused.length} of ${r.checked} refused`,
+    );
+    for (const x of r.refused) out(`  ${describeRefusal(x)}`);
+  }
+}
+
+async function runVerify(f: VerifyFlags): Promise<number> {
+  const keys = await keysFrom(f);
+  const { gitDir, target } = await locate(f);
+  const since = f.since === undefined ? undefined : await revParse(gitDir, f.since, '--since');
+  let outcome: Outcome | undefined;
+  if (since !== undefined) {
+    const descent = await checkDescends(gitDir, since, target);
+    if (descent.kind === 'not-descendant') outcome = { kind: 'non-fast-forward', descent };
+  }
+  outcome ??= {
+    kind: 'verification',
+    result: await verifyRevision(gitDir, {
+      mode: f.mode,
+      target,
+      ref: f.ref,
+      keys,
+      ...(since === undefined ? {} : { since }),
+    }),
+  };
+  if (f.output === 'json')
+    out(JSON.stringify(outcome.kind === 'verification' ? outcome.result : outcome, null, 2));
+  else printText(outcome, f.ref);
+  const trusted = outcome.kind === 'verification' && outcome.result.kind !== 'refused';
+  return trusted ? 0 : 1;
+}
+
+/** `ballast verify-commit`: exit 0 trusted, 1 refused, 2 error (usage errors included). */
+export function registerVerify(program: Command): void {
+  program
+    .command('verify-commit')
+    .description(
+      'check commit signatures as the controller does; exits 0 trusted, 1 refused, 2 error',
+    )
+    .option('--repo <url>', 'a Git repository (https://, ssh://, file://)')
+    .option('--dir <path>', 'a local clone')
+    .requiredOption('--ref <ref>', 'branch, tag or commit to verify')
+    .option(
+      '--keys <dir>',
+      'directory of trusted keys: *.asc (OpenPGP), *.pub or allowed_signers (SSH)',
+    )
+    .option('--keys-secret <ns/name>', 'Secret holding the trusted keys, same entries as --keys')
+    .addOption(
+      new Option('--mode <mode>', 'head: the target only; all: every commit since --since')
+        .choices(['head', 'all'])
+        .default('head'),
+    )
+    .option('--since <sha>', 'the last applied revision: the target must descend from it')
+    .option('--git-username <name>', 'user for HTTPS basic auth')
+    .option('--git-password-file <file>', 'file holding the HTTPS password')
+    .option('--git-token-file <file>', 'file holding an HTTPS token')
+    .option('--ssh-key-file <file>', 'SSH private key file')
+    .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
+    .option('--ca-file <file>', 'extra CA bundle for HTTPS')
+    .option('--kubeconfig <file>', 'kubeconfig file (for --keys-secret)')
+    .option('--context <name>', 'kubeconfig context (for --keys-secret)')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    // Exit 1 means "refused"; a mistyped flag must not look like one.
+    .exitOverride((e) => {
+      throw e.exitCode === 0 ? e : new CommanderError(2, e.code, e.message);
+    })
+    .action(async (f: VerifyFlags) => {
+      try {
+        process.exitCode = await runVerify(f);
+      } catch (e) {
+        process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 2;
+      }
+    });
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { trustedKeysFromDir, trustedKeysFromSecretData } from './keys.js';
+import { fixture } from './testdata/fixtures.js';
+
+const b64 = (name: string): string => fixture(name).toString('base64');
+
+describe('trusted keys', () => {
+  it('reads *.asc and *.pub entries of a Secret, ignoring other entries', async () => {
+    const r = await trustedKeysFromSecretData({
+      'signer.asc': b64('signer.asc'),
+      'team.pub': b64('allowed_signers'),
+      'mallory.pub': b64('mallory.pub'),
+      'README.md': Buffer.from('not a key').toString('base64'),
+    });
+    if (r.kind !== 'ok') throw new Error(r.problem);
+    expect(r.value.openpgp).toHaveLength(1);
+    expect(r.value.ssh.map((s) => s.principals)).toEqual([
+      'mallory@example.com',
+      'signer@example.com',
+      'signer@example.com',
+      'signer@example.com',
+    ]);
+  });
+
+  it('names the entry that cannot be read, never its content', async () => {
+    const r = await trustedKeysFromSecretData({
+      'ops.asc': Buffer.from('hunter2').toString('base64'),
+    });
+    expect(r.kind).toBe('invalid');
+    if (r.kind === 'invalid') {
+      expect(r.problem).toMatch(/^ops\.asc: /);
+      expect(r.problem).not.toContain('hunter2');
+    }
+  });
+
+  it('refuses a key source with no keys at all', async () => {
+    expect(await trustedKeysFromSecretData({})).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('reads a directory of key files', async () => {
+    const r = await trustedKeysFromDir(import.meta.dirname + '/testdata');
+    expect(r).toMatchObject({ kind: 'ok' });
+  });
+});
