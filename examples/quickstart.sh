@@ -26,15 +26,17 @@ stop_demo() {
     rm -f "$state/$p.pid"
   done
 }
-stop_demo # a previous run's controller and Git server
+# A rerun starts clean: the previous run's controller, Git server and control plane go.
+stop_demo
+[ -f "$state/dev/state.json" ] && ballast dev down --state "$state/dev" >/dev/null 2>&1 || true
 rm -rf "$state" && mkdir -p "$state"
 
 step "Build the pinned upstream tools (many minutes the first time, cached after)"
 ballast dev tools
 
 step "Start a local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok"
-ballast dev up
-eval "$(ballast dev env)"
+ballast dev up --state "$state/dev"
+eval "$(ballast dev env --state "$state/dev")"
 kubectl get nodes -o wide
 
 step "Serve a Git repository from the local Git server (git http-backend, token auth)"
@@ -90,6 +92,6 @@ ballast app history guestbook -n ballast-system
 
 echo
 echo "Done. The control plane, the Git server and the controller keep running:"
-echo "  eval \"\$(npx node dist/src/cli/main.js dev env)\"   # kubectl for the local cluster"
+echo "  eval \"\$(npx node dist/src/cli/main.js dev env --state $state/dev)\"   # kubectl for it"
 echo "  logs: $state/controller.log"
-echo "  stop: kill \$(cat $state/controller.pid $state/git.pid); npx node dist/src/cli/main.js dev down"
+echo "  stop: kill \$(cat $state/controller.pid $state/git.pid); npx node dist/src/cli/main.js dev down --state $state/dev"

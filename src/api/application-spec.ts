@@ -260,7 +260,7 @@ const ignoreRule = obj(
 );
 
 /** A Secret in the Application's namespace, by name. */
-const localSecret = (description: string): ReturnType<typeof obj> =>
+const localSecret = (description: string) =>
   obj(
     {
       name: str({

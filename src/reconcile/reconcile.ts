@@ -22,6 +22,7 @@ import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
+import { decideTrust, type VerificationStatus } from './trust.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -44,10 +45,14 @@ class StageError extends Error {
   constructor(
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; verification?: VerificationStatus },
   ) {
     super(message, options);
+    this.verification = options?.verification;
   }
+
+  /** Set when the trust stage refused the target: status shows what was checked. */
+  readonly verification: VerificationStatus | undefined;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -134,9 +139,10 @@ interface StagesDone {
   automated: boolean;
   result: Extract<SyncResult, { kind: 'done' }>;
   health: AppHealth;
+  verification: VerificationStatus;
 }
 
-/** Steps 1 to 6; each failure is a StageError with its own condition reason. */
+/** Steps 1 to 7; each failure is a StageError with its own condition reason. */
 async function runStages(
   deps: ReconcilerDeps,
   app: Application,
@@ -153,7 +159,16 @@ async function runStages(
       throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
     });
   ctx.signal.throwIfAborted();
-  // 2. Render the path at that commit; the drift path re-uses this until the revision moves.
+  // 2. Verify: the target descends from what is applied, and is signed as the policy says.
+  const trust = await decideTrust(deps, app, remote, tree.sha).catch((e: unknown) => {
+    throw new StageError('VerificationError', e instanceof Error ? e.message : String(e), {
+      cause: e,
+    });
+  });
+  if (trust.kind === 'refused')
+    throw new StageError(trust.reason, trust.message, { verification: trust.status });
+  ctx.signal.throwIfAborted();
+  // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
   const rendered = await render(
     { repoRoot: tree.dir, path: app.spec.source.path },
     renderOptionsFor(app),
@@ -161,15 +176,16 @@ async function runStages(
   if (rendered.kind === 'error')
     throw new StageError('RenderFailed', rendered.error.message, { cause: rendered.error });
   deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
-  // 3-5. Diff; apply and prune when automated, else only compare.
+  // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
   const result = await syncApp(deps, app, rendered.objects, !automated);
   if (result.kind === 'refused')
     throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
   if (result.errors.length > 0)
     throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
-  // 6. Assess the health of what is live now.
-  return { sha: tree.sha, automated, result, health: await assess(deps.cluster, result) };
+  // 7. Assess the health of what is live now.
+  const health = await assess(deps.cluster, result);
+  return { sha: tree.sha, automated, result, health, verification: trust.status };
 }
 
 /** What a sync of `app` would change now; nothing is applied and no status is written. */
@@ -224,8 +240,9 @@ export async function reconcileApplication(
     return { kind: 'ok' };
   }
   try {
-    const { sha, automated, result, health } = await runStages(deps, app, key, ctx);
-    // 7. Status and Events.
+    const { sha, automated, result, health, verification } = await runStages(deps, app, key, ctx);
+    status = { ...status, verification };
+    // 8. Status and Events.
     status = statusAfterSync(status, result, sha, automated, health);
     const rolledBack = app.spec.rollback !== undefined;
     cond(
@@ -256,9 +273,15 @@ export async function reconcileApplication(
   } catch (e) {
     const reason = e instanceof StageError ? e.reason : 'ReconcileError';
     const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof StageError && e.verification !== undefined)
+      status = { ...status, verification: e.verification };
     cond('Ready', 'False', reason, message);
     await recordEvent(deps.cluster, app, 'Warning', reason, message);
     deps.log({ key, reconcileId: ctx.reconcileId, reason, err: message }, 'reconcile failed');
+    if (reason === 'VerificationFailed' || reason === 'NonFastForward') {
+      // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
+      return { kind: 'ok', requeueAfterMs: intervalMs(app) };
+    }
     if (retriesExhausted(app, ctx)) {
       // Stop hammering a failure that retries did not cure; the next interval starts over.
       const limit = app.spec.syncPolicy.retry.limit;
