@@ -70,7 +70,14 @@ export async function decideTrust(
     result: VerificationStatus['result'],
     message: string,
     extra: Partial<VerificationStatus> = {},
-  ): VerificationStatus => ({ revision: target, mode, result, commitsChecked: 0, message, ...extra });
+  ): VerificationStatus => ({
+    revision: target,
+    mode,
+    result,
+    commitsChecked: 0,
+    message,
+    ...extra,
+  });
 
   if (fastForwardOnly && lastApplied !== undefined && !rollingBack) {
     const descent = await deps.source.checkDescends(remote, lastApplied, target);

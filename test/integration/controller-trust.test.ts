@@ -20,8 +20,9 @@ const configMap = (value: string): string =>
 const valueOf = async (): Promise<string | undefined> =>
   ((await fx.get('v1', 'ConfigMap', 'signed'))?.data as Record<string, string> | undefined)?.value;
 
-const ready = async (): Promise<{ status?: string; reason?: string; message?: string } | undefined> =>
-  (await fx.app('trusted'))?.status?.conditions?.find((c) => c.type === 'Ready');
+const ready = async (): Promise<
+  { status?: string; reason?: string; message?: string } | undefined
+> => (await fx.app('trusted'))?.status?.conditions?.find((c) => c.type === 'Ready');
 
 async function events(reason: string): Promise<string> {
   const r = await fx.cluster.http.request(
@@ -90,8 +91,20 @@ describe('a controller that applies only trusted commits', () => {
     });
     expect(await valueOf()).toBe('v1');
     expect(await events('VerificationFailed')).toContain(hidden.slice(0, 12));
-    await fx.kubectl('-n', fx.ns, 'patch', 'configmap', 'signed', '-p', '{"data":{"value":"hand"}}');
-    await eventually('drift is healed to the last good revision', 10_000, async () => (await valueOf()) === 'v1');
+    await fx.kubectl(
+      '-n',
+      fx.ns,
+      'patch',
+      'configmap',
+      'signed',
+      '-p',
+      '{"data":{"value":"hand"}}',
+    );
+    await eventually(
+      'drift is healed to the last good revision',
+      10_000,
+      async () => (await valueOf()) === 'v1',
+    );
   });
 
   it('refuses a commit signed by an untrusted key', async () => {
