@@ -150,8 +150,9 @@ function printText(o: Outcome, ref: string): void {
   if (r.kind === 'skipped') {
     out(`SKIPPED ${short} (${ref}): mode none`);
   } else if (r.kind === 'trusted') {
+    const range = r.mode === 'all' && r.range === 'head-only' ? ' (no --since: target only)' : '';
     out(
-      `TRUSTED ${short} (${ref}): mode ${r.mode}, signed by ${r.signer} (${r.fingerprint}) via ${r.via}`,
+      `TRUSTED ${short} (${ref}): mode ${r.mode}${range}, signed by ${r.signer} (${r.fingerprint}) via ${r.via}`,
     );
     const rows = [...(r.tag === undefined ? [] : [r.tag]), ...r.commits].map((c) => [
       c.sha.slice(0, 12),

@@ -13,6 +13,7 @@ export { OpenPgpVerifier } from './openpgp.js';
 export {
   defaultVerifyOptions,
   describeRefusal,
+  refusalSummary,
   verifyRevision,
   type RefusedObject,
   type TrustedObject,

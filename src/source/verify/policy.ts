@@ -254,3 +254,15 @@ const reasonText: Record<RefusalReason, string> = {
 export function describeRefusal(r: RefusedObject): string {
   return `${r.object} ${r.sha.slice(0, 12)} by ${r.author || '(unknown)'}: ${reasonText[r.reason]} (${r.detail})`;
 }
+
+/**
+ * One line for a condition message or Event: the first refusal in full, then a count. The
+ * controller uses reason `VerificationFailed` with it.
+ */
+export function refusalSummary(r: Extract<VerificationResult, { kind: 'refused' }>): string {
+  const [first, ...rest] = r.refused;
+  if (first === undefined) return `commit ${r.target.slice(0, 12)}: refused`;
+  return rest.length === 0
+    ? describeRefusal(first)
+    : `${describeRefusal(first)}; and ${rest.length} more of ${r.checked} checked`;
+}
