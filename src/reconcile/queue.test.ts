@@ -98,6 +98,14 @@ describe('WorkQueue', () => {
     expect(q.scheduledCount()).toBe(0);
   });
 
+  it("backs off a key by its own policy when one is given, as an Application's spec.retry asks", () => {
+    const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 100, factor: 3 });
+    const own = { baseDelayMs: 5_000, maxDelayMs: 12_000, factor: 2 };
+    expect([1, 2, 3].map(() => q.addRateLimited('app', own))).toEqual([5_000, 10_000, 12_000]);
+    expect(q.addRateLimited('other')).toBe(10);
+    q.shutDown();
+  });
+
   it('ignores adds after shut down and releases waiting workers', async () => {
     const q = new WorkQueue();
     const waiting = q.get();

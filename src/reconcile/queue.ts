@@ -14,6 +14,9 @@ export interface QueueOptions {
  * 100 ms catches a conflict or a not-yet-ready dependency at once; 5 minutes keeps a key that
  * keeps failing checked without hammering the apiserver or the Git host.
  */
+/** A key's own backoff, e.g. an Application's `spec.syncPolicy.retry.backoff`. */
+export type Backoff = Pick<QueueOptions, 'baseDelayMs' | 'maxDelayMs' | 'factor'>;
+
 export function defaultQueueOptions(): QueueOptions {
   return { baseDelayMs: 100, maxDelayMs: 300_000, factor: 2 };
 }
@@ -91,16 +94,14 @@ export class WorkQueue {
 
   /**
    * Counts a failure of `key` and asks for a run after its backoff delay, which it returns
-   * (undefined once the queue is shut down).
+   * (undefined once the queue is shut down). `backoff` overrides the queue's own for this key.
    */
-  addRateLimited(key: string): number | undefined {
+  addRateLimited(key: string, backoff?: Backoff): number | undefined {
     if (this.closed) return undefined;
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
-    const delay = Math.min(
-      this.opts.maxDelayMs,
-      this.opts.baseDelayMs * Math.pow(this.opts.factor, failures),
-    );
+    const b = backoff ?? this.opts;
+    const delay = Math.min(b.maxDelayMs, b.baseDelayMs * Math.pow(b.factor, failures));
     this.addAfter(key, delay);
     return delay;
   }

@@ -18,6 +18,7 @@ import {
 import { credentialsFromSecretData } from '../source/credentials.js';
 import type { GitRemote } from '../source/git.js';
 import type { GitSource } from '../source/source.js';
+import type { Backoff } from './queue.js';
 import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
@@ -288,13 +289,28 @@ export async function reconcileApplication(
       cond('Stalled', 'True', 'RetriesExhausted', `${reason} after ${limit} retries: ${message}`);
       return { kind: 'ok', requeueAfterMs: intervalMs(app) };
     }
-    return { kind: 'retry', error: e instanceof Error ? e : new Error(message) };
+    return {
+      kind: 'retry',
+      error: e instanceof Error ? e : new Error(message),
+      backoff: backoffOf(app),
+    };
   } finally {
     // Final status is written whatever happened above.
     await writeStatus(deps.cluster, app, status).catch((e: unknown) => {
       deps.log({ key, err: String(e) }, 'writing status failed');
     });
   }
+}
+
+/** `spec.syncPolicy.retry.backoff` as the work queue takes it. */
+function backoffOf(app: Application): Backoff {
+  const b = app.spec.syncPolicy.retry.backoff;
+  const base = parseDuration(b.duration) ?? 5_000;
+  return {
+    baseDelayMs: base,
+    maxDelayMs: Math.max(base, parseDuration(b.maxDuration) ?? 180_000),
+    factor: b.factor,
+  };
 }
 
 /** Has this failure used up `spec.syncPolicy.retry.limit`? `attempt` counts runs since the last success. */

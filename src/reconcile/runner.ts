@@ -5,16 +5,17 @@ import {
   ReconcilePanicError,
   ReconcileTimeoutError,
 } from './errors.js';
-import type { WorkQueue } from './queue.js';
+import type { Backoff, WorkQueue } from './queue.js';
 
 /**
  * What one reconcile decided. `ok` may ask for a run later (a periodic resync); `retry` backs off
  * per key; `terminal` waits for the next change. There is no way to say "failed, and requeue in
- * N ms": a failure's delay is the queue's backoff, so one policy governs every failure.
+ * N ms": a failure's delay is the queue's backoff (or the key's own backoff policy, such as an
+ * Application's spec.syncPolicy.retry), so one policy governs every failure of a key.
  */
 export type Outcome =
   | { kind: 'ok'; requeueAfterMs?: number }
-  | { kind: 'retry'; error: Error }
+  | { kind: 'retry'; error: Error; backoff?: Backoff }
   | { kind: 'terminal'; error: Error };
 
 /** What a reconcile is told about its run. */
@@ -154,7 +155,7 @@ function schedule(queue: WorkQueue, key: string, outcome: Outcome): number | und
       queue.addAfter(key, outcome.requeueAfterMs);
       return outcome.requeueAfterMs;
     case 'retry':
-      return queue.addRateLimited(key);
+      return queue.addRateLimited(key, outcome.backoff);
     case 'terminal':
       queue.forget(key);
       return undefined;
