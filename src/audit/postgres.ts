@@ -5,6 +5,7 @@ import { pageSize, readRow, rowColumns, whereOf } from './rows.js';
 import { Serializer } from './serial.js';
 import {
   genesisHash,
+  type AuditEntry,
   type Ledger,
   type LedgerRecord,
   type ListQuery,
@@ -116,8 +117,14 @@ export class PostgresLedger implements Ledger {
   }
 
   append(entry: NewEntry): Promise<LedgerRecord> {
+    // Bad input fails before the queue, so it never waits behind other appends.
+    let prepared: AuditEntry;
+    try {
+      prepared = prepareEntry(entry);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return this.appends.run(async () => {
-      const prepared = prepareEntry(entry);
       try {
         const row = await this.transaction(async (c) => {
           const head = await c.query(

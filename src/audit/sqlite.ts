@@ -78,6 +78,14 @@ export class SqliteLedger implements Ledger {
   }
 
   append(entry: NewEntry): Promise<LedgerRecord> {
+    try {
+      return Promise.resolve(this.appendNow(entry));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private appendNow(entry: NewEntry): LedgerRecord {
     const prepared = prepareEntry(entry);
     try {
       this.db.exec('BEGIN IMMEDIATE');
@@ -85,15 +93,13 @@ export class SqliteLedger implements Ledger {
         const row = sealRow(prepared, this.headRow() ?? { seq: 0, hash: genesisHash });
         this.insert(row);
         this.db.exec('COMMIT');
-        return Promise.resolve(rowToRecord(row));
+        return rowToRecord(row);
       } catch (e) {
         this.db.exec('ROLLBACK');
         throw e;
       }
     } catch (e) {
-      return Promise.reject(
-        new LedgerError(this.subject, `cannot append a ${entry.kind} record`, { cause: e }),
-      );
+      throw new LedgerError(this.subject, `cannot append a ${entry.kind} record`, { cause: e });
     }
   }
 
