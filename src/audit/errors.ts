@@ -1,4 +1,7 @@
-/** A ledger could not be opened, read or written. The subject is the ledger's location. */
+/**
+ * A ledger could not be opened, read or written. The subject is the ledger's location (its URL
+ * without a password); the message ends with the cause's, so a CLI user sees why.
+ */
 export class LedgerError extends Error {
   override readonly name: string = 'LedgerError';
   constructor(
@@ -6,7 +9,8 @@ export class LedgerError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${subject}: ${message}`, options);
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`${subject}: ${message}${why}`, options);
   }
 }
 

@@ -8,6 +8,7 @@ import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
 import { registerController } from './controller.js';
 import { registerApp } from './app.js';
+import { registerAudit } from './audit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerApp(program);
   registerDev(program);
   registerInstall(program);
+  registerAudit(program);
   return program;
 }
 
