@@ -1,12 +1,14 @@
 import { benchDevStartup } from './dev-startup.js';
 import { benchSync } from './sync.js';
 import { benchDrift } from './drift.js';
+import { benchAudit } from './audit.js';
 
 /** Benchmarks print figures; they never pass or fail on time. `npm run bench [name]`. */
 const benches: Record<string, () => Promise<void>> = {
   'dev-startup': benchDevStartup,
   sync: benchSync,
   drift: benchDrift,
+  audit: benchAudit,
 };
 
 const wanted = process.argv.slice(2);
