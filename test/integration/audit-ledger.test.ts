@@ -3,7 +3,7 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { ledgerContract } from '../../src/audit/contract.js';
 import { parseLedgerUrl } from '../../src/audit/open.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -16,11 +16,9 @@ let databases = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ballast-audit-ledger-'));
-  server = await startPostgres();
-}, 180_000);
+});
 
 afterAll(async () => {
-  await server?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -40,23 +38,34 @@ ledgerContract({
   },
 });
 
-ledgerContract({
-  name: 'postgres',
-  fresh() {
-    if (server === undefined) throw new Error('postgres did not start');
-    return server.createDatabase(`ledger_${++databases}`);
-  },
-  async tamper(url, sql, params = []) {
-    let n = 0;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(
-        sql.replaceAll('?', () => `$${++n}`),
-        [...params],
-      );
-    } finally {
-      await client.end();
-    }
-  },
+describe('with a throwaway PostgreSQL cluster', () => {
+  // Fails (not skips) with how to install postgres when its binaries are missing.
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  ledgerContract({
+    name: 'postgres',
+    fresh() {
+      if (server === undefined) throw new Error('postgres did not start');
+      return server.createDatabase(`ledger_${++databases}`);
+    },
+    async tamper(url, sql, params = []) {
+      let n = 0;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(
+          sql.replaceAll('?', () => `$${++n}`),
+          [...params],
+        );
+      } finally {
+        await client.end();
+      }
+    },
+  });
 });
