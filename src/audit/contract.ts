@@ -3,7 +3,10 @@
  * (SQLite and PostgreSQL, in test/integration/audit-ledger.test.ts). Test-only: nothing in the
  * controller imports this file.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../dev/paths.js';
+import { run } from '../exec/run.js';
 import { prepareEntry, sealRow } from './chain.js';
 import { openLedger } from './open.js';
 import { objectChange, secretDataChanged } from './sanitize.js';
@@ -256,7 +259,46 @@ function concurrencyBehaviour(subject: LedgerStoreSubject): void {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it('replicas in separate processes append at once without forking the chain', async () => {
+    const url = await subject.fresh();
+    const appendMany = (replica: number): ReturnType<typeof run> =>
+      run(
+        process.execPath,
+        ['--input-type=module', '-e', replicaScript, builtOpen(), url, String(replica)],
+        {
+          timeoutMs: 120_000,
+        },
+      );
+    const results = await Promise.all([1, 2, 3].map(appendMany));
+    expect(results.map((r) => (r.kind === 'ok' ? 'ok' : JSON.stringify(r)))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    await withLedger(url, async (l) => {
+      expect(await l.verify()).toMatchObject({ kind: 'intact', records: 3 * replicaAppends });
+      const actors = new Set((await l.list()).map((r) => r.actor));
+      expect(actors).toEqual(new Set(['replica-1', 'replica-2', 'replica-3']));
+    });
+  });
 }
+
+const replicaAppends = 25;
+
+/** The built openLedger, which a child process imports (the integration run builds first). */
+const builtOpen = (): string => join(repoRoot(), 'dist', 'src', 'audit', 'open.js');
+
+/** A child process that opens the ledger and appends on its own, as another replica would. */
+const replicaScript = `
+const [openModule, url, replica] = process.argv.slice(1);
+const { openLedger } = await import(openModule);
+const ledger = await openLedger(url);
+for (let i = 0; i < ${replicaAppends}; i++) {
+  await ledger.append({ kind: 'resume', app: { namespace: 'shop', name: 'web' }, actor: 'replica-' + replica });
+}
+await ledger.close();
+`;
 
 function tamperBehaviour(subject: LedgerStoreSubject): void {
   const records = 'ballast_audit_records';
