@@ -2,6 +2,7 @@ import { benchDevStartup } from './dev-startup.js';
 import { benchSync } from './sync.js';
 import { benchDrift } from './drift.js';
 import { benchVerify } from './verify.js';
+import { benchAudit } from './audit.js';
 
 /** Benchmarks print figures; they never pass or fail on time. `npm run bench [name]`. */
 const benches: Record<string, () => Promise<void>> = {
@@ -9,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   sync: benchSync,
   drift: benchDrift,
   verify: benchVerify,
+  audit: benchAudit,
 };
 
 const wanted = process.argv.slice(2);

@@ -9,6 +9,7 @@ import { registerSync } from './sync.js';
 import { registerController } from './controller.js';
 import { registerApp } from './app.js';
 import { registerVerify } from './verify.js';
+import { registerAudit } from './audit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDev(program);
   registerInstall(program);
   registerVerify(program);
+  registerAudit(program);
   return program;
 }
 

@@ -1,0 +1,195 @@
+import type { ObjectRef } from '../api/object.js';
+
+/** The Application a record is about. */
+export interface AppRef {
+  namespace: string;
+  name: string;
+}
+
+declare const safePathBrand: unique symbol;
+
+/**
+ * A JSON pointer to a changed field (`/spec/replicas`), or the marker `data changed` for any
+ * change under a Secret's `data`/`stringData`. Only the sanitizer in sanitize.ts makes one, so a
+ * record can never be built from raw paths that might name Secret keys, and records hold no values
+ * at all: only paths and refs.
+ */
+export type SafePath = string & { readonly [safePathBrand]: true };
+
+/** What happened to one object in a sync. The names follow diff/'s ChangeAction. */
+export type ObjectAction = 'create' | 'configure' | 'prune';
+
+/** One object touched by a sync: its identity, the action, and which fields changed. */
+export interface ObjectChange {
+  ref: ObjectRef;
+  action: ObjectAction;
+  /** Empty or `[""]` when the whole object was created or pruned. */
+  paths: readonly SafePath[];
+}
+
+/**
+ * What the signature verifier concluded about a revision. Opaque to the ledger: it is stored and
+ * hashed as given, and shown in exports.
+ */
+export interface VerificationInfo {
+  /** The verifier's policy name, e.g. `off`, `signed`, `signed-ancestry`. */
+  mode: string;
+  /** Who signed the revision, as the verifier names them (e.g. `Jane <jane@example.com>`). */
+  signer?: string;
+  /** The signing key's fingerprint. */
+  fingerprint?: string;
+  /** How many commits were verified (the ancestry walk from the last trusted revision). */
+  commits?: number;
+}
+
+interface Base {
+  app: AppRef;
+  /** When it happened: ISO 8601 UTC with milliseconds. `append` fills in now when absent. */
+  time: string;
+  /** Who caused it, where known: a user, a field manager, or `ballast` for the controller. */
+  actor?: string;
+}
+
+export interface SyncApplied extends Base {
+  kind: 'sync-applied';
+  revision: string;
+  verification: VerificationInfo;
+  changes: readonly ObjectChange[];
+}
+
+export interface DriftDetected extends Base {
+  kind: 'drift-detected';
+  object: ObjectRef;
+  paths: readonly SafePath[];
+  /** The field manager that made the change, or `deleted` when the object was deleted. */
+  fieldManager: string;
+}
+
+export interface DriftReverted extends Base {
+  kind: 'drift-reverted';
+  object: ObjectRef;
+  paths: readonly SafePath[];
+  fieldManager: string;
+}
+
+export interface CommitRefused extends Base {
+  kind: 'commit-refused';
+  revision: string;
+  /** Why the verifier refused it, in its words. Must not quote secrets. */
+  reason: string;
+  verification: VerificationInfo;
+}
+
+export interface Rollback extends Base {
+  kind: 'rollback';
+  fromRevision: string;
+  toRevision: string;
+  reason?: string;
+}
+
+export interface ManualSync extends Base {
+  kind: 'manual-sync';
+  /** The revision asked for, when the request named one. */
+  revision?: string;
+}
+
+export interface Suspend extends Base {
+  kind: 'suspend';
+  reason?: string;
+}
+
+export interface Resume extends Base {
+  kind: 'resume';
+}
+
+/** One outcome worth keeping, as the controller hands it to the ledger. */
+export type AuditEntry =
+  | SyncApplied
+  | DriftDetected
+  | DriftReverted
+  | CommitRefused
+  | Rollback
+  | ManualSync
+  | Suspend
+  | Resume;
+
+export type AuditKind = AuditEntry['kind'];
+
+export const auditKinds: readonly AuditKind[] = [
+  'sync-applied',
+  'drift-detected',
+  'drift-reverted',
+  'commit-refused',
+  'rollback',
+  'manual-sync',
+  'suspend',
+  'resume',
+];
+
+type WithOptionalTime<T> = T extends Base ? Omit<T, 'time'> & { time?: string } : never;
+
+/** What `append` takes: an entry whose time may be left to the ledger. */
+export type NewEntry = WithOptionalTime<AuditEntry>;
+
+/** The chain fields the ledger adds to every entry. */
+export interface ChainFields {
+  /** 1, 2, 3, … in append order: the storage position. Not hashed; the chain is `prevHash`. */
+  seq: number;
+  /** A random UUID naming the record in verify reports and exports. */
+  id: string;
+  /** The previous record's hash; 64 zeros for the first. */
+  prevHash: string;
+  /** Lowercase hex SHA-256 of the canonical encoding of id, prevHash and the entry. */
+  hash: string;
+}
+
+/** An entry as stored: the entry and its place in the chain. */
+export type LedgerRecord = AuditEntry & ChainFields;
+
+export interface ListQuery {
+  /** Only records with time ≥ since (ISO 8601). */
+  since?: string;
+  /** Only records with time < until (ISO 8601). */
+  until?: string;
+  app?: AppRef;
+  /** Only records with seq > afterSeq: the cursor for paging. */
+  afterSeq?: number;
+  /** At most this many records, in seq order. */
+  limit?: number;
+}
+
+export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered';
+
+export type VerifyResult =
+  | {
+      kind: 'intact';
+      /** How many records were checked. */
+      records: number;
+      /** The last record's hash, or 64 zeros when empty: publish it to anchor the chain. */
+      head: string;
+    }
+  | {
+      kind: 'broken';
+      problem: TamperKind;
+      /** The seq of the first record at which the chain stops holding. */
+      atSeq: number;
+      /** That record's id; absent only when no record survives. */
+      recordId?: string;
+      /** One sentence for people: what is wrong and where. */
+      detail: string;
+      /** Records checked and found sound before the break. */
+      checked: number;
+    };
+
+/**
+ * An append-only, hash-chained store of audit records. Appends are serialized (within a process
+ * and, through the database, across processes) so the chain never forks.
+ */
+export interface Ledger {
+  append(entry: NewEntry): Promise<LedgerRecord>;
+  list(query?: ListQuery): Promise<LedgerRecord[]>;
+  verify(): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
+
+export const genesisHash = '0'.repeat(64);
