@@ -156,6 +156,9 @@ export const applicationStatusSchema = obj(
     ),
     drift: opt(arr(driftEntry, { description: 'Objects changed in the cluster, not by Git.' })),
     verification: opt(verificationStatus),
+    lastHandledSync: opt(
+      str({ description: 'The ballast.dev/sync annotation value last acted on.' }),
+    ),
   },
   { description: 'What the controller observed. Written only by the controller.' },
 );

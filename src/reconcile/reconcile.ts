@@ -9,14 +9,7 @@ import { parseDuration } from '../api/schema-duration.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
-import {
-  defaultRenderOptions,
-  render,
-  type RenderedObject,
-  type RenderOptions,
-} from '../render/index.js';
-import { credentialsFromSecretData } from '../source/credentials.js';
-import type { GitRemote } from '../source/git.js';
+import { render, type RenderedObject } from '../render/index.js';
 import type { GitSource } from '../source/source.js';
 import type { Backoff } from './queue.js';
 import type { Outcome, ReconcileContext } from './runner.js';
@@ -24,6 +17,8 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
+import { remoteFor, renderOptionsFor, StageError } from './stage.js';
+import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -39,21 +34,8 @@ export interface ReconcilerDeps {
   /** Last rendered desired state per Application key, shared with the drift path. */
   desired: Map<string, DesiredCache>;
   log: (fields: Record<string, unknown>, msg: string) => void;
-}
-
-/** A stage failed; `reason` becomes the Ready condition's reason. */
-class StageError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-    options?: { cause?: unknown; verification?: VerificationStatus },
-  ) {
-    super(message, options);
-    this.verification = options?.verification;
-  }
-
-  /** Set when the trust stage refused the target: status shows what was checked. */
-  readonly verification: VerificationStatus | undefined;
+  /** The audit ledger's sink; unset: outcomes are not recorded (the CLI's one-shot diff). */
+  audit?: AuditSink;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -63,44 +45,6 @@ function intervalMs(app: Application): number {
   const ms = parseDuration(app.spec.syncPolicy.interval) ?? 180_000;
   // Jitter spreads the polls of many Applications that were created together.
   return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
-async function remoteFor(deps: ReconcilerDeps, app: Application): Promise<GitRemote> {
-  const src = app.spec.source;
-  if (src.secretRef === undefined) return { url: src.repoURL, auth: { kind: 'none' } };
-  const ns = app.metadata.namespace ?? '';
-  const secret = await deps.cluster.get({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: src.secretRef.name, namespace: ns },
-  });
-  if (secret === undefined)
-    throw new StageError('CredentialsNotFound', `Secret ${ns}/${src.secretRef.name} not found`);
-  const creds = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
-  if (creds.kind === 'invalid')
-    throw new StageError(
-      'InvalidCredentials',
-      `Secret ${ns}/${src.secretRef.name}: ${creds.problem}`,
-    );
-  return { url: src.repoURL, ...creds.value };
-}
-
-function renderOptionsFor(app: Application): RenderOptions {
-  const base = defaultRenderOptions();
-  const helm = app.spec.source.helm;
-  const renderer =
-    app.spec.source.kustomize !== undefined ? 'kustomize' : helm !== undefined ? 'helm' : 'auto';
-  return {
-    ...base,
-    renderer,
-    helm: {
-      ...base.helm,
-      namespace: app.spec.destination.namespace,
-      releaseName: helm?.releaseName ?? app.metadata.name,
-      valuesFiles: helm?.valuesFiles ?? [],
-      values: helm?.values ?? {},
-    },
-  };
 }
 
 /** Fetch, render, diff, apply, prune, assess health: one Application, one pass. */
@@ -216,90 +160,126 @@ export async function reconcileApplication(
   if (isDeleting(loaded.app)) return finalize(deps, key, loaded.app);
   // The finalizer goes on before anything is applied, so no deletion can orphan what we create.
   const app = hasFinalizer(loaded.app) ? loaded.app : await addFinalizer(deps.cluster, loaded.app);
-  const generation = app.metadata.generation;
-  let status: ApplicationStatus = {
-    ...(app.status ?? {}),
-    ...(generation === undefined ? {} : { observedGeneration: generation }),
-  };
-  const cond = (
-    t: 'Ready' | 'Stalled',
-    s: 'True' | 'False',
-    reason: string,
-    message: string,
-  ): void => {
-    status = {
-      ...status,
-      conditions: setCondition(status.conditions ?? [], t, s, reason, message, generation),
-    };
-  };
-  if (app.spec.suspend) {
-    // The drift path reads the cached Application, so it must see the suspension too.
-    const cached = deps.desired.get(key);
-    if (cached !== undefined) deps.desired.set(key, { ...cached, app });
-    cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
-    await writeStatus(deps.cluster, app, status);
-    return { kind: 'ok' };
-  }
+  const pass = new Pass(app);
   try {
-    const { sha, automated, result, health, verification } = await runStages(deps, app, key, ctx);
-    status = { ...status, verification };
-    // 8. Status and Events.
-    status = statusAfterSync(status, result, sha, automated, health);
-    const rolledBack = app.spec.rollback !== undefined;
-    cond(
-      'Ready',
-      'True',
-      rolledBack ? 'RolledBack' : automated ? 'Synced' : 'Diffed',
-      `${automated ? 'applied' : 'compared'} revision ${sha.slice(0, 12)}` +
-        (rolledBack ? '; rolled back, new commits wait for `ballast app resume`' : ''),
-    );
-    cond('Stalled', 'False', 'Succeeded', '');
-    const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged').length;
-    if (automated && changed > 0) {
-      await recordEvent(
-        deps.cluster,
-        app,
-        'Normal',
-        'Synced',
-        `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`,
-      );
-    }
-    deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed }, 'reconciled');
-    // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
-    const settling = health.status === 'Progressing' || health.status === 'Unknown';
-    return {
-      kind: 'ok',
-      requeueAfterMs: settling ? Math.min(healthRecheckMs, intervalMs(app)) : intervalMs(app),
-    };
+    if (app.spec.suspend) return suspended(deps, key, pass);
+    return await synced(deps, key, ctx, pass);
   } catch (e) {
-    const reason = e instanceof StageError ? e.reason : 'ReconcileError';
-    const message = e instanceof Error ? e.message : String(e);
-    if (e instanceof StageError && e.verification !== undefined)
-      status = { ...status, verification: e.verification };
-    cond('Ready', 'False', reason, message);
-    await recordEvent(deps.cluster, app, 'Warning', reason, message);
-    deps.log({ key, reconcileId: ctx.reconcileId, reason, err: message }, 'reconcile failed');
-    if (reason === 'VerificationFailed' || reason === 'NonFastForward') {
-      // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
-      return { kind: 'ok', requeueAfterMs: intervalMs(app) };
-    }
-    if (retriesExhausted(app, ctx)) {
-      // Stop hammering a failure that retries did not cure; the next interval starts over.
-      const limit = app.spec.syncPolicy.retry.limit;
-      cond('Stalled', 'True', 'RetriesExhausted', `${reason} after ${limit} retries: ${message}`);
-      return { kind: 'ok', requeueAfterMs: intervalMs(app) };
-    }
-    return {
-      kind: 'retry',
-      error: e instanceof Error ? e : new Error(message),
-      backoff: backoffOf(app),
-    };
+    return await failed(deps, ctx, pass, e);
   } finally {
-    // Final status is written whatever happened above.
-    await writeStatus(deps.cluster, app, status).catch((e: unknown) => {
+    // Final status is written whatever happened above, then the ledger hears of the outcome.
+    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
       deps.log({ key, err: String(e) }, 'writing status failed');
     });
+    for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
   }
+}
+
+/** The status one reconcile builds up, and what it tells the ledger. */
+class Pass {
+  status: ApplicationStatus;
+  audited: AuditedPass = { kind: 'failed' };
+
+  constructor(readonly app: Application) {
+    const generation = app.metadata.generation;
+    this.status = {
+      ...(app.status ?? {}),
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    };
+  }
+
+  cond(t: 'Ready' | 'Stalled', s: 'True' | 'False', reason: string, message: string): void {
+    const conditions = this.status.conditions ?? [];
+    const gen = this.app.metadata.generation;
+    this.status = {
+      ...this.status,
+      conditions: setCondition(conditions, t, s, reason, message, gen),
+    };
+  }
+}
+
+function suspended(deps: ReconcilerDeps, key: string, pass: Pass): Outcome {
+  // The drift path reads the cached Application, so it must see the suspension too.
+  const cached = deps.desired.get(key);
+  if (cached !== undefined) deps.desired.set(key, { ...cached, app: pass.app });
+  pass.cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
+  pass.audited = { kind: 'suspended' };
+  return { kind: 'ok' };
+}
+
+async function synced(
+  deps: ReconcilerDeps,
+  key: string,
+  ctx: ReconcileContext,
+  pass: Pass,
+): Promise<Outcome> {
+  const app = pass.app;
+  const { sha, automated, result, health, verification } = await runStages(deps, app, key, ctx);
+  // 8. Status, Events and the ledger.
+  pass.audited = { kind: 'synced', sha, automated, changeSet: result.changeSet, verification };
+  const requested = app.metadata.annotations?.['ballast.dev/sync'];
+  pass.status = {
+    ...statusAfterSync({ ...pass.status, verification }, result, sha, automated, health),
+    ...(requested === undefined ? {} : { lastHandledSync: requested }),
+  };
+  const rolledBack = app.spec.rollback !== undefined;
+  pass.cond(
+    'Ready',
+    'True',
+    rolledBack ? 'RolledBack' : automated ? 'Synced' : 'Diffed',
+    `${automated ? 'applied' : 'compared'} revision ${sha.slice(0, 12)}` +
+      (rolledBack ? '; rolled back, new commits wait for `ballast app resume`' : ''),
+  );
+  pass.cond('Stalled', 'False', 'Succeeded', '');
+  const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged').length;
+  if (automated && changed > 0) {
+    const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;
+    await recordEvent(deps.cluster, app, 'Normal', 'Synced', message);
+  }
+  deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed }, 'reconciled');
+  // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
+  const settling = health.status === 'Progressing' || health.status === 'Unknown';
+  return {
+    kind: 'ok',
+    requeueAfterMs: settling ? Math.min(healthRecheckMs, intervalMs(app)) : intervalMs(app),
+  };
+}
+
+async function failed(
+  deps: ReconcilerDeps,
+  ctx: ReconcileContext,
+  pass: Pass,
+  e: unknown,
+): Promise<Outcome> {
+  const app = pass.app;
+  const reason = e instanceof StageError ? e.reason : 'ReconcileError';
+  const message = e instanceof Error ? e.message : String(e);
+  pass.cond('Ready', 'False', reason, message);
+  await recordEvent(deps.cluster, app, 'Warning', reason, message);
+  deps.log(
+    { key: ctx.key, reconcileId: ctx.reconcileId, reason, err: message },
+    'reconcile failed',
+  );
+  if (e instanceof StageError && e.verification !== undefined) {
+    pass.status = { ...pass.status, verification: e.verification };
+    const sha = e.verification.revision;
+    pass.audited = { kind: 'refused', sha, reason: message, verification: e.verification };
+    // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
+    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
+  }
+  if (retriesExhausted(app, ctx)) {
+    // Stop hammering a failure that retries did not cure; the next interval starts over.
+    const limit = app.spec.syncPolicy.retry.limit;
+    pass.cond(
+      'Stalled',
+      'True',
+      'RetriesExhausted',
+      `${reason} after ${limit} retries: ${message}`,
+    );
+    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
+  }
+  const error = e instanceof Error ? e : new Error(message);
+  return { kind: 'retry', error, backoff: backoffOf(app) };
 }
 
 /** `spec.syncPolicy.retry.backoff` as the work queue takes it. */

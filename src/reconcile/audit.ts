@@ -1,0 +1,159 @@
+import type { Application } from '../api/application.js';
+import type { ObjectRef } from '../api/object.js';
+import { objectChange, safePaths, type NewEntry } from '../audit/index.js';
+import type { ChangeSet } from '../diff/index.js';
+import type { VerificationStatus } from './trust.js';
+
+/**
+ * Hands one outcome to the audit ledger. It never throws: a ledger that is down must not stop
+ * reconciling, so the sink logs and counts its own failures.
+ */
+export type AuditSink = (entry: NewEntry) => Promise<void>;
+
+const appRef = (app: Application): { namespace: string; name: string } => ({
+  namespace: app.metadata.namespace ?? '',
+  name: app.metadata.name,
+});
+
+function verificationInfo(v: VerificationStatus): {
+  mode: string;
+  signer?: string;
+  fingerprint?: string;
+  commits?: number;
+} {
+  return {
+    mode: v.mode,
+    ...(v.signer === undefined ? {} : { signer: v.signer }),
+    ...(v.fingerprint === undefined ? {} : { fingerprint: v.fingerprint }),
+    commits: v.commitsChecked,
+  };
+}
+
+/** A sync that changed something: which objects, how, and what vouched for the revision. */
+export function syncApplied(
+  app: Application,
+  revision: string,
+  verification: VerificationStatus,
+  changeSet: ChangeSet,
+): NewEntry {
+  const changes = changeSet.entries.flatMap((e) =>
+    e.action === 'create' || e.action === 'configure' || e.action === 'prune'
+      ? [objectChange({ subject: e.subject, action: e.action, changedPaths: e.changedPaths })]
+      : [],
+  );
+  return {
+    kind: 'sync-applied',
+    app: appRef(app),
+    actor: 'ballast',
+    revision,
+    verification: verificationInfo(verification),
+    changes,
+  };
+}
+
+export function commitRefused(
+  app: Application,
+  revision: string,
+  reason: string,
+  verification: VerificationStatus,
+): NewEntry {
+  return {
+    kind: 'commit-refused',
+    app: appRef(app),
+    actor: 'ballast',
+    revision,
+    reason,
+    verification: verificationInfo(verification),
+  };
+}
+
+export function rolledBack(app: Application, from: string, to: string): NewEntry {
+  const rb = app.spec.rollback;
+  return {
+    kind: 'rollback',
+    app: appRef(app),
+    fromRevision: from,
+    toRevision: to,
+    ...(rb === undefined ? {} : { actor: rb.requestedBy, reason: rb.reason }),
+  };
+}
+
+export function drift(
+  app: Application,
+  object: ObjectRef,
+  paths: readonly string[],
+  fieldManager: string,
+  reverted: boolean,
+): NewEntry {
+  return {
+    kind: reverted ? 'drift-reverted' : 'drift-detected',
+    app: appRef(app),
+    actor: fieldManager,
+    object,
+    paths: safePaths(object, paths),
+    fieldManager,
+  };
+}
+
+export function suspension(app: Application, suspended: boolean): NewEntry {
+  return suspended ? { kind: 'suspend', app: appRef(app) } : { kind: 'resume', app: appRef(app) };
+}
+
+/** A `ballast app sync`: the CLI names who asked in `ballast.dev/requested-by`. */
+export function manualSync(app: Application, revision: string): NewEntry {
+  const by = app.metadata.annotations?.[requestedByAnnotation];
+  return {
+    kind: 'manual-sync',
+    app: appRef(app),
+    revision,
+    ...(by === undefined ? {} : { actor: by }),
+  };
+}
+
+export const requestedByAnnotation = 'ballast.dev/requested-by';
+
+/** What one reconcile pass ended with, as far as the ledger cares. */
+export type AuditedPass =
+  | { kind: 'suspended' }
+  | {
+      kind: 'synced';
+      sha: string;
+      automated: boolean;
+      changeSet: ChangeSet;
+      verification: VerificationStatus;
+    }
+  | { kind: 'refused'; sha: string; reason: string; verification: VerificationStatus }
+  | { kind: 'failed' };
+
+/**
+ * The ledger records one pass produces, judged against the status before it, so a poll that
+ * finds nothing new writes nothing: a refusal is recorded once per commit, a suspension once.
+ */
+export function recordsFor(
+  app: Application,
+  before: Application['status'],
+  pass: AuditedPass,
+): NewEntry[] {
+  const wasSuspended = before?.conditions?.find((c) => c.type === 'Ready')?.reason === 'Suspended';
+  if (pass.kind === 'suspended') return wasSuspended ? [] : [suspension(app, true)];
+  const out: NewEntry[] = wasSuspended ? [suspension(app, false)] : [];
+  if (pass.kind === 'refused') {
+    const seen =
+      before?.verification?.revision === pass.sha && before.verification.result === 'Refused';
+    if (!seen) out.push(commitRefused(app, pass.sha, pass.reason, pass.verification));
+    return out;
+  }
+  if (pass.kind === 'failed') return out;
+  const requested = app.metadata.annotations?.['ballast.dev/sync'];
+  if (requested !== undefined && requested !== before?.lastHandledSync)
+    out.push(manualSync(app, pass.sha));
+  const changed = pass.changeSet.entries.some(
+    (e) => e.action !== 'unchanged' && e.action !== 'skip',
+  );
+  if (pass.automated && changed)
+    out.push(syncApplied(app, pass.sha, pass.verification, pass.changeSet));
+  const previous = before?.lastSyncedRevision;
+  if (pass.automated && app.spec.rollback !== undefined && previous !== pass.sha)
+    out.push(rolledBack(app, previous ?? '', pass.sha));
+  return out;
+}

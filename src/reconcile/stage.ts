@@ -1,0 +1,61 @@
+import type { Application } from '../api/application.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { defaultRenderOptions, type RenderOptions } from '../render/index.js';
+import { credentialsFromSecretData } from '../source/credentials.js';
+import type { GitRemote } from '../source/git.js';
+import type { VerificationStatus } from './trust.js';
+
+/** A stage failed; `reason` becomes the Ready condition's reason. */
+export class StageError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown; verification?: VerificationStatus },
+  ) {
+    super(message, options);
+    this.verification = options?.verification;
+  }
+
+  /** Set when the trust stage refused the target: status shows what was checked. */
+  readonly verification: VerificationStatus | undefined;
+}
+
+/** The repository and its credentials, from the Secret `spec.source.secretRef` names. */
+export async function remoteFor(deps: { cluster: Cluster }, app: Application): Promise<GitRemote> {
+  const src = app.spec.source;
+  if (src.secretRef === undefined) return { url: src.repoURL, auth: { kind: 'none' } };
+  const ns = app.metadata.namespace ?? '';
+  const secret = await deps.cluster.get({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: src.secretRef.name, namespace: ns },
+  });
+  if (secret === undefined)
+    throw new StageError('CredentialsNotFound', `Secret ${ns}/${src.secretRef.name} not found`);
+  const creds = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
+  if (creds.kind === 'invalid')
+    throw new StageError(
+      'InvalidCredentials',
+      `Secret ${ns}/${src.secretRef.name}: ${creds.problem}`,
+    );
+  return { url: src.repoURL, ...creds.value };
+}
+
+/** How to render, as `spec.source` asks. */
+export function renderOptionsFor(app: Application): RenderOptions {
+  const base = defaultRenderOptions();
+  const helm = app.spec.source.helm;
+  const renderer =
+    app.spec.source.kustomize !== undefined ? 'kustomize' : helm !== undefined ? 'helm' : 'auto';
+  return {
+    ...base,
+    renderer,
+    helm: {
+      ...base.helm,
+      namespace: app.spec.destination.namespace,
+      releaseName: helm?.releaseName ?? app.metadata.name,
+      valuesFiles: helm?.valuesFiles ?? [],
+      values: helm?.values ?? {},
+    },
+  };
+}
