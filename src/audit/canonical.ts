@@ -34,10 +34,15 @@ export class CanonicalEncodingError extends Error {
  * reproduces a record's hash.
  */
 export function canonicalJson(value: Canonical): string {
-  return encode(value, '');
+  return encode(value, []);
 }
 
-function encode(value: Canonical | undefined, path: string): string {
+/** The segments down to the value being encoded; joined only for an error, as verify is hot. */
+type Path = (string | number)[];
+
+const where = (path: Path): string => path.map((p) => `/${p}`).join('');
+
+function encode(value: Canonical | undefined, path: Path): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -46,27 +51,35 @@ function encode(value: Canonical | undefined, path: string): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isSafeInteger(value))
-        throw new CanonicalEncodingError(path, `${value} is not a safe integer`);
+        throw new CanonicalEncodingError(where(path), `${value} is not a safe integer`);
       return String(value);
     case 'undefined':
-      throw new CanonicalEncodingError(path, 'undefined has no encoding');
+      throw new CanonicalEncodingError(where(path), 'undefined has no encoding');
     case 'object':
       break;
     default:
-      throw new CanonicalEncodingError(path, `a ${typeof value} has no encoding`);
+      throw new CanonicalEncodingError(where(path), `a ${typeof value} has no encoding`);
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v: Canonical, i) => encode(v, `${path}/${i}`)).join(',')}]`;
+    const items = value.map((v: Canonical, i) => {
+      path.push(i);
+      const text = encode(v, path);
+      path.pop();
+      return text;
+    });
+    return `[${items.join(',')}]`;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    throw new CanonicalEncodingError(path, 'only plain objects have an encoding');
+    throw new CanonicalEncodingError(where(path), 'only plain objects have an encoding');
   }
   const members: string[] = [];
   for (const key of Object.keys(value).sort()) {
     const v = (value as Record<string, Canonical | undefined>)[key];
     if (v === undefined) continue;
-    members.push(`${JSON.stringify(key)}:${encode(v, `${path}/${key}`)}`);
+    path.push(key);
+    members.push(`${JSON.stringify(key)}:${encode(v, path)}`);
+    path.pop();
   }
   return `{${members.join(',')}}`;
 }

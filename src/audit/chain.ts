@@ -37,8 +37,19 @@ function asCanonical(entry: AuditEntry): Canonical {
   return entry as unknown as Canonical;
 }
 
+/** A record's hash: SHA-256 of `canonicalJson({v: 1, id, prevHash, entry})`. */
 export function recordHash(id: string, prevHash: string, entry: AuditEntry): string {
-  return sha256Hex(canonicalJson({ v: chainVersion, id, prevHash, entry: asCanonical(entry) }));
+  return bodyHash(id, prevHash, canonicalJson(asCanonical(entry)));
+}
+
+/**
+ * The same hash from the entry's canonical text as stored. The keys entry, id, prevHash, v are
+ * already in canonical order, so the encoding of the whole is the parts spliced together; verify
+ * hashes the stored bytes without re-encoding, and a body rewritten in any other form fails.
+ */
+export function bodyHash(id: string, prevHash: string, body: string): string {
+  const ids = `"id":${JSON.stringify(id)},"prevHash":${JSON.stringify(prevHash)}`;
+  return sha256Hex(`{"entry":${body},${ids},"v":${chainVersion}}`);
 }
 
 /** ISO 8601 UTC with milliseconds, so string order is time order in every store. */
@@ -68,15 +79,16 @@ export function prepareEntry(entry: NewEntry, now: () => Date = () => new Date()
 /** The row for `entry` placed after a record whose seq and hash are given. */
 export function sealRow(entry: AuditEntry, after: { seq: number; hash: string }): StoredRow {
   const id = randomUUID();
+  const body = canonicalJson(asCanonical(entry));
   return {
     seq: after.seq + 1,
     id,
     time: entry.time,
     app: appKey(entry.app),
     kind: entry.kind,
-    body: canonicalJson(asCanonical(entry)),
+    body,
     prevHash: after.hash,
-    hash: recordHash(id, after.hash, entry),
+    hash: bodyHash(id, after.hash, body),
   };
 }
 
@@ -112,11 +124,7 @@ export function rowProblem(row: StoredRow): string | undefined {
   if (row.time !== entry.time) return 'its time column differs from its body';
   if (row.app !== appKey(entry.app)) return 'its app column differs from its body';
   if (row.kind !== entry.kind) return 'its kind column differs from its body';
-  let hash: string;
-  try {
-    hash = recordHash(row.id, row.prevHash, entry);
-  } catch (e) {
-    return `its body has no canonical encoding (${e instanceof Error ? e.message : String(e)})`;
-  }
-  return hash === row.hash ? undefined : 'its content no longer matches its hash';
+  return bodyHash(row.id, row.prevHash, row.body) === row.hash
+    ? undefined
+    : 'its content no longer matches its hash';
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex, type Canonical } from './canonical.js';
 import { prepareEntry, recordHash, rowProblem, sealRow, type StoredRow } from './chain.js';
 import { genesisHash, type AuditEntry } from './types.js';
 import { verifyChain, type ChainSource } from './verify.js';
@@ -52,6 +53,26 @@ describe('sealRow and rowProblem', () => {
     expect(second.prevHash).toBe(first.hash);
     expect(second.hash).toBe(recordHash(second.id, second.prevHash, entry(2)));
     expect(rows.map(rowProblem)).toEqual([undefined, undefined]);
+  });
+
+  it('hashes the stored body exactly as the canonical encoding of the whole record', () => {
+    const { rows } = chainOf(1);
+    const row = at(rows, 1);
+    const whole = canonicalJson({
+      v: 1,
+      id: row.id,
+      prevHash: row.prevHash,
+      entry: JSON.parse(row.body) as Canonical,
+    });
+    expect(row.hash).toBe(sha256Hex(whole));
+  });
+
+  it('calls a body rewritten in a non-canonical form edited', () => {
+    const { rows } = chainOf(1);
+    const row = at(rows, 1);
+    expect(rowProblem({ ...row, body: JSON.stringify(JSON.parse(row.body), null, 2) })).toBe(
+      'its content no longer matches its hash',
+    );
   });
 
   it('notices an indexed column that no longer matches the body', () => {
