@@ -12,10 +12,11 @@ export abstract class SopsError extends Error {
   protected constructor(
     /** The file the error is about, as the caller named it (relative to the repository root). */
     readonly file: string,
-    message: string,
+    /** The message without the file, for callers that name the file their own way. */
+    readonly problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`${file}: ${message}`, options);
+    super(`${file}: ${problem}`, options);
   }
 }
 
