@@ -8,6 +8,7 @@ import { registerInstall } from './install.js';
 import { registerSync } from './sync.js';
 import { registerController } from './controller.js';
 import { registerApp } from './app.js';
+import { registerSecrets } from './secrets.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerController(program);
   registerApp(program);
+  registerSecrets(program);
   registerDev(program);
   registerInstall(program);
   return program;
