@@ -34,11 +34,11 @@ export const kustomizeRenderer: Renderer = defineRenderer(
     const checked = await checkKustomizeTree(root, app, options.limits);
     if (checked.kind === 'error') return checked;
     const fallback = { file: checked.kustomizationFile, line: 1 };
-    return withPlaintextTree(root, checked.files, options, (buildRoot) => {
+    return withPlaintextTree(root, checked.files, options, (buildRoot, redact) => {
       // In a decrypted copy the same relative paths hold, so origins and messages stay the same.
       const buildApp = { rel: app.rel, real: join(buildRoot, relative(root, app.real)) };
       return withSandbox(async (sandbox) => {
-        const ctx = { sandbox, app: buildApp, root: buildRoot, options };
+        const ctx = { sandbox, app: buildApp, root: buildRoot, options, redact };
         const [built, annotated] = await Promise.all([
           build(ctx, buildApp.real),
           options.kustomize.originAnnotations ? annotatedBuild(ctx) : undefined,
@@ -61,6 +61,8 @@ interface BuildContext {
   app: ConfinedPath;
   root: string;
   options: RenderOptions;
+  /** Decrypted values kustomize's messages must not carry into errors. */
+  redact: string[];
 }
 
 function build(ctx: BuildContext, target: string): Promise<ToolResult> {
@@ -72,6 +74,7 @@ function build(ctx: BuildContext, target: string): Promise<ToolResult> {
       sandbox: ctx.sandbox,
       subject: ctx.app.rel,
       root: ctx.root,
+      redact: ctx.redact,
     },
     ctx.options,
   );

@@ -73,12 +73,15 @@ describe('the decrypted copy kustomize reads', () => {
     { rel: 'app/cm.yaml', real: join(repo, 'app', 'cm.yaml') },
   ];
 
-  it('lives under the tmpfs, holds the plaintext while in use, and is gone afterwards, even after a throw', async () => {
+  it('lives under the tmpfs, holds the plaintext while in use, names what to redact, and is gone afterwards, even after a throw', async () => {
     const shm = defaultRenderOptions().plaintextDir;
     const before = await readdir(shm);
     let seen = '';
-    const used = withPlaintextTree(repo, files(), withKeys(keys), (root) => {
+    const used = withPlaintextTree(repo, files(), withKeys(keys), (root, redact) => {
       seen = root;
+      // What kustomize prints is scrubbed of every decrypted value before it reaches an error.
+      expect(redact).toContain('s3cr3t: with colon');
+      expect(redact).not.toContain('v1');
       expect(root.startsWith(`${shm}/`)).toBe(true);
       expect(readFileSync(join(root, 'app', 'secret.yaml'), 'utf8')).toContain('s3cr3t');
       return Promise.reject(new Error('the build failed'));

@@ -20,7 +20,7 @@ import { failed, type RenderFailed, type RenderResult } from './types.js';
 
 export type DecryptOutcome =
   | { kind: 'plain' }
-  | { kind: 'decrypted'; text: string; documents: DecryptedDocument[] }
+  | { kind: 'decrypted'; text: string; documents: DecryptedDocument[]; plaintexts: string[] }
   | RenderFailed;
 
 const noKeys =
@@ -48,12 +48,13 @@ async function decryptAs(
   if (r.kind === 'error') {
     return failed(new DecryptionFailedError({ file, cause: r.error }, r.error.problem));
   }
-  return { kind: 'decrypted', text: r.text, documents: r.documents };
+  return { kind: 'decrypted', text: r.text, documents: r.documents, plaintexts: r.plaintexts };
 }
 
 interface Decrypted {
   rel: string;
   text: string;
+  plaintexts: string[];
 }
 
 /** Finds and decrypts every SOPS file among `files`; an empty list when there is none. */
@@ -84,9 +85,21 @@ async function decryptAll(
     if (!isSopsEncrypted(text, format)) continue;
     const r = await decryptAs(f.rel, text, format, options);
     if (r.kind === 'error') return r;
-    if (r.kind === 'decrypted') out.push({ rel: f.rel, text: r.text });
+    if (r.kind === 'decrypted') out.push({ rel: f.rel, text: r.text, plaintexts: r.plaintexts });
   }
   return out;
+}
+
+/**
+ * What a tool's error must not show: each decrypted value, and each line of a multi-line one
+ * (an error may quote a single line). Very short values are left out; masking "1" everywhere
+ * would make every message unreadable and hide nothing.
+ */
+function redactionsOf(decrypted: readonly Decrypted[]): string[] {
+  const all = decrypted.flatMap((d) => d.plaintexts.flatMap((p) => [p, ...p.split('\n')]));
+  return [...new Set(all.map((s) => s.trim()).filter((s) => s.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
 }
 
 /** statfs magic numbers of the in-memory filesystems. */
@@ -95,17 +108,18 @@ const memoryFilesystems = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs *
 /**
  * Runs `use` on the repository as it is, or, when the tree holds SOPS files, on a copy in a
  * private 0700 directory under `options.plaintextDir` (which must be a tmpfs) with those files
- * decrypted. The copy is removed in every case, including failures and throws.
+ * decrypted. The copy is removed in every case, including failures and throws. `use` gets the
+ * decrypted values to redact from whatever the tool prints.
  */
 export async function withPlaintextTree(
   root: string,
   files: readonly TreeFile[],
   options: RenderOptions,
-  use: (buildRoot: string) => Promise<RenderResult>,
+  use: (buildRoot: string, redact: string[]) => Promise<RenderResult>,
 ): Promise<RenderResult> {
   const decrypted = await decryptAll(files, options);
   if (!Array.isArray(decrypted)) return decrypted;
-  if (decrypted.length === 0) return use(root);
+  if (decrypted.length === 0) return use(root, []);
   const first = decrypted[0]?.rel ?? '';
   try {
     const fs = await statfs(options.plaintextDir);
@@ -133,7 +147,7 @@ export async function withPlaintextTree(
       await rm(target, { force: true });
       await writeFile(target, f.text, { mode: 0o600 });
     }
-    return await use(mirror);
+    return await use(mirror, redactionsOf(decrypted));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

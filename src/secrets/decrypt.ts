@@ -47,6 +47,8 @@ export type DecryptResult =
       /** The plaintext file in the same format: YAML safe for YAML 1.1 readers, JSON and dotenv as sops writes them. */
       text: string;
       documents: DecryptedDocument[];
+      /** The plaintext of every value that was encrypted: what logs and errors must never show. */
+      plaintexts: string[];
     }
   | { kind: 'error'; error: AnySopsError };
 
@@ -146,7 +148,7 @@ export async function decryptSops(file: SopsFile, keys: DecryptionKeys): Promise
   if (stored !== tree.mac) {
     return fail(new SopsMacMismatchError(file.path, 'the values do not hash to the stored MAC'));
   }
-  return { kind: 'ok', ...render(file, loaded, key) };
+  return { kind: 'ok', ...render(file, loaded, key), plaintexts: tree.plaintexts };
 }
 
 function render(

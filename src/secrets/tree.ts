@@ -86,9 +86,12 @@ interface WalkContext {
   shouldEncrypt: ShouldEncrypt;
   macOnlyEncrypted: boolean;
   hash: Hash;
+  /** The plaintext of every value that was encrypted, for callers to redact. */
+  plaintexts: string[];
 }
 
-export type TreeResult = { kind: 'ok'; mac: string } | { kind: 'error'; error: AnySopsError };
+export type TreeResult =
+  { kind: 'ok'; mac: string; plaintexts: string[] } | { kind: 'error'; error: AnySopsError };
 
 function newHash(macOnlyEncrypted: boolean): Hash {
   const hash = createHash('sha512');
@@ -114,13 +117,14 @@ export function decryptTree(
     shouldEncrypt,
     macOnlyEncrypted: rules.macOnlyEncrypted,
     hash: newHash(rules.macOnlyEncrypted),
+    plaintexts: [],
   };
   for (const [i, doc] of documents.entries()) {
     const r = decryptNode(ctx, doc, []);
     if (r instanceof Error) return { kind: 'error', error: r };
     documents[i] = r ?? doc;
   }
-  return { kind: 'ok', mac: ctx.hash.digest('hex').toUpperCase() };
+  return { kind: 'ok', mac: ctx.hash.digest('hex').toUpperCase(), plaintexts: ctx.plaintexts };
 }
 
 /** Returns the node to keep, `null` to drop a sequence item that was a comment, or an error. */
@@ -174,6 +178,7 @@ function decryptScalar(
       const opened = openScalar(ctx, value.value, path);
       if (opened instanceof Error) return opened;
       plain = opened;
+      if (opened.type !== 'comment') ctx.plaintexts.push(macBytes(opened).toString('utf8'));
     }
   }
   if (plain.type === 'comment') return null;
@@ -230,9 +235,10 @@ export function encryptTree(
     shouldEncrypt,
     macOnlyEncrypted: rules.macOnlyEncrypted,
     hash: newHash(rules.macOnlyEncrypted),
+    plaintexts: [],
   };
   for (const doc of documents) encryptNode(ctx, doc, []);
-  return { kind: 'ok', mac: ctx.hash.digest('hex').toUpperCase() };
+  return { kind: 'ok', mac: ctx.hash.digest('hex').toUpperCase(), plaintexts: ctx.plaintexts };
 }
 
 function encryptNode(ctx: WalkContext, node: SopsNode, path: string[]): void {
