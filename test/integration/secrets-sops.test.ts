@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { toolPath } from '../../src/dev/paths.js';
+import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import {
   decryptSops,
@@ -270,5 +270,60 @@ describe('tampering: what sops refuses, Ballast refuses too, with a clear error'
     const e = await refused('lastmodified', text);
     expect(e).toBeInstanceOf(SopsMacMismatchError);
     expect(e.message).toMatch(/MAC/);
+  });
+});
+
+describe('ballast secrets on the command line', () => {
+  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const ballast = async (env: Record<string, string>, ...args: string[]) => {
+    const r = await run(process.execPath, [cli, 'secrets', ...args], { env, timeoutMs: 120_000 });
+    return r.kind === 'ok'
+      ? { code: 0, stdout: r.stdout.toString('utf8'), stderr: r.stderr }
+      : {
+          code: r.kind === 'exit' ? (r.code ?? -1) : -1,
+          stdout: '',
+          stderr: 'stderr' in r ? r.stderr : r.kind,
+        };
+  };
+
+  it('encrypt writes a file sops -d decrypts, with only data and stringData encrypted by default', async () => {
+    const input = join(dir, 'cli-plain.yaml');
+    await writeFile(input, plain.yaml);
+    const r = await ballast({}, 'encrypt', '--age', recipient, input);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}name: db$/m);
+    expect(r.stdout).not.toContain('p@ss: word');
+    const file = join(dir, 'cli.enc.yaml');
+    await writeFile(file, r.stdout);
+    expect(parse(await sopsOk('decrypt', file))).toMatchObject({
+      stringData: { password: 'p@ss: word', pin: '0042' },
+    });
+  });
+
+  it('decrypt finds the key in SOPS_AGE_KEY_FILE as sops does, and a missing key is an error naming the recipient', async () => {
+    const file = await sopsEncrypt('dotenv', 'cli-decrypt', ['--age', recipient]);
+    const ok = await ballast({ SOPS_AGE_KEY_FILE: ageKeyFile, HOME: dir }, 'decrypt', file);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(await sopsOk('decrypt', file));
+    const missing = await ballast({ HOME: dir }, 'decrypt', file);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(recipient);
+  });
+
+  it('keygen makes an identity whose recipient encrypts files that decrypt with --key', async () => {
+    const keyOut = join(dir, 'new.agekey');
+    const made = await ballast({}, 'keygen', '--out', keyOut);
+    expect(made.code).toBe(0);
+    const newRecipient = made.stdout.trim();
+    expect(newRecipient).toMatch(/^age1[a-z0-9]+$/);
+    const input = join(dir, 'cli-keygen.env');
+    await writeFile(input, plain.dotenv);
+    const enc = await ballast({}, 'encrypt', '--age', newRecipient, input);
+    const file = join(dir, 'cli-keygen.enc.env');
+    await writeFile(file, enc.stdout);
+    const dec = await ballast({ HOME: dir }, 'decrypt', '--key', keyOut, file);
+    expect(dec.stdout).toBe(plain.dotenv);
+    const again = await ballast({}, 'keygen', '--out', keyOut);
+    expect(again.code).not.toBe(0);
   });
 });

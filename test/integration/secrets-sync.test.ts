@@ -107,8 +107,12 @@ beforeAll(async () => {
     await encrypted('app.env', `API_KEY=${apiKey}\nMODE=fast\n`, 'dotenv'),
   );
   await writeFile(
+    join(dir, 'kust', 'token.yaml'),
+    await encrypted('token.yaml', secretYaml('token', password), 'yaml'),
+  );
+  await writeFile(
     join(dir, 'kust', 'kustomization.yaml'),
-    `namespace: ${ns}\nsecretGenerator:\n  - name: app\n    envs: [app.env]\ngeneratorOptions:\n  disableNameSuffixHash: true\n`,
+    `namespace: ${ns}\nresources: [token.yaml]\nsecretGenerator:\n  - name: app\n    envs: [app.env]\ngeneratorOptions:\n  disableNameSuffixHash: true\n`,
   );
 });
 
@@ -171,7 +175,7 @@ describe('syncing an application that holds SOPS-encrypted Secrets', () => {
     expectNoPlaintext(diff);
   });
 
-  it('a kustomize secretGenerator fed a SOPS dotenv file syncs with the decrypted values', async () => {
+  it('kustomize syncs a SOPS resource and a secretGenerator fed a SOPS dotenv file, with the decrypted values', async () => {
     const synced = await ballast(
       'sync',
       '--dir',
@@ -185,6 +189,7 @@ describe('syncing an application that holds SOPS-encrypted Secrets', () => {
     );
     expect(synced.code).toBe(0);
     expect(await liveSecret('app')).toEqual({ API_KEY: apiKey, MODE: 'fast' });
+    expect(await liveSecret('token')).toEqual({ password });
     expectNoPlaintext(synced);
   });
 
