@@ -35,6 +35,7 @@ export interface EncryptionRecipients {
 }
 
 export interface EncryptOptions {
+  /** Which values to encrypt; with no rule set, all but keys ending in `_unencrypted`, as sops. */
   rules: EncryptionRules;
   /** The `lastmodified` time; now by default. */
   now?: Date;

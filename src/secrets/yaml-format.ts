@@ -60,7 +60,7 @@ export function readYamlTree(
   });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: ReadTree = { documents: [], metadata: undefined, lines: [] };
-  for (const [i, doc] of list.entries()) {
+  for (const doc of list) {
     const [err] = doc.errors;
     if (err !== undefined)
       return new SopsFormatError(file, `invalid YAML: ${err.message}`, { cause: err });
@@ -76,7 +76,8 @@ export function readYamlTree(
     const at = node.entries.findIndex(([k]) => k === 'sops');
     if (at >= 0) {
       const [, meta] = node.entries.splice(at, 1)[0] ?? ['', { kind: 'null' }];
-      if (i === 0 || out.metadata === undefined) out.metadata ??= toPlain(meta);
+      // sops reads the metadata of the first document and drops the copies in the others.
+      if (out.documents.length === 0) out.metadata = toPlain(meta);
     }
     out.documents.push(node);
     out.lines.push(lineCounter.linePos(doc.contents.range[0]).line);
