@@ -99,6 +99,17 @@ describe('reading what sops wrote', () => {
     expect(r.kind).toBe('ok');
   });
 
+  it('decrypts every document of a multi-document file, each with the line it starts on', async () => {
+    const r = await decrypt('multi.enc.yaml', age);
+    if (r.kind === 'error') throw r.error;
+    const docs = read('multi.expected.yaml')
+      .split('---\n')
+      .map((d) => parse(d) as unknown);
+    expect(r.documents.map((d) => d.value)).toEqual(docs);
+    const second = read('multi.enc.yaml').split('\n').indexOf('---') + 2;
+    expect(r.documents.map((d) => d.line)).toEqual([1, second]);
+  });
+
   it('knows a sops file from a plain one by its text', () => {
     expect(isSopsEncrypted(read('age.enc.yaml'), 'yaml')).toBe(true);
     expect(isSopsEncrypted(read('age.enc.json'), 'json')).toBe(true);

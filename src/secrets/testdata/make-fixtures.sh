@@ -31,3 +31,4 @@ printf 'creation_rules:\n  - encrypted_regex: "^(data|stringData)$"\n    mac_onl
 "$sops" --config "$cfg" encrypt plain-secret.yaml > maconly.enc.yaml
 "$sops" --config "$cfg" decrypt maconly.enc.yaml > maconly.expected.yaml
 enc both.enc.yaml plain-secret.yaml --age "$age_recipient" --pgp "$fp"
+enc multi.enc.yaml plain-multi.yaml --age "$age_recipient" --encrypted-regex '^(data|stringData)$'
