@@ -1,6 +1,7 @@
 import { groupOf, refOf, type KubeObject, type Origin } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { TRACKING_LABEL, trackingValue } from '../inventory/index.js';
+import { refuseCiphertext } from './ciphertext.js';
 import { SyncObjectError } from './errors.js';
 
 export interface DesiredObject {
@@ -34,7 +35,8 @@ function scopeFromCrds(
 /**
  * Resolves each object's scope, fills in the default namespace for namespaced objects that
  * name none, drops a namespace from cluster-scoped ones (as kubectl does), and adds the
- * tracking label. Objects whose kind nobody serves are errors naming their file.
+ * tracking label. Objects whose kind nobody serves, and Secrets still holding SOPS ciphertext,
+ * are errors naming their file.
  */
 export async function prepareObjects(
   cluster: Cluster,
@@ -51,6 +53,11 @@ export async function prepareObjects(
   const prepared: PreparedObject[] = [];
   const errors: SyncObjectError[] = [];
   for (const d of desired) {
+    const ciphertext = refuseCiphertext(d.object, d.origin);
+    if (ciphertext !== undefined) {
+      errors.push(ciphertext);
+      continue;
+    }
     const info = await cluster.discovery.resolve(d.object.apiVersion, d.object.kind);
     const fromSet = info === undefined ? scopeFromCrds(d.object, crds) : undefined;
     if (info === undefined && fromSet === undefined) {

@@ -10,6 +10,7 @@ import { registerController } from './controller.js';
 import { registerApp } from './app.js';
 import { registerVerify } from './verify.js';
 import { registerAudit } from './audit.js';
+import { registerSecrets } from './secrets.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerController(program);
   registerApp(program);
+  registerSecrets(program);
   registerDev(program);
   registerInstall(program);
   registerVerify(program);

@@ -5,6 +5,8 @@ import { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
 import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
+import { mergeKeys, type DecryptionKeys } from '../secrets/index.js';
+import { keysFromPath, keysFromSecret } from './secrets.js';
 import { resolveSource, type SourceFlags } from './source-args.js';
 import { parseSetFlag } from './values.js';
 
@@ -18,6 +20,10 @@ interface CommonFlags extends SourceFlags {
   helmValues: string[];
   helmSet: string[];
   releaseName?: string;
+  /** A file or directory of `*.agekey` / `*.asc` keys for SOPS-encrypted files. */
+  decryptionKeys?: string;
+  /** NAMESPACE/NAME of a Secret with `*.agekey` / `*.asc` entries, as spec.decryption.secretRef. */
+  decryptionSecret?: string;
 }
 
 interface SyncFlags extends CommonFlags {
@@ -73,6 +79,14 @@ function addCommonFlags(cmd: Command): Command {
     )
     .option('--helm-set <key=value>', 'inline value, e.g. replicaCount=2 (repeatable)', collect, [])
     .option('--release-name <name>', 'Helm release name')
+    .option(
+      '--decryption-keys <path>',
+      'age keys file, .asc PGP key, or a directory of *.agekey / *.asc files, for SOPS-encrypted files',
+    )
+    .option(
+      '--decryption-secret <namespace/name>',
+      'Secret with *.agekey / *.asc entries for SOPS-encrypted files (as spec.decryption.secretRef)',
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format')
         .choices(['text', 'json'])
@@ -80,13 +94,14 @@ function addCommonFlags(cmd: Command): Command {
     );
 }
 
-function renderOptionsFrom(f: CommonFlags): RenderOptions {
+function renderOptionsFrom(f: CommonFlags, decryption: DecryptionKeys | undefined): RenderOptions {
   const base = defaultRenderOptions();
   let values: Record<string, unknown> = {};
   for (const s of f.helmSet) values = parseSetFlag(s, values);
   return {
     ...base,
     renderer: f.renderer,
+    decryption,
     helm: {
       ...base.helm,
       namespace: f.namespace,
@@ -108,7 +123,10 @@ async function runSync(
   });
   const src = await resolveSource(f, cluster);
   if (f.output === 'text') err(`source: ${src.describe}`);
-  const rendered = await render(src.source, renderOptionsFrom(f));
+  const rendered = await render(
+    src.source,
+    renderOptionsFrom(f, await decryptionKeysFor(f, cluster)),
+  );
   if (rendered.kind === 'error') throw rendered.error;
   if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
   const opts = {
@@ -133,6 +151,18 @@ async function runSync(
     opts,
   );
   return { result, cluster };
+}
+
+/** Keys from --decryption-keys and --decryption-secret together; undefined when neither is given. */
+async function decryptionKeysFor(
+  f: CommonFlags,
+  cluster: Cluster,
+): Promise<DecryptionKeys | undefined> {
+  const sets: DecryptionKeys[] = [];
+  if (f.decryptionKeys !== undefined) sets.push(await keysFromPath(f.decryptionKeys));
+  if (f.decryptionSecret !== undefined)
+    sets.push(await keysFromSecret(cluster, f.decryptionSecret));
+  return sets.length === 0 ? undefined : mergeKeys(...sets);
 }
 
 function printRefused(result: Extract<SyncResult, { kind: 'refused' }>): void {

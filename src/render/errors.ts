@@ -9,6 +9,7 @@ export type RenderErrorReason =
   | 'invalid-object'
   | 'duplicate-object'
   | 'tool-failed'
+  | 'decryption-failed'
   | 'io';
 
 /** Where an error points: a file or directory relative to the repository root, and a line when known. */
@@ -127,6 +128,19 @@ export class ToolFailedError extends RenderError {
   }
 }
 
+/**
+ * A SOPS-encrypted file could not be decrypted: no keys configured, no matching key, a MAC
+ * mismatch or a tampered value. `cause` is the SopsError; the message names the key needed,
+ * never key material or plaintext.
+ */
+export class DecryptionFailedError extends RenderError {
+  override readonly name = 'DecryptionFailedError';
+  override readonly reason = 'decryption-failed' as const;
+  constructor(subject: ErrorSubject, problem: string) {
+    super(subject, problem.trim());
+  }
+}
+
 /** The tree could not be read (permissions, a file vanished mid-render). */
 export class RenderIoError extends RenderError {
   override readonly name = 'RenderIoError';
@@ -145,4 +159,5 @@ export type AnyRenderError =
   | InvalidObjectError
   | DuplicateObjectError
   | ToolFailedError
+  | DecryptionFailedError
   | RenderIoError;

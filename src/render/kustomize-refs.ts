@@ -22,7 +22,13 @@ import { parseDocuments } from './yaml.js';
 export type TreeCheckError =
   PathEscapeError | RemoteResourceError | RenderIoError | LimitExceededError | InvalidYamlError;
 export type TreeCheck =
-  { kind: 'ok'; kustomizationFile: string } | { kind: 'error'; error: TreeCheckError };
+  | {
+      kind: 'ok';
+      kustomizationFile: string;
+      /** Every file under the kustomization directories walked (for finding SOPS files). */
+      files: TreeFile[];
+    }
+  | { kind: 'error'; error: TreeCheckError };
 
 /**
  * Remote references kustomize would fetch: any URL scheme, go-getter and scp-style git, the
@@ -100,6 +106,7 @@ export async function checkKustomizeTree(
   limits: ParseLimits,
 ): Promise<TreeCheck> {
   const walked: string[] = [];
+  const files: TreeFile[] = [];
   const seen = new Set<string>();
   const pending: ConfinedPath[] = [app];
   let appFile: string | undefined;
@@ -112,6 +119,7 @@ export async function checkKustomizeTree(
       const bomb = await findAliasBomb(tree.value, limits);
       if (bomb !== undefined) return { kind: 'error', error: bomb };
       walked.push(dir.real);
+      files.push(...tree.value);
     }
     const found = await kustomizationIn(dir, limits);
     if (found.kind === 'error') return found;
@@ -121,7 +129,7 @@ export async function checkKustomizeTree(
     if (next.kind === 'error') return next;
     pending.push(...next.value);
   }
-  return { kind: 'ok', kustomizationFile: appFile ?? app.rel };
+  return { kind: 'ok', kustomizationFile: appFile ?? app.rel, files };
 }
 
 /** An anchor (`&a`) and an alias (`*a`) where YAML allows them: after space, `-`, `:`, `[`, `{` or `,`. */

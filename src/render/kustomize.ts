@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { refKey, refOf } from '../api/object.js';
 import { openApp, type ConfinedPath } from './confine.js';
 import { checkKustomizeTree } from './kustomize-refs.js';
 import { LineFinder, originFiles, originWrapper } from './kustomize-origin.js';
 import { finish, textObjects } from './objects.js';
+import { withPlaintextTree } from './sops.js';
 import type { RenderOptions } from './options.js';
 import { runTool, withSandbox, type Sandbox, type ToolResult } from './tool.js';
 import {
@@ -33,19 +34,24 @@ export const kustomizeRenderer: Renderer = defineRenderer(
     const checked = await checkKustomizeTree(root, app, options.limits);
     if (checked.kind === 'error') return checked;
     const fallback = { file: checked.kustomizationFile, line: 1 };
-    return withSandbox(async (sandbox) => {
-      const [built, annotated] = await Promise.all([
-        build({ sandbox, app, root, options }, app.real),
-        options.kustomize.originAnnotations
-          ? annotatedBuild({ sandbox, app, root, options })
-          : undefined,
-      ]);
-      if (built.kind === 'error') return built;
-      const found = textObjects(built.stdout, fallback.file, options.limits, () => fallback);
-      if (found.kind === 'error') return found;
-      const objects = found.objects;
-      if (annotated?.kind === 'ok') await locate(objects, annotated.stdout, sandbox, root, options);
-      return finish('kustomize', objects, built.warnings, options.limits, app.rel);
+    return withPlaintextTree(root, checked.files, options, (buildRoot, redact) => {
+      // In a decrypted copy the same relative paths hold, so origins and messages stay the same.
+      const buildApp = { rel: app.rel, real: join(buildRoot, relative(root, app.real)) };
+      return withSandbox(async (sandbox) => {
+        const ctx = { sandbox, app: buildApp, root: buildRoot, options, redact };
+        const [built, annotated] = await Promise.all([
+          build(ctx, buildApp.real),
+          options.kustomize.originAnnotations ? annotatedBuild(ctx) : undefined,
+        ]);
+        if (built.kind === 'error') return built;
+        const found = textObjects(built.stdout, fallback.file, options.limits, () => fallback);
+        if (found.kind === 'error') return found;
+        const objects = found.objects;
+        if (annotated?.kind === 'ok') {
+          await locate(objects, annotated.stdout, sandbox, buildRoot, options);
+        }
+        return finish('kustomize', objects, built.warnings, options.limits, app.rel);
+      });
     });
   },
 );
@@ -55,6 +61,8 @@ interface BuildContext {
   app: ConfinedPath;
   root: string;
   options: RenderOptions;
+  /** Decrypted values kustomize's messages must not carry into errors. */
+  redact: string[];
 }
 
 function build(ctx: BuildContext, target: string): Promise<ToolResult> {
@@ -66,6 +74,7 @@ function build(ctx: BuildContext, target: string): Promise<ToolResult> {
       sandbox: ctx.sandbox,
       subject: ctx.app.rel,
       root: ctx.root,
+      redact: ctx.redact,
     },
     ctx.options,
   );

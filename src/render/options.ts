@@ -1,4 +1,5 @@
 import { toolPath } from '../dev/paths.js';
+import type { DecryptionKeys } from '../secrets/index.js';
 import { toolVersions } from '../dev/versions.js';
 import type { RendererName } from './types.js';
 
@@ -66,6 +67,17 @@ export interface RenderOptions {
   limits: ParseLimits;
   helm: HelmOptions;
   kustomize: KustomizeOptions;
+  /**
+   * Keys for SOPS-encrypted files. Undefined means none are configured: a SOPS file in the
+   * tree is then a render error naming it, never passed on as ciphertext.
+   */
+  decryption?: DecryptionKeys | undefined;
+  /**
+   * A tmpfs directory where kustomize may read decrypted files (it reads only from disk). A
+   * private directory is made under it per render and always removed; if it is not a tmpfs,
+   * the render is refused rather than plaintext written to disk.
+   */
+  plaintextDir: string;
 }
 
 export function defaultParseLimits(): ParseLimits {
@@ -93,5 +105,6 @@ export function defaultRenderOptions(): RenderOptions {
       apiVersions: [],
     },
     kustomize: { binary: toolPath('kustomize'), originAnnotations: true },
+    plaintextDir: '/dev/shm',
   };
 }

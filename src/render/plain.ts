@@ -2,8 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { openApp, walkTree, type TreeFile } from './confine.js';
 import { LimitExceededError, RenderIoError } from './errors.js';
-import { finish, textObjects } from './objects.js';
-import type { ParseLimits, RenderOptions } from './options.js';
+import { documentObjects, finish, textObjects } from './objects.js';
+import type { RenderOptions } from './options.js';
+import { decryptIfSops } from './sops.js';
 import {
   defineRenderer,
   failed,
@@ -44,7 +45,7 @@ export const plainRenderer: Renderer = defineRenderer(
     // round trips to the filesystem otherwise), and their objects kept in path order.
     for (let i = 0; i < files.length; i += readWindow) {
       const reads = await Promise.all(
-        files.slice(i, i + readWindow).map((f) => readManifests(f, options.limits)),
+        files.slice(i, i + readWindow).map((f) => readManifests(f, options)),
       );
       for (const read of reads) {
         if (read.kind === 'error') return read;
@@ -59,7 +60,8 @@ export const plainRenderer: Renderer = defineRenderer(
 
 type FileResult = { kind: 'ok'; objects: RenderedObject[] } | RenderFailed;
 
-async function readManifests(file: TreeFile, limits: ParseLimits): Promise<FileResult> {
+async function readManifests(file: TreeFile, options: RenderOptions): Promise<FileResult> {
+  const limits = options.limits;
   let text: string;
   try {
     const size = (await stat(file.real)).size;
@@ -76,5 +78,20 @@ async function readManifests(file: TreeFile, limits: ParseLimits): Promise<FileR
   } catch (e) {
     return failed(new RenderIoError({ file: file.rel, cause: e }, 'cannot be read'));
   }
-  return textObjects(text, file.rel, limits, (line) => ({ file: file.rel, line }));
+  const locate = (line: number): { file: string; line: number } => ({ file: file.rel, line });
+  const sops = await decryptIfSops(file.rel, text, options);
+  if (sops.kind === 'error') return sops;
+  if (sops.kind === 'plain') return textObjects(text, file.rel, limits, locate);
+  // Decrypted documents are used as data, never as text written anywhere; each object points
+  // at the line its document starts on in the encrypted file.
+  const objects: RenderedObject[] = [];
+  for (const doc of sops.documents) {
+    const r = documentObjects(
+      { value: doc.value, line: doc.line, offset: 0, itemLines: [] },
+      locate,
+    );
+    if (r.kind === 'error') return r;
+    objects.push(...r.objects);
+  }
+  return { kind: 'ok', objects };
 }
