@@ -70,3 +70,16 @@ export async function withCluster(f: AppFlags, fn: (c: Cluster) => Promise<void>
     cluster.close();
   }
 }
+
+/** Who the apiserver says we are, so a rollback records a person, not a kubeconfig nickname. */
+export async function whoAmI(cluster: Cluster): Promise<string> {
+  const r = await cluster.http.request(
+    'POST',
+    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+    { 'content-type': 'application/json' },
+  );
+  if (r.status !== 201 && r.status !== 200) return 'unknown';
+  const body = JSON.parse(r.body) as { status?: { userInfo?: { username?: string } } };
+  return body.status?.userInfo?.username ?? 'unknown';
+}

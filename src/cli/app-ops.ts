@@ -9,21 +9,16 @@ import { changeSetText } from '../diff/index.js';
 import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { getApp, mergePatch, say, withCluster, withCommon, type AppFlags } from './app-common.js';
+import {
+  getApp,
+  mergePatch,
+  say,
+  whoAmI,
+  withCluster,
+  withCommon,
+  type AppFlags,
+} from './app-common.js';
 import { buildTree, treeTable } from './app-tree.js';
-
-/** Who the apiserver says we are, so a rollback records a person, not a kubeconfig nickname. */
-async function whoAmI(cluster: Cluster): Promise<string> {
-  const r = await cluster.http.request(
-    'POST',
-    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
-    { 'content-type': 'application/json' },
-  );
-  if (r.status !== 201 && r.status !== 200) return 'unknown';
-  const body = JSON.parse(r.body) as { status?: { userInfo?: { username?: string } } };
-  return body.status?.userInfo?.username ?? 'unknown';
-}
 
 async function rollback(
   cluster: Cluster,

@@ -2,7 +2,16 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { applicationApiVersion, applicationKind, type Application } from '../api/application.js';
 import { registerAppOps } from './app-ops.js';
-import { getApp, mergePatch, say, withCluster, withCommon, type AppFlags } from './app-common.js';
+import { requestedByAnnotation } from '../reconcile/audit.js';
+import {
+  getApp,
+  whoAmI,
+  mergePatch,
+  say,
+  withCluster,
+  withCommon,
+  type AppFlags,
+} from './app-common.js';
 import { table } from './table.js';
 
 /** kubectl's AGE column: the largest whole unit. */
@@ -110,6 +119,7 @@ export function registerApp(program: Command): void {
       withCluster(f, async (cluster) => {
         // Resuming also ends a rollback: the Application follows targetRevision again.
         await mergePatch(cluster, f.namespace, name, {
+          metadata: { annotations: { [requestedByAnnotation]: await whoAmI(cluster) } },
           spec: suspend ? { suspend } : { suspend, rollback: null },
         });
         say(`application.ballast.dev/${name} ${suspend ? 'suspended' : 'resumed'}`);
@@ -122,7 +132,12 @@ export function registerApp(program: Command): void {
   ).action((name: string, f: AppFlags) =>
     withCluster(f, async (cluster) => {
       await mergePatch(cluster, f.namespace, name, {
-        metadata: { annotations: { 'ballast.dev/sync': new Date().toISOString() } },
+        metadata: {
+          annotations: {
+            'ballast.dev/sync': new Date().toISOString(),
+            [requestedByAnnotation]: await whoAmI(cluster),
+          },
+        },
       });
       say(`application.ballast.dev/${name} sync requested`);
     }),

@@ -157,3 +157,17 @@ export function recordsFor(
     out.push(rolledBack(app, previous ?? '', pass.sha));
   return out;
 }
+
+/** A sink appending to `ledger`; a failed append is logged and counted, never thrown. */
+export function ledgerSink(
+  ledger: { append: (entry: NewEntry) => Promise<unknown> },
+  onError: (entry: NewEntry, error: unknown) => void,
+): AuditSink {
+  return async (entry) => {
+    try {
+      await ledger.append(entry);
+    } catch (e) {
+      onError(entry, e);
+    }
+  };
+}

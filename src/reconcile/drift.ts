@@ -11,6 +11,7 @@ import { defaultDiffOptions, diffObject } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
 import type { DesiredCache } from './reconcile.js';
 import type { Outcome } from './runner.js';
+import { drift, type AuditSink } from './audit.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
 
 export const selfHealAnnotation = 'ballast.dev/self-heal';
@@ -76,6 +77,8 @@ export interface DriftDeps {
   requestReconcile: (appKey: string) => void;
   /** Called for every drift seen, for metrics. */
   onDrift: (d: { appKey: string; healed: boolean }) => void;
+  /** The audit ledger's sink: each drift found or reverted is one record. */
+  audit?: AuditSink;
 }
 
 /**
@@ -110,6 +113,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
   if (heal) await deps.cluster.apply(desired);
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
+  await deps.audit?.(drift(cache.app, refOf(desired), entry.changedPaths, manager, heal));
   await recordDrift(deps.cluster, cache.app, refOf(desired), entry.changedPaths, manager, heal);
   return { kind: 'ok' };
 }

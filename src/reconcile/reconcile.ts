@@ -10,6 +10,7 @@ import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
 import { render, type RenderedObject } from '../render/index.js';
+import type { DecryptionKeys } from '../secrets/index.js';
 import type { GitSource } from '../source/source.js';
 import type { Backoff } from './queue.js';
 import type { Outcome, ReconcileContext } from './runner.js';
@@ -17,7 +18,7 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
-import { remoteFor, renderOptionsFor, StageError } from './stage.js';
+import { decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
@@ -36,6 +37,8 @@ export interface ReconcilerDeps {
   log: (fields: Record<string, unknown>, msg: string) => void;
   /** The audit ledger's sink; unset: outcomes are not recorded (the CLI's one-shot diff). */
   audit?: AuditSink;
+  /** Controller-wide SOPS keys, tried after an Application's own `spec.decryption` keys. */
+  decryptionKeys?: DecryptionKeys;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -114,12 +117,16 @@ async function runStages(
     throw new StageError(trust.reason, trust.message, { verification: trust.status });
   ctx.signal.throwIfAborted();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
+  const decryption = await decryptionFor(deps, app);
   const rendered = await render(
     { repoRoot: tree.dir, path: app.spec.source.path },
-    renderOptionsFor(app),
+    { ...renderOptionsFor(app), decryption },
   );
-  if (rendered.kind === 'error')
-    throw new StageError('RenderFailed', rendered.error.message, { cause: rendered.error });
+  if (rendered.kind === 'error') {
+    const reason =
+      rendered.error.reason === 'decryption-failed' ? 'DecryptionFailed' : 'RenderFailed';
+    throw new StageError(reason, rendered.error.message, { cause: rendered.error });
+  }
   deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;

@@ -3,6 +3,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { defaultRenderOptions, type RenderOptions } from '../render/index.js';
 import { credentialsFromSecretData } from '../source/credentials.js';
 import type { GitRemote } from '../source/git.js';
+import { decryptionKeysFromSecretData, mergeKeys, type DecryptionKeys } from '../secrets/index.js';
 import type { VerificationStatus } from './trust.js';
 
 /** A stage failed; `reason` becomes the Ready condition's reason. */
@@ -58,4 +59,34 @@ export function renderOptionsFor(app: Application): RenderOptions {
       values: helm?.values ?? {},
     },
   };
+}
+
+/**
+ * The keys that may open this app's SOPS files: its own `spec.decryption.secretRef` Secret,
+ * plus the controller-wide keys. Undefined when neither exists, so a SOPS file in the tree is
+ * refused with a message naming the recipient it needs.
+ */
+export async function decryptionFor(
+  deps: { cluster: Cluster; decryptionKeys?: DecryptionKeys },
+  app: Application,
+): Promise<DecryptionKeys | undefined> {
+  const ref = app.spec.decryption?.secretRef;
+  if (ref === undefined) return deps.decryptionKeys;
+  const ns = app.metadata.namespace ?? '';
+  const secret = await deps.cluster.get({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: ref.name, namespace: ns },
+  });
+  if (secret === undefined)
+    throw new StageError(
+      'DecryptionFailed',
+      `Secret ${ns}/${ref.name} of decryption keys not found`,
+    );
+  const keys = await decryptionKeysFromSecretData(
+    secret.data as Record<string, string> | undefined,
+  );
+  if (keys.kind === 'error')
+    throw new StageError('DecryptionFailed', `Secret ${ns}/${ref.name}: ${keys.error.message}`);
+  return deps.decryptionKeys === undefined ? keys.keys : mergeKeys(keys.keys, deps.decryptionKeys);
 }
