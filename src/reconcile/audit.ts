@@ -96,7 +96,11 @@ export function drift(
 }
 
 export function suspension(app: Application, suspended: boolean): NewEntry {
-  return suspended ? { kind: 'suspend', app: appRef(app) } : { kind: 'resume', app: appRef(app) };
+  const by = app.metadata.annotations?.[requestedByAnnotation];
+  const actor = by === undefined ? {} : { actor: by };
+  return suspended
+    ? { kind: 'suspend', app: appRef(app), ...actor }
+    : { kind: 'resume', app: appRef(app), ...actor };
 }
 
 /** A `ballast app sync`: the CLI names who asked in `ballast.dev/requested-by`. */
