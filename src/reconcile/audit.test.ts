@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { parseApplication, type Application } from '../api/application.js';
+import type { ChangeSet } from '../diff/index.js';
+import { recordsFor } from './audit.js';
+import type { VerificationStatus } from './trust.js';
+
+function app(
+  extra: Record<string, unknown> = {},
+  annotations: Record<string, string> = {},
+): Application {
+  const r = parseApplication({
+    apiVersion: 'ballast.dev/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'web', namespace: 'shop', annotations },
+    spec: {
+      source: { repoURL: 'https://git.example.com/fleet.git' },
+      destination: { namespace: 'shop' },
+      syncPolicy: { automated: {} },
+      ...extra,
+    },
+  });
+  if (r.kind !== 'ok') throw new Error(r.problems.join('; '));
+  return r.value;
+}
+
+const sha = 'a'.repeat(40);
+const verification: VerificationStatus = {
+  revision: sha,
+  mode: 'head',
+  result: 'Trusted',
+  signer: 'Release <r@example.com>',
+  fingerprint: 'ABCD',
+  commitsChecked: 1,
+  message: '',
+};
+const secretChange: ChangeSet = {
+  entries: [
+    {
+      subject: { group: '', kind: 'Secret', namespace: 'shop', name: 'db' },
+      action: 'configure',
+      changedPaths: ['/data/password', '/metadata/labels/tier'],
+      diff: '',
+    },
+  ],
+} as unknown as ChangeSet;
+const suspendedBefore = {
+  conditions: [
+    {
+      type: 'Ready' as const,
+      status: 'False' as const,
+      reason: 'Suspended',
+      message: '',
+      lastTransitionTime: '2025-01-01T00:00:00Z',
+    },
+  ],
+};
+
+describe('the ledger records of one reconcile pass', () => {
+  it('records a sync that changed a Secret without naming its keys', () => {
+    const records = recordsFor(app(), undefined, {
+      kind: 'synced',
+      sha,
+      automated: true,
+      changeSet: secretChange,
+      verification,
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      kind: 'sync-applied',
+      revision: sha,
+      verification: {
+        mode: 'head',
+        signer: 'Release <r@example.com>',
+        fingerprint: 'ABCD',
+        commits: 1,
+      },
+      changes: [{ action: 'configure', paths: ['data changed', '/metadata/labels/tier'] }],
+    });
+    expect(JSON.stringify(records)).not.toContain('password');
+  });
+
+  it('records a refused commit once, not on every poll that finds it again', () => {
+    const refused = { ...verification, result: 'Refused' as const };
+    const pass = { kind: 'refused' as const, sha, reason: 'unsigned', verification: refused };
+    expect(recordsFor(app(), undefined, pass).map((r) => r.kind)).toEqual(['commit-refused']);
+    expect(recordsFor(app(), { verification: refused }, pass)).toEqual([]);
+  });
+
+  it('records suspend once and resume when reconciling starts again, with who asked', () => {
+    const a = app({ suspend: true }, { 'ballast.dev/requested-by': 'alice' });
+    expect(recordsFor(a, undefined, { kind: 'suspended' })).toMatchObject([
+      { kind: 'suspend', actor: 'alice' },
+    ]);
+    expect(recordsFor(a, suspendedBefore, { kind: 'suspended' })).toEqual([]);
+    expect(recordsFor(app(), suspendedBefore, { kind: 'failed' }).map((r) => r.kind)).toEqual([
+      'resume',
+    ]);
+  });
+
+  it('records a rollback the first time its revision is applied, and a manual sync once', () => {
+    const rb = app(
+      {
+        rollback: {
+          revision: sha,
+          reason: 'bad release',
+          requestedBy: 'bob',
+          requestedAt: '2025-01-01T00:00:00Z',
+        },
+      },
+      { 'ballast.dev/sync': 't1', 'ballast.dev/requested-by': 'bob' },
+    );
+    const pass = {
+      kind: 'synced' as const,
+      sha,
+      automated: true,
+      changeSet: { entries: [] },
+      verification,
+    };
+    const first = recordsFor(rb, { lastSyncedRevision: 'b'.repeat(40) }, pass);
+    expect(first).toMatchObject([
+      { kind: 'manual-sync', actor: 'bob', revision: sha },
+      { kind: 'rollback', actor: 'bob', reason: 'bad release', toRevision: sha },
+    ]);
+    expect(recordsFor(rb, { lastSyncedRevision: sha, lastHandledSync: 't1' }, pass)).toEqual([]);
+  });
+});
