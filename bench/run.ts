@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   'dev-startup': benchDevStartup,
   sync: benchSync,
   drift: benchDrift,
+  apps: async () => (await import('./apps.js')).benchApps(),
 };
 
 const wanted = process.argv.slice(2);
