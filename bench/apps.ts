@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applicationCrd } from '../src/api/application-crd.js';
@@ -18,6 +18,10 @@ import { controlPlaneTools } from '../src/dev/versions.js';
 
 const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
 const workers = process.env.BALLAST_BENCH_WORKERS ?? '4';
+/** For profiling: extra node flags (`--cpu-prof`), a log level, and where to keep the log. */
+const nodeArgs = (process.env.BALLAST_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const logLevel = process.env.BALLAST_BENCH_LOG_LEVEL ?? 'warn';
+const keepLog = process.env.BALLAST_BENCH_KEEP_LOG;
 const ns = 'bench-apps';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const name = (i: number): string => `a${String(i).padStart(4, '0')}`;
@@ -138,15 +142,15 @@ export async function benchApps(): Promise<void> {
     await writeFile(secretFile, secret);
     const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
     const args = [main, 'controller', '--kubeconfig', kubeconfig, '-n', ns, '--workers', workers];
-    const flags = ['--port', String(port), '--bind-address', '127.0.0.1', '--log-level', 'warn'];
+    const flags = ['--port', String(port), '--bind-address', '127.0.0.1', '--log-level', logLevel];
     const hook = ['--webhook-secret-file', secretFile, '--cache-dir', join(state, 'cache')];
     controller = startDaemon(
       'ballast-controller',
       process.execPath,
-      [...args, ...flags, ...hook],
+      [...nodeArgs, ...args, ...flags, ...hook],
       join(state, 'controller.log'),
     );
-    const coldMs = await waitAllSynced(cluster, first, 600_000);
+    const coldMs = await waitAllSynced(cluster, first, 1_800_000);
     const cold = memory(controller.pid);
     out(
       `${apps} Applications × 5 objects, from cold (${workers} workers, controller in a child process):`,
@@ -167,7 +171,7 @@ export async function benchApps(): Promise<void> {
       headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
       body,
     });
-    const growMs = await waitAllSynced(cluster, second, 600_000);
+    const growMs = await waitAllSynced(cluster, second, 1_800_000);
     // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
     await sleep(15_000);
     const steady = memory(controller.pid);
@@ -181,6 +185,7 @@ export async function benchApps(): Promise<void> {
     );
   } finally {
     if (controller !== undefined) await stopDaemon(controller, 30_000);
+    if (keepLog !== undefined) await copyFile(join(state, 'controller.log'), keepLog);
     cluster.close();
     await repo?.remove();
     await server.stop();
