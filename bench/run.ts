@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   drift: benchDrift,
   verify: benchVerify,
   audit: benchAudit,
+  apps: async () => (await import('./apps.js')).benchApps(),
 };
 
 const wanted = process.argv.slice(2);

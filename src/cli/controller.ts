@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parseDuration } from '../api/schema-duration.js';
 import { Cluster } from '../cluster/cluster.js';
 import { Controller, defaultControllerOptions, managedWatches } from '../reconcile/controller.js';
-import { LeaderElector } from '../reconcile/leader.js';
+import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader.js';
+import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { sourceCacheDir } from './source-args.js';
+import { sourceCacheDir, UsageError } from './source-args.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -16,89 +18,213 @@ interface ControllerFlags {
   cacheDir?: string;
   leaderElect: boolean;
   leaseNamespace: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
   namespace?: string;
   webhookSecretFile?: string;
   bindAddress: string;
+  logLevel: string;
+  shutdownGrace: string;
 }
 
-/** One JSON object per line on stdout, as log collectors expect. */
-function jsonLog(fields: Record<string, unknown>, msg: string): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }) + '\n');
+/** Lease timings in ms, from Go durations; the elector checks how they relate. */
+interface Timings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  shutdownGraceMs: number;
 }
+
+function duration(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`${flag} ${text}: expected a Go duration such as 15s or 500ms`);
+  return ms;
+}
+
+function timingsOf(f: ControllerFlags): Timings {
+  return {
+    leaseDurationMs: duration('--lease-duration', f.leaseDuration),
+    renewDeadlineMs: duration('--renew-deadline', f.renewDeadline),
+    retryPeriodMs: duration('--retry-period', f.retryPeriod),
+    shutdownGraceMs: duration('--shutdown-grace', f.shutdownGrace),
+  };
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} ${text}: expected an integer >= 1`);
+  return n;
+}
+
+function loggerOf(f: ControllerFlags): Logger {
+  const level = parseLogLevel(f.logLevel);
+  if (level.kind === 'invalid') throw new UsageError(level.problem);
+  return createLogger({ level: level.level });
+}
+
+const sigterm = (): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
 
 export function registerController(program: Command): void {
+  const d = defaultLeaderElectionOptions('', '', '');
+  const s = (ms: number): string => `${ms / 1000}s`;
   program
     .command('controller')
     .description('reconcile Applications continuously and revert drift')
     .option('--kubeconfig <file>', 'kubeconfig file (in-cluster config when unset)')
     .option('--context <name>', 'kubeconfig context')
     .option('--workers <n>', 'Applications reconciled at once', '4')
-    .option('--port <port>', 'port of /healthz, /readyz and /metrics', '8080')
+    .option('--port <port>', 'port of /healthz, /readyz, /metrics and /hooks', '8080')
     .option('--bind-address <ip>', 'address of the HTTP server', '0.0.0.0')
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
     .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
+    .option(
+      '--lease-duration <d>',
+      'how long a lease outlives its last renewal',
+      s(d.leaseDurationMs),
+    )
+    .option(
+      '--renew-deadline <d>',
+      'the leader steps down after failing renewals this long',
+      s(d.renewDeadlineMs),
+    )
+    .option('--retry-period <d>', 'how often the lease is tried or renewed', s(d.retryPeriodMs))
+    .option('--shutdown-grace <d>', 'on SIGTERM, how long in-flight syncs may finish', '20s')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
     .option('-n, --namespace <ns>', 'only Applications in this namespace (default: all)')
     .option(
       '--webhook-secret-file <file>',
       'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
     )
-    .action(async (f: ControllerFlags) => {
-      const cluster = Cluster.connect({
-        ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-        ...(f.context === undefined ? {} : { context: f.context }),
-      });
-      const source = new GitSource(
-        defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
-      );
-      const controller = new Controller(
-        {
-          cluster,
-          source,
-          watches: managedWatches(cluster, (e) => {
-            jsonLog({ err: e.message }, 'watch error');
-          }),
+    .action(runController);
+}
+
+async function runController(f: ControllerFlags): Promise<void> {
+  const logger = loggerOf(f);
+  const timings = timingsOf(f);
+  const cluster = Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+  const source = new GitSource(
+    defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
+  );
+  const controller = new Controller(
+    {
+      cluster,
+      source,
+      watches: managedWatches(cluster, (e) => {
+        logger.warn({ err: e.message }, 'watch error');
+      }),
+    },
+    {
+      ...defaultControllerOptions(),
+      workers: positiveInt('--workers', f.workers),
+      httpPort: Number(f.port),
+      httpHost: f.bindAddress,
+      namespace: f.namespace,
+      webhookSecret:
+        f.webhookSecretFile === undefined
+          ? undefined
+          : (await readFile(f.webhookSecretFile, 'utf8')).trim(),
+      logger,
+    },
+  );
+  const stopping = sigterm();
+  const port = await controller.listen();
+  logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
+  const elector = f.leaderElect ? campaign(f, timings, { cluster, controller, logger }) : undefined;
+  if (elector === undefined) {
+    await controller.start();
+    logger.info({}, 'controller started');
+  }
+  const signal = await stopping;
+  await shutDown({ signal, controller, elector, logger, graceMs: timings.shutdownGraceMs });
+  cluster.close();
+  // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
+  setTimeout(() => process.exit(0), 2_000).unref();
+}
+
+/** Whether a shutdown is under way; a term ending then is expected, not a lost lease. */
+let shuttingDown = false;
+
+/**
+ * Contends for the Lease; the controller runs only while this replica holds it. A lost term
+ * ends the process: in-flight syncs may still be writing, and another replica may already
+ * lead, so stopping at once and letting a fresh process campaign is the safe way back.
+ */
+function campaign(
+  f: ControllerFlags,
+  t: Timings,
+  parts: { cluster: Cluster; controller: Controller; logger: Logger },
+): LeaderElector {
+  const { controller, logger } = parts;
+  const identity = `${hostname()}-${process.pid}`;
+  return LeaderElector.start(parts.cluster.http, {
+    leaseName: 'ballast-controller',
+    namespace: f.leaseNamespace,
+    identity,
+    leaseDurationMs: t.leaseDurationMs,
+    renewDeadlineMs: t.renewDeadlineMs,
+    retryPeriodMs: t.retryPeriodMs,
+    onStartedLeading: () => {
+      logger.info({ identity }, 'started leading');
+      controller.start().then(
+        () => {
+          logger.info({ identity }, 'controller started');
         },
-        {
-          ...defaultControllerOptions(),
-          workers: Number(f.workers),
-          httpPort: Number(f.port),
-          httpHost: f.bindAddress,
-          namespace: f.namespace,
-          webhookSecret:
-            f.webhookSecretFile === undefined
-              ? undefined
-              : (await readFile(f.webhookSecretFile, 'utf8')).trim(),
-          log: jsonLog,
+        (e: unknown) => {
+          logger.fatal({ identity, err: String(e) }, 'controller failed to start');
+          process.exit(1);
         },
       );
-      const identity = `${hostname()}-${process.pid}`;
-      let elector: LeaderElector | undefined;
-      if (f.leaderElect) {
-        elector = LeaderElector.start(cluster.http, {
-          leaseName: 'ballast-controller',
-          namespace: f.leaseNamespace,
-          identity,
-          onStartedLeading: () => {
-            jsonLog({ identity }, 'started leading');
-            void controller.start();
-          },
-          onStoppedLeading: () => {
-            jsonLog({ identity }, 'stopped leading; exiting so a fresh process campaigns again');
-            process.exit(1);
-          },
-        });
-      } else {
-        const { port } = await controller.start();
-        jsonLog({ port }, 'controller started');
-      }
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
-      jsonLog({}, 'shutting down');
-      await controller.stop();
-      await elector?.release();
-      cluster.close();
-    });
+    },
+    onStoppedLeading: () => {
+      if (shuttingDown) return;
+      logger.error({ identity }, 'lost the lease; exiting so a fresh process campaigns again');
+      process.exit(1);
+    },
+    onNewLeader: (holder) => {
+      if (holder !== identity) logger.info({ identity, leader: holder }, 'following');
+    },
+    onError: (e) => {
+      logger.warn({ identity, err: e.message }, 'leader election');
+    },
+  });
+}
+
+interface Shutdown {
+  signal: NodeJS.Signals;
+  controller: Controller;
+  elector: LeaderElector | undefined;
+  logger: Logger;
+  graceMs: number;
+}
+
+/**
+ * SIGTERM: stop taking work, let in-flight syncs finish within the grace (then abort them),
+ * and only then hand the lease back, so the next leader never overlaps this one's writes.
+ */
+async function shutDown(s: Shutdown): Promise<void> {
+  shuttingDown = true;
+  s.logger.info({ signal: s.signal, graceMs: s.graceMs }, 'shutting down');
+  const { aborted } = await s.controller.stop(s.graceMs);
+  if (aborted.length > 0) s.logger.warn({ aborted }, 'in-flight syncs aborted at shutdown');
+  const released = await s.elector?.release();
+  if (released !== undefined) {
+    const err = released.kind === 'failed' ? released.error.message : undefined;
+    s.logger.info({ lease: released.kind, ...(err === undefined ? {} : { err }) }, 'lease');
+  }
+  s.logger.info({}, 'stopped');
 }

@@ -5,12 +5,13 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { ResourceInfo } from '../cluster/discovery.js';
 import type { GitSource } from '../source/source.js';
 import { appKeyOf, driftKey, handleDrift } from './drift.js';
+import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { WatchManager } from '../cluster/watch.js';
 import { normalizeRepoUrl, parseWebhook, type WebhookProvider } from './webhook.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
-import { startRunner, type Runner } from './runner.js';
+import { startRunner, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 
 /** Starts watches on the kinds an Application manages, and reports their events. */
@@ -18,6 +19,8 @@ export interface ManagedWatches {
   /** Resolves once the watch is open; rejects for kinds that cannot be watched. */
   ensure(info: ResourceInfo): Promise<void>;
   stop(): Promise<void>;
+  /** Watches open now, for metrics. */
+  count?(): number;
 }
 
 /**
@@ -36,7 +39,7 @@ export function managedWatches(
       },
       onError,
     });
-    return { ensure: (info) => wm.ensure(info), stop: () => wm.stop() };
+    return { ensure: (info) => wm.ensure(info), stop: () => wm.stop(), count: () => wm.count() };
   };
 }
 
@@ -56,8 +59,8 @@ export interface ControllerOptions {
   webhookSecret: string | undefined;
   /** Only Applications in this namespace; all namespaces when undefined. */
   namespace: string | undefined;
-  /** Structured log line writer. */
-  log: (fields: Record<string, unknown>, msg: string) => void;
+  /** JSON logger; each reconcile logs through a child carrying its reconcileId and key. */
+  logger: Logger;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -68,7 +71,7 @@ export function defaultControllerOptions(): ControllerOptions {
     httpHost: '127.0.0.1',
     namespace: undefined,
     webhookSecret: undefined,
-    log: () => undefined,
+    logger: createLogger({ level: 'silent' }),
   };
 }
 
@@ -99,6 +102,8 @@ export class Controller {
   private appWatch: WatchManager | undefined;
   private server: Server | undefined;
   private ready = false;
+  private stopped = false;
+  private listening: Promise<number | undefined> | undefined;
   readonly metrics = new Metrics();
 
   constructor(
@@ -106,57 +111,106 @@ export class Controller {
     private readonly opts: ControllerOptions,
   ) {}
 
+  /**
+   * Serves /healthz, /readyz, /metrics and the webhooks without reconciling yet: a replica
+   * waiting for the lease must answer its liveness probe. /readyz stays 503 until `start`, so
+   * a Service routes webhooks to the leader only. Idempotent.
+   */
+  listen(): Promise<number | undefined> {
+    this.listening ??= this.startHttp();
+    return this.listening;
+  }
+
   async start(): Promise<{ port: number | undefined }> {
-    const port = await this.startHttp();
+    const port = await this.listen();
     this.watches = this.deps.watches?.((obj) => {
       this.onManagedEvent(obj);
     });
-    const reconcilerDeps = {
-      cluster: this.deps.cluster,
-      source: this.deps.source,
-      desired: this.desired,
-      log: this.opts.log,
-    };
-    this.runners.push(
-      startRunner(
-        this.appQueue,
-        async (key, ctx) => {
-          const outcome = await reconcileApplication(reconcilerDeps, key, ctx);
-          await this.watchDesiredKinds(key).catch(() => undefined);
-          return outcome;
+    const appRunner = startRunner(
+      this.appQueue,
+      async (key, ctx) => {
+        // Every line of this run carries its reconcileId and key, whoever writes it.
+        const { log } = reconcileLogger(this.opts.logger, ctx);
+        const deps = {
+          cluster: this.deps.cluster,
+          source: this.deps.source,
+          desired: this.desired,
+          log,
+        };
+        const outcome = await reconcileApplication(deps, key, ctx);
+        await this.watchDesiredKinds(key).catch(() => undefined);
+        return outcome;
+      },
+      {
+        workers: this.opts.workers,
+        onResult: (r) => {
+          this.metrics.reconciled(r.outcome, r.durationMs);
+          this.logResult(r);
         },
-        {
-          workers: this.opts.workers,
-          onResult: (r) => {
-            this.metrics.reconciled(r.outcome.kind, r.durationMs);
-          },
-        },
-      ),
-      startRunner(
-        this.driftQueue,
-        (key) =>
-          handleDrift(
-            {
-              cluster: this.deps.cluster,
-              desired: this.desired,
-              requestReconcile: (k) => {
-                this.appQueue.add(k);
-              },
-              onDrift: (d) => {
-                this.metrics.drift(d.healed);
-              },
-            },
-            key,
-          ),
-        { workers: 4, timeoutMs: 60_000 },
-      ),
+      },
     );
+    this.runners.push(appRunner, this.startDriftRunner());
+    this.metrics.bind({
+      appQueueDepth: () => this.appQueue.depth(),
+      driftQueueDepth: () => this.driftQueue.depth(),
+      inFlight: () => appRunner.inFlight(),
+      watches: () => (this.watches?.count?.() ?? 0) + (this.appWatch?.count() ?? 0),
+    });
     await this.pollApplications();
     await this.watchApplications().catch((e: unknown) => {
-      this.opts.log({ err: String(e) }, 'cannot watch Applications; polling only');
+      this.log.warn({ err: String(e) }, 'cannot watch Applications; polling only');
     });
     this.ready = true;
     return { port };
+  }
+
+  private get log(): Logger {
+    return this.opts.logger;
+  }
+
+  private startDriftRunner(): Runner {
+    const log = logFnOf(this.log);
+    return startRunner(
+      this.driftQueue,
+      (key) =>
+        handleDrift(
+          {
+            cluster: this.deps.cluster,
+            desired: this.desired,
+            requestReconcile: (k) => {
+              this.appQueue.add(k);
+            },
+            onDrift: (d) => {
+              this.metrics.drift(d.healed);
+              log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');
+            },
+          },
+          key,
+        ),
+      { workers: 4, timeoutMs: 60_000 },
+    );
+  }
+
+  /**
+   * The runner's view of a finished run. Stage failures were already narrated by the
+   * reconciler; a timeout, abort or throw was not, so those are warnings here.
+   */
+  private logResult(r: ReconcileResult): void {
+    const { logger } = reconcileLogger(this.log, r);
+    const fields = {
+      outcome: r.outcome.kind,
+      attempt: r.attempt,
+      durationMs: Math.round(r.durationMs),
+      ...(r.requeueInMs === undefined ? {} : { requeueInMs: r.requeueInMs }),
+    };
+    if (r.outcome.kind === 'ok') {
+      logger.debug(fields, 'reconcile finished');
+      return;
+    }
+    const err = r.outcome.error;
+    if (typeof (err as { reason?: unknown }).reason === 'string')
+      logger.debug({ ...fields, err: err.message }, 'reconcile finished');
+    else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
   }
 
   /** Watches every kind the Application manages, so a manual change is seen within a second. */
@@ -219,7 +273,7 @@ export class Controller {
         else this.observeApp(e.object);
       },
       onError: (e) => {
-        this.opts.log({ err: e.message }, 'Application watch error');
+        this.log.warn({ err: e.message }, 'Application watch error');
       },
     });
     await this.appWatch.ensure(info);
@@ -243,11 +297,13 @@ export class Controller {
       for (const key of [...this.seen.keys()].filter((k) => !keys.has(k))) this.forgetApp(key);
       this.metrics.applications = keys.size;
     } catch (e) {
-      this.opts.log(
+      this.log.warn(
         { err: e instanceof Error ? e.message : String(e) },
         'listing Applications failed',
       );
     }
+    // A poll still in flight when stop() ran must not arm the timer again.
+    if (this.stopped) return;
     this.pollTimer = setTimeout(() => {
       void this.pollApplications();
     }, this.opts.appPollMs);
@@ -264,23 +320,26 @@ export class Controller {
       if (req.url === '/healthz') res.writeHead(200).end('ok\n');
       else if (req.url === '/readyz')
         res.writeHead(this.ready ? 200 : 503).end(this.ready ? 'ok\n' : 'starting\n');
-      else if (req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(
-          this.metrics.render({
-            queueDepth: this.appQueue.depth(),
-            driftQueueDepth: this.driftQueue.depth(),
-          }),
-        );
-      } else res.writeHead(404).end();
+      else if (req.url === '/metrics') this.serveMetrics(res);
+      else res.writeHead(404).end();
     });
     const server = this.server;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // A port in use must fail start(), not surface later as an uncaught 'error' event.
+      server.once('error', reject);
       server.listen(port, this.opts.httpHost, () => {
+        server.off('error', reject);
         const a = server.address();
         resolve(typeof a === 'object' && a !== null ? a.port : undefined);
       });
     });
+  }
+
+  private serveMetrics(res: ServerResponse): void {
+    this.metrics.scrape().then(
+      (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
+      (e: unknown) => res.writeHead(500).end(`${String(e)}\n`),
+    );
   }
 
   /**
@@ -306,7 +365,7 @@ export class Controller {
       );
       const r = parseWebhook(provider, headers, Buffer.concat(chunks), secret);
       if (r.kind !== 'push') {
-        this.opts.log({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
+        this.log.info({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
         const code = r.kind === 'unauthorized' ? 401 : r.kind === 'ignored' ? 202 : 400;
         res
           .writeHead(code, { 'content-type': 'application/json' })
@@ -317,20 +376,24 @@ export class Controller {
         r.repoUrls.flatMap((u) => [...(this.repoIndex.get(normalizeRepoUrl(u)) ?? [])]),
       );
       for (const k of keys) this.appQueue.add(k);
-      this.opts.log({ provider, repos: r.repoUrls, queued: keys.size }, 'webhook');
+      this.log.info({ provider, repos: r.repoUrls, queued: keys.size }, 'webhook');
       res
         .writeHead(202, { 'content-type': 'application/json' })
         .end(JSON.stringify({ queued: [...keys] }));
     });
   }
 
-  /** Stops taking work, lets in-flight reconciles finish (or aborts them), closes watches. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking work, lets in-flight reconciles finish within `drainMs` (then aborts them),
+   * closes watches and the HTTP server. Returns the keys whose runs were aborted.
+   */
+  async stop(drainMs = 20_000): Promise<{ aborted: string[] }> {
+    this.stopped = true;
     this.ready = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
     await this.watches?.stop();
     await this.appWatch?.stop();
-    await Promise.all(this.runners.map((r) => r.stop({ drainMs: 20_000 })));
+    const results = await Promise.all(this.runners.map((r) => r.stop({ drainMs })));
     await new Promise<void>((resolve) => {
       if (this.server === undefined) resolve();
       else
@@ -338,5 +401,6 @@ export class Controller {
           resolve();
         });
     });
+    return { aborted: results.flatMap((r) => (r.kind === 'aborted' ? r.keys : [])) };
   }
 }

@@ -1,54 +1,154 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Outcome } from './runner.js';
+
+/** Live figures the registry reads at scrape time, so nothing has to push them. */
+export interface MetricsSources {
+  /** Keys waiting for a worker in the Application queue. */
+  appQueueDepth: () => number;
+  /** Keys waiting for a worker in the drift queue. */
+  driftQueueDepth: () => number;
+  /** Application reconciles running now. */
+  inFlight: () => number;
+  /** Open watches on managed kinds and on Applications. */
+  watches: () => number;
+}
+
+/** What a scrape returns. */
+export interface Scrape {
+  contentType: string;
+  body: string;
+}
+
 /**
- * The controller's counters, rendered in the Prometheus text format. Kept to a handful of
- * series so /metrics stays cheap with thousands of Applications.
+ * Seconds, from a no-op resync of a small app to a sync of a large one. Few buckets: each is a
+ * series per outcome, and /metrics must stay cheap with thousands of Applications.
+ */
+const durationBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** A stage's condition reason (FetchFailed, ApplyFailed…) or a runner error's name. */
+const reasonPattern = /^[A-Z][A-Za-z]{1,40}$/;
+
+/**
+ * Why a reconcile failed, as a bounded label. Stage errors carry a condition reason; runner
+ * errors a class name. Anything else is `Other`, so a message can never become a label value.
+ */
+function reasonOf(outcome: Outcome): string {
+  if (outcome.kind === 'ok') return '';
+  const e = outcome.error as Error & { reason?: unknown };
+  if (typeof e.reason === 'string' && reasonPattern.test(e.reason)) return e.reason;
+  if (reasonPattern.test(e.name) && e.name !== 'Error') return e.name;
+  return 'Other';
+}
+
+const resultOf = { ok: 'synced', retry: 'failed', terminal: 'stalled' } as const;
+
+/**
+ * The controller's Prometheus series, on a registry of its own: two controllers in one process
+ * (tests, benches) must not share counters, and a library must not fill the global registry.
  */
 export class Metrics {
-  applications = 0;
-  private readonly results = new Map<string, number>();
-  private durationSum = 0;
-  private durationCount = 0;
-  private driftFound = 0;
-  private driftReverted = 0;
+  readonly registry = new Registry();
+  private readonly duration: Histogram<'outcome'>;
+  private readonly results: Counter<'result' | 'reason'>;
+  private readonly driftTotal: Counter<'result'>;
+  private readonly apps: Gauge;
+  private sources: MetricsSources = {
+    appQueueDepth: () => 0,
+    driftQueueDepth: () => 0,
+    inFlight: () => 0,
+    watches: () => 0,
+  };
+  /** Kept beside the counter so callers can read it without an async scrape. */
+  private readonly driftSeen = { found: 0, reverted: 0 };
 
-  reconciled(outcome: string, durationMs: number): void {
-    this.results.set(outcome, (this.results.get(outcome) ?? 0) + 1);
-    this.durationSum += durationMs / 1000;
-    this.durationCount += 1;
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.duration = new Histogram({
+      name: 'ballast_reconcile_duration_seconds',
+      help: 'Time one reconcile of one Application took, by outcome (ok, retry, terminal).',
+      labelNames: ['outcome'],
+      buckets: durationBuckets,
+      registers,
+    });
+    this.results = new Counter({
+      name: 'ballast_sync_results_total',
+      help: 'Reconciles by result (synced, failed, stalled) and failure reason.',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
+    this.driftTotal = new Counter({
+      name: 'ballast_drift_total',
+      help: 'Manual changes found on managed objects (found), and those reverted (reverted).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.apps = new Gauge({
+      name: 'ballast_applications',
+      help: 'Applications the controller knows.',
+      registers,
+    });
+    this.gauge('ballast_queue_depth', 'Keys waiting for a worker, by queue.', ['queue'], (g) => {
+      g.set({ queue: 'applications' }, this.sources.appQueueDepth());
+      g.set({ queue: 'drift' }, this.sources.driftQueueDepth());
+    });
+    this.gauge('ballast_reconciles_in_flight', 'Application reconciles running now.', [], (g) => {
+      g.set(this.sources.inFlight());
+    });
+    this.gauge('ballast_watches', 'Open watches (managed kinds and Applications).', [], (g) => {
+      g.set(this.sources.watches());
+    });
+    // Zero series exist from the start, so a rate() over them is defined before the first event.
+    this.driftTotal.inc({ result: 'found' }, 0);
+    this.driftTotal.inc({ result: 'reverted' }, 0);
+  }
+
+  private gauge(
+    name: string,
+    help: string,
+    labelNames: string[],
+    collect: (g: Gauge) => void,
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        collect(this);
+      },
+    });
+  }
+
+  /** Connects the scrape-time gauges to the controller's queues and watches. */
+  bind(sources: Partial<MetricsSources>): void {
+    this.sources = { ...this.sources, ...sources };
+  }
+
+  set applications(n: number) {
+    this.apps.set(n);
+  }
+
+  reconciled(outcome: Outcome, durationMs: number): void {
+    this.duration.observe({ outcome: outcome.kind }, durationMs / 1000);
+    this.results.inc({ result: resultOf[outcome.kind], reason: reasonOf(outcome) });
   }
 
   /** Drift seen so far, and how much of it was reverted. */
   get driftCounts(): { found: number; reverted: number } {
-    return { found: this.driftFound, reverted: this.driftReverted };
+    return { ...this.driftSeen };
   }
 
   drift(healed: boolean): void {
-    this.driftFound += 1;
-    if (healed) this.driftReverted += 1;
+    this.driftSeen.found += 1;
+    this.driftTotal.inc({ result: 'found' });
+    if (!healed) return;
+    this.driftSeen.reverted += 1;
+    this.driftTotal.inc({ result: 'reverted' });
   }
 
-  render(gauges: { queueDepth: number; driftQueueDepth: number }): string {
-    const lines = [
-      '# HELP ballast_applications Applications the controller knows.',
-      '# TYPE ballast_applications gauge',
-      `ballast_applications ${this.applications}`,
-      '# HELP ballast_reconcile_total Reconciles by outcome.',
-      '# TYPE ballast_reconcile_total counter',
-      ...[...this.results.entries()].map(
-        ([k, v]) => `ballast_reconcile_total{outcome="${k}"} ${v}`,
-      ),
-      '# HELP ballast_reconcile_duration_seconds Time spent reconciling.',
-      '# TYPE ballast_reconcile_duration_seconds summary',
-      `ballast_reconcile_duration_seconds_sum ${this.durationSum}`,
-      `ballast_reconcile_duration_seconds_count ${this.durationCount}`,
-      '# HELP ballast_queue_depth Keys waiting in a work queue.',
-      '# TYPE ballast_queue_depth gauge',
-      `ballast_queue_depth{queue="applications"} ${gauges.queueDepth}`,
-      `ballast_queue_depth{queue="drift"} ${gauges.driftQueueDepth}`,
-      '# HELP ballast_drift_total Manual changes found on managed objects, and those reverted.',
-      '# TYPE ballast_drift_total counter',
-      `ballast_drift_total{result="found"} ${this.driftFound}`,
-      `ballast_drift_total{result="reverted"} ${this.driftReverted}`,
-    ];
-    return lines.join('\n') + '\n';
+  /** The Prometheus text exposition of every series. */
+  async scrape(): Promise<Scrape> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

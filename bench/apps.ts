@@ -1,0 +1,195 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applicationCrd } from '../src/api/application-crd.js';
+import type { KubeObject } from '../src/api/object.js';
+import { waitForCrds } from '../src/apply/execute.js';
+import { mapBounded } from '../src/apply/pool.js';
+import { Cluster } from '../src/cluster/cluster.js';
+import { defaultUpOptions, devDown, devUp } from '../src/dev/controlplane.js';
+import { startDaemon, stopDaemon, type DaemonRecord } from '../src/dev/daemon.js';
+import { createBareRepo, startGitServer, WorkingClone } from '../src/dev/git/index.js';
+import { repoRoot } from '../src/dev/paths.js';
+import { freePort } from '../src/dev/ports.js';
+import { ensureTools } from '../src/dev/tools.js';
+import { controlPlaneTools } from '../src/dev/versions.js';
+
+const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
+const workers = process.env.BALLAST_BENCH_WORKERS ?? '4';
+/** For profiling: extra node flags (`--cpu-prof`), a log level, and where to keep the log. */
+const nodeArgs = (process.env.BALLAST_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const logLevel = process.env.BALLAST_BENCH_LOG_LEVEL ?? 'warn';
+const keepLog = process.env.BALLAST_BENCH_KEEP_LOG;
+const ns = 'bench-apps';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const name = (i: number): string => `a${String(i).padStart(4, '0')}`;
+const out = (line: string): void => {
+  process.stdout.write(line + '\n');
+};
+
+/**
+ * Five kinds a small service has. The Deployment has no replicas: pods on fake nodes would
+ * measure the scheduler and kwok, not the controller, and keep every app Progressing.
+ */
+function appObjects(app: string): string {
+  const labels = `{app: ${app}}`;
+  return [
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${app}-config}\ndata: {level: "1", owner: ${app}}\n`,
+    `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${app}}\n`,
+    `apiVersion: v1\nkind: Service\nmetadata: {name: ${app}}\nspec:\n  selector: ${labels}\n  ports: [{port: 80, targetPort: 8080}]\n`,
+    `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ${app}}\nrules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]\n`,
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${app}}\nspec:\n  replicas: 0\n  selector: {matchLabels: ${labels}}\n  template:\n    metadata: {labels: ${labels}}\n    spec: {serviceAccountName: ${app}, containers: [{name: app, image: "nginx:1.27"}]}\n`,
+  ].join('---\n');
+}
+
+/** Five more ConfigMaps per app: with them, 1000 apps manage 10k objects. */
+function extraObjects(app: string): string {
+  return Array.from(
+    { length: 5 },
+    (_, i) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${app}-extra-${i}}\ndata: {n: "${i}"}\n`,
+  ).join('---\n');
+}
+
+function application(app: string, repoURL: string): KubeObject {
+  return {
+    apiVersion: 'ballast.dev/v1alpha1',
+    kind: 'Application',
+    metadata: { name: app, namespace: ns },
+    spec: {
+      source: { repoURL, targetRevision: 'main', path: `apps/${app}` },
+      destination: { namespace: ns },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },
+    },
+  };
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
+function memory(pid: number): { peakMiB: number; rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
+  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+/** Applications Synced at `revision`, counted from one list. */
+async function syncedAt(cluster: Cluster, revision: string): Promise<number> {
+  const info = await cluster.discovery.resolve('ballast.dev/v1alpha1', 'Application');
+  if (info === undefined) return 0;
+  const list = await cluster.list(info, { namespace: ns });
+  return list.filter((a) => {
+    const sync = (a.status as { sync?: { status?: string; revision?: string } } | undefined)?.sync;
+    return sync?.status === 'Synced' && sync.revision === revision;
+  }).length;
+}
+
+async function waitAllSynced(
+  cluster: Cluster,
+  revision: string,
+  timeoutMs: number,
+): Promise<number> {
+  const t0 = performance.now();
+  for (let last = -1; ;) {
+    const n = await syncedAt(cluster, revision).catch(() => last);
+    if (n === apps) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`only ${n}/${apps} Synced after ${timeoutMs} ms`);
+    last = n;
+    await sleep(250);
+  }
+}
+
+/**
+ * 1000 Applications of 5 objects each, reconciled from cold by a `ballast controller` child
+ * process, then grown to 10 objects each (10k objects watched) through one webhook.
+ */
+export async function benchApps(): Promise<void> {
+  await ensureTools(controlPlaneTools, out);
+  const state = await mkdtemp(join(tmpdir(), 'ballast-bench-apps-'));
+  const up = await devUp({ ...defaultUpOptions(state), clusters: 1 });
+  const kubeconfig = up.state.clusters[0]?.kubeconfig ?? '';
+  const cluster = Cluster.connect({ kubeconfig });
+  const server = await startGitServer({
+    auth: { users: [], tokens: [] },
+    allowPush: true,
+    ssh: false,
+  });
+  let controller: DaemonRecord | undefined;
+  let repo: WorkingClone | undefined;
+  try {
+    await createBareRepo(server, 'fleet');
+    repo = await WorkingClone.clone({
+      url: server.httpUrl('fleet'),
+      access: { kind: 'anonymous' },
+    });
+    for (let i = 0; i < apps; i++)
+      await repo.writeFile(`apps/${name(i)}/app.yaml`, appObjects(name(i)));
+    await repo.commit('fleet');
+    await repo.push();
+    const first = await repo.head();
+    await waitForCrds(cluster, [await cluster.apply(applicationCrd())], 30_000);
+    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await mapBounded(
+      Array.from({ length: apps }, (_, i) => name(i)),
+      16,
+      (a) => cluster.apply(application(a, server.httpUrl('fleet'))),
+    );
+    const port = await freePort();
+    const secret = randomBytes(16).toString('hex');
+    const secretFile = join(state, 'hook.secret');
+    await writeFile(secretFile, secret);
+    const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+    const args = [main, 'controller', '--kubeconfig', kubeconfig, '-n', ns, '--workers', workers];
+    const flags = ['--port', String(port), '--bind-address', '127.0.0.1', '--log-level', logLevel];
+    const hook = ['--webhook-secret-file', secretFile, '--cache-dir', join(state, 'cache')];
+    controller = startDaemon(
+      'ballast-controller',
+      process.execPath,
+      [...nodeArgs, ...args, ...flags, ...hook],
+      join(state, 'controller.log'),
+    );
+    const coldMs = await waitAllSynced(cluster, first, 1_800_000);
+    const cold = memory(controller.pid);
+    out(
+      `${apps} Applications × 5 objects, from cold (${workers} workers, controller in a child process):`,
+    );
+    out(
+      `  all Synced after ${(coldMs / 1000).toFixed(1)} s (goal < 60 s), peak RSS ${cold.peakMiB.toFixed(0)} MiB (goal < 256 MiB)`,
+    );
+
+    for (let i = 0; i < apps; i++)
+      await repo.writeFile(`apps/${name(i)}/extra.yaml`, extraObjects(name(i)));
+    await repo.commit('five more objects per app');
+    await repo.push();
+    const second = await repo.head();
+    const body = JSON.stringify({ repoURL: server.httpUrl('fleet') });
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    await fetch(`http://127.0.0.1:${port}/hooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
+      body,
+    });
+    const growMs = await waitAllSynced(cluster, second, 1_800_000);
+    // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
+    await sleep(15_000);
+    const steady = memory(controller.pid);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const watches = /^ballast_watches (\d+)/m.exec(metrics)?.[1] ?? '?';
+    out(
+      `${apps * 10} managed objects (${watches} watches), after a push applied in ${(growMs / 1000).toFixed(1)} s:`,
+    );
+    out(
+      `  RSS ${steady.rssMiB.toFixed(0)} MiB (goal < 150 MiB), peak RSS so far ${steady.peakMiB.toFixed(0)} MiB`,
+    );
+  } finally {
+    if (controller !== undefined) await stopDaemon(controller, 30_000);
+    if (keepLog !== undefined) await copyFile(join(state, 'controller.log'), keepLog);
+    cluster.close();
+    await repo?.remove();
+    await server.stop();
+    await devDown(state);
+    await rm(state, { recursive: true, force: true });
+  }
+}
