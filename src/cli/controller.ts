@@ -9,6 +9,9 @@ import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader
 import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir, UsageError } from './source-args.js';
+import { defaultLedgerUrl, openLedger } from '../audit/index.js';
+import { ledgerSink } from '../reconcile/audit.js';
+import { decryptionKeysFromSecretData, type DecryptionKeys } from '../secrets/index.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -26,6 +29,8 @@ interface ControllerFlags {
   bindAddress: string;
   logLevel: string;
   shutdownGrace: string;
+  ledger: string;
+  decryptionSecret?: string;
 }
 
 /** Lease timings in ms, from Go durations; the elector checks how they relate. */
@@ -107,6 +112,15 @@ export function registerController(program: Command): void {
       '--webhook-secret-file <file>',
       'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
     )
+    .option(
+      '--ledger <url>',
+      'audit ledger: sqlite:/path/audit.db, postgres://…, or none ($BALLAST_LEDGER)',
+      defaultLedgerUrl(),
+    )
+    .option(
+      '--decryption-secret <ns/name>',
+      "controller-wide SOPS keys (*.agekey, *.asc), tried after an Application's own",
+    )
     .action(runController);
 }
 
@@ -120,6 +134,11 @@ async function runController(f: ControllerFlags): Promise<void> {
   const source = new GitSource(
     defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
   );
+  const ledger = f.ledger === 'none' ? undefined : await openLedger(f.ledger);
+  const decryptionKeys =
+    f.decryptionSecret === undefined
+      ? undefined
+      : await controllerKeys(cluster, f.decryptionSecret);
   const controller = new Controller(
     {
       cluster,
@@ -127,6 +146,14 @@ async function runController(f: ControllerFlags): Promise<void> {
       watches: managedWatches(cluster, (e) => {
         logger.warn({ err: e.message }, 'watch error');
       }),
+      ...(ledger === undefined
+        ? {}
+        : {
+            audit: ledgerSink(ledger, (entry, e) => {
+              logger.error({ kind: entry.kind, err: String(e) }, 'audit ledger append failed');
+            }),
+          }),
+      ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
     },
     {
       ...defaultControllerOptions(),
@@ -151,9 +178,32 @@ async function runController(f: ControllerFlags): Promise<void> {
   }
   const signal = await stopping;
   await shutDown({ signal, controller, elector, logger, graceMs: timings.shutdownGraceMs });
+  await ledger?.close();
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
   setTimeout(() => process.exit(0), 2_000).unref();
+}
+
+/** The controller-wide SOPS keys from a Secret named NAMESPACE/NAME. */
+async function controllerKeys(cluster: Cluster, ref: string): Promise<DecryptionKeys> {
+  const [namespace = '', name = ''] = ref.split('/');
+  if (namespace === '' || name === '')
+    throw new UsageError(`--decryption-secret ${ref}: expected NAMESPACE/NAME`);
+  const secret = await cluster.get({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+  });
+  if (secret === undefined)
+    throw new UsageError(
+      `--decryption-secret ${ref}: Secret not found; create it or drop the flag`,
+    );
+  const keys = await decryptionKeysFromSecretData(
+    secret.data as Record<string, string> | undefined,
+  );
+  if (keys.kind === 'error')
+    throw new UsageError(`--decryption-secret ${ref}: ${keys.error.message}`);
+  return keys.keys;
 }
 
 /** Whether a shutdown is under way; a term ending then is expected, not a lost lease. */

@@ -127,6 +127,8 @@ function podSpec(o: InstallOptions): Record<string, unknown> {
           { name: 'POD_NAME', valueFrom: fromField('metadata.name') },
           // git and helm write to $HOME; the root filesystem is read-only.
           { name: 'HOME', value: '/tmp' },
+          // Each replica's own file; for one ledger across replicas point this at postgres://.
+          { name: 'BALLAST_LEDGER', value: 'sqlite:/var/lib/ballast/audit.db' },
         ],
         ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
         readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
@@ -143,10 +145,20 @@ function podSpec(o: InstallOptions): Record<string, unknown> {
           capabilities: { drop: ['ALL'] },
         },
         // Fetched trees and render scratch space: the only writable place.
-        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          // kustomize reads decrypted SOPS files from here: memory, never the node's disk.
+          { name: 'shm', mountPath: '/dev/shm' },
+          // Replace with a PersistentVolumeClaim to keep the audit ledger across restarts.
+          { name: 'ledger', mountPath: '/var/lib/ballast' },
+        ],
       },
     ],
-    volumes: [{ name: 'tmp', emptyDir: {} }],
+    volumes: [
+      { name: 'tmp', emptyDir: {} },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
+      { name: 'ledger', emptyDir: {} },
+    ],
     // Spread the replicas, so one node going away does not take leader and standby together.
     affinity: {
       podAntiAffinity: {

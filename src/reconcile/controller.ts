@@ -10,6 +10,8 @@ import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { WatchManager } from '../cluster/watch.js';
 import { normalizeRepoUrl, parseWebhook, type WebhookProvider } from './webhook.js';
+import type { DecryptionKeys } from '../secrets/index.js';
+import type { AuditSink } from './audit.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
 import { startRunner, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
@@ -80,12 +82,17 @@ export interface ControllerDeps {
   source: GitSource;
   /** Built by the caller with `onEvent` as its handler; undefined disables drift watching. */
   watches?: (onEvent: (obj: KubeObject) => void) => ManagedWatches;
+  /** The audit ledger's sink; every outcome is also counted in ballast_outcomes_total. */
+  audit?: AuditSink;
+  /** Controller-wide SOPS keys, tried after an Application's own. */
+  decryptionKeys?: DecryptionKeys;
 }
 
 /** What an Application's spec-level trigger looks like: a change here means reconcile now. */
 function triggerOf(app: KubeObject): string {
   const a = app.metadata.annotations ?? {};
-  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}`;
+  const deleting = app.metadata['deletionTimestamp'] === undefined ? '' : 'deleting';
+  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}|${deleting}`;
 }
 
 /** The controller: Applications reconciled by key, managed objects watched for drift. */
@@ -136,6 +143,10 @@ export class Controller {
           source: this.deps.source,
           desired: this.desired,
           log,
+          audit: this.audit,
+          ...(this.deps.decryptionKeys === undefined
+            ? {}
+            : { decryptionKeys: this.deps.decryptionKeys }),
         };
         const outcome = await reconcileApplication(deps, key, ctx);
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -164,6 +175,12 @@ export class Controller {
     return { port };
   }
 
+  /** Counts each outcome, then hands it to the ledger when there is one. */
+  private readonly audit: AuditSink = async (entry) => {
+    this.metrics.outcome(entry.kind);
+    await this.deps.audit?.(entry);
+  };
+
   private get log(): Logger {
     return this.opts.logger;
   }
@@ -180,6 +197,7 @@ export class Controller {
             requestReconcile: (k) => {
               this.appQueue.add(k);
             },
+            audit: this.audit,
             onDrift: (d) => {
               this.metrics.drift(d.healed);
               log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');

@@ -52,6 +52,7 @@ export class Metrics {
   private readonly results: Counter<'result' | 'reason'>;
   private readonly driftTotal: Counter<'result'>;
   private readonly apps: Gauge;
+  private readonly outcomes: Counter<'kind'>;
   private sources: MetricsSources = {
     appQueueDepth: () => 0,
     driftQueueDepth: () => 0,
@@ -81,6 +82,14 @@ export class Metrics {
       name: 'ballast_drift_total',
       help: 'Manual changes found on managed objects (found), and those reverted (reverted).',
       labelNames: ['result'],
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: 'ballast_outcomes_total',
+      help:
+        'Outcomes recorded for the audit ledger, by kind: sync-applied, commit-refused, ' +
+        'drift-detected, drift-reverted, rollback, manual-sync, suspend, resume.',
+      labelNames: ['kind'],
       registers,
     });
     this.apps = new Gauge({
@@ -132,6 +141,11 @@ export class Metrics {
   reconciled(outcome: Outcome, durationMs: number): void {
     this.duration.observe({ outcome: outcome.kind }, durationMs / 1000);
     this.results.inc({ result: resultOf[outcome.kind], reason: reasonOf(outcome) });
+  }
+
+  /** One outcome worth a ledger record, e.g. a refused commit. */
+  outcome(kind: string): void {
+    this.outcomes.inc({ kind });
   }
 
   /** Drift seen so far, and how much of it was reverted. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
@@ -186,7 +186,8 @@ export class GitSource {
       maxStdoutBytes: this.opts.maxTreeBytes * 2 + 1024 * 1024,
     });
     if (archive.kind !== 'ok') throw new GitError(remote.url, 'archive', `cannot export ${sha}`);
-    const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+    // Unique per call: two reconciles of one commit in the same millisecond must not share it.
+    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     await mkdir(tmp, { recursive: true });
     const untar = await run('tar', ['-x', '--no-same-owner', '-C', tmp], {
       stdin: archive.stdout,
