@@ -2,6 +2,9 @@ import { cp, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/prom
 import { basename, join } from 'node:path';
 import {
   decryptSops,
+  describeNeededKeys,
+  noDecryptionKeys,
+  SopsMissingKeyError,
   formatOf,
   isSopsEncrypted,
   type DecryptedDocument,
@@ -43,10 +46,17 @@ async function decryptAs(
   format: SopsFormat,
   options: RenderOptions,
 ): Promise<DecryptOutcome> {
-  if (options.decryption === undefined) return failed(new DecryptionFailedError({ file }, noKeys));
-  const r = await decryptSops({ path: file, text, format }, options.decryption);
+  // With no keys at all, still ask which key the file needs, so the message can name it.
+  const r = await decryptSops(
+    { path: file, text, format },
+    options.decryption ?? noDecryptionKeys(),
+  );
   if (r.kind === 'error') {
-    return failed(new DecryptionFailedError({ file, cause: r.error }, r.error.problem));
+    const problem =
+      options.decryption === undefined && r.error instanceof SopsMissingKeyError
+        ? `${noKeys}; it needs one of: ${describeNeededKeys(r.error.needed)}`
+        : r.error.problem;
+    return failed(new DecryptionFailedError({ file, cause: r.error }, problem));
   }
   return { kind: 'decrypted', text: r.text, documents: r.documents, plaintexts: r.plaintexts };
 }
