@@ -11,7 +11,7 @@ import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir, UsageError } from './source-args.js';
 import { defaultLedgerUrl, openLedger } from '../audit/index.js';
 import { ledgerSink } from '../reconcile/audit.js';
-import { decryptionKeysFromSecretData, type DecryptionKeys } from '../secrets/index.js';
+import { keysFromSecret } from './secrets.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -138,7 +138,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   const decryptionKeys =
     f.decryptionSecret === undefined
       ? undefined
-      : await controllerKeys(cluster, f.decryptionSecret);
+      : await keysFromSecret(cluster, f.decryptionSecret);
   const controller = new Controller(
     {
       cluster,
@@ -182,28 +182,6 @@ async function runController(f: ControllerFlags): Promise<void> {
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
   setTimeout(() => process.exit(0), 2_000).unref();
-}
-
-/** The controller-wide SOPS keys from a Secret named NAMESPACE/NAME. */
-async function controllerKeys(cluster: Cluster, ref: string): Promise<DecryptionKeys> {
-  const [namespace = '', name = ''] = ref.split('/');
-  if (namespace === '' || name === '')
-    throw new UsageError(`--decryption-secret ${ref}: expected NAMESPACE/NAME`);
-  const secret = await cluster.get({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace },
-  });
-  if (secret === undefined)
-    throw new UsageError(
-      `--decryption-secret ${ref}: Secret not found; create it or drop the flag`,
-    );
-  const keys = await decryptionKeysFromSecretData(
-    secret.data as Record<string, string> | undefined,
-  );
-  if (keys.kind === 'error')
-    throw new UsageError(`--decryption-secret ${ref}: ${keys.error.message}`);
-  return keys.keys;
 }
 
 /** Whether a shutdown is under way; a term ending then is expected, not a lost lease. */

@@ -30,7 +30,13 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-async function authFrom(f: SourceFlags): Promise<GitAuth> {
+/** Git credentials from files, as every command takes them; never from flag values. */
+export async function authFrom(
+  f: Pick<
+    SourceFlags,
+    'sshKeyFile' | 'knownHostsFile' | 'gitTokenFile' | 'gitUsername' | 'gitPasswordFile'
+  >,
+): Promise<GitAuth> {
   const read = async (p: string): Promise<string> => (await readFile(p, 'utf8')).trim();
   if (f.sshKeyFile !== undefined) {
     if (f.knownHostsFile === undefined) {

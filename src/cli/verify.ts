@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
-import { git, type GitAuth, type GitRemote } from '../source/git.js';
+import { git, type GitRemote } from '../source/git.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import {
   checkDescends,
@@ -15,7 +15,7 @@ import {
   type TrustedKeys,
   type VerificationResult,
 } from '../source/verify/index.js';
-import { sourceCacheDir, UsageError } from './source-args.js';
+import { authFrom, sourceCacheDir, UsageError } from './source-args.js';
 import { table } from './table.js';
 
 interface VerifyFlags {
@@ -40,32 +40,6 @@ interface VerifyFlags {
 const out = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 };
-
-/** Credentials from files, as `sync` and `diff` take them; never from flag values. */
-async function authFrom(f: VerifyFlags): Promise<GitAuth> {
-  const read = async (p: string): Promise<string> => (await readFile(p, 'utf8')).trim();
-  if (f.sshKeyFile !== undefined) {
-    if (f.knownHostsFile === undefined)
-      throw new UsageError('--ssh-key-file needs --known-hosts-file: host keys are always checked');
-    return {
-      kind: 'ssh',
-      privateKey: await readFile(f.sshKeyFile, 'utf8'),
-      knownHosts: await readFile(f.knownHostsFile, 'utf8'),
-    };
-  }
-  if (f.gitTokenFile !== undefined)
-    return {
-      kind: 'token',
-      token: await read(f.gitTokenFile),
-      ...(f.gitUsername === undefined ? {} : { username: f.gitUsername }),
-    };
-  if (f.gitPasswordFile !== undefined) {
-    if (f.gitUsername === undefined)
-      throw new UsageError('--git-password-file needs --git-username');
-    return { kind: 'basic', username: f.gitUsername, password: await read(f.gitPasswordFile) };
-  }
-  return { kind: 'none' };
-}
 
 async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
   if ((f.keys === undefined) === (f.keysSecret === undefined))
