@@ -98,11 +98,13 @@ describe('an Application over its lifetime', () => {
       'v2 broke checkout',
     );
     expect(out).toContain(first.slice(0, 12));
-    await eventually('v1 is back', 30_000, async () => (await valueOf('rolled')) === 'v1');
+    // The status is written after the objects, so wait for both.
+    await eventually('v1 is back and the app reports RolledBack', 30_000, async () => {
+      return (await valueOf('rolled')) === 'v1' && (await ready('roll'))?.reason === 'RolledBack';
+    });
     const a = await fx.app('roll');
     expect(a?.spec.rollback?.reason).toBe('v2 broke checkout');
     expect(a?.spec.rollback?.requestedBy).not.toBe('unknown');
-    expect((await ready('roll'))?.reason).toBe('RolledBack');
 
     // `app diff` compares against the pinned revision: nothing to do while rolled back.
     const same = await fx.cliResult('app', 'diff', 'roll', '-n', fx.ns);
