@@ -2,7 +2,7 @@
 # The README's first command. A local control plane built from upstream sources; the local Git
 # server holding examples/guestbook; `ballast install` and the controller running locally; an
 # Application shown Synced and Healthy; a `kubectl scale` reverted by self-heal; a pushed commit
-# announced by a signed webhook and applied.
+# announced by a signed webhook and applied; the audit ledger that recorded it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,7 +60,8 @@ step "Install the CRD and RBAC, and run the controller locally (kwok nodes canno
 ballast install --replicas 0
 kubectl -n ballast-system create secret generic demo-repo --from-file=token="$state/token"
 nohup node_modules/.bin/node dist/src/cli/main.js controller --kubeconfig "$KUBECONFIG" --port 18080 --bind-address 127.0.0.1 \
-  --webhook-secret-file "$state/webhook-secret" >"$state/controller.log" 2>&1 &
+  --webhook-secret-file "$state/webhook-secret" --ledger "sqlite:$state/audit.db" \
+  >"$state/controller.log" 2>&1 &
 echo $! >"$state/controller.pid"
 until_ok "the controller's /readyz" 60 'curl -sf http://127.0.0.1:18080/readyz'
 
@@ -89,6 +90,10 @@ until_ok "the new greeting" 60 \
   'test "$(kubectl -n guestbook get configmap guestbook-ui -o jsonpath={.data.greeting})" = "Hello again"'
 kubectl -n guestbook get configmap guestbook-ui -o jsonpath='greeting: {.data.greeting}{"\n"}'
 ballast app history guestbook -n ballast-system
+
+step "The audit ledger: one hash-chained record per outcome, checked end to end"
+ballast audit export --ledger "sqlite:$state/audit.db" --format csv | cut -d, -f1,3,5,6,7 | head -8
+ballast audit verify --ledger "sqlite:$state/audit.db"
 
 echo
 echo "Done. The control plane, the Git server and the controller keep running:"
