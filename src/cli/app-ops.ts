@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
@@ -19,6 +17,7 @@ import {
   type AppFlags,
 } from './app-common.js';
 import { buildTree, treeTable } from './app-tree.js';
+import { sourceCacheDir } from './source-args.js';
 
 async function rollback(
   cluster: Cluster,
@@ -60,10 +59,10 @@ async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number
   const parsed = parseApplication(await getApp(cluster, f.namespace, name));
   if (parsed.kind === 'invalid')
     throw new Error(`Application ${f.namespace}/${name}: ${parsed.problems.join('; ')}`);
-  const cacheDir = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'ballast');
   const deps = {
     cluster,
-    source: new GitSource(defaultSourceOptions(join(cacheDir, 'sources'))),
+    // The mirrors `ballast diff` and `ballast sync` already keep.
+    source: new GitSource(defaultSourceOptions(sourceCacheDir())),
     desired: new Map(),
     log: () => undefined,
   };

@@ -99,6 +99,24 @@ function newHash(macOnlyEncrypted: boolean): Hash {
   return hash;
 }
 
+/** What both walks share: the rules' predicate, the key and a fresh MAC hash. */
+function walkContext(
+  file: string,
+  key: Buffer,
+  rules: EncryptionRules,
+): WalkContext | SopsFormatError {
+  const shouldEncrypt = encryptionPredicate(file, rules);
+  if (shouldEncrypt instanceof SopsFormatError) return shouldEncrypt;
+  return {
+    file,
+    key,
+    shouldEncrypt,
+    macOnlyEncrypted: rules.macOnlyEncrypted,
+    hash: newHash(rules.macOnlyEncrypted),
+    plaintexts: [],
+  };
+}
+
 /**
  * Decrypts every encrypted value in place (restoring its type) and returns the MAC sops would
  * compute over the plaintext: SHA-512, upper-case hex, over the documents in order.
@@ -109,16 +127,8 @@ export function decryptTree(
   key: Buffer,
   rules: EncryptionRules,
 ): TreeResult {
-  const shouldEncrypt = encryptionPredicate(file, rules);
-  if (shouldEncrypt instanceof SopsFormatError) return { kind: 'error', error: shouldEncrypt };
-  const ctx: WalkContext = {
-    file,
-    key,
-    shouldEncrypt,
-    macOnlyEncrypted: rules.macOnlyEncrypted,
-    hash: newHash(rules.macOnlyEncrypted),
-    plaintexts: [],
-  };
+  const ctx = walkContext(file, key, rules);
+  if (ctx instanceof SopsFormatError) return { kind: 'error', error: ctx };
   for (const [i, doc] of documents.entries()) {
     const r = decryptNode(ctx, doc, []);
     if (r instanceof Error) return { kind: 'error', error: r };
@@ -227,16 +237,8 @@ export function encryptTree(
   key: Buffer,
   rules: EncryptionRules,
 ): TreeResult {
-  const shouldEncrypt = encryptionPredicate(file, rules);
-  if (shouldEncrypt instanceof SopsFormatError) return { kind: 'error', error: shouldEncrypt };
-  const ctx: WalkContext = {
-    file,
-    key,
-    shouldEncrypt,
-    macOnlyEncrypted: rules.macOnlyEncrypted,
-    hash: newHash(rules.macOnlyEncrypted),
-    plaintexts: [],
-  };
+  const ctx = walkContext(file, key, rules);
+  if (ctx instanceof SopsFormatError) return { kind: 'error', error: ctx };
   for (const doc of documents) encryptNode(ctx, doc, []);
   return { kind: 'ok', mac: ctx.hash.digest('hex').toUpperCase(), plaintexts: ctx.plaintexts };
 }
