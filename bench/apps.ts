@@ -15,6 +15,7 @@ import { repoRoot } from '../src/dev/paths.js';
 import { freePort } from '../src/dev/ports.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
+import { describeRequests, requestTally } from './apiserver-requests.js';
 
 const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
 const workers = process.env.BALLAST_BENCH_WORKERS ?? '4';
@@ -74,31 +75,45 @@ function memory(pid: number): { peakMiB: number; rssMiB: number } {
   return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
 }
 
-/** Applications Synced at `revision`, counted from one list. */
-async function syncedAt(cluster: Cluster, revision: string): Promise<number> {
-  const info = await cluster.discovery.resolve('ballast.dev/v1alpha1', 'Application');
-  if (info === undefined) return 0;
-  const list = await cluster.list(info, { namespace: ns });
-  return list.filter((a) => {
-    const sync = (a.status as { sync?: { status?: string; revision?: string } } | undefined)?.sync;
-    return sync?.status === 'Synced' && sync.revision === revision;
-  }).length;
-}
-
+/**
+ * Waits until every Application is Synced at `revision`, following one watch stream: polling
+ * a list of 1000 Applications with their status would load the apiserver being measured.
+ */
 async function waitAllSynced(
   cluster: Cluster,
   revision: string,
   timeoutMs: number,
 ): Promise<number> {
   const t0 = performance.now();
-  for (let last = -1; ;) {
-    const n = await syncedAt(cluster, revision).catch(() => last);
-    if (n === apps) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs)
-      throw new Error(`only ${n}/${apps} Synced after ${timeoutMs} ms`);
-    last = n;
-    await sleep(250);
+  const synced = new Set<string>();
+  const abort = new AbortController();
+  const timer = setTimeout(() => {
+    abort.abort();
+  }, timeoutMs);
+  const path = `/apis/ballast.dev/v1alpha1/namespaces/${ns}/applications?watch=1`;
+  try {
+    while (synced.size < apps && !abort.signal.aborted) {
+      await cluster.http.stream(
+        path,
+        (line) => {
+          const e = JSON.parse(line) as { object: KubeObject };
+          const status = e.object.status as
+            { sync?: { status?: string; revision?: string } } | undefined;
+          const sync = status?.sync;
+          const key = e.object.metadata.name;
+          if (sync?.status === 'Synced' && sync.revision === revision) synced.add(key);
+          else synced.delete(key);
+          if (synced.size === apps) abort.abort();
+        },
+        { signal: abort.signal, idleTimeoutMs: 60_000 },
+      );
+    }
+  } finally {
+    clearTimeout(timer);
   }
+  if (synced.size < apps)
+    throw new Error(`only ${synced.size}/${apps} Synced after ${timeoutMs} ms`);
+  return performance.now() - t0;
 }
 
 /**
@@ -150,7 +165,9 @@ export async function benchApps(): Promise<void> {
       [...nodeArgs, ...args, ...flags, ...hook],
       join(state, 'controller.log'),
     );
+    const beforeCold = await requestTally(cluster);
     const coldMs = await waitAllSynced(cluster, first, 1_800_000);
+    const afterCold = await requestTally(cluster);
     const cold = memory(controller.pid);
     out(
       `${apps} Applications × 5 objects, from cold (${workers} workers, controller in a child process):`,
@@ -158,6 +175,7 @@ export async function benchApps(): Promise<void> {
     out(
       `  all Synced after ${(coldMs / 1000).toFixed(1)} s (goal < 60 s), peak RSS ${cold.peakMiB.toFixed(0)} MiB (goal < 256 MiB)`,
     );
+    out(describeRequests(beforeCold, afterCold, apps));
 
     for (let i = 0; i < apps; i++)
       await repo.writeFile(`apps/${name(i)}/extra.yaml`, extraObjects(name(i)));
@@ -172,6 +190,7 @@ export async function benchApps(): Promise<void> {
       body,
     });
     const growMs = await waitAllSynced(cluster, second, 1_800_000);
+    const afterGrow = await requestTally(cluster);
     // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
     await sleep(15_000);
     const steady = memory(controller.pid);
@@ -183,6 +202,7 @@ export async function benchApps(): Promise<void> {
     out(
       `  RSS ${steady.rssMiB.toFixed(0)} MiB (goal < 150 MiB), peak RSS so far ${steady.peakMiB.toFixed(0)} MiB`,
     );
+    out(describeRequests(afterCold, afterGrow, apps));
   } finally {
     if (controller !== undefined) await stopDaemon(controller, 30_000);
     if (keepLog !== undefined) await copyFile(join(state, 'controller.log'), keepLog);

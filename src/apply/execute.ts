@@ -13,6 +13,8 @@ export interface ExecuteOptions {
   crdTimeoutMs: number;
   /** Called after each batch, for progress lines. */
   onBatch: (b: { stage: 0 | 1; wave: number; applied: number; unchanged: number }) => void;
+  /** Called with each object as the apiserver stored it, as soon as its apply returns. */
+  onApplied?: (stored: KubeObject) => void;
 }
 
 /** What happened to one planned object. */
@@ -54,13 +56,18 @@ async function recreate(cluster: Cluster, obj: KubeObject): Promise<void> {
   }
 }
 
-async function applyOne(cluster: Cluster, p: PlannedObject): Promise<ApplyOutcome> {
+async function applyOne(
+  cluster: Cluster,
+  p: PlannedObject,
+  onApplied: ExecuteOptions['onApplied'],
+): Promise<ApplyOutcome> {
   if (!shouldApply(p)) return { kind: 'unchanged', planned: p };
   const obj = p.prepared.object;
   try {
     if (p.takeover && p.live !== undefined) await takeOver(cluster, p.live);
     if (p.recreate) await recreate(cluster, obj);
     const result = await cluster.apply(obj);
+    onApplied?.(result);
     return { kind: 'applied', planned: p, result };
   } catch (e) {
     const problem =
@@ -136,7 +143,9 @@ export async function executePlan(
   const outcomes: ApplyOutcome[] = [];
   for (const batch of planBatches(planned.map((p) => p.prepared.object))) {
     const items = batch.objects.map((o) => byObject.get(o) as PlannedObject);
-    const settled = await mapBounded(items, opts.concurrency, (p) => applyOne(cluster, p));
+    const settled = await mapBounded(items, opts.concurrency, (p) =>
+      applyOne(cluster, p, opts.onApplied),
+    );
     const results = settled
       .map((s) => (s.status === 'fulfilled' ? s.value : undefined))
       .filter((x) => x !== undefined);

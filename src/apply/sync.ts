@@ -29,6 +29,11 @@ export interface SyncOptions {
   diff: DiffOptions;
   /** Progress lines for the reconciler or CLI to narrate. */
   onProgress: (line: string) => void;
+  /**
+   * Each object as the apiserver stores it, as soon as that is known: read live when unchanged,
+   * answered by the apply otherwise. The controller's drift and health tracking start from it.
+   */
+  onStored: (obj: KubeObject) => void;
 }
 
 export function defaultSyncOptions(): SyncOptions {
@@ -41,6 +46,7 @@ export function defaultSyncOptions(): SyncOptions {
     crdTimeoutMs: 60_000,
     diff: defaultDiffOptions(),
     onProgress: () => undefined,
+    onStored: () => undefined,
   };
 }
 
@@ -117,9 +123,11 @@ export async function sync(
     return { kind: 'done', changeSet: { entries }, applied: [], pruned: [], errors: [], live: [] };
   }
 
+  for (const p of planned) if (p.entry.action === 'unchanged' && p.live !== undefined) opts.onStored(p.live);
   const applied = await executePlan(cluster, planned, {
     concurrency: opts.concurrency,
     crdTimeoutMs: opts.crdTimeoutMs,
+    onApplied: opts.onStored,
     onBatch: (b) => {
       opts.onProgress(
         `apply: stage ${b.stage}${b.wave === 0 ? '' : ` wave ${b.wave}`}: ${b.applied} applied, ${b.unchanged} unchanged`,

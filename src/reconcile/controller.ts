@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -9,12 +8,21 @@ import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { WatchManager } from '../cluster/watch.js';
-import { normalizeRepoUrl, parseWebhook, type WebhookProvider } from './webhook.js';
+import { normalizeRepoUrl } from './webhook.js';
+import { ControllerHttp } from './http-server.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
 import { startRunner, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
+import { writeStatus } from './status.js';
+import { KeyedTurns } from './turns.js';
+
+/** A change to a managed object, as its watch reported it. */
+export interface ManagedEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KubeObject;
+}
 
 /** Starts watches on the kinds an Application manages, and reports their events. */
 export interface ManagedWatches {
@@ -25,19 +33,18 @@ export interface ManagedWatches {
   count?(): number;
 }
 
-/**
- * Managed-object watches on the shared WatchManager. The first full reconcile covers what
- * exists, so only later changes are reported; they are drift.
- */
+/** Managed-object watches on the shared WatchManager, reporting every change. */
 export function managedWatches(
   cluster: Cluster,
   onError: (e: Error) => void,
 ): NonNullable<ControllerDeps['watches']> {
   return (onEvent) => {
     const wm = new WatchManager(cluster.http, {
-      announceInitialList: false,
+      // The objects as first listed carry the status written since Ballast applied them (a
+      // Deployment observed by its controller): health needs them; drift ignores repeats.
+      announceInitialList: true,
       onEvent: (e) => {
-        onEvent(e.object);
+        onEvent(e);
       },
       onError,
     });
@@ -81,7 +88,7 @@ export interface ControllerDeps {
   cluster: Cluster;
   source: GitSource;
   /** Built by the caller with `onEvent` as its handler; undefined disables drift watching. */
-  watches?: (onEvent: (obj: KubeObject) => void) => ManagedWatches;
+  watches?: (onEvent: (e: ManagedEvent) => void) => ManagedWatches;
   /** The audit ledger's sink; every outcome is also counted in ballast_outcomes_total. */
   audit?: AuditSink;
   /** Controller-wide SOPS keys, tried after an Application's own. */
@@ -100,6 +107,10 @@ export class Controller {
   private readonly desired = new Map<string, DesiredCache>();
   private readonly appQueue = new WorkQueue();
   private readonly driftQueue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 10_000 });
+  /** Applications whose health moved since their status was written. */
+  private readonly healthQueue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  /** Status writers of one Application (its reconcile, its health updates) take turns. */
+  private readonly statusTurns = new KeyedTurns();
   private readonly seen = new Map<string, string>();
   /** Normalized repository URL → keys of the Applications that use it, for webhooks. */
   private repoIndex = new Map<string, Set<string>>();
@@ -107,7 +118,7 @@ export class Controller {
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
   private appWatch: WatchManager | undefined;
-  private server: Server | undefined;
+  private server: ControllerHttp | undefined;
   private ready = false;
   private stopped = false;
   private listening: Promise<number | undefined> | undefined;
@@ -128,10 +139,31 @@ export class Controller {
     return this.listening;
   }
 
+  private async startHttp(): Promise<number | undefined> {
+    if (this.opts.httpPort === undefined) return undefined;
+    const { http, port } = await ControllerHttp.start({
+      port: this.opts.httpPort,
+      host: this.opts.httpHost,
+      webhookSecret: this.opts.webhookSecret,
+      logger: this.log,
+      ready: () => this.ready,
+      scrape: () => this.metrics.scrape(),
+      onPush: (urls) => {
+        const keys = new Set(
+          urls.flatMap((u) => [...(this.repoIndex.get(normalizeRepoUrl(u)) ?? [])]),
+        );
+        for (const k of keys) this.appQueue.add(k);
+        return [...keys];
+      },
+    });
+    this.server = http;
+    return port;
+  }
+
   async start(): Promise<{ port: number | undefined }> {
     const port = await this.listen();
-    this.watches = this.deps.watches?.((obj) => {
-      this.onManagedEvent(obj);
+    this.watches = this.deps.watches?.((e) => {
+      this.onManagedEvent(e);
     });
     const appRunner = startRunner(
       this.appQueue,
@@ -147,8 +179,9 @@ export class Controller {
           ...(this.deps.decryptionKeys === undefined
             ? {}
             : { decryptionKeys: this.deps.decryptionKeys }),
+          healthWatched: this.watches !== undefined,
         };
-        const outcome = await reconcileApplication(deps, key, ctx);
+        const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
         return outcome;
       },
@@ -160,7 +193,7 @@ export class Controller {
         },
       },
     );
-    this.runners.push(appRunner, this.startDriftRunner());
+    this.runners.push(appRunner, this.startDriftRunner(), this.startHealthRunner());
     this.metrics.bind({
       appQueueDepth: () => this.appQueue.depth(),
       driftQueueDepth: () => this.driftQueue.depth(),
@@ -183,6 +216,22 @@ export class Controller {
 
   private get log(): Logger {
     return this.opts.logger;
+  }
+
+  /** Writes an Application's health when watch events moved it; no fetch, no render. */
+  private startHealthRunner(): Runner {
+    return startRunner(
+      this.healthQueue,
+      (key) =>
+        this.statusTurns.run(key, async () => {
+          const cache = this.desired.get(key);
+          const update = cache?.observed.healthUpdate();
+          if (cache !== undefined && update !== undefined)
+            await writeStatus(this.deps.cluster, cache.app, update);
+          return { kind: 'ok' };
+        }),
+      { workers: 2, timeoutMs: 30_000 },
+    );
   }
 
   private startDriftRunner(): Runner {
@@ -247,10 +296,18 @@ export class Controller {
     );
   }
 
-  private onManagedEvent(obj: KubeObject): void {
-    const appKey = appKeyOf(obj);
-    if (appKey === undefined || !this.desired.has(appKey)) return;
-    this.driftQueue.add(driftKey(appKey, refOf(obj)));
+  /**
+   * A managed object changed. Its health is updated from the event itself; it is re-checked
+   * for drift only when a field Ballast owns may have changed, not for status updates or
+   * Ballast's own writes.
+   */
+  private onManagedEvent({ type, object }: ManagedEvent): void {
+    const appKey = appKeyOf(object);
+    const cache = appKey === undefined ? undefined : this.desired.get(appKey);
+    if (appKey === undefined || cache === undefined) return;
+    const verdict = cache.observed.event(type, object);
+    if (verdict.healthChanged) this.healthQueue.add(appKey);
+    if (verdict.check) this.driftQueue.add(driftKey(appKey, refOf(object)));
   }
 
   /** Indexes an Application by repository and queues it when new or its trigger changed. */
@@ -327,80 +384,6 @@ export class Controller {
     }, this.opts.appPollMs);
   }
 
-  private startHttp(): Promise<number | undefined> {
-    const port = this.opts.httpPort;
-    if (port === undefined) return Promise.resolve(undefined);
-    this.server = createServer((req, res) => {
-      if (req.method === 'POST' && req.url?.startsWith('/hooks/') === true) {
-        this.onWebhook(req, res);
-        return;
-      }
-      if (req.url === '/healthz') res.writeHead(200).end('ok\n');
-      else if (req.url === '/readyz')
-        res.writeHead(this.ready ? 200 : 503).end(this.ready ? 'ok\n' : 'starting\n');
-      else if (req.url === '/metrics') this.serveMetrics(res);
-      else res.writeHead(404).end();
-    });
-    const server = this.server;
-    return new Promise((resolve, reject) => {
-      // A port in use must fail start(), not surface later as an uncaught 'error' event.
-      server.once('error', reject);
-      server.listen(port, this.opts.httpHost, () => {
-        server.off('error', reject);
-        const a = server.address();
-        resolve(typeof a === 'object' && a !== null ? a.port : undefined);
-      });
-    });
-  }
-
-  private serveMetrics(res: ServerResponse): void {
-    this.metrics.scrape().then(
-      (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
-      (e: unknown) => res.writeHead(500).end(`${String(e)}\n`),
-    );
-  }
-
-  /**
-   * A push notification: every Application on that repository is queued now. Many pushes
-   * for one repository collapse into one queued reconcile per Application.
-   */
-  private onWebhook(req: IncomingMessage, res: ServerResponse): void {
-    const provider = (req.url ?? '').slice('/hooks/'.length) as WebhookProvider;
-    const secret = this.opts.webhookSecret;
-    if (secret === undefined || !['github', 'gitlab', 'gitea', 'generic'].includes(provider)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= 1024 * 1024) chunks.push(c);
-    });
-    req.on('end', () => {
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
-      );
-      const r = parseWebhook(provider, headers, Buffer.concat(chunks), secret);
-      if (r.kind !== 'push') {
-        this.log.info({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
-        const code = r.kind === 'unauthorized' ? 401 : r.kind === 'ignored' ? 202 : 400;
-        res
-          .writeHead(code, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ result: r.kind, reason: r.reason }));
-        return;
-      }
-      const keys = new Set(
-        r.repoUrls.flatMap((u) => [...(this.repoIndex.get(normalizeRepoUrl(u)) ?? [])]),
-      );
-      for (const k of keys) this.appQueue.add(k);
-      this.log.info({ provider, repos: r.repoUrls, queued: keys.size }, 'webhook');
-      res
-        .writeHead(202, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ queued: [...keys] }));
-    });
-  }
-
   /**
    * Stops taking work, lets in-flight reconciles finish within `drainMs` (then aborts them),
    * closes watches and the HTTP server. Returns the keys whose runs were aborted.
@@ -412,13 +395,7 @@ export class Controller {
     await this.watches?.stop();
     await this.appWatch?.stop();
     const results = await Promise.all(this.runners.map((r) => r.stop({ drainMs })));
-    await new Promise<void>((resolve) => {
-      if (this.server === undefined) resolve();
-      else
-        this.server.close(() => {
-          resolve();
-        });
-    });
+    await this.server?.close();
     return { aborted: results.flatMap((r) => (r.kind === 'aborted' ? r.keys : [])) };
   }
 }

@@ -100,18 +100,23 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const desired = await desiredFor(deps.cluster, cache, parsed.ref);
   if (desired === undefined) return { kind: 'ok' };
   const live = await deps.cluster.get(desired);
+  // Nobody else changed a field Ballast owns since it was last confirmed: nothing to compare.
+  if (live !== undefined && cache.observed.confirmed(live)) return { kind: 'ok' };
   const dryRun = await deps.cluster.apply(desired, { dryRun: true });
   const entry = diffObject(dryRun, live, {
     ...defaultDiffOptions(),
     ignoreDifferences: ignoreRulesOf(cache.app),
   });
-  if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
+  if (entry.action === 'unchanged' || entry.action === 'skip') {
+    if (live !== undefined) cache.observed.stored(live);
+    return { kind: 'ok' };
+  }
   const reaction = driftReaction(cache.app.spec);
   if (reaction === 'ignore') return { kind: 'ok' };
   const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
   const heal = reaction === 'heal' && !optedOut;
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
-  if (heal) await deps.cluster.apply(desired);
+  if (heal) cache.observed.stored(await deps.cluster.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   await deps.audit?.(drift(cache.app, refOf(desired), entry.changedPaths, manager, heal));
   await recordDrift(deps.cluster, cache.app, refOf(desired), entry.changedPaths, manager, heal);

@@ -29,6 +29,23 @@ describe('WorkQueue', () => {
     expect(await drain(q)).toEqual(['a', 'b', 'c']);
   });
 
+  it('tells a run when its key was last asked for, so it can share a fetch begun since', async () => {
+    const q = new WorkQueue();
+    const t0 = performance.now();
+    q.add('a');
+    vi.advanceTimersByTime(50);
+    q.add('a');
+    expect(await q.get()).toBe('a');
+    expect(q.addedAt('a')).toBeGreaterThanOrEqual(t0 + 50);
+    vi.advanceTimersByTime(50);
+    q.add('a');
+    const again = q.addedAt('a');
+    expect(again).toBeGreaterThanOrEqual(t0 + 100);
+    q.done('a');
+    expect(await q.get()).toBe('a');
+    expect(q.addedAt('a')).toBe(again);
+  });
+
   it('hands a key re-added while processing out again only after done', async () => {
     const q = new WorkQueue();
     q.add('a');

@@ -53,6 +53,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly scheduled = new Map<string, Scheduled>();
   private readonly failures = new Map<string, number>();
+  /** performance.now() of each key's latest `add`, for `addedAt`. */
+  private readonly lastAdd = new Map<string, number>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private closed = false;
 
@@ -63,6 +65,7 @@ export class WorkQueue {
   /** Asks for a run of `key` now. A no-op when it is already waiting or the queue is shut down. */
   add(key: string): void {
     if (this.closed) return;
+    this.lastAdd.set(key, performance.now());
     // A run is coming sooner than any scheduled one, and its outcome schedules the next.
     this.unschedule(key);
     if (this.dirty.has(key)) return;
@@ -116,6 +119,14 @@ export class WorkQueue {
     this.unschedule(key);
   }
 
+  /**
+   * performance.now() when `key` was last asked for: what its run must see is whatever happened
+   * before then, so the run may share work (a Git fetch) begun since.
+   */
+  addedAt(key: string): number {
+    return this.lastAdd.get(key) ?? performance.now();
+  }
+
   /** Failures of `key` in a row since it last succeeded or was forgotten. */
   failuresOf(key: string): number {
     return this.failures.get(key) ?? 0;
@@ -139,6 +150,7 @@ export class WorkQueue {
   done(key: string): void {
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.closed) this.push(key);
+    else this.lastAdd.delete(key);
   }
 
   /** Keys ready and waiting for a worker. */

@@ -20,6 +20,7 @@ import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
 import { decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
+import { ObservedApp } from './observed.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -27,6 +28,8 @@ export interface DesiredCache {
   /** The Application as last reconciled: drift policy, destination, ignore rules. */
   app: Application;
   objects: readonly RenderedObject[];
+  /** What is known of the live objects between reconciles; kept across revisions. */
+  observed: ObservedApp;
 }
 
 export interface ReconcilerDeps {
@@ -39,6 +42,11 @@ export interface ReconcilerDeps {
   audit?: AuditSink;
   /** Controller-wide SOPS keys, tried after an Application's own `spec.decryption` keys. */
   decryptionKeys?: DecryptionKeys;
+  /**
+   * Managed objects are watched and their health follows the events, so a settling
+   * Application needs no early reconcile to notice it became healthy.
+   */
+  healthWatched?: boolean;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -88,6 +96,7 @@ interface StagesDone {
   result: Extract<SyncResult, { kind: 'done' }>;
   health: AppHealth;
   verification: VerificationStatus;
+  observed: ObservedApp;
 }
 
 /** Steps 1 to 7; each failure is a StageError with its own condition reason. */
@@ -102,7 +111,9 @@ async function runStages(
   const remote = await remoteFor(deps, app);
   // A rollback pins an older commit until `ballast app resume` clears it.
   const tree = await deps.source
-    .checkout(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision)
+    .checkout(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision, {
+      freshAfter: ctx.queuedAt,
+    })
     .catch((e: unknown) => {
       throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
     });
@@ -127,17 +138,21 @@ async function runStages(
       rendered.error.reason === 'decryption-failed' ? 'DecryptionFailed' : 'RenderFailed';
     throw new StageError(reason, rendered.error.message, { cause: rendered.error });
   }
-  deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects });
+  const observed = deps.desired.get(key)?.observed ?? new ObservedApp();
+  deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects, observed });
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
-  const result = await syncApp(deps, app, rendered.objects, !automated);
+  const result = await syncApp(deps, app, rendered.objects, !automated, observed);
   if (result.kind === 'refused')
     throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
   if (result.errors.length > 0)
     throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
   // 7. Assess the health of what is live now.
-  const health = await assess(deps.cluster, result);
-  return { sha: tree.sha, automated, result, health, verification: trust.status };
+  observed.keepOnly(
+    result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
+  );
+  const health = assess(observed, result);
+  return { sha: tree.sha, automated, result, health, verification: trust.status, observed };
 }
 
 /** What a sync of `app` would change now; nothing is applied and no status is written. */
@@ -147,7 +162,7 @@ export async function compareApplication(
   signal: AbortSignal,
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
   const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
-  const ctx = { reconcileId: 'compare', key, signal, attempt: 1 };
+  const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const { sha, result } = await runStages(deps, app, key, ctx, true);
   return { sha, result };
 }
@@ -221,7 +236,12 @@ async function synced(
   pass: Pass,
 ): Promise<Outcome> {
   const app = pass.app;
-  const { sha, automated, result, health, verification } = await runStages(deps, app, key, ctx);
+  const { sha, automated, result, health, verification, observed } = await runStages(
+    deps,
+    app,
+    key,
+    ctx,
+  );
   // 8. Status, Events and the ledger.
   pass.audited = { kind: 'synced', sha, automated, changeSet: result.changeSet, verification };
   const requested = app.metadata.annotations?.['ballast.dev/sync'];
@@ -229,6 +249,8 @@ async function synced(
     ...statusAfterSync({ ...pass.status, verification }, result, sha, automated, health),
     ...(requested === undefined ? {} : { lastHandledSync: requested }),
   };
+  // Health-only updates between reconciles rewrite this list with fresh health.
+  observed.wrote(pass.status.resources ?? [], health);
   const rolledBack = app.spec.rollback !== undefined;
   pass.cond(
     'Ready',
@@ -245,7 +267,8 @@ async function synced(
   }
   deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed }, 'reconciled');
   // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
-  const settling = health.status === 'Progressing' || health.status === 'Unknown';
+  const settling =
+    deps.healthWatched !== true && (health.status === 'Progressing' || health.status === 'Unknown');
   return {
     kind: 'ok',
     requeueAfterMs: settling ? Math.min(healthRecheckMs, intervalMs(app)) : intervalMs(app),
@@ -323,6 +346,7 @@ async function syncApp(
   app: Application,
   objects: readonly RenderedObject[],
   dryRun: boolean,
+  observed: ObservedApp,
 ): Promise<SyncResult> {
   const dest = app.spec.destination.namespace;
   if (app.spec.syncPolicy.syncOptions.createNamespace && !dryRun) {
@@ -343,6 +367,9 @@ async function syncApp(
       adopt: app.spec.syncPolicy.syncOptions.adopt,
       forceRecreate: app.spec.syncPolicy.syncOptions.forceRecreate,
       diff: { ...defaultDiffOptions(), ignoreDifferences: ignoreRulesOf(app) },
+      onStored: (o) => {
+        observed.stored(o);
+      },
     },
   );
 }

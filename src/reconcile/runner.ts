@@ -27,6 +27,11 @@ export interface ReconcileContext {
   signal: AbortSignal;
   /** 1 for the first run after a success (or ever), n for the (n-1)th retry in a row. */
   attempt: number;
+  /**
+   * performance.now() when the key was last queued. The run must see what happened before
+   * then (a pushed commit), and may share I/O begun since (a fetch).
+   */
+  queuedAt: number;
 }
 
 export type Reconcile = (key: string, ctx: ReconcileContext) => Promise<Outcome>;
@@ -241,7 +246,13 @@ class WorkerPool implements Runner {
       started: performance.now(),
     };
     const { reconcileId, attempt, controller } = run;
-    const ctx: ReconcileContext = { reconcileId, key, signal: controller.signal, attempt };
+    const ctx: ReconcileContext = {
+      reconcileId,
+      key,
+      signal: controller.signal,
+      attempt,
+      queuedAt: this.queue.addedAt(key),
+    };
     const timer = setTimeout(() => {
       controller.abort(new ReconcileTimeoutError(key, this.opts.timeoutMs));
     }, this.opts.timeoutMs);

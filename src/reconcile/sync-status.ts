@@ -1,31 +1,23 @@
 import type { ApplicationStatus } from '../api/application.js';
-import { refKey, refOf, type KubeObject } from '../api/object.js';
+import { refKey, refOf } from '../api/object.js';
 import type { SyncResult } from '../apply/sync.js';
-import type { Cluster } from '../cluster/cluster.js';
-import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
+import type { HealthReport } from '../health/index.js';
 import { formatInventory, inventoryOf } from '../inventory/index.js';
+import type { AppHealth, ObservedApp } from './observed.js';
 import { appendHistory } from './status.js';
 
-/** The app's health, and each object's by refKey for status.resources. */
-export interface AppHealth {
-  status: HealthReport['status'];
-  message: string;
-  byObject: ReadonlyMap<string, HealthReport>;
-}
+export type { AppHealth } from './observed.js';
 
-/** Health of every object the sync applied, read live. */
-export async function assess(
-  cluster: Cluster,
+/**
+ * Health of every object the sync applied, from what the apiserver answered and what watch
+ * events reported since, whichever is newer: no extra reads.
+ */
+export function assess(
+  observed: ObservedApp,
   result: Extract<SyncResult, { kind: 'done' }>,
-): Promise<AppHealth> {
-  const items = await Promise.all(
-    result.live.map(async (o: KubeObject) => ({
-      subject: refOf(o),
-      health: assessHealth(await cluster.get(o)),
-    })),
-  );
-  const report = aggregateHealth(items);
-  return { ...report, byObject: new Map(items.map((i) => [refKey(i.subject), i.health])) };
+): AppHealth {
+  for (const o of result.live) observed.stored(o);
+  return observed.healthOf(result.live.map(refOf));
 }
 
 /** The status after one pass: sync state, health, resources, inventory and history. */

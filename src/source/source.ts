@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
 import { withLock } from './lock.js';
-import { pickRef, type RefResolution } from './refs.js';
+import { pickRef, type RefEntry, type RefResolution } from './refs.js';
 import { checkDescends, type Descent } from './verify/descends.js';
 import {
   verifyRevision,
@@ -47,8 +47,18 @@ export interface SourceTree {
 
 const shaPattern = /^[0-9a-f]{40}$/;
 
+/** One fetch of a mirror, and the branches and tags it left there. */
+interface SharedFetch {
+  /** performance.now() when it was asked for; the git fetch itself starts after that. */
+  requestedAt: number;
+  refs: Promise<RefEntry[]>;
+}
+
 /** Fetches Git repositories into bare mirrors and materializes commits read-only. */
 export class GitSource {
+  /** The newest fetch per remote and credentials, for checkouts that may share it. */
+  private readonly fetches = new Map<string, SharedFetch>();
+
   constructor(readonly opts: SourceOptions) {}
 
   private mirrorDir(url: string): string {
@@ -92,6 +102,31 @@ export class GitSource {
 
   /** Fetches every branch and tag of the remote into its mirror; returns the mirror dir. */
   async fetch(remote: GitRemote): Promise<string> {
+    await this.sharedFetch(remote, performance.now());
+    return this.mirrorDir(remote.url);
+  }
+
+  /**
+   * The branches and tags after a fetch that began no earlier than `freshAfter`. A fetch asked
+   * for at or after that time is shared instead of repeated: it sees every commit pushed
+   * before the caller's reconcile was queued, so a thousand Applications on one repository,
+   * queued together, cost one fetch. Only callers with the same credentials share, so a
+   * caller whose own credentials would be refused never rides on someone else's fetch.
+   */
+  private sharedFetch(remote: GitRemote, freshAfter: number): Promise<RefEntry[]> {
+    const key = createHash('sha256').update(JSON.stringify(remote)).digest('hex');
+    const last = this.fetches.get(key);
+    if (last !== undefined && last.requestedAt >= freshAfter) return last.refs;
+    const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote) };
+    this.fetches.set(key, next);
+    // A failed fetch is not shared with later callers; they try again.
+    next.refs.catch(() => {
+      if (this.fetches.get(key) === next) this.fetches.delete(key);
+    });
+    return next.refs;
+  }
+
+  private async fetchNow(remote: GitRemote): Promise<RefEntry[]> {
     const dir = this.mirrorDir(remote.url);
     await mkdir(join(this.opts.cacheDir, 'mirrors'), { recursive: true });
     return withLock(`${dir}.lock`, this.opts.lockTimeoutMs, () =>
@@ -119,7 +154,7 @@ export class GitSource {
           ],
           s,
         );
-        return dir;
+        return this.listRefs(remote.url, dir);
       }),
     );
   }
@@ -129,10 +164,14 @@ export class GitSource {
     remote: GitRemote,
     ref: string,
   ): Promise<{ sha: string; resolution: RefResolution }> {
-    const dir = this.mirrorDir(remote.url);
+    const refs = await this.listRefs(remote.url, this.mirrorDir(remote.url));
+    return this.resolveIn(remote.url, refs, ref);
+  }
+
+  private async listRefs(url: string, dir: string): Promise<RefEntry[]> {
     const out = await this.gitOk(
       'for-each-ref',
-      remote.url,
+      url,
       [
         '--git-dir',
         dir,
@@ -143,7 +182,7 @@ export class GitSource {
       ],
       undefined,
     );
-    const refs = out
+    return out
       .toString('utf8')
       .trim()
       .split('\n')
@@ -152,17 +191,30 @@ export class GitSource {
         const [name = '', obj = '', peeled = ''] = l.split(' ');
         return { name, sha: peeled !== '' ? peeled : obj };
       });
+  }
+
+  private async resolveIn(
+    url: string,
+    refs: readonly RefEntry[],
+    ref: string,
+  ): Promise<{ sha: string; resolution: RefResolution }> {
     const picked = pickRef(ref, refs);
-    if (picked.kind === 'none') throw new GitError(remote.url, 'resolve', picked.reason);
-    const sha = picked.kind === 'sha' ? ref.toLowerCase() : picked.sha;
+    if (picked.kind === 'none') throw new GitError(url, 'resolve', picked.reason);
+    if (picked.kind !== 'sha') return { sha: picked.sha, resolution: picked };
+    // A SHA given by the user names nothing yet: it must be a commit the mirror holds.
+    const sha = ref.toLowerCase();
     if (!shaPattern.test(sha))
-      throw new GitError(remote.url, 'resolve', `"${ref}" is not a full commit SHA`);
-    const r = await git(['--git-dir', dir, 'cat-file', '-e', `${sha}^{commit}`], undefined, {
-      timeoutMs: this.opts.gitTimeoutMs,
-    });
+      throw new GitError(url, 'resolve', `"${ref}" is not a full commit SHA`);
+    const r = await git(
+      ['--git-dir', this.mirrorDir(url), 'cat-file', '-e', `${sha}^{commit}`],
+      undefined,
+      {
+        timeoutMs: this.opts.gitTimeoutMs,
+      },
+    );
     if (r.kind !== 'ok')
       throw new GitError(
-        remote.url,
+        url,
         'resolve',
         `commit ${sha} is not in the repository (fetched branches and tags)`,
       );
@@ -259,10 +311,17 @@ export class GitSource {
     });
   }
 
-  /** Fetch, resolve and materialize in one step. */
-  async checkout(remote: GitRemote, ref: string): Promise<SourceTree> {
-    await this.fetch(remote);
-    const { sha } = await this.resolve(remote, ref);
+  /**
+   * Fetch, resolve and materialize in one step. `freshAfter` (a performance.now() time, by
+   * default now) lets a fetch asked for since then be shared; see sharedFetch.
+   */
+  async checkout(
+    remote: GitRemote,
+    ref: string,
+    opts: { freshAfter?: number } = {},
+  ): Promise<SourceTree> {
+    const refs = await this.sharedFetch(remote, opts.freshAfter ?? performance.now());
+    const { sha } = await this.resolveIn(remote.url, refs, ref);
     const dir = await this.materialize(remote, sha);
     return { url: remote.url, ref, sha, dir };
   }

@@ -64,6 +64,36 @@ describe('git source', () => {
     expect(again.dir).toBe(tree.dir);
   });
 
+  it('shares one fetch among checkouts queued before it began, and fetches again for later ones', async () => {
+    await createBareRepo(server, 'shared');
+    const url = server.httpUrl('shared');
+    const clone = await WorkingClone.clone({ url, access: { kind: 'bearer', token } });
+    try {
+      await clone.writeFile('a.yaml', 'a: 1\n');
+      const first = await clone.commit('first');
+      await clone.push();
+      const remote: GitRemote = { url, auth: { kind: 'token', token } };
+      const src = new GitSource(defaultSourceOptions(cache));
+      const queuedAt = performance.now();
+      const both = await Promise.all([
+        src.checkout(remote, 'main', { freshAfter: queuedAt }),
+        src.checkout(remote, 'main', { freshAfter: queuedAt }),
+      ]);
+      expect(both.map((t) => t.sha)).toEqual([first, first]);
+      await clone.writeFile('a.yaml', 'a: 2\n');
+      const second = await clone.commit('second');
+      await clone.push();
+      // Queued before the push: the fetch begun since then still serves it, without a new one.
+      expect((await src.checkout(remote, 'main', { freshAfter: queuedAt })).sha).toBe(first);
+      // Queued after the push (a webhook, a poll): it must see the new commit.
+      expect((await src.checkout(remote, 'main', { freshAfter: performance.now() })).sha).toBe(
+        second,
+      );
+    } finally {
+      await clone.remove();
+    }
+  });
+
   it('fetches over SSH with strict host key checking', async () => {
     const ssh = server.sshClient;
     if (ssh === undefined) throw new Error('no ssh');

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from './log.js';
+import { parseWebhook, type WebhookProvider } from './webhook.js';
+
+export interface ControllerHttpOptions {
+  /** 0: any free port. */
+  port: number;
+  host: string;
+  /** Shared secret of the webhook receiver; the hooks answer 404 without one. */
+  webhookSecret: string | undefined;
+  logger: Logger;
+  /** /readyz answers 200 only while this is true: the leader, reconciling. */
+  ready: () => boolean;
+  scrape: () => Promise<{ contentType: string; body: string }>;
+  /** A verified push for these repositories; returns the keys it queued. */
+  onPush: (repoUrls: readonly string[]) => string[];
+}
+
+const providers: readonly string[] = ['github', 'gitlab', 'gitea', 'generic'];
+
+/** The controller's HTTP server: /healthz, /readyz, /metrics and the webhook receiver. */
+export class ControllerHttp {
+  private readonly server: Server;
+
+  private constructor(private readonly opts: ControllerHttpOptions) {
+    this.server = createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.startsWith('/hooks/') === true) {
+        this.onWebhook(req, res);
+        return;
+      }
+      if (req.url === '/healthz') res.writeHead(200).end('ok\n');
+      else if (req.url === '/readyz')
+        res.writeHead(opts.ready() ? 200 : 503).end(opts.ready() ? 'ok\n' : 'starting\n');
+      else if (req.url === '/metrics') this.serveMetrics(res);
+      else res.writeHead(404).end();
+    });
+  }
+
+  /** Listens, resolving with the port; a port in use rejects instead of throwing later. */
+  static async start(opts: ControllerHttpOptions): Promise<{ http: ControllerHttp; port: number }> {
+    const http = new ControllerHttp(opts);
+    const server = http.server;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        const a = server.address();
+        resolve(typeof a === 'object' && a !== null ? a.port : opts.port);
+      });
+    });
+    return { http, port };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  private serveMetrics(res: ServerResponse): void {
+    this.opts.scrape().then(
+      (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
+      (e: unknown) => res.writeHead(500).end(`${String(e)}\n`),
+    );
+  }
+
+  /**
+   * A push notification: every Application on that repository is queued now. Many pushes
+   * for one repository collapse into one queued reconcile per Application.
+   */
+  private onWebhook(req: IncomingMessage, res: ServerResponse): void {
+    const provider = (req.url ?? '').slice('/hooks/'.length) as WebhookProvider;
+    const secret = this.opts.webhookSecret;
+    if (secret === undefined || !providers.includes(provider)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 1024 * 1024) chunks.push(c);
+    });
+    req.on('end', () => {
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
+      );
+      const r = parseWebhook(provider, headers, Buffer.concat(chunks), secret);
+      const log = this.opts.logger;
+      if (r.kind !== 'push') {
+        log.info({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
+        const code = r.kind === 'unauthorized' ? 401 : r.kind === 'ignored' ? 202 : 400;
+        res
+          .writeHead(code, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ result: r.kind, reason: r.reason }));
+        return;
+      }
+      const queued = this.opts.onPush(r.repoUrls);
+      log.info({ provider, repos: r.repoUrls, queued: queued.length }, 'webhook');
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ queued }));
+    });
+  }
+}
