@@ -1,12 +1,12 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ApiServerUnreachableError } from './errors.js';
+import { loadKubeAuth, type KubeAuth } from './kubeconfig.js';
 import { LineSplitter } from './watch-lines.js';
 
 /** How Ballast reaches one apiserver. */
 export interface ConnectOptions {
-  /** Kubeconfig file; when unset, in-cluster config, else $KUBECONFIG / ~/.kube/config. */
+  /** Kubeconfig file; when unset, $KUBECONFIG, else ~/.kube/config, else the in-cluster config. */
   kubeconfig?: string;
   /** Context in the kubeconfig; the current one when unset. */
   context?: string;
@@ -80,15 +80,7 @@ class RateLimiter {
   }
 }
 
-function loadKubeConfig(opts: ConnectOptions): KubeConfig {
-  const kc = new KubeConfig();
-  if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
-  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
-  return kc;
-}
-
-/** Raw JSON over HTTPS to one apiserver, authenticated by client-node's KubeConfig. */
+/** Raw JSON over HTTPS to one apiserver, authenticated from the kubeconfig. */
 export class KubeHttp {
   readonly server: string;
   private readonly agent: Agent;
@@ -101,13 +93,10 @@ export class KubeHttp {
   private readonly limiter: RateLimiter;
 
   private constructor(
-    private readonly kc: KubeConfig,
+    private readonly kube: KubeAuth,
     private readonly opts: ConnectOptions,
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null)
-      throw new Error(`kubeconfig: context "${kc.getCurrentContext()}" names no cluster`);
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = kube.server;
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     this.limiter = new RateLimiter(opts.qps, opts.burst);
   }
@@ -117,40 +106,25 @@ export class KubeHttp {
 
   /**
    * The CA, client certificate and bearer token from the kubeconfig, refreshed every 30 s so
-   * exec plugins and rotated token files are honoured. client-node would also set a new Agent
-   * on every call, which costs a TLS handshake per request; only the TLS material and headers
-   * are taken, and our keep-alive agent is kept.
+   * exec plugins and rotated token files are honoured, without re-reading files per request.
+   * Only TLS material and headers change; our keep-alive agent is kept.
    */
   private async tlsAndAuth(): Promise<RequestOptions> {
     if (this.auth !== undefined && performance.now() - this.auth.at < 30_000)
       return this.auth.options;
-    const scratch: RequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(scratch);
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername, auth } = scratch;
-    const options: RequestOptions = Object.fromEntries(
-      Object.entries({
-        ca,
-        cert,
-        key,
-        pfx,
-        passphrase,
-        rejectUnauthorized,
-        servername,
-        auth,
-      }).filter(([, v]) => v !== undefined),
-    );
-    this.authHeaders = { ...(scratch.headers as Record<string, string>) };
+    const { options, headers } = await this.kube.credentials();
+    this.authHeaders = headers;
     this.auth = { at: performance.now(), options };
     return options;
   }
 
   static connect(opts: ConnectOptions): KubeHttp {
-    return new KubeHttp(loadKubeConfig(opts), opts);
+    return new KubeHttp(loadKubeAuth(opts), opts);
   }
 
   /** The context name, for messages. */
   get context(): string {
-    return this.kc.getCurrentContext();
+    return this.kube.context;
   }
 
   async request(
