@@ -123,7 +123,8 @@ export async function sync(
     return { kind: 'done', changeSet: { entries }, applied: [], pruned: [], errors: [], live: [] };
   }
 
-  for (const p of planned) if (p.entry.action === 'unchanged' && p.live !== undefined) opts.onStored(p.live);
+  for (const p of planned)
+    if (p.entry.action === 'unchanged' && p.live !== undefined) opts.onStored(p.live);
   const applied = await executePlan(cluster, planned, {
     concurrency: opts.concurrency,
     crdTimeoutMs: opts.crdTimeoutMs,
