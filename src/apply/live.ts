@@ -1,5 +1,6 @@
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { TRACKING_LABEL } from '../inventory/index.js';
 import type { PreparedObject } from './prepare.js';
 
 /** Below this many objects of one kind in one namespace, single GETs are cheaper than a LIST. */
@@ -8,7 +9,9 @@ const listThreshold = 4;
 /**
  * Reads the live state of the objects about to be planned: one LIST per kind and namespace
  * that holds several of them, a GET for the rest. A thousand-object sync then costs a handful
- * of reads instead of a thousand.
+ * of reads instead of a thousand. The LIST asks only for objects carrying this Application's
+ * tracking label, so its cost does not grow with everything else in the namespace; an object
+ * it does not return (new, or someone else's) is read with a GET.
  */
 export class LiveReader {
   private readonly listed = new Map<string, Map<string, KubeObject>>();
@@ -38,7 +41,11 @@ export class LiveReader {
         .map(async ([k, p]) => {
           const info = await cluster.infoFor(p.object);
           const ns = p.object.metadata.namespace;
-          const items = await cluster.list(info, ns === undefined ? {} : { namespace: ns });
+          const owner = p.object.metadata.labels?.[TRACKING_LABEL];
+          const items = await cluster.list(info, {
+            ...(ns === undefined ? {} : { namespace: ns }),
+            ...(owner === undefined ? {} : { labelSelector: `${TRACKING_LABEL}=${owner}` }),
+          });
           reader.listed.set(k, new Map(items.map((o) => [o.metadata.name, o])));
         }),
     );
@@ -47,8 +54,7 @@ export class LiveReader {
 
   /** The live object, or undefined when it does not exist. */
   async get(obj: KubeObject): Promise<KubeObject | undefined> {
-    const listed = this.listed.get(LiveReader.groupKey(obj));
-    if (listed !== undefined) return listed.get(obj.metadata.name);
-    return this.cluster.get(obj);
+    const listed = this.listed.get(LiveReader.groupKey(obj))?.get(obj.metadata.name);
+    return listed ?? this.cluster.get(obj);
   }
 }

@@ -3,7 +3,8 @@ import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ResourceInfo } from '../cluster/discovery.js';
 import type { GitSource } from '../source/source.js';
-import { appKeyOf, driftKey, handleDrift } from './drift.js';
+import { appKeyOf, desiredFor, driftKey, handleDrift } from './drift.js';
+import { holdsDesired } from '../diff/index.js';
 import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
@@ -297,17 +298,23 @@ export class Controller {
   }
 
   /**
-   * A managed object changed. Its health is updated from the event itself; it is re-checked
-   * for drift only when a field Ballast owns may have changed, not for status updates or
-   * Ballast's own writes.
+   * A managed object changed. Its health is updated from the event itself. It is queued for a
+   * drift check only when it no longer holds every value Ballast sets: status updates and
+   * Ballast's own writes cost no request.
    */
   private onManagedEvent({ type, object }: ManagedEvent): void {
     const appKey = appKeyOf(object);
     const cache = appKey === undefined ? undefined : this.desired.get(appKey);
     if (appKey === undefined || cache === undefined) return;
-    const verdict = cache.observed.event(type, object);
-    if (verdict.healthChanged) this.healthQueue.add(appKey);
-    if (verdict.check) this.driftQueue.add(driftKey(appKey, refOf(object)));
+    if (cache.observed.event(type, object)) this.healthQueue.add(appKey);
+    const queue = (): void => {
+      this.driftQueue.add(driftKey(appKey, refOf(object)));
+    };
+    if (type === 'DELETED') queue();
+    else
+      void desiredFor(this.deps.cluster, cache, refOf(object)).then((desired) => {
+        if (desired !== undefined && !holdsDesired(desired, object)) queue();
+      }, queue);
   }
 
   /** Indexes an Application by repository and queues it when new or its trigger changed. */

@@ -7,7 +7,7 @@ import {
 import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { defaultDiffOptions, diffObject } from '../diff/index.js';
+import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
 import type { DesiredCache } from './reconcile.js';
 import type { Outcome } from './runner.js';
@@ -53,7 +53,7 @@ export function lastForeignManager(live: KubeObject): string {
   return entries[entries.length - 1]?.manager ?? 'unknown';
 }
 
-async function desiredFor(
+export async function desiredFor(
   cluster: Cluster,
   cache: DesiredCache,
   ref: ObjectRef,
@@ -100,17 +100,14 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const desired = await desiredFor(deps.cluster, cache, parsed.ref);
   if (desired === undefined) return { kind: 'ok' };
   const live = await deps.cluster.get(desired);
-  // Nobody else changed a field Ballast owns since it was last confirmed: nothing to compare.
-  if (live !== undefined && cache.observed.confirmed(live)) return { kind: 'ok' };
+  // Every value Ballast sets is still there: no need to ask the apiserver for a dry run.
+  if (live !== undefined && holdsDesired(desired, live)) return { kind: 'ok' };
   const dryRun = await deps.cluster.apply(desired, { dryRun: true });
   const entry = diffObject(dryRun, live, {
     ...defaultDiffOptions(),
     ignoreDifferences: ignoreRulesOf(cache.app),
   });
-  if (entry.action === 'unchanged' || entry.action === 'skip') {
-    if (live !== undefined) cache.observed.stored(live);
-    return { kind: 'ok' };
-  }
+  if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
   const reaction = driftReaction(cache.app.spec);
   if (reaction === 'ignore') return { kind: 'ok' };
   const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/object.js';
-import { ObservedApp, ownedFingerprint } from './observed.js';
+import { ObservedApp } from './observed.js';
 
 const ballastFields = { 'f:spec': { 'f:replicas': {}, 'f:template': {} } };
 
@@ -37,32 +37,19 @@ const resource = {
 };
 
 describe('ObservedApp', () => {
-  it('needs no drift check for a status update by another controller, and follows its health', () => {
+  it('follows the health a status update by another controller reports', () => {
     const o = new ObservedApp();
     o.stored(deployment('10'));
     expect(o.healthOf([resource]).status).toBe('Progressing');
-    const statusUpdate = deployment('11', {
-      status: observedStatus,
-      others: [{ manager: 'kube-controller-manager', operation: 'Update', subresource: 'status' }],
-    });
-    expect(o.event('MODIFIED', statusUpdate)).toEqual({ check: false, healthChanged: true });
+    expect(o.event('MODIFIED', deployment('11', { status: observedStatus }))).toBe(true);
     expect(o.healthOf([resource]).status).toBe('Healthy');
+    expect(o.event('MODIFIED', deployment('12', { status: observedStatus }))).toBe(false);
   });
 
-  it("asks for a drift check when kubectl took a field from Ballast's apply", () => {
+  it('ignores events for objects no sync has stored', () => {
     const o = new ObservedApp();
-    o.stored(deployment('10'));
-    const scaled = deployment('12', {
-      fields: { 'f:spec': { 'f:template': {} } },
-      others: [{ manager: 'kubectl', operation: 'Update', subresource: 'scale' }],
-    });
-    expect(o.event('MODIFIED', scaled).check).toBe(true);
-    expect(o.confirmed(scaled)).toBe(false);
-  });
-
-  it('asks for a drift check of an object it has not seen stored yet', () => {
-    const o = new ObservedApp();
-    expect(o.event('ADDED', deployment('10')).check).toBe(true);
+    expect(o.event('ADDED', deployment('10', { status: observedStatus }))).toBe(false);
+    expect(o.healthOf([resource]).status).toBe('Missing');
   });
 
   it('keeps the newer view when an event is older than the apply answer', () => {
@@ -75,7 +62,7 @@ describe('ObservedApp', () => {
   it('reports a deleted object Missing and asks for a check', () => {
     const o = new ObservedApp();
     o.stored(deployment('10', { status: observedStatus }));
-    expect(o.event('DELETED', deployment('10'))).toEqual({ check: true, healthChanged: true });
+    expect(o.event('DELETED', deployment('10'))).toBe(true);
     expect(o.healthOf([resource]).status).toBe('Missing');
   });
 
@@ -91,12 +78,5 @@ describe('ObservedApp', () => {
     expect(update?.health.status).toBe('Healthy');
     expect(update?.resources[0]?.health?.status).toBe('Healthy');
     expect(o.healthUpdate()).toBeUndefined();
-  });
-
-  it('fingerprints only the fields of Ballast’s own apply', () => {
-    const a = deployment('1');
-    const b = deployment('2', { others: [{ manager: 'kubectl', operation: 'Update' }] });
-    expect(ownedFingerprint(a)).toBe(ownedFingerprint(b));
-    expect(ownedFingerprint(deployment('3', { fields: {} }))).not.toBe(ownedFingerprint(a));
   });
 });

@@ -1,32 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ResourceStatus } from '../api/application.js';
 import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
-import { fieldManager } from '../cluster/cluster.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
-
-interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  subresource?: string;
-  fieldsV1?: unknown;
-}
-
-/**
- * A digest of the fields Ballast's own apply owns in a live object. Server-side apply moves a
- * field's ownership to whoever changes its value, so while this digest stays the same, no
- * field Ballast set has been changed by anyone else: a status update, a label added by
- * another tool, or Ballast's own write leave it as it was. Undefined when Ballast owns nothing.
- */
-export function ownedFingerprint(obj: KubeObject): string | undefined {
-  const entries = (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
-  const own = entries.find(
-    (e) => e.manager === fieldManager && e.operation === 'Apply' && e.subresource === undefined,
-  );
-  if (own === undefined) return undefined;
-  return createHash('sha1')
-    .update(JSON.stringify(own.fieldsV1 ?? null))
-    .digest('base64');
-}
 
 /** Is `a` a later resourceVersion than `b`? Compared as numbers, which etcd's revisions are. */
 function newer(a: string | undefined, b: string | undefined): boolean {
@@ -35,21 +9,8 @@ function newer(a: string | undefined, b: string | undefined): boolean {
 }
 
 interface Seen {
-  /** Ballast's owned fields as last confirmed to match Git; see ownedFingerprint. */
-  fingerprint?: string;
   health?: HealthReport;
   resourceVersion?: string;
-}
-
-/** What a watch event says about one managed object, before any request is made. */
-export interface EventVerdict {
-  /**
-   * Someone may have changed Ballast's fields, or nothing is confirmed yet: re-check it. False
-   * for a status update or Ballast's own write, which leave Ballast's fields as confirmed.
-   */
-  check: boolean;
-  /** The object's health moved, so the Application's may have. */
-  healthChanged: boolean;
 }
 
 /** The app's health, and each object's by refKey for status.resources. */
@@ -64,9 +25,8 @@ const sameHealth = (a: HealthReport | undefined, b: HealthReport | undefined): b
 
 /**
  * What the controller knows of one Application's objects between reconciles, kept current by
- * the sync (each object as the apiserver stored it) and by watch events. It answers two
- * questions without a request: did this event touch Ballast's fields, and how healthy is the
- * Application now.
+ * the sync (each object as the apiserver stored it) and by watch events, so that its health
+ * is known without a request or a reconcile.
  */
 export class ObservedApp {
   private readonly objects = new Map<string, Seen>();
@@ -77,28 +37,17 @@ export class ObservedApp {
 
   /** An object as the apiserver stored it after Ballast applied or compared it. */
   stored(obj: KubeObject): void {
-    this.observe(obj, ownedFingerprint(obj));
+    this.observe(obj);
   }
 
-  /** A watch event; updates health, and says whether Ballast's fields need a re-check. */
-  event(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): EventVerdict {
+  /** A watch event on one of the objects; true when it moved that object's health. */
+  event(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): boolean {
     const key = refKey(refOf(obj));
     const known = this.objects.get(key);
-    if (known === undefined) return { check: true, healthChanged: false };
-    if (type === 'DELETED') {
-      this.objects.set(key, { health: assessHealth(undefined) });
-      return { check: true, healthChanged: !sameHealth(known.health, assessHealth(undefined)) };
-    }
-    this.observe(obj, known.fingerprint);
-    const healthChanged = !sameHealth(known.health, this.objects.get(key)?.health);
-    const fp = ownedFingerprint(obj);
-    return { check: fp === undefined || known.fingerprint !== fp, healthChanged };
-  }
-
-  /** Is the live object's Ballast-owned part still what was confirmed to match Git? */
-  confirmed(live: KubeObject): boolean {
-    const fp = ownedFingerprint(live);
-    return fp !== undefined && this.objects.get(refKey(refOf(live)))?.fingerprint === fp;
+    if (known === undefined) return false;
+    if (type === 'DELETED') this.objects.set(key, { health: assessHealth(undefined) });
+    else this.observe(obj);
+    return !sameHealth(known.health, this.objects.get(key)?.health);
   }
 
   /** Forgets objects that left the Application. */
@@ -143,14 +92,13 @@ export class ObservedApp {
     });
   }
 
-  private observe(obj: KubeObject, fingerprint: string | undefined): void {
+  private observe(obj: KubeObject): void {
     const key = refKey(refOf(obj));
     const known = this.objects.get(key);
     const rv = obj.metadata.resourceVersion as string | undefined;
     // Events and apply answers race; an older view must not overwrite a newer one.
     if (known?.resourceVersion !== undefined && !newer(rv, known.resourceVersion)) return;
     this.objects.set(key, {
-      ...(fingerprint === undefined ? {} : { fingerprint }),
       health: assessHealth(obj),
       ...(rv === undefined ? {} : { resourceVersion: rv }),
     });

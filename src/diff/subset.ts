@@ -1,0 +1,40 @@
+import type { KubeObject } from '../api/object.js';
+import { isRecord } from './json.js';
+import { foldStringData } from './secret.js';
+
+/** Does `live` hold `want` (every key of a map, every item of a list, the exact scalar)? */
+function holds(want: unknown, live: unknown): boolean {
+  if (want === null) return live === null || live === undefined;
+  if (Array.isArray(want)) {
+    return (
+      Array.isArray(live) && live.length === want.length && want.every((w, i) => holds(w, live[i]))
+    );
+  }
+  if (isRecord(want)) {
+    if (!isRecord(live)) return false;
+    return Object.entries(want).every(([k, w]) => holds(w, live[k]));
+  }
+  return want === live;
+}
+
+/**
+ * Does the live object still hold every value the desired object sets? A cheap local test
+ * run on each watch event before asking the apiserver anything. True means no field Ballast
+ * sets was changed, so there is no drift to look for. False means only "compare properly":
+ * the apiserver may store a value in another form (a quantity, a defaulted list item), which
+ * the dry run and diff then judge. Status and fields only others set are not looked at.
+ */
+export function holdsDesired(desired: KubeObject, live: KubeObject): boolean {
+  const want: Record<string, unknown> = { ...desired };
+  delete want['status'];
+  if (desired.apiVersion === 'v1' && desired.kind === 'Secret' && 'stringData' in want) {
+    // stringData is write-only: the apiserver keeps it as base64 in data.
+    const copy: Record<string, unknown> = {
+      ...want,
+      data: isRecord(want['data']) ? { ...want['data'] } : {},
+    };
+    foldStringData(copy);
+    return holds(copy, live);
+  }
+  return holds(want, live);
+}
