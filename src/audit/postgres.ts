@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { prepareEntry, rowToRecord, sealRow, type StoredRow } from './chain.js';
 import { LedgerError } from './errors.js';
 import { pageSize, readRow, rowColumns, whereOf } from './rows.js';
@@ -81,7 +81,10 @@ export class PostgresLedger implements Ledger {
     options: PostgresLedgerOptions = defaultPostgresLedgerOptions(),
   ): Promise<PostgresLedger> {
     const subject = redactUrl(url);
-    const pool = new pg.Pool({
+    // pg adds about 8 MiB of resident memory once imported and most controllers keep their ledger
+    // in SQLite, so it is imported only when a Postgres ledger is opened.
+    const { Pool } = await import('pg');
+    const pool = new Pool({
       connectionString: url,
       max: options.maxConnections,
       connectionTimeoutMillis: options.connectTimeoutMs,

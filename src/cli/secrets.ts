@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { Option, type Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
 import {
@@ -12,6 +11,7 @@ import {
   encryptSops,
   formatOf,
   keysFromNamedText,
+  loadAge,
   mergeKeys,
   parseAgeKeys,
   type DecryptionKeys,
@@ -167,6 +167,7 @@ interface KeygenFlags {
 }
 
 async function keygenCommand(f: KeygenFlags): Promise<void> {
+  const { generateX25519Identity, identityToRecipient } = await loadAge();
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
   const file = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;

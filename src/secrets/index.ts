@@ -20,6 +20,7 @@ export {
   type KeysResult,
   type PgpIdentity,
 } from './keys.js';
+export { loadAge } from './libs.js';
 export type { EncryptionRules } from './tree.js';
 export {
   defaultEncryptOptions,

@@ -1,6 +1,6 @@
-import { armor, Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { SopsKeyError } from './errors.js';
+import { loadAge, loadOpenPgp } from './libs.js';
 import type { MasterKeyEntry } from './metadata.js';
 
 /** One age X25519 identity and the recipient it answers to. */
@@ -39,6 +39,7 @@ export type KeysResult =
 /** Reads an age keys file: one `AGE-SECRET-KEY-1…` per line, `#` comments and blank lines ignored. */
 export async function parseAgeKeys(source: string, text: string): Promise<KeysResult> {
   const age: AgeIdentity[] = [];
+  const { identityToRecipient } = await loadAge();
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -68,9 +69,10 @@ export async function parseAgeKeys(source: string, text: string): Promise<KeysRe
 
 /** Reads armored OpenPGP private keys. Passphrase-protected keys are refused: nobody can type it. */
 export async function parsePgpKeys(source: string, text: string): Promise<KeysResult> {
+  const { readPrivateKeys } = await loadOpenPgp();
   let keys: openpgp.PrivateKey[];
   try {
-    keys = await openpgp.readPrivateKeys({ armoredKeys: text });
+    keys = await readPrivateKeys({ armoredKeys: text });
   } catch {
     return {
       kind: 'error',
@@ -131,6 +133,7 @@ export async function unwrapWith(
     // Only identities for this recipient are tried: a mismatch fails fast and says nothing.
     const ids = keys.age.filter((k) => k.recipient === entry.recipient);
     if (ids.length === 0) return undefined;
+    const { armor, Decrypter } = await loadAge();
     try {
       const d = new Decrypter();
       for (const id of ids) d.addIdentity(id.identity);
@@ -140,9 +143,10 @@ export async function unwrapWith(
     }
   }
   if (entry.type === 'pgp' && keys.pgp.length > 0) {
+    const { decrypt, readMessage } = await loadOpenPgp();
     try {
-      const message = await openpgp.readMessage({ armoredMessage: entry.enc });
-      const result = await openpgp.decrypt({
+      const message = await readMessage({ armoredMessage: entry.enc });
+      const result = await decrypt({
         message,
         decryptionKeys: keys.pgp.map((k) => k.key),
         format: 'binary',
@@ -159,6 +163,7 @@ export async function unwrapWith(
 
 /** Wraps a data key for an age recipient, armored as sops writes it. */
 export async function wrapForAge(recipient: string, dataKey: Buffer): Promise<string> {
+  const { armor, Encrypter } = await loadAge();
   const e = new Encrypter();
   e.addRecipient(recipient);
   return armor.encode(await e.encrypt(dataKey));
@@ -169,9 +174,10 @@ export async function wrapForPgp(
   armoredKey: string,
   dataKey: Buffer,
 ): Promise<{ fingerprint: string; enc: string }> {
-  const key = await openpgp.readKey({ armoredKey });
-  const message = await openpgp.createMessage({ binary: dataKey });
-  const enc: unknown = await openpgp.encrypt({
+  const { createMessage, encrypt, readKey } = await loadOpenPgp();
+  const key = await readKey({ armoredKey });
+  const message = await createMessage({ binary: dataKey });
+  const enc: unknown = await encrypt({
     message,
     encryptionKeys: key.toPublic(),
     format: 'armored',

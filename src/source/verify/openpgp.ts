@@ -1,6 +1,15 @@
-import * as openpgp from 'openpgp';
-import type { PublicKey, Subkey } from 'openpgp';
+import type * as OpenPgp from 'openpgp';
+import type { PublicKey, Signature, Subkey } from 'openpgp';
 import type { RefusalReason, SignatureCheck, SignatureVerifier } from './types.js';
+
+// openpgp adds about 20 MiB of resident memory once imported, and a controller whose
+// Applications ask for no signature verification never uses it; so it is imported on first use.
+// The promise is kept so that concurrent first uses share one import.
+let openpgpModule: Promise<typeof OpenPgp> | undefined;
+function loadOpenPgp(): Promise<typeof OpenPgp> {
+  openpgpModule ??= import('openpgp');
+  return openpgpModule;
+}
 
 const begin = '-----BEGIN PGP SIGNATURE-----';
 
@@ -42,7 +51,8 @@ export class OpenPgpVerifier implements SignatureVerifier {
   }
 
   async verify(payload: Buffer, armored: string, at: Date): Promise<SignatureCheck> {
-    let signature: openpgp.Signature;
+    const openpgp = await loadOpenPgp();
+    let signature: Signature;
     try {
       signature = await openpgp.readSignature({ armoredSignature: armored });
     } catch (e) {
@@ -89,8 +99,9 @@ export async function readArmoredKeys(
   armored: string,
   entry: string,
 ): Promise<{ kind: 'ok'; value: PublicKey[] } | { kind: 'invalid'; problem: string }> {
+  const { readKeys } = await loadOpenPgp();
   try {
-    const keys = await openpgp.readKeys({ armoredKeys: armored });
+    const keys = await readKeys({ armoredKeys: armored });
     const priv = keys.find((k) => k.isPrivate());
     if (priv !== undefined)
       return { kind: 'invalid', problem: `${entry}: holds a private key; give public keys only` };
