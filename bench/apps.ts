@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applicationCrd } from '../src/api/application-crd.js';
 import type { KubeObject } from '../src/api/object.js';
-import { waitForCrds } from '../src/apply/execute.js';
 import { mapBounded } from '../src/apply/pool.js';
 import { Cluster } from '../src/cluster/cluster.js';
 import { defaultUpOptions, devDown, devUp } from '../src/dev/controlplane.js';
@@ -16,13 +14,16 @@ import { freePort } from '../src/dev/ports.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { describeRequests, requestTally } from './apiserver-requests.js';
+import { controllerKubeconfig } from './controller-identity.js';
 
 const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
-const workers = process.env.BALLAST_BENCH_WORKERS ?? '4';
+const workers = process.env.BALLAST_BENCH_WORKERS ?? '16';
 /** For profiling: extra node flags (`--cpu-prof`), a log level, and where to keep the log. */
 const nodeArgs = (process.env.BALLAST_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const logLevel = process.env.BALLAST_BENCH_LOG_LEVEL ?? 'warn';
 const keepLog = process.env.BALLAST_BENCH_KEEP_LOG;
+/** For iterating on the cold figure: stop after it, without growing to 10k objects. */
+const coldOnly = process.env.BALLAST_BENCH_COLD_ONLY === '1';
 const ns = 'bench-apps';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const name = (i: number): string => `a${String(i).padStart(4, '0')}`;
@@ -65,6 +66,13 @@ function application(app: string, repoURL: string): KubeObject {
       syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },
     },
   };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
@@ -125,6 +133,8 @@ export async function benchApps(): Promise<void> {
   const state = await mkdtemp(join(tmpdir(), 'ballast-bench-apps-'));
   const up = await devUp({ ...defaultUpOptions(state), clusters: 1 });
   const kubeconfig = up.state.clusters[0]?.kubeconfig ?? '';
+  const apiserverPid =
+    up.state.clusters[0]?.daemons.find((d) => d.role === 'kube-apiserver')?.pid ?? 0;
   const cluster = Cluster.connect({ kubeconfig });
   const server = await startGitServer({
     auth: { users: [], tokens: [] },
@@ -144,7 +154,8 @@ export async function benchApps(): Promise<void> {
     await repo.commit('fleet');
     await repo.push();
     const first = await repo.head();
-    await waitForCrds(cluster, [await cluster.apply(applicationCrd())], 30_000);
+    const controllerConfig = join(state, 'controller.kubeconfig');
+    await controllerKubeconfig(cluster, kubeconfig, controllerConfig);
     await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await mapBounded(
       Array.from({ length: apps }, (_, i) => name(i)),
@@ -156,9 +167,20 @@ export async function benchApps(): Promise<void> {
     const secretFile = join(state, 'hook.secret');
     await writeFile(secretFile, secret);
     const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-    const args = [main, 'controller', '--kubeconfig', kubeconfig, '-n', ns, '--workers', workers];
+    const args = [
+      main,
+      'controller',
+      '--kubeconfig',
+      controllerConfig,
+      '-n',
+      ns,
+      '--workers',
+      workers,
+    ];
     const flags = ['--port', String(port), '--bind-address', '127.0.0.1', '--log-level', logLevel];
     const hook = ['--webhook-secret-file', secretFile, '--cache-dir', join(state, 'cache')];
+    // The ledger is part of the work measured, kept with the run's state, not the user's.
+    hook.push('--ledger', `sqlite:${join(state, 'audit.db')}`);
     controller = startDaemon(
       'ballast-controller',
       process.execPath,
@@ -175,7 +197,11 @@ export async function benchApps(): Promise<void> {
     out(
       `  all Synced after ${(coldMs / 1000).toFixed(1)} s (goal < 60 s), peak RSS ${cold.peakMiB.toFixed(0)} MiB (goal < 256 MiB)`,
     );
+    out(
+      `  controller CPU ${cpuSeconds(controller.pid).toFixed(1)} s, kube-apiserver CPU ${cpuSeconds(apiserverPid).toFixed(1)} s (whole run so far)`,
+    );
     out(describeRequests(beforeCold, afterCold, apps));
+    if (coldOnly) return;
 
     for (let i = 0; i < apps; i++)
       await repo.writeFile(`apps/${name(i)}/extra.yaml`, extraObjects(name(i)));
@@ -196,11 +222,16 @@ export async function benchApps(): Promise<void> {
     const steady = memory(controller.pid);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const watches = /^ballast_watches (\d+)/m.exec(metrics)?.[1] ?? '?';
+    const heapMiB = (name: string): string =>
+      (Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1]) / 1048576).toFixed(0);
     out(
       `${apps * 10} managed objects (${watches} watches), after a push applied in ${(growMs / 1000).toFixed(1)} s:`,
     );
     out(
       `  RSS ${steady.rssMiB.toFixed(0)} MiB (goal < 150 MiB), peak RSS so far ${steady.peakMiB.toFixed(0)} MiB`,
+    );
+    out(
+      `  V8 heap used ${heapMiB('nodejs_heap_size_used_bytes')} MiB of ${heapMiB('nodejs_heap_size_total_bytes')} MiB, external ${heapMiB('nodejs_external_memory_bytes')} MiB`,
     );
     out(describeRequests(afterCold, afterGrow, apps));
   } finally {

@@ -88,7 +88,7 @@ export function registerController(program: Command): void {
     .description('reconcile Applications continuously and revert drift')
     .option('--kubeconfig <file>', 'kubeconfig file (in-cluster config when unset)')
     .option('--context <name>', 'kubeconfig context')
-    .option('--workers <n>', 'Applications reconciled at once', '4')
+    .option('--workers <n>', 'Applications reconciled at once', '16')
     .option('--port <port>', 'port of /healthz, /readyz, /metrics and /hooks', '8080')
     .option('--bind-address <ip>', 'address of the HTTP server', '0.0.0.0')
     .option('--cache-dir <dir>', 'Git mirror and tree cache')

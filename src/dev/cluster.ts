@@ -79,7 +79,8 @@ function apiserverArgs(s: ClusterSpec, pki: ClusterPki): string[] {
     '--authorization-mode=RBAC',
     '--service-cluster-ip-range=10.96.0.0/16',
     '--allow-privileged=true',
-    '--profiling=false',
+    // Off unless someone is profiling the apiserver under a benchmark (go tool pprof).
+    `--profiling=${process.env.BALLAST_DEV_APISERVER_PROFILING === '1' ? 'true' : 'false'}`,
     `--cert-dir=${join(s.dir, 'pki')}`,
   ];
 }

@@ -75,7 +75,9 @@ export interface ControllerOptions {
 
 export function defaultControllerOptions(): ControllerOptions {
   return {
-    workers: 4,
+    // A reconcile mostly waits on the apiserver: on 2 cores, 1000 Applications took 171 s
+    // with 4 workers and 75 s with 16; 32 was no faster and used more memory.
+    workers: 16,
     appPollMs: 30_000,
     httpPort: undefined,
     httpHost: '127.0.0.1',

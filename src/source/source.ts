@@ -58,6 +58,8 @@ interface SharedFetch {
 export class GitSource {
   /** The newest fetch per remote and credentials, for checkouts that may share it. */
   private readonly fetches = new Map<string, SharedFetch>();
+  /** Trees being extracted now, by destination directory. */
+  private readonly extracting = new Map<string, Promise<string>>();
 
   constructor(readonly opts: SourceOptions) {}
 
@@ -221,10 +223,24 @@ export class GitSource {
     return { sha, resolution: picked };
   }
 
-  /** Checks size limits, then extracts the commit's tree into a read-only directory, cached by SHA. */
-  async materialize(remote: GitRemote, sha: string): Promise<string> {
-    const mirror = this.mirrorDir(remote.url);
+  /**
+   * Checks size limits, then extracts the commit's tree into a read-only directory, cached by
+   * SHA. Callers asking for a commit being extracted wait for that one extraction: after a
+   * push, every Application on the repository asks at once.
+   */
+  materialize(remote: GitRemote, sha: string): Promise<string> {
     const dest = join(this.opts.cacheDir, 'trees', sha);
+    const running = this.extracting.get(dest);
+    if (running !== undefined) return running;
+    const next = this.extract(remote, sha, dest).finally(() => {
+      this.extracting.delete(dest);
+    });
+    this.extracting.set(dest, next);
+    return next;
+  }
+
+  private async extract(remote: GitRemote, sha: string, dest: string): Promise<string> {
+    const mirror = this.mirrorDir(remote.url);
     if (
       await stat(dest).then(
         () => true,
