@@ -234,6 +234,11 @@ export async function benchApps(): Promise<void> {
       `  V8 heap used ${heapMiB('nodejs_heap_size_used_bytes')} MiB of ${heapMiB('nodejs_heap_size_total_bytes')} MiB, external ${heapMiB('nodejs_external_memory_bytes')} MiB`,
     );
     out(describeRequests(afterCold, afterGrow, apps));
+    if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) {
+      // Profiling memory: the controller writes Heap.*.heapsnapshot into its working directory.
+      process.kill(controller.pid, 'SIGUSR2');
+      await sleep(30_000);
+    }
   } finally {
     if (controller !== undefined) await stopDaemon(controller, 30_000);
     if (keepLog !== undefined) await copyFile(join(state, 'controller.log'), keepLog);

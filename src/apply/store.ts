@@ -4,6 +4,7 @@ import type { ApplyOutcome } from './execute.js';
 import type { PlannedObject } from './plan.js';
 import type { PruneOutcome } from './prune.js';
 import { TRACKING_LABEL, trackingValue } from '../inventory/index.js';
+import { applicationApiVersion } from '../api/application.js';
 
 /** One object in an inventory: enough to find it again and delete it. */
 export interface InventoryItem {
@@ -62,13 +63,22 @@ export const itemKey = (i: InventoryItem): string =>
 /** The key of an object as the inventory records it. */
 export const inventoryKey = (o: KubeObject): string => itemKey(itemOf(o));
 
+/**
+ * A record left by an earlier Application of the same name, deleted and not yet collected:
+ * its objects are not this Application's to prune.
+ */
+function ownedByAnother(cm: KubeObject, uid: string | undefined): boolean {
+  const owners = (cm.metadata.ownerReferences ?? []) as { uid?: string }[];
+  return uid !== undefined && owners.length > 0 && !owners.some((o) => o.uid === uid);
+}
+
 /** The CLI keeps an app's inventory in ConfigMap `ballast-inventory-<name>` in its namespace. */
 export async function readInventory(
   cluster: Cluster,
-  app: { name: string; namespace: string },
+  app: { name: string; namespace: string; uid?: string },
 ): Promise<StoredInventory> {
   const cm = await cluster.get(configMap(app));
-  if (cm === undefined) return { items: [] };
+  if (cm === undefined || ownedByAnother(cm, app.uid)) return { items: [] };
   const data = cm.data as Record<string, string> | undefined;
   return {
     items: parseInventory(data?.objects),
@@ -85,7 +95,7 @@ export async function readInventory(
  */
 export async function writeInventory(
   cluster: Cluster,
-  app: { name: string; namespace: string },
+  app: { name: string; namespace: string; uid?: string },
   planned: readonly PlannedObject[],
   applied: readonly ApplyOutcome[],
   pruned: readonly PruneOutcome[],
@@ -117,6 +127,18 @@ export async function writeInventory(
     metadata: {
       ...configMap(app).metadata,
       labels: { [TRACKING_LABEL]: trackingValue(app), 'app.kubernetes.io/managed-by': 'ballast' },
+      ...(app.uid === undefined
+        ? {}
+        : {
+            ownerReferences: [
+              {
+                apiVersion: applicationApiVersion,
+                kind: 'Application',
+                name: app.name,
+                uid: app.uid,
+              },
+            ],
+          }),
     },
     data: { objects: JSON.stringify(items) },
   };

@@ -51,7 +51,11 @@ export function defaultSyncOptions(): SyncOptions {
 }
 
 export interface SyncTarget {
-  app: { name: string; namespace: string };
+  /**
+   * The Application, and its uid when it is a live object: the inventory record is then owned
+   * by it, so the garbage collector removes the record with the Application.
+   */
+  app: { name: string; namespace: string; uid?: string };
   /** Namespace given to namespaced objects that name none. */
   defaultNamespace: string;
   objects: readonly DesiredObject[];

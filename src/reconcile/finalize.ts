@@ -4,9 +4,10 @@ import { inventoryName } from '../apply/store.js';
 import type { Cluster } from '../cluster/cluster.js';
 
 /**
- * Held on every Application the controller has seen, so a deletion waits for the controller:
- * it prunes the managed objects when `spec.syncPolicy.pruneOnDelete` asks, and always removes
- * its inventory record, so a later Application with the same name starts clean.
+ * Held on an Application whose `spec.syncPolicy.pruneOnDelete` is set, so its deletion waits
+ * for the controller to prune the managed objects, as Argo CD's resources finalizer does.
+ * Without it, deleting an Application leaves its objects, and the garbage collector removes
+ * the inventory record, which the Application owns; no write is spent on a finalizer.
  */
 export const FINALIZER = 'ballast.dev/finalizer';
 

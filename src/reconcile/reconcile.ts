@@ -180,8 +180,10 @@ export async function reconcileApplication(
   }
   if (loaded.kind === 'invalid') return loaded.outcome;
   if (isDeleting(loaded.app)) return finalize(deps, key, loaded.app);
-  // The finalizer goes on before anything is applied, so no deletion can orphan what we create.
-  const app = hasFinalizer(loaded.app) ? loaded.app : await addFinalizer(deps.cluster, loaded.app);
+  // With pruneOnDelete, the finalizer goes on before anything is applied, so no deletion can
+  // orphan what we create. Without it, a deletion has nothing to wait for (see FINALIZER).
+  const needsFinalizer = loaded.app.spec.syncPolicy.pruneOnDelete && !hasFinalizer(loaded.app);
+  const app = needsFinalizer ? await addFinalizer(deps.cluster, loaded.app) : loaded.app;
   const pass = new Pass(app);
   try {
     if (app.spec.suspend) return suspended(deps, key, pass);
@@ -356,7 +358,11 @@ async function syncApp(
   return sync(
     deps.cluster,
     {
-      app: { name: app.metadata.name, namespace: app.metadata.namespace ?? '' },
+      app: {
+        name: app.metadata.name,
+        namespace: app.metadata.namespace ?? '',
+        ...(app.metadata.uid === undefined ? {} : { uid: app.metadata.uid }),
+      },
       defaultNamespace: dest,
       objects,
     },

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('an Application over its lifetime', () => {
-  it('holds a finalizer, and on delete prunes its objects only when pruneOnDelete is set', async () => {
+  it('holds a finalizer only with pruneOnDelete, prunes on delete only then, and drops the inventory record either way', async () => {
     await fx.cluster.apply(fx.application('keep', 'keep'));
     await fx.cluster.apply(
       fx.application('prune', 'prune', {
@@ -40,7 +40,8 @@ describe('an Application over its lifetime', () => {
     await eventually('both apps have applied their ConfigMap', 60_000, async () => {
       return (await valueOf('kept')) === 'one' && (await valueOf('pruned')) === 'one';
     });
-    expect((await fx.app('keep'))?.metadata.finalizers).toContain(FINALIZER);
+    expect((await fx.app('prune'))?.metadata.finalizers).toContain(FINALIZER);
+    expect((await fx.app('keep'))?.metadata.finalizers ?? []).not.toContain(FINALIZER);
     await fx.kubectl('-n', fx.ns, 'delete', 'applications.ballast.dev', 'keep', 'prune');
     await eventually('both Applications are gone', 30_000, async () => {
       return (await fx.app('keep')) === undefined && (await fx.app('prune')) === undefined;
@@ -48,6 +49,10 @@ describe('an Application over its lifetime', () => {
     expect(await valueOf('pruned')).toBeUndefined();
     expect(await valueOf('kept')).toBe('one');
     expect(await fx.get('v1', 'ConfigMap', 'ballast-inventory-prune')).toBeUndefined();
+    // The kept app's record is owned by the Application, so the garbage collector removes it.
+    await eventually('the inventory record of keep is collected', 30_000, async () => {
+      return (await fx.get('v1', 'ConfigMap', 'ballast-inventory-keep')) === undefined;
+    });
   });
 
   it('stops retrying a failing sync after spec.syncPolicy.retry.limit and reports it Stalled', async () => {
