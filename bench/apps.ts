@@ -15,6 +15,7 @@ import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { describeRequests, requestTally } from './apiserver-requests.js';
 import { controllerKubeconfig } from './controller-identity.js';
+import { controllerNodeEnv } from '../src/cli/install.js';
 
 const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
 const workers = process.env.BALLAST_BENCH_WORKERS ?? '16';
@@ -186,6 +187,7 @@ export async function benchApps(): Promise<void> {
       process.execPath,
       [...nodeArgs, ...args, ...flags, ...hook],
       join(state, 'controller.log'),
+      controllerNodeEnv,
     );
     const beforeCold = await requestTally(cluster);
     const coldMs = await waitAllSynced(cluster, first, 1_800_000);

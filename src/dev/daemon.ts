@@ -21,13 +21,14 @@ export function startDaemon(
   binary: string,
   args: readonly string[],
   log: string,
+  env: Readonly<Record<string, string>> = {},
 ): DaemonRecord {
   const fd = openSync(log, 'a');
   try {
     const child = spawn(binary, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`${role}: could not start ${binary}`);

@@ -1,7 +1,6 @@
 import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { ResourceInfo } from '../cluster/discovery.js';
 import type { GitSource } from '../source/source.js';
 import { appKeyOf, desiredFor, driftKey, handleDrift } from './drift.js';
 import { holdsDesired } from '../diff/index.js';
@@ -16,42 +15,11 @@ import type { AuditSink } from './audit.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
 import { startRunner, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
+import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { writeStatus } from './status.js';
 import { KeyedTurns } from './turns.js';
 
-/** A change to a managed object, as its watch reported it. */
-export interface ManagedEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  object: KubeObject;
-}
-
-/** Starts watches on the kinds an Application manages, and reports their events. */
-export interface ManagedWatches {
-  /** Resolves once the watch is open; rejects for kinds that cannot be watched. */
-  ensure(info: ResourceInfo): Promise<void>;
-  stop(): Promise<void>;
-  /** Watches open now, for metrics. */
-  count?(): number;
-}
-
-/** Managed-object watches on the shared WatchManager, reporting every change. */
-export function managedWatches(
-  cluster: Cluster,
-  onError: (e: Error) => void,
-): NonNullable<ControllerDeps['watches']> {
-  return (onEvent) => {
-    const wm = new WatchManager(cluster.http, {
-      // The objects as first listed carry the status written since Ballast applied them (a
-      // Deployment observed by its controller): health needs them; drift ignores repeats.
-      announceInitialList: true,
-      onEvent: (e) => {
-        onEvent(e);
-      },
-      onError,
-    });
-    return { ensure: (info) => wm.ensure(info), stop: () => wm.stop(), count: () => wm.count() };
-  };
-}
+export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 
 export interface ControllerOptions {
   /** Reconciles of different Applications at once. */
@@ -233,7 +201,8 @@ export class Controller {
             await writeStatus(this.deps.cluster, cache.app, update);
           return { kind: 'ok' };
         }),
-      { workers: 2, timeoutMs: 30_000 },
+      // No short timeout: a health write waits its turn behind a reconcile of the same app.
+      { workers: 2 },
     );
   }
 
