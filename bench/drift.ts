@@ -8,6 +8,7 @@ import { defaultUpOptions, devDown, devUp } from '../src/dev/controlplane.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { run } from '../src/exec/run.js';
+import { removeTree } from '../src/fs/remove.js';
 import {
   Controller,
   defaultControllerOptions,
@@ -136,6 +137,6 @@ export async function benchDrift(): Promise<void> {
     cluster.close();
     await devDown(state);
     await rm(repo, { recursive: true, force: true });
-    await rm(cache, { recursive: true, force: true });
+    await removeTree(cache);
   }
 }

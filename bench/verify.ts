@@ -143,29 +143,35 @@ async function signedChain(
       timeoutMs: 300_000,
       ...(stdin === undefined ? {} : { stdin }),
     });
-  await git(['init', '--quiet', '--bare']);
-  const tree = (await git(['mktree'], '')).toString().trim();
-  const files: string[] = [];
-  const shas: string[] = [];
-  let parent: string | undefined;
-  for (let i = 0; i < n; i++) {
-    const unsigned = commitObject(tree, parent, i, undefined);
-    const body = commitObject(tree, parent, i, await signer.sign(unsigned));
-    const file = join(gitDir, `c${i}`);
-    await writeFile(file, body);
-    files.push(file);
-    parent = objectId(body);
-    shas.push(parent);
+  // The caller removes gitDir once it has the chain; until then, a failure here must.
+  try {
+    await git(['init', '--quiet', '--bare']);
+    const tree = (await git(['mktree'], '')).toString().trim();
+    const files: string[] = [];
+    const shas: string[] = [];
+    let parent: string | undefined;
+    for (let i = 0; i < n; i++) {
+      const unsigned = commitObject(tree, parent, i, undefined);
+      const body = commitObject(tree, parent, i, await signer.sign(unsigned));
+      const file = join(gitDir, `c${i}`);
+      await writeFile(file, body);
+      files.push(file);
+      parent = objectId(body);
+      shas.push(parent);
+    }
+    const written = (
+      await git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], files.join('\n') + '\n')
+    )
+      .toString()
+      .trim()
+      .split('\n');
+    if (written.at(-1) !== parent) throw new Error('bench: computed commit ids differ from git');
+    await run('rm', ['-f', ...files], { timeoutMs: 60_000 });
+    return { gitDir, first: shas[0] ?? '', tip: parent ?? '' };
+  } catch (e) {
+    await rm(gitDir, { recursive: true, force: true });
+    throw e;
   }
-  const written = (
-    await git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], files.join('\n') + '\n')
-  )
-    .toString()
-    .trim()
-    .split('\n');
-  if (written.at(-1) !== parent) throw new Error('bench: computed commit ids differ from git');
-  await run('rm', ['-f', ...files], { timeoutMs: 60_000 });
-  return { gitDir, first: shas[0] ?? '', tip: parent ?? '' };
 }
 
 async function perCommit(signer: BenchSigner): Promise<void> {

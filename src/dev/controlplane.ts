@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeTree } from '../fs/remove.js';
 import { startCluster, waitFor, ControlPlaneError } from './cluster.js';
 import { isRunning, rssKiB, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
 import { writeKubeconfigMerged } from './merge.js';
@@ -77,7 +78,7 @@ async function checkExisting(opts: UpOptions): Promise<DevState | undefined> {
   }
   // Every process is gone (a reboot, say): the old state is stale and safe to replace.
   opts.log(`Removing stale state in ${opts.stateDir}: none of its processes run any more.`);
-  await rm(opts.stateDir, { recursive: true, force: true });
+  await removeTree(opts.stateDir);
   return undefined;
 }
 
@@ -207,7 +208,9 @@ export async function devDown(stateDir: string): Promise<DownResult> {
   for (const d of allDaemons(found.state)) {
     if (isRunning(d)) throw new ControlPlaneError(d.role, `pid ${d.pid} survived SIGKILL`);
   }
-  await rm(stateDir, { recursive: true, force: true });
+  // removeTree: a controller run against this control plane may keep its source cache (read-only
+  // trees) in here, as bench:apps does.
+  await removeTree(stateDir);
   return { kind: 'stopped', processes: allDaemons(found.state).length };
 }
 

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { refuseCiphertext } from '../apply/ciphertext.js';
+import { removeTree } from '../fs/remove.js';
 import { parseAgeKeys, type DecryptionKeys } from '../secrets/index.js';
 import { DecryptionFailedError } from './errors.js';
 import { defaultRenderOptions, type RenderOptions } from './options.js';
@@ -31,7 +32,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await rm(repo, { recursive: true, force: true });
+  await removeTree(repo);
 });
 
 const withKeys = (k: DecryptionKeys | undefined): RenderOptions => ({
@@ -88,6 +89,20 @@ describe('the decrypted copy kustomize reads', () => {
     });
     await expect(used).rejects.toThrow('the build failed');
     expect(seen).not.toBe('');
+    expect((await readdir(shm)).filter((n) => !before.includes(n))).toEqual([]);
+  });
+
+  it('is made from a checked-out tree the source cache left read-only, and is gone afterwards', async () => {
+    // Root ignores these modes; the deployed controller (uid 65532) does not, nor do CI users.
+    const shm = defaultRenderOptions().plaintextDir;
+    const before = await readdir(shm);
+    for (const f of files()) await chmod(f.real, 0o444);
+    for (const d of [join(repo, 'app'), repo]) await chmod(d, 0o555);
+    const r = await withPlaintextTree(repo, files(), withKeys(keys), (root) => {
+      expect(readFileSync(join(root, 'app', 'secret.yaml'), 'utf8')).toContain('s3cr3t');
+      return Promise.resolve({ kind: 'ok', renderer: 'kustomize', objects: [], warnings: [] });
+    });
+    expect(r.kind).toBe('ok');
     expect((await readdir(shm)).filter((n) => !before.includes(n))).toEqual([]);
   });
 

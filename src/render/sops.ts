@@ -1,5 +1,6 @@
 import { cp, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { makeOwnerWritable, removeTree } from '../fs/remove.js';
 import {
   decryptSops,
   describeNeededKeys,
@@ -152,6 +153,9 @@ export async function withPlaintextTree(
       verbatimSymlinks: true,
       filter: (src) => basename(src) !== '.git',
     });
+    // cp keeps the source cache's 0555 directories; without write permission on them a non-root
+    // controller can neither swap the decrypted files in nor remove the copy afterwards.
+    await makeOwnerWritable(mirror);
     for (const f of decrypted) {
       const target = join(mirror, f.rel);
       await rm(target, { force: true });
@@ -159,6 +163,6 @@ export async function withPlaintextTree(
     }
     return await use(mirror, redactionsOf(decrypted));
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 }

@@ -87,14 +87,21 @@ export async function openSession(remote: GitRemote): Promise<GitSession> {
       `Authorization: Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
     );
   }
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // A write that fails (a full disk) must not leave the private key behind with no one to remove it.
+  const write = (name: string, text: string): Promise<void> =>
+    writeFile(join(dir, name), text, { mode: 0o600 }).catch(async (e: unknown) => {
+      await dispose();
+      throw e;
+    });
   if (remote.caBundle !== undefined) {
-    await writeFile(join(dir, 'ca.pem'), remote.caBundle, { mode: 0o600 });
+    await write('ca.pem', remote.caBundle);
     env.GIT_SSL_CAINFO = join(dir, 'ca.pem');
   }
   if (a.kind === 'ssh') {
     const key = a.privateKey.endsWith('\n') ? a.privateKey : a.privateKey + '\n';
-    await writeFile(join(dir, 'id'), key, { mode: 0o600 });
-    await writeFile(join(dir, 'known_hosts'), a.knownHosts, { mode: 0o600 });
+    await write('id', key);
+    await write('known_hosts', a.knownHosts);
     env.GIT_SSH_COMMAND = [
       'ssh',
       '-F',
@@ -116,7 +123,7 @@ export async function openSession(remote: GitRemote): Promise<GitSession> {
   return {
     env,
     redact: secretsOf(a),
-    dispose: () => rm(dir, { recursive: true, force: true }),
+    dispose,
   };
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
+import { removeTree } from '../fs/remove.js';
 import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefEntry, type RefResolution } from './refs.js';
@@ -265,10 +266,14 @@ export class GitSource {
       await rm(tmp, { recursive: true, force: true });
       throw new GitError(remote.url, 'archive', `cannot extract ${sha}`);
     }
-    await makeReadOnly(tmp);
+    // From here on tmp may be read-only: only removeTree can delete it as a non-root user.
+    await makeReadOnly(tmp).catch(async (e: unknown) => {
+      await removeTree(tmp);
+      throw e;
+    });
     await rename(tmp, dest).catch(async (e: unknown) => {
       // Another process materialized the same commit first; theirs is identical.
-      await rm(tmp, { recursive: true, force: true });
+      await removeTree(tmp);
       if (
         !(await stat(dest).then(
           () => true,

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applicationCrd } from '../../src/api/application-crd.js';
@@ -18,6 +16,7 @@ import {
 import { stopApiserver } from '../support/apiserver.js';
 import { startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
 import { eventually, kubeFor } from '../support/kube.js';
+import { tempDirs } from '../support/temp.js';
 
 /**
  * Enough objects, each in a sync wave of its own so they are applied one after another, that
@@ -48,7 +47,8 @@ data:
 
 let server: GitServer;
 let repo: WorkingClone;
-const temps: string[] = [];
+// Replica dirs hold each controller's source cache (read-only trees); removeAll copes with those.
+const temp = tempDirs();
 const processes: ControllerProcess[] = [];
 
 beforeAll(async () => {
@@ -70,9 +70,12 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await repo.remove();
-  await server.stop();
-  await Promise.all(temps.map((t) => rm(t, { recursive: true, force: true })));
+  try {
+    await repo.remove();
+    await server.stop();
+  } finally {
+    await temp.removeAll();
+  }
 });
 
 /** One test's cluster, namespace, Application and controller replicas. */
@@ -97,8 +100,7 @@ class Scenario {
 
   /** A replica of `ballast controller --leader-elect` on this namespace's Lease. */
   async replica(name: string, timings: readonly string[]): Promise<ControllerProcess> {
-    const dir = await mkdtemp(join(tmpdir(), `ballast-ha-${name}-`));
-    temps.push(dir);
+    const dir = await temp.make(`ballast-ha-${name}-`);
     const p = startControllerProcess(join(dir, 'controller.log'), [
       ...['--kubeconfig', this.kubeconfig, '-n', this.ns, '--cache-dir', join(dir, 'cache')],
       ...['--port', '0', '--bind-address', '127.0.0.1', '--log-level', 'debug'],
@@ -240,7 +242,8 @@ describe('an apiserver restart', () => {
 
   beforeAll(async () => {
     // Its own control plane: restarting a shared apiserver would fail other files' tests.
-    state = await mkdtemp(join(tmpdir(), 'ballast-ha-cp-'));
+    // devDown removes it, but not when devUp failed: then the file's afterAll does.
+    state = await temp.make('ballast-ha-cp-');
     const up = await devUp({ ...defaultUpOptions(state), clusters: 1 });
     s = new Scenario(up.state.clusters[0]?.kubeconfig ?? '');
     await s.prepare();

@@ -1,16 +1,17 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultUpOptions, devDown, devUp, StaleStateError } from '../../src/dev/controlplane.js';
 import { isRunning, stopDaemon, type DaemonRecord } from '../../src/dev/daemon.js';
 import { PortInUseError } from '../../src/dev/ports.js';
 import { repoRoot } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
+import { tempDirs } from '../support/temp.js';
 
-const tmp = (p: string): Promise<string> => mkdtemp(join(tmpdir(), p));
+const temp = tempDirs();
+afterEach(() => temp.removeAll());
 
 function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -26,7 +27,7 @@ describe('ballast dev preconditions', () => {
   it('refuses a port that is in use, naming it, instead of hanging', async () => {
     const { server, port } = await listen();
     try {
-      const stateDir = await tmp('ballast-port-');
+      const stateDir = await temp.make('ballast-port-');
       const t0 = Date.now();
       const err = await devUp({ ...defaultUpOptions(stateDir), portBase: port }).catch(
         (e: unknown) => e,
@@ -41,7 +42,7 @@ describe('ballast dev preconditions', () => {
   });
 
   it('tells a machine without Go what to install, in one sentence', async () => {
-    const cache = await tmp('ballast-nogo-');
+    const cache = await temp.make('ballast-nogo-');
     const r = await run('bash', [join(repoRoot(), 'tools', 'build.sh'), 'helm'], {
       env: { PATH: '/usr/bin:/bin', BALLAST_CACHE: cache },
       timeoutMs: 10_000,
@@ -54,7 +55,7 @@ describe('ballast dev preconditions', () => {
   });
 
   it('refuses a state dir whose state file is unreadable and says how to recover', async () => {
-    const stateDir = await tmp('ballast-stale-');
+    const stateDir = await temp.make('ballast-stale-');
     await writeFile(join(stateDir, 'state.json'), '{ not json');
     const err = await devUp(defaultUpOptions(stateDir)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StaleStateError);
@@ -63,7 +64,7 @@ describe('ballast dev preconditions', () => {
   });
 
   it('refuses a state dir whose control plane is partly down, then `down` stops the survivors', async () => {
-    const stateDir = await tmp('ballast-partial-');
+    const stateDir = await temp.make('ballast-partial-');
     await mkdir(stateDir, { recursive: true });
     const child = spawn('/usr/bin/sleep', ['300'], { detached: true, stdio: 'ignore' });
     child.unref();

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,11 +10,14 @@ import {
 } from '../../src/dev/git/index.js';
 import { GitError, type GitRemote } from '../../src/source/git.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
+import { tempDirs } from '../support/temp.js';
 
 const token = `tok_${randomBytes(12).toString('hex')}`;
 let server: GitServer;
 let seed: WorkingClone;
 let cache: string;
+// Source caches hold 0555 checked-out trees; removeAll restores write permission to delete them.
+const temp = tempDirs();
 const shas: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -34,13 +36,16 @@ beforeAll(async () => {
   await seed.writeFile('big/blob.bin', 'x'.repeat(200_000));
   shas.third = await seed.commit('a big file');
   await seed.push({ tags: true });
-  cache = await mkdtemp(join(tmpdir(), 'ballast-source-'));
+  cache = await temp.make('ballast-source-');
 });
 
 afterAll(async () => {
-  await seed.remove();
-  await server.stop();
-  await rm(cache, { recursive: true, force: true });
+  try {
+    await seed.remove();
+    await server.stop();
+  } finally {
+    await temp.removeAll();
+  }
 });
 
 const https = (): GitRemote => ({ url: server.httpUrl('apps'), auth: { kind: 'token', token } });
@@ -105,7 +110,7 @@ describe('git source', () => {
         knownHosts: await readFile(ssh.knownHostsFile, 'utf8'),
       },
     };
-    const src = new GitSource(defaultSourceOptions(await mkdtemp(join(tmpdir(), 'ballast-ssh-'))));
+    const src = new GitSource(defaultSourceOptions(await temp.make('ballast-ssh-')));
     const tree = await src.checkout(remote, 'v1.1.0');
     expect(tree.sha).toBe(shas.second);
   });
@@ -120,7 +125,7 @@ describe('git source', () => {
   });
 
   it('names the repository and never the token when the credentials are wrong', async () => {
-    const src = new GitSource(defaultSourceOptions(await mkdtemp(join(tmpdir(), 'ballast-bad-'))));
+    const src = new GitSource(defaultSourceOptions(await temp.make('ballast-bad-')));
     const wrong = `tok_${randomBytes(12).toString('hex')}`;
     const err = await src
       .fetch({ url: server.httpUrl('apps'), auth: { kind: 'token', token: wrong } })
@@ -132,7 +137,7 @@ describe('git source', () => {
 
   it('fails fast with a clear error when the Git server is unreachable', async () => {
     const src = new GitSource({
-      ...defaultSourceOptions(await mkdtemp(join(tmpdir(), 'ballast-down-'))),
+      ...defaultSourceOptions(await temp.make('ballast-down-')),
       gitTimeoutMs: 10_000,
     });
     const t0 = Date.now();

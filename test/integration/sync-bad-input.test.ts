@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.js';
 import { ApiServerUnreachableError } from '../../src/cluster/errors.js';
 import { clusterFor, syncDir, syncDirResult } from '../support/sync.js';
+import { tempDirs } from '../support/temp.js';
 
 let cluster: Cluster;
 const ns = `bad-${randomBytes(3).toString('hex')}`;
+const temp = tempDirs();
 
 async function repoWith(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'ballast-bad-'));
+  const root = await temp.make('ballast-bad-');
   for (const [rel, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), text);
@@ -58,6 +59,8 @@ beforeAll(async () => {
 afterAll(() => {
   cluster.close();
 });
+// Each case writes its own repositories (and kubeconfig); they go when it ends, pass or fail.
+afterEach(() => temp.removeAll());
 
 describe('bad input is refused with an error naming the file or object, and the cluster is left as it was', () => {
   it('a malformed YAML line names the file and line', async () => {
@@ -230,7 +233,7 @@ describe('bad input is refused with an error naming the file or object, and the 
 });
 
 async function kubeconfigFor(server: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ballast-kc-'));
+  const dir = await temp.make('ballast-kc-');
   const file = join(dir, 'kubeconfig');
   await writeFile(
     file,

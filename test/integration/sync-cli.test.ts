@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { clusterFor } from '../support/sync.js';
+import { tempDirs } from '../support/temp.js';
 
 const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const ns = `cli-${randomBytes(3).toString('hex')}`;
@@ -15,6 +15,7 @@ const secretValue = `s3cr3t-${randomBytes(6).toString('hex')}`;
 let kubeconfig: string;
 let cluster: Cluster;
 let dir: string;
+const temp = tempDirs();
 
 interface CliResult {
   code: number;
@@ -52,7 +53,7 @@ async function kubectl(...args: string[]): Promise<string> {
 beforeAll(async () => {
   kubeconfig = inject('controlPlane').clusters[0]?.kubeconfig ?? '';
   cluster = clusterFor(kubeconfig);
-  dir = await mkdtemp(join(tmpdir(), 'ballast-cli-'));
+  dir = await temp.make('ballast-cli-');
   await mkdir(join(dir, 'app'));
   await writeFile(
     join(dir, 'app', 'ns.yaml'),
@@ -67,8 +68,9 @@ beforeAll(async () => {
     `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: ${ns}\nstringData:\n  password: ${secretValue}\n`,
   );
 });
-afterAll(() => {
+afterAll(async () => {
   cluster.close();
+  await temp.removeAll();
 });
 
 describe('ballast diff and sync on the command line', () => {

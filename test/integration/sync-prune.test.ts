@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   WorkingClone,
   type GitServer,
 } from '../../src/dev/git/index.js';
+import { removeTree } from '../../src/fs/remove.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { clusterFor, syncDir } from '../support/sync.js';
 
@@ -53,7 +54,7 @@ afterAll(async () => {
   cluster.close();
   await repo.remove();
   await server.stop();
-  await rm(cache, { recursive: true, force: true });
+  await removeTree(cache);
 });
 
 async function syncHead(prune: boolean): Promise<Awaited<ReturnType<typeof syncDir>>> {

@@ -14,6 +14,7 @@ import {
   type GitServer,
 } from '../../src/dev/git/index.js';
 import { allowedSignersLine } from '../../src/dev/git/signing.js';
+import { removeTree } from '../../src/fs/remove.js';
 import type { GitRemote } from '../../src/source/git.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import {
@@ -52,7 +53,7 @@ beforeAll(async () => {
   clone = await WorkingClone.clone({ url: remote.url, access: { kind: 'bearer', token } });
   cleanups.push(() => clone.remove());
   const cache = await mkdtemp(join(tmpdir(), 'ballast-verify-cache-'));
-  cleanups.push(() => rm(cache, { recursive: true, force: true }));
+  cleanups.push(() => removeTree(cache));
   source = new GitSource(defaultSourceOptions(cache));
   scratch = await mkdtemp(join(tmpdir(), 'ballast-verify-scratch-'));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));

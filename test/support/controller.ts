@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -16,6 +16,7 @@ import {
 } from '../../src/dev/git/index.js';
 import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
+import { removeTree } from '../../src/fs/remove.js';
 import {
   Controller,
   defaultControllerOptions,
@@ -145,7 +146,7 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
       cluster.close();
       await repo.remove();
       await server.stop();
-      await rm(cache, { recursive: true, force: true });
+      await removeTree(cache);
     },
   };
 }

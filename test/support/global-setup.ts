@@ -29,12 +29,14 @@ const clusterCount = Number(process.env.BALLAST_TEST_CLUSTERS ?? '3');
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const reuse = process.env.BALLAST_TEST_STATE;
-  const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'ballast-test-')));
   const log = (l: string): void => {
     process.stdout.write(`[control plane] ${l}\n`);
   };
   // Every tool the suites use, built once from the pinned modules (cached after the first run).
   if (reuse === undefined) await ensureTools(Object.keys(toolVersions) as ToolName[], log);
+  // Made only once the tools are there, so a failed build leaves no empty dir behind. A failed
+  // devUp does leave it: its error names the daemon logs kept there.
+  const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'ballast-test-')));
   const r = await devUp({ ...defaultUpOptions(stateDir), clusters: clusterCount, log });
   if (r.kind === 'started') log(`up in ${r.tookMs} ms (${stateDir})`);
   project.provide('controlPlane', {

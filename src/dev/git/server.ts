@@ -124,7 +124,11 @@ export async function startGitServer(partial: Partial<GitServerOptions> = {}): P
   const base = await mkdtemp(join(tmpdir(), 'ballast-git-'));
   const root = opts.root === undefined ? join(base, 'repos') : resolve(opts.root);
   const parts: Parts = { base, root, http: undefined, ssh: undefined };
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true }).catch(async (e: unknown) => {
+    // A given root that cannot be made must not leave the temp dir behind.
+    await rm(base, { recursive: true, force: true });
+    throw e;
+  });
   // A test runner that exits without calling stop() must not leave sshd listening.
   const onExit = (): void => {
     for (const pid of livePids(parts)) killTree(pid);
