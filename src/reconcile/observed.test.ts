@@ -79,4 +79,20 @@ describe('ObservedApp', () => {
     expect(update?.resources[0]?.health?.status).toBe('Healthy');
     expect(o.healthUpdate()).toBeUndefined();
   });
+
+  it('leaves an entry being pruned out of a health-only update', () => {
+    const o = new ObservedApp();
+    o.stored(deployment('10', { status: observedStatus }));
+    const pruned = {
+      ...resource,
+      kind: 'ConfigMap',
+      group: '',
+      name: 'old',
+      status: 'OutOfSync' as const,
+    };
+    const h = o.healthOf([resource]);
+    o.wrote([{ ...resource, health: [...h.byObject.values()][0] ?? h }, pruned], h);
+    o.event('MODIFIED', deployment('11', { status: { ...observedStatus, replicas: 1 } }));
+    expect(o.healthUpdate()?.health.status).not.toBe('Missing');
+  });
 });

@@ -71,7 +71,8 @@ export class ObservedApp {
    * written; undefined when there is nothing new to write.
    */
   healthUpdate(): { health: HealthReport; resources: ResourceStatus[] } | undefined {
-    const h = this.healthOf(this.resources);
+    // Only what the reconcile assessed: entries being pruned or never applied have no health.
+    const h = this.healthOf(this.resources.filter((r) => this.objects.has(refKey(r))));
     const resources = this.resources.map((r) => {
       const now = h.byObject.get(refKey(r));
       return now === undefined ? r : { ...r, health: { status: now.status, message: now.message } };
