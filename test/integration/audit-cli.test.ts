@@ -6,26 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everyKind } from '../../src/audit/contract.js';
 import { openLedger } from '../../src/audit/open.js';
 import type { LedgerRecord } from '../../src/audit/types.js';
-import { repoRoot } from '../../src/dev/paths.js';
-import { run } from '../../src/exec/run.js';
 
-const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+import { runCli, type CliResult } from '../support/cli.js';
+
 let dir = '';
 let ledgerFile = '';
 let written: LedgerRecord[] = [];
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function ballast(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await run(process.execPath, [cli, 'audit', ...args], { timeoutMs: 60_000, env });
-  if (r.kind === 'ok') return { code: 0, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
-  if (r.kind === 'exit') return { code: r.code, stdout: '', stderr: r.stderr };
-  throw new Error(`ballast audit ${args.join(' ')}: ${r.kind}`);
-}
+const ballast = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+  runCli(['audit', ...args], { env, timeoutMs: 60_000 });
 
 async function fill(file: string): Promise<LedgerRecord[]> {
   const ledger = await openLedger(`sqlite:${file}`);

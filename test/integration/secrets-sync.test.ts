@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -7,11 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import { repoRoot } from '../../src/dev/paths.js';
+
 import { encryptSops, type SopsFormat } from '../../src/secrets/index.js';
 import { clusterFor } from '../support/sync.js';
+import { runCli, type CliResult } from '../support/cli.js';
 
-const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const keyFile = (name: string): string =>
   fileURLToPath(new URL(`../../src/secrets/testdata/${name}`, import.meta.url));
 const ageKey = keyFile('test.agekey');
@@ -30,25 +29,8 @@ let cluster: Cluster;
 let dir = '';
 let startedAt = 0;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ballast(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, '--kubeconfig', kubeconfig],
-      { timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const ballast = (...args: string[]): Promise<CliResult> =>
+  runCli([...args, '--kubeconfig', kubeconfig]);
 
 function expectNoPlaintext(r: CliResult): void {
   for (const s of secrets) {

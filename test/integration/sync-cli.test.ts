@@ -1,15 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import { repoRoot, toolPath } from '../../src/dev/paths.js';
+import { toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { clusterFor } from '../support/sync.js';
 import { tempDirs } from '../support/temp.js';
+import { runCli, type CliResult } from '../support/cli.js';
 
-const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const ns = `cli-${randomBytes(3).toString('hex')}`;
 const secretValue = `s3cr3t-${randomBytes(6).toString('hex')}`;
 let kubeconfig: string;
@@ -17,26 +16,8 @@ let cluster: Cluster;
 let dir: string;
 const temp = tempDirs();
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; unlike the runner, keeps stdout of a non-zero exit (diff exits 1). */
-function ballast(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, '--kubeconfig', kubeconfig],
-      { timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const ballast = (...args: string[]): Promise<CliResult> =>
+  runCli([...args, '--kubeconfig', kubeconfig]);
 const out = (r: CliResult): string => r.stdout + r.stderr;
 const stdout = (r: CliResult): string => r.stdout;
 

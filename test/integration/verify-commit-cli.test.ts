@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,10 +14,10 @@ import {
   type SshSigner,
 } from '../../src/dev/git/index.js';
 import { allowedSignersLine } from '../../src/dev/git/signing.js';
-import { repoRoot, toolPath } from '../../src/dev/paths.js';
+import { toolPath } from '../../src/dev/paths.js';
 import { runOrThrow } from '../../src/exec/run.js';
+import { runCli, type CliResult } from '../support/cli.js';
 
-const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const token = `tok_${randomBytes(12).toString('hex')}`;
 const ns = `verify-${randomBytes(3).toString('hex')}`;
 let server: GitServer;
@@ -31,26 +30,8 @@ let tokenFile: string;
 let kubeconfig: string;
 const shas: Record<string, string> = {};
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; unlike the runner, keeps stdout of a non-zero exit (refused is exit 1). */
-function ballast(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, 'verify-commit', ...args],
-      { timeout: 120_000, env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const ballast = (...args: string[]): Promise<CliResult> =>
+  runCli(['verify-commit', ...args], { env: { XDG_CACHE_HOME: join(dir, 'cache') } });
 
 const kubectl = (...args: string[]): Promise<Buffer> =>
   runOrThrow('kubectl', toolPath('kubectl'), args, {

@@ -14,8 +14,9 @@ import {
   WorkingClone,
   type GitServer,
 } from '../../src/dev/git/index.js';
-import { repoRoot, toolPath } from '../../src/dev/paths.js';
+import { toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
+import { runCli } from './cli.js';
 import { removeTree } from '../../src/fs/remove.js';
 import {
   Controller,
@@ -93,16 +94,8 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
   );
   await controller.start();
 
-  const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-  const cliResult: ControllerFixture['cliResult'] = async (...args) => {
-    const r = await run(process.execPath, [main, ...args, '--kubeconfig', kubeconfig], {
-      timeoutMs: 120_000,
-    });
-    if (r.kind === 'ok') return { code: 0, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
-    if (r.kind === 'exit')
-      return { code: r.code ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
-    throw new Error(`ballast ${args.join(' ')}: ${JSON.stringify(r)}`);
-  };
+  const cliResult: ControllerFixture['cliResult'] = (...args) =>
+    runCli([...args, '--kubeconfig', kubeconfig]);
   const get: ControllerFixture['get'] = (apiVersion, kind, name) =>
     cluster.get({ apiVersion, kind, metadata: { name, namespace: ns } });
   return {
