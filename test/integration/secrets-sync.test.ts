@@ -31,6 +31,9 @@ let startedAt = 0;
 
 const ballast = (...args: string[]): Promise<CliResult> =>
   runCli([...args, '--kubeconfig', kubeconfig]);
+/** `ballast sync|diff --dir <dir> --app <app> -n <ns>`, the shape of every call here. */
+const inDir = (verb: 'sync' | 'diff', d: string, app: string, ...more: string[]) =>
+  ballast(verb, '--dir', d, '--app', app, '-n', ns, ...more);
 
 function expectNoPlaintext(r: CliResult): void {
   for (const s of secrets) {
@@ -105,31 +108,17 @@ afterAll(async () => {
 
 describe('syncing an application that holds SOPS-encrypted Secrets', () => {
   it('a plain YAML SOPS Secret syncs; the cluster holds the plaintext, the CLI output never does', async () => {
-    const synced = await ballast(
+    const synced = await inDir(
       'sync',
-      '--dir',
       join(dir, 'plain'),
-      '--app',
       'sops-plain',
-      '-n',
-      ns,
       '--decryption-keys',
       ageKey,
     );
     expect(synced.code).toBe(0);
     expect(await liveSecret('db')).toEqual({ password });
     expectNoPlaintext(synced);
-    const diff = await ballast(
-      'diff',
-      '--dir',
-      join(dir, 'plain'),
-      '--app',
-      'sops-plain',
-      '-n',
-      ns,
-      '--decryption-keys',
-      ageKey,
-    );
+    const diff = await inDir('diff', join(dir, 'plain'), 'sops-plain', '--decryption-keys', ageKey);
     expect(diff.code).toBe(0);
     expectNoPlaintext(diff);
   });
@@ -141,34 +130,14 @@ describe('syncing an application that holds SOPS-encrypted Secrets', () => {
       join(rotatedDir, 'secret.yaml'),
       await encrypted('secret.yaml', secretYaml('db', rotated), 'yaml'),
     );
-    const diff = await ballast(
-      'diff',
-      '--dir',
-      rotatedDir,
-      '--app',
-      'sops-plain',
-      '-n',
-      ns,
-      '--decryption-keys',
-      ageKey,
-    );
+    const diff = await inDir('diff', rotatedDir, 'sops-plain', '--decryption-keys', ageKey);
     expect(diff.code).toBe(1);
     expect(diff.stdout).toMatch(/Secret/);
     expectNoPlaintext(diff);
   });
 
   it('kustomize syncs a SOPS resource and a secretGenerator fed a SOPS dotenv file, with the decrypted values', async () => {
-    const synced = await ballast(
-      'sync',
-      '--dir',
-      join(dir, 'kust'),
-      '--app',
-      'sops-kust',
-      '-n',
-      ns,
-      '--decryption-keys',
-      ageKey,
-    );
+    const synced = await inDir('sync', join(dir, 'kust'), 'sops-kust', '--decryption-keys', ageKey);
     expect(synced.code).toBe(0);
     expect(await liveSecret('app')).toEqual({ API_KEY: apiKey, MODE: 'fast' });
     expect(await liveSecret('token')).toEqual({ password });
@@ -182,23 +151,13 @@ describe('syncing an application that holds SOPS-encrypted Secrets', () => {
       join(missing, 'secret.yaml'),
       await encrypted('secret.yaml', secretYaml('never', password), 'yaml'),
     );
-    const r = await ballast(
-      'sync',
-      '--dir',
-      missing,
-      '--app',
-      'sops-missing',
-      '-n',
-      ns,
-      '--decryption-keys',
-      otherKey,
-    );
+    const r = await inDir('sync', missing, 'sops-missing', '--decryption-keys', otherKey);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/secret\.yaml: no configured key can decrypt it/);
     expect(r.stderr).toContain(recipient);
     expect(r.stderr).not.toMatch(/AGE-SECRET-KEY/);
     expectNoPlaintext(r);
-    const noKeys = await ballast('sync', '--dir', missing, '--app', 'sops-missing', '-n', ns);
+    const noKeys = await inDir('sync', missing, 'sops-missing');
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toMatch(
       /secret\.yaml: is encrypted with SOPS but no decryption keys are configured/,
@@ -217,17 +176,7 @@ describe('syncing an application that holds SOPS-encrypted Secrets', () => {
       join(leaked, 'cm.yaml'),
       `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leaked-cm\n  namespace: ${ns}\n`,
     );
-    const r = await ballast(
-      'sync',
-      '--dir',
-      leaked,
-      '--app',
-      'sops-leaked',
-      '-n',
-      ns,
-      '--decryption-keys',
-      ageKey,
-    );
+    const r = await inDir('sync', leaked, 'sops-leaked', '--decryption-keys', ageKey);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /Secret\/.*leaked \(.*secret\.yaml:1\): stringData\.password still holds SOPS ciphertext/,
