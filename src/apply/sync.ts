@@ -30,8 +30,8 @@ export interface SyncOptions {
   /** Progress lines for the reconciler or CLI to narrate. */
   onProgress: (line: string) => void;
   /**
-   * Each object as the apiserver stores it, as soon as that is known: read live when unchanged,
-   * answered by the apply otherwise. The controller's drift and health tracking start from it.
+   * Each object as the apiserver stores it, as soon as that is known: as read live before the
+   * apply, then as each apply answers. The controller's drift and health tracking start from it.
    */
   onStored: (obj: KubeObject) => void;
 }
@@ -127,8 +127,8 @@ export async function sync(
     return { kind: 'done', changeSet: { entries }, applied: [], pruned: [], errors: [], live: [] };
   }
 
-  for (const p of planned)
-    if (p.entry.action === 'unchanged' && p.live !== undefined) opts.onStored(p.live);
+  // Everything read live now; what gets applied is reported again, newer, as each apply returns.
+  for (const p of planned) if (p.live !== undefined) opts.onStored(p.live);
   const applied = await executePlan(cluster, planned, {
     concurrency: opts.concurrency,
     crdTimeoutMs: opts.crdTimeoutMs,

@@ -9,14 +9,14 @@ import { appendHistory } from './status.js';
 export type { AppHealth } from './observed.js';
 
 /**
- * Health of every object the sync applied, from what the apiserver answered and what watch
- * events reported since, whichever is newer: no extra reads.
+ * Health of every object the sync applied, from what the apiserver answered (the sync fed each
+ * answer to `observed` through onStored) and what watch events reported since, whichever is
+ * newer: no extra reads.
  */
 export function assess(
   observed: ObservedApp,
   result: Extract<SyncResult, { kind: 'done' }>,
 ): AppHealth {
-  for (const o of result.live) observed.stored(o);
   return observed.healthOf(result.live.map(refOf));
 }
 
