@@ -1,23 +1,17 @@
-import { formatRef, groupOf, refKey, type KubeObject, type ObjectRef } from '../api/object.js';
+import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { diffObject, type ChangeSetEntry } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
-import { isPruneDisabled, isTrackedBy, PRUNE_ANNOTATION } from '../inventory/index.js';
-import { itemOf, type InventoryItem, type StoredInventory } from './store.js';
+import {
+  isPruneDisabled,
+  isTrackedBy,
+  PRUNE_ANNOTATION,
+  type Inventory,
+} from '../inventory/index.js';
 
 export type PruneOutcome =
-  | { kind: 'deleted'; item: InventoryItem }
-  | { kind: 'failed'; item: InventoryItem; error: SyncObjectError };
-
-/** Identity without the version: a CRD version bump must not prune its objects. */
-const refOfItem = (i: InventoryItem): ObjectRef => ({
-  group: groupOf(i.apiVersion),
-  kind: i.kind,
-  namespace: i.namespace,
-  name: i.name,
-});
-const keyOf = (i: InventoryItem): string => refKey(refOfItem(i));
+  { kind: 'deleted'; ref: ObjectRef } | { kind: 'failed'; ref: ObjectRef; error: SyncObjectError };
 
 /**
  * Should this live object be deleted now that it left Git? Only if it still carries this
@@ -28,33 +22,46 @@ export function isPrunable(live: KubeObject, app: { name: string; namespace: str
   return isTrackedBy(live, app) && !isPruneDisabled(live);
 }
 
+/**
+ * The live object an inventory entry names. The inventory holds no version: any version the
+ * apiserver serves reads the object, so discovery's preferred one is asked. A kind no longer
+ * served has no objects left.
+ */
+async function readEntry(cluster: Cluster, ref: ObjectRef): Promise<KubeObject | undefined> {
+  const info = await cluster.discovery.resolveGroupKind(ref.group, ref.kind);
+  if (info === undefined) return undefined;
+  return cluster.get({
+    apiVersion: info.group === '' ? info.version : `${info.group}/${info.version}`,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace === '' ? {} : { namespace: ref.namespace }) },
+  });
+}
+
+export interface PrunePlan {
+  toPrune: KubeObject[];
+  entries: ChangeSetEntry[];
+  /** Entries whose object no longer exists: the next inventory drops them. */
+  gone: ObjectRef[];
+}
+
 /** Objects in the last inventory that are no longer desired, read live and filtered by isPrunable. */
 export async function planPruneFor(
   cluster: Cluster,
-  inventory: StoredInventory,
+  inventory: Inventory,
   desired: readonly KubeObject[],
   app: { name: string; namespace: string },
   opts: { prune: boolean },
-): Promise<{ toPrune: KubeObject[]; entries: ChangeSetEntry[] }> {
-  const wanted = new Set(desired.map((o) => keyOf(itemOf(o))));
-  const gone = inventory.items.filter((i) => !wanted.has(keyOf(i)));
-  const toPrune: KubeObject[] = [];
-  const entries: ChangeSetEntry[] = [];
-  for (const item of gone) {
-    const live = await cluster
-      .get({
-        apiVersion: item.apiVersion,
-        kind: item.kind,
-        metadata: {
-          name: item.name,
-          ...(item.namespace === '' ? {} : { namespace: item.namespace }),
-        },
-      })
-      .catch(() => undefined);
-    if (live === undefined) continue;
+): Promise<PrunePlan> {
+  const wanted = new Set(desired.map((o) => refKey(refOf(o))));
+  const plan: PrunePlan = { toPrune: [], entries: [], gone: [] };
+  for (const ref of inventory.entries.filter((r) => !wanted.has(refKey(r)))) {
+    // A failed read keeps the entry: the object may still exist, and the next sync looks again.
+    const live = await readEntry(cluster, ref).catch(() => null);
+    if (live === undefined) plan.gone.push(ref);
+    if (live === undefined || live === null) continue;
+    const e = diffObject(live, live);
     if (!isPrunable(live, app)) {
-      const e = diffObject(live, live);
-      entries.push({
+      plan.entries.push({
         ...e,
         action: 'skip',
         reason: `left Git but is not pruned: ${isPruneDisabled(live) ? `annotated ${PRUNE_ANNOTATION}: disabled` : "it no longer carries this application's tracking label"}`,
@@ -62,16 +69,15 @@ export async function planPruneFor(
       });
       continue;
     }
-    toPrune.push(live);
-    const e = diffObject(live, live);
-    entries.push({
+    plan.toPrune.push(live);
+    plan.entries.push({
       ...e,
       action: 'prune',
       changedPaths: [''],
       diff: opts.prune ? '' : `${formatRef(e.subject)} would be pruned (sync with --prune)`,
     });
   }
-  return { toPrune, entries };
+  return plan;
 }
 
 /** Deletes in reverse apply order (workloads before their Namespace, CRs before CRDs). */
@@ -82,16 +88,16 @@ export async function pruneObjects(
   const ordered = [...toPrune].sort((a, b) => stageOf(b) - stageOf(a) || compareForApply(b, a));
   const outcomes: PruneOutcome[] = [];
   for (const obj of ordered) {
-    const item = itemOf(obj);
+    const ref = refOf(obj);
     try {
-      await cluster.delete({ ...refOfItem(item), apiVersion: obj.apiVersion });
-      outcomes.push({ kind: 'deleted', item });
+      await cluster.delete({ ...ref, apiVersion: obj.apiVersion });
+      outcomes.push({ kind: 'deleted', ref });
     } catch (e) {
       outcomes.push({
         kind: 'failed',
-        item,
+        ref,
         error: new SyncObjectError(
-          refOfItem(item),
+          ref,
           undefined,
           `prune failed: ${String(e)}; it stays in the inventory and is retried next sync`,
           { cause: e },

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.js';
+import { refKey, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
   defaultDiffOptions,
@@ -11,7 +11,7 @@ import { executePlan, rollBackCreates, type ApplyOutcome } from './execute.js';
 import { planObjects, type PlannedObject } from './plan.js';
 import { prepareObjects, type DesiredObject } from './prepare.js';
 import { planPruneFor, pruneObjects, type PruneOutcome } from './prune.js';
-import { itemKey, readInventory, writeInventory, type StoredInventory } from './store.js';
+import { configMapInventory, nextInventory, type InventoryStore } from './store.js';
 
 export interface SyncOptions {
   /** Plan and diff only; write nothing. */
@@ -59,6 +59,8 @@ export interface SyncTarget {
   /** Namespace given to namespaced objects that name none. */
   defaultNamespace: string;
   objects: readonly DesiredObject[];
+  /** Where the inventory is kept; the ConfigMap `ballast-inventory-<name>` when unset. */
+  inventory?: InventoryStore;
 }
 
 export type SyncResult =
@@ -97,7 +99,8 @@ export async function sync(
     target.defaultNamespace,
   );
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
-  const inventory: StoredInventory = await readInventory(cluster, target.app);
+  const store = target.inventory ?? configMapInventory(cluster, target.app);
+  const inventory = await store.read();
   const {
     planned,
     errors: planErrors,
@@ -108,7 +111,7 @@ export async function sync(
     forceRecreate: opts.forceRecreate,
     concurrency: opts.concurrency,
     diff: opts.diff,
-    previouslyApplied: new Set(inventory.items.map(itemKey)),
+    previouslyApplied: new Set(inventory.entries.map(refKey)),
     // A diff or dry run must still validate every object, since nothing is applied after it.
     validateColdCreates: opts.dryRun,
   });
@@ -148,7 +151,7 @@ export async function sync(
   const pruned =
     errors.length === 0 && opts.prune ? await pruneObjects(cluster, prune.toPrune) : [];
   errors.push(...pruned.flatMap((p) => (p.kind === 'failed' ? [p.error] : [])));
-  await writeInventory(cluster, target.app, planned, applied, pruned, inventory);
+  await store.write(nextInventory(planned, applied, pruned, prune.gone, inventory), inventory);
   const live = applied.flatMap((a) =>
     a.kind === 'applied'
       ? [a.result]

@@ -157,5 +157,6 @@ async function recordDrift(
     healed ? `reverted: ${what}` : `${drift.length} object(s) differ from Git`,
     fresh.metadata.generation,
   );
-  await writeStatus(cluster, fresh, { ...(fresh.status ?? {}), drift, conditions });
+  // Only the fields this path owns: a reconcile may have written the rest since the read above.
+  await writeStatus(cluster, fresh, { drift, conditions });
 }

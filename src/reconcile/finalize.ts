@@ -1,6 +1,7 @@
 import type { Application } from '../api/application.js';
 import { defaultSyncOptions, sync } from '../apply/sync.js';
-import { inventoryName } from '../apply/store.js';
+import { statusInventory } from '../apply/store.js';
+import { appId } from './stage.js';
 import type { Cluster } from '../cluster/cluster.js';
 
 /**
@@ -58,19 +59,25 @@ export type FinalizeResult =
 /**
  * Cleans up after a deleted Application. With pruneOnDelete, syncing an empty desired set
  * prunes exactly what the inventory says the app created (objects that lost the tracking label
- * or are annotated `ballast.dev/prune: disabled` stay). Then the inventory record goes and the
+ * or are annotated `ballast.dev/prune: disabled` stay). Then the
  * finalizer is released. A failed prune keeps the finalizer, so the deletion is retried.
  */
 export async function finalizeApplication(
   cluster: Cluster,
   app: Application,
 ): Promise<FinalizeResult> {
-  const id = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
+  const id = appId(app, app.status);
   let pruned = 0;
   if (app.spec.syncPolicy.pruneOnDelete) {
     const result = await sync(
       cluster,
-      { app: id, defaultNamespace: app.spec.destination.namespace, objects: [] },
+      {
+        app: id,
+        defaultNamespace: app.spec.destination.namespace,
+        objects: [],
+        // The Application is going, so what is left of its inventory is not recorded anywhere.
+        inventory: statusInventory(id, () => undefined),
+      },
       { ...defaultSyncOptions(), prune: true },
     );
     const errors = result.errors;
@@ -80,13 +87,6 @@ export async function finalizeApplication(
       return { kind: 'failed', error: new Error(`pruning on delete: ${message}`), pruned };
     }
   }
-  await cluster.delete({
-    apiVersion: 'v1',
-    group: '',
-    kind: 'ConfigMap',
-    namespace: id.namespace,
-    name: inventoryName(id),
-  });
   await removeFinalizer(cluster, app);
   return { kind: 'released', pruned };
 }

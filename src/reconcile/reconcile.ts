@@ -18,9 +18,11 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
-import { decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
+import { appId, decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 import { ObservedApp } from './observed.js';
+import { statusInventory, type InventoryStore } from '../apply/store.js';
+import { formatInventory } from '../inventory/index.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -105,6 +107,7 @@ async function runStages(
   app: Application,
   key: string,
   ctx: ReconcileContext,
+  inventory: InventoryStore,
   compareOnly = false,
 ): Promise<StagesDone> {
   // 1. Fetch the source and pin the commit.
@@ -142,7 +145,10 @@ async function runStages(
   deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects, observed });
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
-  const result = await syncApp(deps, app, rendered.objects, !automated, observed);
+  const result = await syncApp(deps, app, rendered.objects, inventory, {
+    dryRun: !automated,
+    observed,
+  });
   if (result.kind === 'refused')
     throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
   if (result.errors.length > 0)
@@ -163,7 +169,8 @@ export async function compareApplication(
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
   const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
-  const { sha, result } = await runStages(deps, app, key, ctx, true);
+  const inventory = statusInventory(appId(app, app.status), () => undefined);
+  const { sha, result } = await runStages(deps, app, key, ctx, inventory, true);
   return { sha, result };
 }
 
@@ -238,11 +245,16 @@ async function synced(
   pass: Pass,
 ): Promise<Outcome> {
   const app = pass.app;
+  // The inventory is kept in the status this pass writes, even when a later stage fails.
+  const inventory = statusInventory(appId(app, app.status), (next) => {
+    pass.status = { ...pass.status, inventory: formatInventory(next) };
+  });
   const { sha, automated, result, health, verification, observed } = await runStages(
     deps,
     app,
     key,
     ctx,
+    inventory,
   );
   // 8. Status, Events and the ledger.
   pass.audited = { kind: 'synced', sha, automated, changeSet: result.changeSet, verification };
@@ -347,8 +359,8 @@ async function syncApp(
   deps: ReconcilerDeps,
   app: Application,
   objects: readonly RenderedObject[],
-  dryRun: boolean,
-  observed: ObservedApp,
+  inventory: InventoryStore,
+  { dryRun, observed }: { dryRun: boolean; observed: ObservedApp },
 ): Promise<SyncResult> {
   const dest = app.spec.destination.namespace;
   if (app.spec.syncPolicy.syncOptions.createNamespace && !dryRun) {
@@ -357,15 +369,7 @@ async function syncApp(
   }
   return sync(
     deps.cluster,
-    {
-      app: {
-        name: app.metadata.name,
-        namespace: app.metadata.namespace ?? '',
-        ...(app.metadata.uid === undefined ? {} : { uid: app.metadata.uid }),
-      },
-      defaultNamespace: dest,
-      objects,
-    },
+    { app: appId(app), defaultNamespace: dest, objects, inventory },
     {
       ...defaultSyncOptions(),
       dryRun,

@@ -90,3 +90,16 @@ export async function decryptionFor(
     throw new StageError('DecryptionFailed', `Secret ${ns}/${ref.name}: ${keys.error.message}`);
   return deps.decryptionKeys === undefined ? keys.keys : mergeKeys(keys.keys, deps.decryptionKeys);
 }
+
+/** The Application as the sync names it (and, with `status`, as its inventory store reads it). */
+export function appId<S>(
+  app: Application,
+  status?: S,
+): { name: string; namespace: string; uid?: string; status?: S } {
+  return {
+    name: app.metadata.name,
+    namespace: app.metadata.namespace ?? '',
+    ...(app.metadata.uid === undefined ? {} : { uid: app.metadata.uid }),
+    ...(status === undefined ? {} : { status }),
+  };
+}

@@ -2,7 +2,6 @@ import type { ApplicationStatus } from '../api/application.js';
 import { refKey, refOf } from '../api/object.js';
 import type { SyncResult } from '../apply/sync.js';
 import type { HealthReport } from '../health/index.js';
-import { formatInventory, inventoryOf } from '../inventory/index.js';
 import type { AppHealth, ObservedApp } from './observed.js';
 import { appendHistory } from './status.js';
 
@@ -20,7 +19,7 @@ export function assess(
   return observed.healthOf(result.live.map(refOf));
 }
 
-/** The status after one pass: sync state, health, resources, inventory and history. */
+/** The status after one pass: sync state, health, resources and history (the sync recorded the inventory). */
 export function statusAfterSync(
   status: ApplicationStatus,
   result: Extract<SyncResult, { kind: 'done' }>,
@@ -53,11 +52,6 @@ export function statusAfterSync(
       status: automated || e.action === 'unchanged' ? 'Synced' : 'OutOfSync',
       ...resourceHealth(health, e.subject),
     })),
-    inventory: formatInventory(
-      inventoryOf(
-        result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
-      ),
-    ),
     ...(automated ? { lastSyncedRevision: sha } : {}),
     ...(applied || status.history === undefined
       ? {

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('an Application over its lifetime', () => {
-  it('holds a finalizer only with pruneOnDelete, prunes on delete only then, and drops the inventory record either way', async () => {
+  it('holds a finalizer only with pruneOnDelete, prunes on delete only then, and keeps its inventory in status', async () => {
     await fx.cluster.apply(fx.application('keep', 'keep'));
     await fx.cluster.apply(
       fx.application('prune', 'prune', {
@@ -41,6 +41,12 @@ describe('an Application over its lifetime', () => {
       return (await valueOf('kept')) === 'one' && (await valueOf('pruned')) === 'one';
     });
     expect((await fx.app('prune'))?.metadata.finalizers).toContain(FINALIZER);
+    // The controller records what it applied in the Application itself: no ConfigMap.
+    await eventually('the inventory is in status', 30_000, async () => {
+      const inventory = (await fx.app('prune'))?.status?.inventory ?? [];
+      return inventory.includes(`|ConfigMap|${fx.ns}|pruned`);
+    });
+    expect(await fx.get('v1', 'ConfigMap', 'ballast-inventory-prune')).toBeUndefined();
     expect((await fx.app('keep'))?.metadata.finalizers ?? []).not.toContain(FINALIZER);
     await fx.kubectl('-n', fx.ns, 'delete', 'applications.ballast.dev', 'keep', 'prune');
     await eventually('both Applications are gone', 30_000, async () => {
@@ -48,11 +54,6 @@ describe('an Application over its lifetime', () => {
     });
     expect(await valueOf('pruned')).toBeUndefined();
     expect(await valueOf('kept')).toBe('one');
-    expect(await fx.get('v1', 'ConfigMap', 'ballast-inventory-prune')).toBeUndefined();
-    // The kept app's record is owned by the Application, so the garbage collector removes it.
-    await eventually('the inventory record of keep is collected', 30_000, async () => {
-      return (await fx.get('v1', 'ConfigMap', 'ballast-inventory-keep')) === undefined;
-    });
   });
 
   it('stops retrying a failing sync after spec.syncPolicy.retry.limit and reports it Stalled', async () => {

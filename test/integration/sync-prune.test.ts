@@ -118,4 +118,28 @@ describe('prune', () => {
     await syncHead(true);
     expect(await exists('keep')).toBe(false);
   });
+
+  it('prunes from an inventory ConfigMap an earlier version wrote, and refuses a malformed one by name', async () => {
+    const label = { 'ballast.dev/application': `${ns}.prune-demo` };
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'legacy', namespace: ns, labels: label },
+    });
+    const record = (data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'ballast-inventory-prune-demo', namespace: ns },
+      data,
+    });
+    const legacy = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'legacy' }];
+    await cluster.apply(record({ objects: JSON.stringify(legacy) }));
+    await syncHead(true);
+    expect(await exists('legacy')).toBe(false);
+
+    await cluster.apply(record({ inventory: '|ConfigMap|not a namespace|x\n' }));
+    await expect(syncHead(true)).rejects.toThrow(
+      `ConfigMap ${ns}/ballast-inventory-prune-demo: inventory entry 1`,
+    );
+  });
 });
