@@ -86,6 +86,12 @@ describe('diffObject', () => {
     expect(entry.changedPaths).toEqual(['/spec/template/spec/containers/0/image']);
   });
 
+  it('reports the same paths without rendering a diff text when the controller asks for none', () => {
+    const entry = diffObject(deploymentImage, deploymentLive, { ...options, text: false });
+    expect(entry.action).toBe('configure');
+    expect(entry.changedPaths).toEqual(['/spec/template/spec/containers/0/image']);
+    expect(entry.diff).toBe('');
+  });
   it('reports a missing object as create of the whole object', () => {
     const entry = diffObject(deploymentNoop, undefined, options);
     expect(entry.action).toBe('create');

@@ -46,10 +46,16 @@ export interface ChangeSet {
 export interface DiffOptions extends RenderOptions {
   /** Differences hidden from the comparison (from the Application's `ignoreDifferences`). */
   ignoreDifferences: readonly IgnoreRule[];
+  /**
+   * Whether entries carry their diff text. The controller compares on every reconcile and
+   * drift event but prints no diff, and rendering both sides as YAML costs more than the
+   * comparison, so it asks for changed paths only.
+   */
+  text: boolean;
 }
 
 export function defaultDiffOptions(): DiffOptions {
-  return { ignoreDifferences: [], color: 'none', contextLines: 3 };
+  return { ignoreDifferences: [], color: 'none', contextLines: 3, text: true };
 }
 
 /** What the reconciler hands over: dry-run results with their live objects, and what to prune. */
@@ -176,8 +182,9 @@ function render(
   subject: ObjectRef,
   live: JsonRecord | undefined,
   desired: JsonRecord | undefined,
-  options: RenderOptions,
+  options: RenderOptions & { text: boolean },
 ): string {
+  if (!options.text) return '';
   // Secret values are replaced by markers before any text exists, so no code path can print them.
   if (isSecret(subject)) maskSecretPair(live, desired);
   const name = formatRef(subject);

@@ -4,7 +4,14 @@ import {
   type Application,
   type DriftEntry,
 } from '../api/application.js';
-import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import {
+  byCodePoint,
+  formatRef,
+  refKey,
+  refOf,
+  type KubeObject,
+  type ObjectRef,
+} from '../api/object.js';
 import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
@@ -49,7 +56,7 @@ export function lastForeignManager(live: KubeObject): string {
   const entries = ((live.metadata.managedFields ?? []) as ManagedFieldsEntry[]).filter(
     (e) => e.manager !== 'ballast' && e.subresource !== 'status',
   );
-  entries.sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
+  entries.sort((a, b) => byCodePoint(a.time ?? '', b.time ?? ''));
   return entries[entries.length - 1]?.manager ?? 'unknown';
 }
 
@@ -106,6 +113,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const entry = diffObject(dryRun, live, {
     ...defaultDiffOptions(),
     ignoreDifferences: ignoreRulesOf(cache.app),
+    text: false,
   });
   if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
   const reaction = driftReaction(cache.app.spec);

@@ -148,6 +148,8 @@ async function runStages(
   const result = await syncApp(deps, app, rendered.objects, inventory, {
     dryRun: !automated,
     observed,
+    // Only `ballast app diff` prints the diff; a reconcile needs the changed paths alone.
+    diffText: compareOnly,
   });
   if (result.kind === 'refused')
     throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
@@ -360,7 +362,7 @@ async function syncApp(
   app: Application,
   objects: readonly RenderedObject[],
   inventory: InventoryStore,
-  { dryRun, observed }: { dryRun: boolean; observed: ObservedApp },
+  { dryRun, observed, diffText }: { dryRun: boolean; observed: ObservedApp; diffText: boolean },
 ): Promise<SyncResult> {
   const dest = app.spec.destination.namespace;
   if (app.spec.syncPolicy.syncOptions.createNamespace && !dryRun) {
@@ -376,7 +378,7 @@ async function syncApp(
       prune: app.spec.syncPolicy.automated?.prune === true,
       adopt: app.spec.syncPolicy.syncOptions.adopt,
       forceRecreate: app.spec.syncPolicy.syncOptions.forceRecreate,
-      diff: { ...defaultDiffOptions(), ignoreDifferences: ignoreRulesOf(app) },
+      diff: { ...defaultDiffOptions(), ignoreDifferences: ignoreRulesOf(app), text: diffText },
       onStored: (o) => {
         observed.stored(o);
       },
