@@ -56,3 +56,11 @@ export function formatRef(ref: ObjectRef): string {
 export function refKey(ref: ObjectRef): string {
   return `${ref.group}|${ref.kind}|${ref.namespace}|${ref.name}`;
 }
+
+/**
+ * Orders text by code points, as Go's sort does: the same on every machine, and without
+ * loading the ICU collation tables `localeCompare` needs (megabytes of resident memory).
+ */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

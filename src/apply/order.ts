@@ -1,4 +1,4 @@
-import { groupOf, type KubeObject } from '../api/object.js';
+import { byCodePoint, groupOf, type KubeObject } from '../api/object.js';
 
 /**
  * Kinds applied in the first stage: they define types, scopes or policies that later objects
@@ -87,9 +87,9 @@ function kindRank(kind: string): number {
 export function compareForApply(a: KubeObject, b: KubeObject): number {
   return (
     kindRank(a.kind) - kindRank(b.kind) ||
-    a.kind.localeCompare(b.kind) ||
-    (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
-    a.metadata.name.localeCompare(b.metadata.name)
+    byCodePoint(a.kind, b.kind) ||
+    byCodePoint(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    byCodePoint(a.metadata.name, b.metadata.name)
   );
 }
 

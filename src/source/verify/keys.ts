@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { byCodePoint } from '../../api/object.js';
 import { parseAllowedSigners } from './allowed-signers.js';
 import { readArmoredKeys } from './openpgp.js';
 import type { TrustedKeys } from './types.js';
@@ -26,7 +27,7 @@ export async function trustedKeysFromEntries(
     openpgp: [],
     ssh: [],
   };
-  for (const { name, text } of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const { name, text } of [...entries].sort((a, b) => byCodePoint(a.name, b.name))) {
     const kind = entryKind(name);
     if (kind === 'openpgp') {
       const r = await readArmoredKeys(text, name);
