@@ -25,6 +25,8 @@ const logLevel = process.env.BALLAST_BENCH_LOG_LEVEL ?? 'warn';
 const keepLog = process.env.BALLAST_BENCH_KEEP_LOG;
 /** For iterating on the cold figure: stop after it, without growing to 10k objects. */
 const coldOnly = process.env.BALLAST_BENCH_COLD_ONLY === '1';
+/** For profiling memory: where to copy the controller's /proc smaps when the 10k figure is taken. */
+const smapsCopy = process.env.BALLAST_BENCH_SMAPS;
 const ns = 'bench-apps';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const name = (i: number): string => `a${String(i).padStart(4, '0')}`;
@@ -77,11 +79,22 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
-function memory(pid: number): { peakMiB: number; rssMiB: number } {
+function memory(pid: number): {
+  peakMiB: number;
+  rssMiB: number;
+  anonMiB: number;
+  fileMiB: number;
+} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number =>
     Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
-  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+  return {
+    peakMiB: kib('VmHWM') / 1024,
+    rssMiB: kib('VmRSS') / 1024,
+    // File-backed pages are mostly the node binary's code, shared with every node process.
+    anonMiB: kib('RssAnon') / 1024,
+    fileMiB: kib('RssFile') / 1024,
+  };
 }
 
 /**
@@ -222,6 +235,7 @@ export async function benchApps(): Promise<void> {
     // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
     await sleep(15_000);
     const steady = memory(controller.pid);
+    if (smapsCopy !== undefined) await copyFile(`/proc/${controller.pid}/smaps`, smapsCopy);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const watches = /^ballast_watches (\d+)/m.exec(metrics)?.[1] ?? '?';
     const heapMiB = (name: string): string =>
@@ -230,7 +244,7 @@ export async function benchApps(): Promise<void> {
       `${apps * 10} managed objects (${watches} watches), after a push applied in ${(growMs / 1000).toFixed(1)} s:`,
     );
     out(
-      `  RSS ${steady.rssMiB.toFixed(0)} MiB (goal < 150 MiB), peak RSS so far ${steady.peakMiB.toFixed(0)} MiB`,
+      `  RSS ${steady.rssMiB.toFixed(0)} MiB (goal < 150 MiB; ${steady.anonMiB.toFixed(0)} anonymous, ${steady.fileMiB.toFixed(0)} file-backed), peak RSS so far ${steady.peakMiB.toFixed(0)} MiB`,
     );
     out(
       `  V8 heap used ${heapMiB('nodejs_heap_size_used_bytes')} MiB of ${heapMiB('nodejs_heap_size_total_bytes')} MiB, external ${heapMiB('nodejs_external_memory_bytes')} MiB`,

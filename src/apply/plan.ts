@@ -1,7 +1,12 @@
 import { refOf, type KubeObject } from '../api/object.js';
-import type { Cluster } from '../cluster/cluster.js';
+import { fieldManager, type Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
-import { diffObject, type ChangeSetEntry, type DiffOptions } from '../diff/index.js';
+import {
+  appliesNothing,
+  diffObject,
+  type ChangeSetEntry,
+  type DiffOptions,
+} from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
 import { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
@@ -103,6 +108,16 @@ async function planOne(
     );
   }
   const takeover = live !== undefined && needsTakeover(live);
+  // Nothing to change and nothing to validate: the dry run would only confirm it.
+  if (live !== undefined && !takeover && appliesNothing(p.object, live, fieldManager)) {
+    const entry = {
+      subject: refOf(p.object),
+      action: 'unchanged',
+      changedPaths: [],
+      diff: '',
+    } as const;
+    return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
+  }
   try {
     const dryRun = await cluster.apply(p.object, { dryRun: true });
     let entry = diffObject(dryRun, live, opts.diff);

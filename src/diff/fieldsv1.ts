@@ -173,3 +173,28 @@ function removeOwnedItems(list: unknown[], node: FieldNode): void {
 function hasKeyFields(item: JsonRecord, key: JsonRecord): boolean {
   return Object.entries(key).every(([k, v]) => jsonEqual(item[k], v));
 }
+
+/**
+ * Does `value` still have every path the field set names: each field, each keyed item (all its
+ * key fields given, with the same values), each set value and each index? A path it lacks is
+ * one a server-side apply of `value` would remove from its owner.
+ */
+export function hasEveryPath(value: unknown, node: FieldNode): boolean {
+  for (const [name, child] of node.fields) {
+    if (!isRecord(value) || !Object.hasOwn(value, name)) return false;
+    if (!hasEveryPath(value[name], child)) return false;
+  }
+  if (node.keyed.length + node.values.length + node.indexed.length === 0) return true;
+  if (!Array.isArray(value)) return false;
+  const list: unknown[] = value;
+  return (
+    node.keyed.every(({ key, node: child }) => {
+      const item = list.find((i) => isRecord(i) && hasKeyFields(i, key));
+      return item !== undefined && hasEveryPath(item, child);
+    }) &&
+    node.values.every(({ value: v }) => list.some((i) => jsonEqual(i, v))) &&
+    node.indexed.every(
+      ({ index, node: child }) => index < list.length && hasEveryPath(list[index], child),
+    )
+  );
+}

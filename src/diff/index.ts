@@ -28,4 +28,4 @@ export {
 } from './ignore.js';
 export { diffLines, type Edit } from './linediff.js';
 export { MASK } from './secret.js';
-export { holdsDesired } from './subset.js';
+export { appliesNothing, holdsDesired } from './subset.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/object.js';
-import { holdsDesired } from './subset.js';
+import { appliesNothing, holdsDesired } from './subset.js';
+import configmapLive from './testdata/configmap-live.json' with { type: 'json' };
+import deploymentLive from './testdata/deployment-live.json' with { type: 'json' };
 
 const desired: KubeObject = {
   apiVersion: 'apps/v1',
@@ -77,5 +79,89 @@ describe('holdsDesired', () => {
   it('treats a value stored in another form as "compare properly", not as held', () => {
     const cpu = (v: string): KubeObject => ({ ...desired, spec: { resources: { cpu: v } } });
     expect(holdsDesired(cpu('0.5'), cpu('500m'))).toBe(false);
+  });
+});
+
+describe('appliesNothing', () => {
+  const cmDesired = (data: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'nginx',
+      namespace: 'web',
+      labels: { 'ballast.dev/application': 'shop.web' },
+    },
+    data,
+  });
+  const cmData = configmapLive.data as Record<string, string>;
+
+  it('is true for a ConfigMap the apiserver stores exactly as Ballast last applied it', () => {
+    expect(appliesNothing(cmDesired(cmData), configmapLive as KubeObject, 'ballast')).toBe(true);
+  });
+
+  it('is false when Git dropped a key Ballast owns, which the apply would remove', () => {
+    const rest = Object.fromEntries(Object.entries(cmData).filter(([k]) => k !== 'worker-count'));
+    expect(appliesNothing(cmDesired(rest), configmapLive as KubeObject, 'ballast')).toBe(false);
+  });
+
+  it('is false when Git changed a value, and for an object being deleted', () => {
+    expect(
+      appliesNothing(
+        cmDesired({ ...cmData, 'worker-count': '8' }),
+        configmapLive as KubeObject,
+        'ballast',
+      ),
+    ).toBe(false);
+    const terminating = {
+      ...configmapLive,
+      metadata: { ...configmapLive.metadata, deletionTimestamp: '2026-11-30T09:00:00Z' },
+    };
+    expect(appliesNothing(cmDesired(cmData), terminating as KubeObject, 'ballast')).toBe(false);
+  });
+
+  const deployment = (protocol?: string): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'api',
+      namespace: 'web',
+      labels: { 'app.kubernetes.io/name': 'api', 'ballast.dev/application': 'shop.web' },
+    },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': 'api' } },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: 'ghcr.io/example/api:1.4.2',
+              ports: [
+                {
+                  containerPort: 8080,
+                  name: 'http',
+                  ...(protocol === undefined ? {} : { protocol }),
+                },
+              ],
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+
+  it('finds every owned keyed list item of a live Deployment in the desired one', () => {
+    expect(appliesNothing(deployment('TCP'), deploymentLive as KubeObject, 'ballast')).toBe(true);
+  });
+
+  it('leaves a list item keyed by a defaulted field to the dry run rather than guess the default', () => {
+    expect(appliesNothing(deployment(), deploymentLive as KubeObject, 'ballast')).toBe(false);
+  });
+
+  it('is false after kubectl scale, though Ballast still owns the replica count', () => {
+    const scaled = { ...deploymentLive, spec: { ...deploymentLive.spec, replicas: 5 } };
+    expect(appliesNothing(deployment('TCP'), scaled as KubeObject, 'ballast')).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../api/object.js';
+import { fieldsOwnedBy, hasEveryPath } from './fieldsv1.js';
 import { isRecord } from './json.js';
 import { foldStringData } from './secret.js';
 
@@ -37,4 +38,18 @@ export function holdsDesired(desired: KubeObject, live: KubeObject): boolean {
     return holds(copy, live);
   }
   return holds(want, live);
+}
+
+/**
+ * Would a server-side apply of `desired` by `manager` leave `live` as it is? Yes when live
+ * holds every value desired sets, and desired still names every field the manager owns (a field
+ * it dropped, the apply would remove). The sync skips the dry run of such an object. False
+ * means only "ask the apiserver": a value stored in another form, a defaulted list key or a
+ * terminating object all go to the dry run and diff, as before.
+ */
+export function appliesNothing(desired: KubeObject, live: KubeObject, manager: string): boolean {
+  if (live.metadata.deletionTimestamp !== undefined) return false;
+  if (!holdsDesired(desired, live)) return false;
+  const owned = fieldsOwnedBy(live, [manager]);
+  return owned.kind === 'ok' && hasEveryPath(desired, owned.node);
 }
