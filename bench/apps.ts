@@ -235,7 +235,9 @@ export async function benchApps(): Promise<void> {
     // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
     await sleep(15_000);
     const steady = memory(controller.pid);
-    if (smapsCopy !== undefined) await copyFile(`/proc/${controller.pid}/smaps`, smapsCopy);
+    // /proc files report no size, so they are read, not copied.
+    if (smapsCopy !== undefined)
+      await writeFile(smapsCopy, readFileSync(`/proc/${controller.pid}/smaps`, 'utf8'));
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const watches = /^ballast_watches (\d+)/m.exec(metrics)?.[1] ?? '?';
     const heapMiB = (name: string): string =>

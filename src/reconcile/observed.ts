@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ResourceStatus } from '../api/application.js';
 import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
@@ -19,6 +20,10 @@ export interface AppHealth {
   message: string;
   byObject: ReadonlyMap<string, HealthReport>;
 }
+
+/** A short stand-in for a status written, kept per Application instead of its whole text. */
+const digestOf = (value: unknown): string =>
+  createHash('sha256').update(JSON.stringify(value)).digest('base64');
 
 const sameHealth = (a: HealthReport | undefined, b: HealthReport | undefined): boolean =>
   a?.status === b?.status && a?.message === b?.message;
@@ -78,7 +83,7 @@ export class ObservedApp {
       return now === undefined ? r : { ...r, health: { status: now.status, message: now.message } };
     });
     const update = { health: { status: h.status, message: h.message }, resources };
-    const digest = JSON.stringify(update);
+    const digest = digestOf(update);
     if (digest === this.written) return undefined;
     this.written = digest;
     return update;
@@ -87,7 +92,7 @@ export class ObservedApp {
   /** The reconcile wrote status.resources (with health): later updates start from them. */
   wrote(resources: ResourceStatus[], health: HealthReport): void {
     this.resources = resources;
-    this.written = JSON.stringify({
+    this.written = digestOf({
       health: { status: health.status, message: health.message },
       resources,
     });

@@ -34,6 +34,17 @@ export interface DesiredCache {
   observed: ObservedApp;
 }
 
+/**
+ * The Application as the drift and health paths need it: spec and identity. Its status and
+ * managedFields, kilobytes per Application, are only read by the next reconcile, which reads
+ * the Application afresh.
+ */
+function cachedApp(app: Application): Application {
+  const metadata = { ...app.metadata };
+  delete metadata['managedFields'];
+  return { apiVersion: app.apiVersion, kind: app.kind, metadata, spec: app.spec };
+}
+
 export interface ReconcilerDeps {
   cluster: Cluster;
   source: GitSource;
@@ -142,7 +153,12 @@ async function runStages(
     throw new StageError(reason, rendered.error.message, { cause: rendered.error });
   }
   const observed = deps.desired.get(key)?.observed ?? new ObservedApp();
-  deps.desired.set(key, { revision: tree.sha, app, objects: rendered.objects, observed });
+  deps.desired.set(key, {
+    revision: tree.sha,
+    app: cachedApp(app),
+    objects: rendered.objects,
+    observed,
+  });
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
   const result = await syncApp(deps, app, rendered.objects, inventory, {
@@ -234,7 +250,7 @@ class Pass {
 function suspended(deps: ReconcilerDeps, key: string, pass: Pass): Outcome {
   // The drift path reads the cached Application, so it must see the suspension too.
   const cached = deps.desired.get(key);
-  if (cached !== undefined) deps.desired.set(key, { ...cached, app: pass.app });
+  if (cached !== undefined) deps.desired.set(key, { ...cached, app: cachedApp(pass.app) });
   pass.cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
   pass.audited = { kind: 'suspended' };
   return { kind: 'ok' };
