@@ -1,5 +1,5 @@
 import { Agent, request, type RequestOptions } from 'node:https';
-import { request as plainRequest } from 'node:http';
+import { nodeHttp } from './node-http.js';
 import { ApiServerUnreachableError } from './errors.js';
 import { loadKubeAuth, type KubeAuth } from './kubeconfig.js';
 import { LineSplitter } from './watch-lines.js';
@@ -150,7 +150,7 @@ export class KubeHttp {
     Object.assign(options, await this.tlsAndAuth());
     options.headers = { ...(options.headers as Record<string, string>), ...this.authHeaders };
     return new Promise((resolve, reject) => {
-      const send = url.protocol === 'http:' ? plainRequest : request;
+      const send = url.protocol === 'http:' ? nodeHttp.request : request;
       const req = send(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -224,7 +224,7 @@ export class KubeHttp {
             error: new ApiServerUnreachableError(this.server, this.context, e),
           });
       };
-      const send = url.protocol === 'http:' ? plainRequest : request;
+      const send = url.protocol === 'http:' ? nodeHttp.request : request;
       const req = send(url, options, (res) => {
         res.on('error', fail);
         res.on('close', () => {

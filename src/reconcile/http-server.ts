@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { nodeHttp } from '../cluster/node-http.js';
 import type { Logger } from './log.js';
 import { parseWebhook, type WebhookProvider } from './webhook.js';
 
@@ -23,7 +24,7 @@ export class ControllerHttp {
   private readonly server: Server;
 
   private constructor(private readonly opts: ControllerHttpOptions) {
-    this.server = createServer((req, res) => {
+    this.server = nodeHttp.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith('/hooks/') === true) {
         this.onWebhook(req, res);
         return;
