@@ -6,6 +6,7 @@ import { LedgerError } from './errors.js';
 import { pageSize, readRow, rowColumns, whereOf } from './rows.js';
 import {
   genesisHash,
+  type AuditEntry,
   type Ledger,
   type LedgerRecord,
   type ListQuery,
@@ -21,6 +22,14 @@ export interface SqliteLedgerOptions {
 
 export function defaultSqliteLedgerOptions(): SqliteLedgerOptions {
   return { busyTimeoutMs: 10_000 };
+}
+
+/** An append waiting for the next commit. */
+interface Queued {
+  prepared: AuditEntry;
+  kind: string;
+  resolve: (record: LedgerRecord) => void;
+  reject: (error: Error) => void;
 }
 
 const schema = `
@@ -77,30 +86,58 @@ export class SqliteLedger implements Ledger {
     return `sqlite:${this.path}`;
   }
 
+  /**
+   * Appends made in one turn of the event loop share a transaction, so one fsync covers them:
+   * a thousand reconciles finishing together wait on a few commits, not a thousand, and the
+   * event loop is not held once per record. Each append still resolves only when its record
+   * is durable, and the chain follows the order of the calls.
+   */
   append(entry: NewEntry): Promise<LedgerRecord> {
+    let prepared: AuditEntry;
     try {
-      return Promise.resolve(this.appendNow(entry));
+      prepared = prepareEntry(entry);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    return new Promise((resolve, reject) => {
+      if (this.queued.length === 0)
+        setImmediate(() => {
+          this.commitQueued();
+        });
+      this.queued.push({ prepared, kind: entry.kind, resolve, reject });
+    });
   }
 
-  private appendNow(entry: NewEntry): LedgerRecord {
-    const prepared = prepareEntry(entry);
+  private queued: Queued[] = [];
+
+  private commitQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    let rows: StoredRow[];
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const row = sealRow(prepared, this.headRow() ?? { seq: 0, hash: genesisHash });
-        this.insert(row);
+        let head = this.headRow() ?? { seq: 0, hash: genesisHash };
+        rows = batch.map((q) => {
+          const row = sealRow(q.prepared, head);
+          this.insert(row);
+          head = row;
+          return row;
+        });
         this.db.exec('COMMIT');
-        return rowToRecord(row);
       } catch (e) {
         this.db.exec('ROLLBACK');
         throw e;
       }
     } catch (e) {
-      throw new LedgerError(this.subject, `cannot append a ${entry.kind} record`, { cause: e });
+      for (const q of batch)
+        q.reject(new LedgerError(this.subject, `cannot append a ${q.kind} record`, { cause: e }));
+      return;
     }
+    batch.forEach((q, i) => {
+      q.resolve(rowToRecord(rows[i] as StoredRow));
+    });
   }
 
   private insert(row: StoredRow): void {
@@ -185,7 +222,10 @@ export class SqliteLedger implements Ledger {
   }
 
   close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
+    if (this.db.isOpen) {
+      this.commitQueued();
+      this.db.close();
+    }
     return Promise.resolve();
   }
 }
