@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../api/schema-duration.js';
@@ -125,6 +126,10 @@ export function registerController(program: Command): void {
 }
 
 async function runController(f: ControllerFlags): Promise<void> {
+  // V8 sizes its heap for throughput; a long-running controller wants it sized to what is live.
+  // Measured with 10k objects watched: 144 MiB RSS without, 121 MiB with, and the same cold
+  // start. NODE_OPTIONS may not carry this flag, so it is set here, before the heap grows.
+  setFlagsFromString('--optimize-for-size');
   const logger = loggerOf(f);
   const timings = timingsOf(f);
   const cluster = Cluster.connect({

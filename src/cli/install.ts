@@ -110,8 +110,9 @@ function binding(kind: 'ClusterRoleBinding' | 'RoleBinding', role: string, ns: s
  * How the controller's Node runs in the Deployment, and in `npm run bench:apps`. Node sizes its
  * heap for throughput: after 1000 Applications synced, it held 186 MiB of heap for 45 MiB of
  * live objects. A 1 MiB young generation, a capped old generation and two malloc arenas keep
- * memory near what is live (10k objects watched: see the closing notes of issue #4). Raise
- * max-old-space-size with the memory limit for fleets far beyond that.
+ * memory near what is live (10k objects watched: see the closing notes of issue #4); the
+ * controller command adds V8's --optimize-for-size itself, which NODE_OPTIONS cannot carry.
+ * Raise max-old-space-size with the memory limit for fleets far beyond that.
  */
 export const controllerNodeEnv: Readonly<Record<string, string>> = {
   NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=128',

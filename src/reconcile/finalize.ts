@@ -59,8 +59,9 @@ export type FinalizeResult =
 /**
  * Cleans up after a deleted Application. With pruneOnDelete, syncing an empty desired set
  * prunes exactly what the inventory says the app created (objects that lost the tracking label
- * or are annotated `ballast.dev/prune: disabled` stay). Then the
- * finalizer is released. A failed prune keeps the finalizer, so the deletion is retried.
+ * or are annotated `ballast.dev/prune: disabled` stay). Then the finalizer is released; the
+ * inventory, kept in the Application's status, goes with it. A failed prune keeps the
+ * finalizer, so the deletion is retried.
  */
 export async function finalizeApplication(
   cluster: Cluster,
