@@ -12,7 +12,6 @@ import {
   trackingValue,
   type Inventory,
 } from '../inventory/index.js';
-import { applicationApiVersion } from '../api/application.js';
 
 /**
  * Where an Application's inventory lives between syncs. The controller keeps it in the
@@ -20,7 +19,7 @@ import { applicationApiVersion } from '../api/application.js';
  * have no Application object, keeps it in a ConfigMap.
  */
 export interface InventoryStore {
-  /** What the last sync applied. Throws when the record cannot be read whole. */
+  /** What the last sync applied. Rejects when the record cannot be read whole. */
   read(): Promise<Inventory>;
   /** Records what the app owns now. */
   write(next: Inventory, previous: Inventory): Promise<void>;
@@ -30,15 +29,6 @@ export const inventoryName = (app: { name: string }): string => `ballast-invento
 
 /** The key of an object as the inventory records it: no version, so a version bump is no move. */
 export const inventoryKey = (o: KubeObject): string => refKey(refOf(o));
-
-/**
- * A record left by an earlier Application of the same name, deleted and not yet collected:
- * its objects are not this Application's to prune.
- */
-function ownedByAnother(cm: KubeObject, uid: string | undefined): boolean {
-  const owners = (cm.metadata.ownerReferences ?? []) as { uid?: string }[];
-  return uid !== undefined && owners.length > 0 && !owners.some((o) => o.uid === uid);
-}
 
 /** Before the `inventory` text, the ConfigMap held `objects`: JSON with an apiVersion per object. */
 function legacyEntries(text: string): unknown {
@@ -69,7 +59,7 @@ function parseRecord(where: string, input: unknown): Inventory {
 /** The CLI's inventory: ConfigMap `ballast-inventory-<name>` in the app's namespace. */
 export function configMapInventory(
   cluster: Cluster,
-  app: { name: string; namespace: string; uid?: string },
+  app: { name: string; namespace: string },
 ): InventoryStore {
   const ref = {
     apiVersion: 'v1',
@@ -81,7 +71,7 @@ export function configMapInventory(
   return {
     async read() {
       const cm = await cluster.get(ref);
-      if (cm === undefined || ownedByAnother(cm, app.uid)) return inventoryOf([]);
+      if (cm === undefined) return inventoryOf([]);
       stored = true;
       const data = (cm.data ?? {}) as Record<string, string | undefined>;
       if (data.inventory !== undefined) return parseRecord(where, data.inventory);
@@ -99,19 +89,6 @@ export function configMapInventory(
     async write(next, previous) {
       // An unchanged inventory is not rewritten, so a no-change sync writes nothing at all.
       if (stored && inventoryText(next) === inventoryText(previous)) return;
-      const owner =
-        app.uid === undefined
-          ? {}
-          : {
-              ownerReferences: [
-                {
-                  apiVersion: applicationApiVersion,
-                  kind: 'Application',
-                  name: app.name,
-                  uid: app.uid,
-                },
-              ],
-            };
       await cluster.apply({
         ...ref,
         metadata: {
@@ -120,7 +97,6 @@ export function configMapInventory(
             [TRACKING_LABEL]: trackingValue(app),
             'app.kubernetes.io/managed-by': 'ballast',
           },
-          ...owner,
         },
         data: { inventory: inventoryText(next) },
       });

@@ -51,11 +51,8 @@ export function defaultSyncOptions(): SyncOptions {
 }
 
 export interface SyncTarget {
-  /**
-   * The Application, and its uid when it is a live object: the inventory record is then owned
-   * by it, so the garbage collector removes the record with the Application.
-   */
-  app: { name: string; namespace: string; uid?: string };
+  /** The Application the objects belong to (the CLI's `--app`): tracking label and inventory. */
+  app: { name: string; namespace: string };
   /** Namespace given to namespaced objects that name none. */
   defaultNamespace: string;
   objects: readonly DesiredObject[];

@@ -95,11 +95,10 @@ export async function decryptionFor(
 export function appId<S>(
   app: Application,
   status?: S,
-): { name: string; namespace: string; uid?: string; status?: S } {
+): { name: string; namespace: string; status?: S } {
   return {
     name: app.metadata.name,
     namespace: app.metadata.namespace ?? '',
-    ...(app.metadata.uid === undefined ? {} : { uid: app.metadata.uid }),
     ...(status === undefined ? {} : { status }),
   };
 }
