@@ -1,5 +1,6 @@
 import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { apiVersionOf } from '../cluster/discovery.js';
 import { diffObject, type ChangeSetEntry } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
@@ -31,7 +32,7 @@ async function readEntry(cluster: Cluster, ref: ObjectRef): Promise<KubeObject |
   const info = await cluster.discovery.resolveGroupKind(ref.group, ref.kind);
   if (info === undefined) return undefined;
   return cluster.get({
-    apiVersion: info.group === '' ? info.version : `${info.group}/${info.version}`,
+    apiVersion: apiVersionOf(info),
     kind: ref.kind,
     metadata: { name: ref.name, ...(ref.namespace === '' ? {} : { namespace: ref.namespace }) },
   });

@@ -3,6 +3,7 @@ import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
 import { refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { apiVersionOf } from '../cluster/discovery.js';
 import { changeSetText } from '../diff/index.js';
 import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
@@ -97,7 +98,7 @@ async function tree(cluster: Cluster, f: AppFlags, name: string): Promise<void> 
       resources.map(async (r) => {
         const info = await cluster.discovery.resolveGroupKind(r.group, r.kind);
         if (info === undefined) return undefined;
-        const apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+        const apiVersion = apiVersionOf(info);
         const live = await cluster.get({
           apiVersion,
           kind: r.kind,

@@ -1,5 +1,5 @@
 import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
-import { Discovery, type ResourceInfo } from './discovery.js';
+import { apiVersionOf, Discovery, type ResourceInfo } from './discovery.js';
 import { KubeApiError, UnknownKindError } from './errors.js';
 import { defaultConnectOptions, KubeHttp, type ConnectOptions } from './http.js';
 
@@ -81,7 +81,7 @@ export class Cluster {
     const r = await this.http.request('GET', path);
     if (r.status !== 200) throw KubeApiError.from(`${info.kind} list`, 'list', r.status, r.body);
     const list = JSON.parse(r.body) as { items?: KubeObject[] };
-    const apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+    const apiVersion = apiVersionOf(info);
     // List items omit apiVersion and kind; put them back so items are whole objects.
     return (list.items ?? []).map((o) => ({ ...o, apiVersion, kind: info.kind }));
   }

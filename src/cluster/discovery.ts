@@ -12,6 +12,11 @@ export interface ResourceInfo {
   verbs: readonly string[];
 }
 
+/** The apiVersion an object of this kind is read and written as, e.g. `apps/v1` or `v1`. */
+export function apiVersionOf(info: ResourceInfo): string {
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
 const aggregatedAccept =
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;q=0.9';
 

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/object.js';
-import type { ResourceInfo } from './discovery.js';
+import { apiVersionOf, type ResourceInfo } from './discovery.js';
 import { KubeApiError } from './errors.js';
 import type { KubeHttp, StreamEnd } from './http.js';
 import {
@@ -94,10 +94,6 @@ export class UnwatchableKindError extends Error {
 
 function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
-}
-
-function apiVersionOf(info: ResourceInfo): string {
-  return info.group === '' ? info.version : `${info.group}/${info.version}`;
 }
 
 function collectionPath(info: ResourceInfo): string {
