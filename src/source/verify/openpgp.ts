@@ -1,15 +1,8 @@
-import type * as OpenPgp from 'openpgp';
 import type { PublicKey, Signature, Subkey } from 'openpgp';
+// Imported on first use: a controller whose Applications ask for no signature verification
+// never pays for openpgp (see libs.ts). SOPS decryption shares the same import.
+import { loadOpenPgp } from '../../secrets/libs.js';
 import type { RefusalReason, SignatureCheck, SignatureVerifier } from './types.js';
-
-// openpgp adds about 20 MiB of resident memory once imported, and a controller whose
-// Applications ask for no signature verification never uses it; so it is imported on first use.
-// The promise is kept so that concurrent first uses share one import.
-let openpgpModule: Promise<typeof OpenPgp> | undefined;
-function loadOpenPgp(): Promise<typeof OpenPgp> {
-  openpgpModule ??= import('openpgp');
-  return openpgpModule;
-}
 
 const begin = '-----BEGIN PGP SIGNATURE-----';
 
