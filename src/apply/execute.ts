@@ -3,7 +3,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { SyncObjectError } from './errors.js';
 import { planBatches } from './order.js';
-import { takeOverManagedFields } from './ownership.js';
+import { needsTakeover, takeOverManagedFields } from './ownership.js';
 import type { PlannedObject } from './plan.js';
 import { mapBounded } from './pool.js';
 
@@ -15,11 +15,19 @@ export interface ExecuteOptions {
   onBatch: (b: { stage: 0 | 1; wave: number; applied: number; unchanged: number }) => void;
   /** Called with each object as the apiserver stored it, as soon as its apply returns. */
   onApplied?: (stored: KubeObject) => void;
+  /**
+   * Set for a blind sync (nothing was read first). Each object is then applied without force,
+   * so that one which existed after all is not overwritten unseen. If that apply conflicts with
+   * another manager's fields, the object is planned again with this, read live, and applied as
+   * planned.
+   */
+  replan?: (p: PlannedObject) => Promise<PlannedObject>;
 }
 
 /** What happened to one planned object. */
 export type ApplyOutcome =
-  | { kind: 'applied'; planned: PlannedObject; result: KubeObject }
+  /** `created`: the apply created the object (the apiserver answered 201). */
+  | { kind: 'applied'; planned: PlannedObject; result: KubeObject; created: boolean }
   | { kind: 'unchanged'; planned: PlannedObject }
   | { kind: 'failed'; planned: PlannedObject; error: SyncObjectError };
 
@@ -56,20 +64,28 @@ async function recreate(cluster: Cluster, obj: KubeObject): Promise<void> {
   }
 }
 
+interface ApplyHooks {
+  onApplied?: ExecuteOptions['onApplied'] | undefined;
+  replan?: ExecuteOptions['replan'] | undefined;
+}
+
 async function applyOne(
   cluster: Cluster,
   p: PlannedObject,
-  onApplied: ExecuteOptions['onApplied'],
+  hooks: ApplyHooks,
 ): Promise<ApplyOutcome> {
   if (!shouldApply(p)) return { kind: 'unchanged', planned: p };
   const obj = p.prepared.object;
   try {
+    if (hooks.replan !== undefined) return await applyBlind(cluster, p, hooks.replan, hooks);
     if (p.takeover && p.live !== undefined) await takeOver(cluster, p.live);
     if (p.recreate) await recreate(cluster, obj);
-    const result = await cluster.apply(obj);
-    onApplied?.(result);
-    return { kind: 'applied', planned: p, result };
+    const { object: result, created } = await cluster.applyReporting(obj);
+    hooks.onApplied?.(result);
+    return { kind: 'applied', planned: p, result, created };
   } catch (e) {
+    // A replan refused the object (another Application's), naming it already.
+    if (e instanceof SyncObjectError) return { kind: 'failed', planned: p, error: e };
     const problem =
       e instanceof KubeApiError
         ? `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`
@@ -82,6 +98,36 @@ async function applyOne(
   }
 }
 
+/**
+ * Applies an object nobody read, without force. Created (201): done. Changed (200): it existed
+ * without a tracking label and took our fields without conflict; kubectl's fields are then
+ * taken over, as for a planned apply. A conflict (409): it existed with other values of ours
+ * owned by another manager, so it goes through the planned path: read, ownership check, dry
+ * run, forced apply.
+ */
+async function applyBlind(
+  cluster: Cluster,
+  p: PlannedObject,
+  replan: (p: PlannedObject) => Promise<PlannedObject>,
+  hooks: ApplyHooks,
+): Promise<ApplyOutcome> {
+  const obj = p.prepared.object;
+  let stored: { object: KubeObject; created: boolean };
+  try {
+    stored = await cluster.applyReporting(obj, { force: false });
+  } catch (e) {
+    if (!(e instanceof KubeApiError && e.status === 409)) throw e;
+    return applyOne(cluster, await replan(p), { onApplied: hooks.onApplied });
+  }
+  let result = stored.object;
+  if (!stored.created && needsTakeover(result)) {
+    await takeOver(cluster, result);
+    result = await cluster.apply(obj);
+  }
+  hooks.onApplied?.(result);
+  return { kind: 'applied', planned: p, result, created: stored.created };
+}
+
 function isEstablished(crd: KubeObject | undefined): boolean {
   const conds = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)
     ?.conditions;
@@ -90,14 +136,17 @@ function isEstablished(crd: KubeObject | undefined): boolean {
 
 /**
  * Undoes a cold sync that failed part-way: every object it created is deleted again, newest
- * first, so the cluster is left as it was. Only a cold sync calls this: it created everything
- * it applied, so deleting is a complete undo.
+ * first. Only a cold sync calls this: it created all it applied, so deleting is a complete
+ * undo, except for an object a blind sync found existing without a tracking label, which
+ * keeps the fields it was given.
  */
 export async function rollBackCreates(
   cluster: Cluster,
   outcomes: readonly ApplyOutcome[],
 ): Promise<number> {
-  const created = outcomes.flatMap((o) => (o.kind === 'applied' ? [o.result] : [])).reverse();
+  const created = outcomes
+    .flatMap((o) => (o.kind === 'applied' && o.created ? [o.result] : []))
+    .reverse();
   let deleted = 0;
   for (const obj of created) {
     const gone = await cluster
@@ -143,9 +192,7 @@ export async function executePlan(
   const outcomes: ApplyOutcome[] = [];
   for (const batch of planBatches(planned.map((p) => p.prepared.object))) {
     const items = batch.objects.map((o) => byObject.get(o) as PlannedObject);
-    const settled = await mapBounded(items, opts.concurrency, (p) =>
-      applyOne(cluster, p, opts.onApplied),
-    );
+    const settled = await mapBounded(items, opts.concurrency, (p) => applyOne(cluster, p, opts));
     const results = settled
       .map((s) => (s.status === 'fulfilled' ? s.value : undefined))
       .filter((x) => x !== undefined);

@@ -36,6 +36,12 @@ export interface PlanOptions {
    * sync then applies directly and rolls back what it created if one object is refused.
    */
   validateColdCreates: boolean;
+  /**
+   * Read nothing: the caller knows that nothing was applied before and that no object with
+   * these identities carries a tracking label, so every object is planned as a cold create.
+   * Execute then applies them without force (see ExecuteOptions.replan).
+   */
+  blind: boolean;
   /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
   previouslyApplied: ReadonlySet<string>;
   app: string;
@@ -160,6 +166,15 @@ async function planOne(
   }
 }
 
+/** Plans one object of a blind sync again, read live: its apply found it existed after all. */
+export async function planExisting(
+  cluster: Cluster,
+  p: PreparedObject,
+  opts: PlanOptions,
+): Promise<PlannedObject> {
+  return planOne(cluster, p, opts, new Set(), await cluster.get(p.object), false);
+}
+
 /**
  * Plans every object: reads it live, dry-runs the apply and diffs the two. Nothing is written.
  * Returns every error, so one bad object does not hide the next.
@@ -168,15 +183,16 @@ export async function planObjects(
   cluster: Cluster,
   prepared: readonly PreparedObject[],
   opts: PlanOptions,
+  reader?: LiveReader,
 ): Promise<{ planned: PlannedObject[]; errors: SyncObjectError[]; cold: boolean }> {
   const namespacesInSet = new Set(
     prepared
       .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
       .map((p) => p.object.metadata.name),
   );
-  const reader = await LiveReader.prefetch(cluster, prepared);
+  const live = opts.blind ? undefined : (reader ?? (await LiveReader.prefetch(cluster, prepared)));
   const lives = await mapBounded(prepared, opts.concurrency, (p) =>
-    p.crdInSet ? Promise.resolve(undefined) : reader.get(p.object),
+    p.crdInSet || live === undefined ? Promise.resolve(undefined) : live.get(p.object),
   );
   const liveOf = (i: number): KubeObject | undefined => {
     const r = lives[i];

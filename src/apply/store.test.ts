@@ -33,6 +33,7 @@ const applied = (p: PlannedObject): ApplyOutcome => ({
   kind: 'applied',
   planned: p,
   result: p.prepared.object,
+  created: p.live === undefined,
 });
 const failed = (p: PlannedObject): ApplyOutcome => ({
   kind: 'failed',

@@ -8,8 +8,9 @@ import {
 } from '../diff/index.js';
 import type { SyncObjectError } from './errors.js';
 import { executePlan, rollBackCreates, type ApplyOutcome } from './execute.js';
-import { planObjects, type PlannedObject } from './plan.js';
-import { prepareObjects, type DesiredObject } from './prepare.js';
+import { LiveReader } from './live.js';
+import { planExisting, planObjects, type PlannedObject } from './plan.js';
+import { prepareObjects, type DesiredObject, type PreparedObject } from './prepare.js';
 import { planPruneFor, pruneObjects, type PruneOutcome } from './prune.js';
 import { configMapInventory, nextInventory, type InventoryStore } from './store.js';
 
@@ -34,6 +35,12 @@ export interface SyncOptions {
    * apply, then as each apply answers. The controller's drift and health tracking start from it.
    */
   onStored: (obj: KubeObject) => void;
+  /**
+   * Whether watches know, now, that no object with this identity carries a tracking label.
+   * When it holds for every object of a first sync (empty inventory), nothing is read before
+   * applying: a thousand new Applications then cost the apiserver no GETs that answer 404.
+   */
+  untracked?: (obj: KubeObject) => Promise<boolean>;
 }
 
 export function defaultSyncOptions(): SyncOptions {
@@ -80,9 +87,50 @@ function summarize(planned: readonly PlannedObject[]): string {
 }
 
 /**
+ * What the plan reads live with, or undefined when it can read nothing: a first sync (empty
+ * inventory) whose every object is known to carry no tracking label, by the controller's
+ * watches or else by the reader's LISTs of every tracked object of those kinds.
+ */
+async function readsNeeded(
+  cluster: Cluster,
+  prepared: readonly PreparedObject[],
+  firstSync: boolean,
+  opts: SyncOptions,
+): Promise<LiveReader | undefined> {
+  // A kind whose CRD comes in this sync is not served yet, so nothing can be known of it.
+  const knowable = firstSync && !opts.dryRun && !prepared.some((p) => p.crdInSet);
+  const watched = opts.untracked;
+  if (knowable && watched !== undefined) {
+    const known = await Promise.all(prepared.map((p) => watched(p.object)));
+    if (known.every(Boolean)) return undefined;
+  }
+  const reader = await LiveReader.prefetch(cluster, prepared, knowable);
+  return knowable && prepared.every((p) => reader.untracked(p.object)) ? undefined : reader;
+}
+
+/**
+ * The plan's entries as the applies turned out: an object replanned after a blind apply has
+ * its new entry, and a create that met an existing object (it answered 200) configured it.
+ */
+function entriesAsApplied(
+  planned: readonly PlannedObject[],
+  applied: readonly ApplyOutcome[],
+): ChangeSetEntry[] {
+  const outcomes = new Map(applied.map((a) => [a.planned.prepared, a]));
+  return planned.map((p) => {
+    const a = outcomes.get(p.prepared);
+    if (a === undefined) return p.entry;
+    if (a.kind === 'applied' && !a.created && a.planned.entry.action === 'create')
+      return { ...a.planned.entry, action: 'configure', reason: 'it existed already: adopted' };
+    return a.planned.entry;
+  });
+}
+
+/**
  * One sync: prepare (scope, namespace, tracking label), plan every object by dry run, and only
  * when all of them can be planned, apply in stages and prune what left Git. A cold sync (no
  * object exists yet) skips the dry runs and instead rolls back what it created on a refusal.
+ * A first sync of objects known to carry no tracking label is cold without reading them.
  */
 export async function sync(
   cluster: Cluster,
@@ -98,11 +146,9 @@ export async function sync(
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
   const store = target.inventory ?? configMapInventory(cluster, target.app);
   const inventory = await store.read();
-  const {
-    planned,
-    errors: planErrors,
-    cold,
-  } = await planObjects(cluster, prepared, {
+  const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);
+  const blind = reads === undefined;
+  const planOptions = {
     app: `${target.app.namespace}.${target.app.name}`,
     adopt: opts.adopt,
     forceRecreate: opts.forceRecreate,
@@ -111,7 +157,13 @@ export async function sync(
     previouslyApplied: new Set(inventory.entries.map(refKey)),
     // A diff or dry run must still validate every object, since nothing is applied after it.
     validateColdCreates: opts.dryRun,
-  });
+    blind,
+  };
+  const {
+    planned,
+    errors: planErrors,
+    cold,
+  } = await planObjects(cluster, prepared, planOptions, reads);
   if (planErrors.length > 0) return { kind: 'refused', errors: planErrors };
   opts.onProgress(`plan: ${summarize(planned)}`);
 
@@ -122,8 +174,8 @@ export async function sync(
     target.app,
     opts,
   );
-  const entries: ChangeSetEntry[] = [...planned.map((p) => p.entry), ...prune.entries];
   if (opts.dryRun) {
+    const entries = [...planned.map((p) => p.entry), ...prune.entries];
     return { kind: 'done', changeSet: { entries }, applied: [], pruned: [], errors: [], live: [] };
   }
 
@@ -133,6 +185,7 @@ export async function sync(
     concurrency: opts.concurrency,
     crdTimeoutMs: opts.crdTimeoutMs,
     onApplied: opts.onStored,
+    ...(blind ? { replan: (p) => planExisting(cluster, p.prepared, planOptions) } : {}),
     onBatch: (b) => {
       opts.onProgress(
         `apply: stage ${b.stage}${b.wave === 0 ? '' : ` wave ${b.wave}`}: ${b.applied} applied, ${b.unchanged} unchanged`,
@@ -149,6 +202,7 @@ export async function sync(
     errors.length === 0 && opts.prune ? await pruneObjects(cluster, prune.toPrune) : [];
   errors.push(...pruned.flatMap((p) => (p.kind === 'failed' ? [p.error] : [])));
   await store.write(nextInventory(planned, applied, pruned, prune.gone, inventory), inventory);
+  const entries = [...entriesAsApplied(planned, applied), ...prune.entries];
   const live = applied.flatMap((a) =>
     a.kind === 'applied'
       ? [a.result]

@@ -88,6 +88,14 @@ export class Cluster {
 
   /** Server-side apply with field manager `ballast`; returns what the apiserver stored (or would). */
   async apply(obj: KubeObject, partial: Partial<ApplyOptions> = {}): Promise<KubeObject> {
+    return (await this.applyReporting(obj, partial)).object;
+  }
+
+  /** As apply, and says whether the apply created the object (201) or changed one (200). */
+  async applyReporting(
+    obj: KubeObject,
+    partial: Partial<ApplyOptions> = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
     const opts = { ...defaultApplyOptions(), ...partial };
     const info = await this.infoFor(obj);
     const ref = refOf(obj);
@@ -101,7 +109,7 @@ export class Cluster {
     if (r.status !== 200 && r.status !== 201) {
       throw KubeApiError.from(ref, opts.dryRun ? 'apply (dry run)' : 'apply', r.status, r.body);
     }
-    return JSON.parse(r.body) as KubeObject;
+    return { object: JSON.parse(r.body) as KubeObject, created: r.status === 201 };
   }
 
   /** A JSON patch (RFC 6902), e.g. guarded by a `test` of resourceVersion. */

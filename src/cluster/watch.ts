@@ -96,6 +96,10 @@ function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
 }
 
+function watchKey(info: ResourceInfo): string {
+  return `${info.group}/${info.version}/${info.kind}`;
+}
+
 function collectionPath(info: ResourceInfo): string {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
   return `${base}/${info.resource}`;
@@ -136,6 +140,8 @@ interface Watch {
   cache: WatchCache;
   /** Where the next watch resumes; set by each list, bookmark and event. */
   resourceVersion: string;
+  /** A watch connection is open, so the cache follows the apiserver, only as late as events. */
+  open: boolean;
   /** Resolves once the first watch connection is open (or the manager stopped). */
   ready: Promise<void>;
   markReady: () => void;
@@ -167,7 +173,7 @@ export class WatchManager {
   ensure(info: ResourceInfo): Promise<void> {
     if (!info.verbs.includes('list') || !info.verbs.includes('watch'))
       return Promise.reject(new UnwatchableKindError(info));
-    const key = `${info.group}/${info.version}/${info.kind}`;
+    const key = watchKey(info);
     const running = this.watches.get(key);
     if (running !== undefined) return running.ready;
     if (this.stopping.signal.aborted) return Promise.resolve();
@@ -177,6 +183,7 @@ export class WatchManager {
       info,
       cache: new Map(),
       resourceVersion: '',
+      open: false,
       ready,
       markReady,
       loop: Promise.resolve(),
@@ -195,6 +202,16 @@ export class WatchManager {
   /** Watches running, for metrics. */
   count(): number {
     return this.watches.size;
+  }
+
+  /**
+   * Whether an object of this kind and identity carries the tracking label, as far as an open
+   * watch knows; undefined when the kind is not watched or its watch is between connections.
+   */
+  tracked(info: ResourceInfo, namespace: string, name: string): boolean | undefined {
+    const w = this.watches.get(watchKey(info));
+    if (w?.open !== true) return undefined;
+    return w.cache.has(`${info.namespaced ? namespace : ''}/${name}`);
   }
 
   /** Objects remembered across all watches, for memory figures. */
@@ -319,10 +336,12 @@ export class WatchManager {
         idleTimeoutMs: timeoutSeconds * 1000 + this.opts.idleGraceMs,
         onOpen: () => {
           openedAt = performance.now();
+          w.open = true;
           w.markReady();
         },
       },
     );
+    w.open = false;
     if (this.stopping.signal.aborted) return { kind: 'stopped' };
     if (cut !== undefined) return { ...cut, openMs: openMs() };
     return this.endOf(w, end, openMs());

@@ -151,6 +151,7 @@ export class Controller {
             ? {}
             : { decryptionKeys: this.deps.decryptionKeys }),
           healthWatched: this.watches !== undefined,
+          untracked: (o: KubeObject) => this.untracked(o),
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -250,6 +251,15 @@ export class Controller {
     if (typeof (err as { reason?: unknown }).reason === 'string')
       logger.debug({ ...fields, err: err.message }, 'reconcile finished');
     else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
+  }
+
+  /** True when an open watch of its kind shows no object of this identity with a tracking label. */
+  private async untracked(obj: KubeObject): Promise<boolean> {
+    const watches = this.watches;
+    if (watches?.tracked === undefined) return false;
+    const info = await this.deps.cluster.discovery.resolve(obj.apiVersion, obj.kind);
+    const ns = obj.metadata.namespace ?? '';
+    return info !== undefined && watches.tracked(info, ns, obj.metadata.name) === false;
   }
 
   /** Watches every kind the Application manages, so a manual change is seen within a second. */

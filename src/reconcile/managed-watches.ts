@@ -16,6 +16,8 @@ export interface ManagedWatches {
   stop(): Promise<void>;
   /** Watches open now, for metrics. */
   count?(): number;
+  /** Does an object of this identity carry a tracking label? See WatchManager.tracked. */
+  tracked?(info: ResourceInfo, namespace: string, name: string): boolean | undefined;
 }
 
 /** Managed-object watches on the shared WatchManager, reporting every change. */
@@ -33,6 +35,11 @@ export function managedWatches(
       },
       onError,
     });
-    return { ensure: (info) => wm.ensure(info), stop: () => wm.stop(), count: () => wm.count() };
+    return {
+      ensure: (info) => wm.ensure(info),
+      stop: () => wm.stop(),
+      count: () => wm.count(),
+      tracked: (info, namespace, name) => wm.tracked(info, namespace, name),
+    };
   };
 }

@@ -23,6 +23,7 @@ import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 import { ObservedApp } from './observed.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
+import type { KubeObject } from '../api/object.js';
 
 /** What the drift path needs to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -60,6 +61,8 @@ export interface ReconcilerDeps {
    * Application needs no early reconcile to notice it became healthy.
    */
   healthWatched?: boolean;
+  /** What the managed-object watches know of an identity; see SyncOptions.untracked. */
+  untracked?: (obj: KubeObject) => Promise<boolean>;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -398,6 +401,7 @@ async function syncApp(
       onStored: (o) => {
         observed.stored(o);
       },
+      ...(deps.untracked === undefined ? {} : { untracked: deps.untracked }),
     },
   );
 }

@@ -152,6 +152,39 @@ describe('watching managed objects', () => {
     }
   });
 
+  it('says which identities carry a tracking label while its watch is open, and nothing otherwise', async () => {
+    // A client of its own, so dropping its watch connection touches no other test.
+    const own = Cluster.connect({ kubeconfig });
+    const rec = new Recorder(ns);
+    const watches = new WatchManager(own.http, {
+      ...rec.options(),
+      backoffInitialMs: 60_000,
+      random: () => 1,
+    });
+    try {
+      expect(watches.tracked(info, ns, 'labelled')).toBeUndefined();
+      await watches.ensure(info);
+      await own.apply(configMap(ns, 'plain', { a: '1' }));
+      await own.apply(configMap(ns, 'labelled', { a: '1' }, `${ns}.app`));
+      await rec.next('ADDED labelled', (e) => e.object.metadata.name === 'labelled');
+      expect(watches.tracked(info, ns, 'labelled')).toBe(true);
+      expect(watches.tracked(info, ns, 'plain')).toBe(false);
+      expect(watches.tracked(info, ns, 'absent')).toBe(false);
+      const secrets = await own.discovery.resolve('v1', 'Secret');
+      if (secrets === undefined) throw new Error('Secret is not served');
+      expect(watches.tracked(secrets, ns, 'labelled')).toBeUndefined();
+      // Dropped, the watch waits a minute before it relists: its cache may fall behind.
+      own.http.watchAgent.destroy();
+      const deadline = performance.now() + 5_000;
+      while (watches.tracked(info, ns, 'plain') !== undefined && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(watches.tracked(info, ns, 'plain')).toBeUndefined();
+    } finally {
+      await watches.stop();
+      own.close();
+    }
+  });
+
   it('reports a deletion', async () => {
     await cluster.apply(configMap(ns, 'doomed', { a: '1' }, `${ns}.app`));
     const rec = new Recorder(ns);
