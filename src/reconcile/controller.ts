@@ -220,6 +220,7 @@ export class Controller {
               this.appQueue.add(k);
             },
             audit: this.audit,
+            statusTurn: (k, write) => this.statusTurns.run(k, write),
             onDrift: (d) => {
               this.metrics.drift(d.healed);
               log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');

@@ -86,6 +86,11 @@ export interface DriftDeps {
   onDrift: (d: { appKey: string; healed: boolean }) => void;
   /** The audit ledger's sink: each drift found or reverted is one record. */
   audit?: AuditSink;
+  /**
+   * Runs a status write in the Application's turn (see KeyedTurns). A reconcile writes back
+   * the drift list it read when it started, so a drift recorded while it runs would be lost.
+   */
+  statusTurn?: (appKey: string, write: () => Promise<void>) => Promise<void>;
 }
 
 /**
@@ -124,26 +129,28 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   if (heal) cache.observed.stored(await deps.cluster.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   await deps.audit?.(drift(cache.app, refOf(desired), entry.changedPaths, manager, heal));
-  await recordDrift(deps.cluster, cache.app, refOf(desired), entry.changedPaths, manager, heal);
+  const ref = refOf(desired);
+  const what = `${formatRef(ref)} changed by ${manager} (${entry.changedPaths.join(', ') || 'whole object'})`;
+  await recordEvent(
+    deps.cluster,
+    cache.app,
+    heal ? 'Normal' : 'Warning',
+    heal ? 'DriftReverted' : 'Drifted',
+    heal ? `${what}; reverted` : what,
+  );
+  const record = (): Promise<void> =>
+    recordDrift(deps.cluster, cache.app, { ref, what, paths: entry.changedPaths, manager, heal });
+  await (deps.statusTurn?.(parsed.appKey, record) ?? record());
   return { kind: 'ok' };
 }
 
+/** Puts one drift in the Application's status: listed while it stands, dropped once healed. */
 async function recordDrift(
   cluster: Cluster,
   app: Application,
-  ref: ObjectRef,
-  paths: readonly string[],
-  manager: string,
-  healed: boolean,
+  d: { ref: ObjectRef; what: string; paths: readonly string[]; manager: string; heal: boolean },
 ): Promise<void> {
-  const what = `${formatRef(ref)} changed by ${manager} (${paths.join(', ') || 'whole object'})`;
-  await recordEvent(
-    cluster,
-    app,
-    healed ? 'Normal' : 'Warning',
-    healed ? 'DriftReverted' : 'Drifted',
-    healed ? `${what}; reverted` : what,
-  );
+  const { ref, what, paths, manager, heal: healed } = d;
   const fresh = (await cluster.get(app)) as Application | undefined;
   if (fresh === undefined) return;
   const entry: DriftEntry = {
