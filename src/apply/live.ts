@@ -49,7 +49,7 @@ export class LiveReader {
           const info = await cluster.infoFor(p.object);
           const ns = p.object.metadata.namespace;
           const owner = p.object.metadata.labels?.[TRACKING_LABEL];
-          const selector = anyOwner ? TRACKING_LABEL : `${TRACKING_LABEL}=${owner ?? ''}`;
+          const selector = anyOwner ? TRACKING_LABEL : `${TRACKING_LABEL}=${owner}`;
           const items = await cluster.list(info, {
             ...(ns === undefined ? {} : { namespace: ns }),
             ...(owner === undefined ? {} : { labelSelector: selector }),
