@@ -1,6 +1,5 @@
 import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { apiVersionOf } from '../cluster/discovery.js';
 import { diffObject, type ChangeSetEntry } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
@@ -29,13 +28,8 @@ export function isPrunable(live: KubeObject, app: { name: string; namespace: str
  * served has no objects left.
  */
 async function readEntry(cluster: Cluster, ref: ObjectRef): Promise<KubeObject | undefined> {
-  const info = await cluster.discovery.resolveGroupKind(ref.group, ref.kind);
-  if (info === undefined) return undefined;
-  return cluster.get({
-    apiVersion: apiVersionOf(info),
-    kind: ref.kind,
-    metadata: { name: ref.name, ...(ref.namespace === '' ? {} : { namespace: ref.namespace }) },
-  });
+  const read = await cluster.getRef(ref);
+  return read.kind === 'served' ? read.live : undefined;
 }
 
 export interface PrunePlan {

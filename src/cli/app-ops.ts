@@ -3,7 +3,6 @@ import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
 import { refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { apiVersionOf } from '../cluster/discovery.js';
 import { changeSetText } from '../diff/index.js';
 import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
@@ -96,20 +95,14 @@ async function tree(cluster: Cluster, f: AppFlags, name: string): Promise<void> 
   const managed = (
     await Promise.all(
       resources.map(async (r) => {
-        const info = await cluster.discovery.resolveGroupKind(r.group, r.kind);
-        if (info === undefined) return undefined;
-        const apiVersion = apiVersionOf(info);
-        const live = await cluster.get({
-          apiVersion,
-          kind: r.kind,
-          metadata: { name: r.name, ...(r.namespace === '' ? {} : { namespace: r.namespace }) },
-        });
-        const object: KubeObject = live ?? {
-          apiVersion,
+        const read = await cluster.getRef(r);
+        if (read.kind === 'unserved') return undefined;
+        const object: KubeObject = read.live ?? {
+          apiVersion: read.apiVersion,
           kind: r.kind,
           metadata: { name: r.name, namespace: r.namespace },
         };
-        return { object, sync: r.status, health: assessHealth(live) };
+        return { object, sync: r.status, health: assessHealth(read.live) };
       }),
     )
   ).flatMap((m) => (m === undefined ? [] : [m]));

@@ -68,6 +68,30 @@ export class Cluster {
     return JSON.parse(r.body) as KubeObject;
   }
 
+  /**
+   * The object a reference names (group, not version), read at the version discovery
+   * prefers, as inventories and status lists name objects; `unserved` when no version of
+   * its kind is served any more.
+   */
+  async getRef(
+    ref: ObjectRef,
+  ): Promise<
+    { kind: 'served'; apiVersion: string; live: KubeObject | undefined } | { kind: 'unserved' }
+  > {
+    const info = await this.discovery.resolveGroupKind(ref.group, ref.kind);
+    if (info === undefined) return { kind: 'unserved' };
+    const apiVersion = apiVersionOf(info);
+    const metadata = {
+      name: ref.name,
+      ...(ref.namespace === '' ? {} : { namespace: ref.namespace }),
+    };
+    return {
+      kind: 'served',
+      apiVersion,
+      live: await this.get({ apiVersion, kind: ref.kind, metadata }),
+    };
+  }
+
   /** Lists a kind, optionally in one namespace and by label selector. */
   async list(
     info: ResourceInfo,
