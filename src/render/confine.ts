@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LimitExceededError, PathEscapeError, RenderIoError } from './errors.js';
@@ -152,13 +153,15 @@ export async function walkTree(
   const pending: ConfinedPath[] = [dir];
   let entries = 0;
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-    let names: string[];
+    let dirents: Dirent[];
     try {
-      names = (await readdir(next.real)).sort();
+      dirents = await readdir(next.real, { withFileTypes: true });
     } catch (e) {
       return fail(new RenderIoError({ file: next.rel, cause: e }, 'the directory cannot be read'));
     }
-    for (const name of names) {
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const dirent of dirents) {
+      const name = dirent.name;
       if (name === '.git') continue;
       if (++entries > maxEntries) {
         return fail(
@@ -170,7 +173,7 @@ export async function walkTree(
         );
       }
       const entry = { rel: toRel([next.rel, name]), real: join(next.real, name) };
-      const kind = await classify(root, entry);
+      const kind = plainEntry(dirent, entry.real) ?? (await classify(root, entry));
       if (kind.kind === 'error') return kind;
       if (kind.value.type === 'file') files.push({ rel: entry.rel, real: kind.value.real });
       if (kind.value.type === 'dir' && !visited.has(kind.value.real)) {
@@ -183,6 +186,16 @@ export async function walkTree(
 }
 
 type EntryKind = { type: 'file' | 'dir'; real: string } | { type: 'skip' };
+
+/**
+ * A plain file or directory needs no further check: its parent's path is real, so its own
+ * is too. Symlinks, and entries whose type the filesystem did not say, are classified.
+ */
+function plainEntry(dirent: Dirent, real: string): Confined<EntryKind> | undefined {
+  if (dirent.isFile()) return ok({ type: 'file', real });
+  if (dirent.isDirectory()) return ok({ type: 'dir', real });
+  return undefined;
+}
 
 async function classify(root: string, entry: ConfinedPath): Promise<Confined<EntryKind>> {
   const checked = await checkEntry(root, entry.real, entry.rel);
