@@ -115,7 +115,7 @@ function renderOptionsFrom(f: CommonFlags, decryption: DecryptionKeys | undefine
 async function runSync(
   f: CommonFlags,
   extra: Partial<SyncFlags>,
-  dryRun: boolean,
+  { dryRun, diffText }: { dryRun: boolean; diffText: boolean },
 ): Promise<{ result: SyncResult; cluster: Cluster }> {
   const cluster = Cluster.connect({
     ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
@@ -138,6 +138,8 @@ async function runSync(
     diff: {
       ...defaultDiffOptions(),
       color: process.stdout.isTTY && f.output === 'text' ? ('ansi' as const) : ('none' as const),
+      // Only `diff` prints the diffs; `sync` lists what changed.
+      text: diffText,
     },
     onProgress: f.output === 'text' ? err : () => undefined,
   };
@@ -195,7 +197,7 @@ export function registerSync(program: Command): void {
       .command('diff')
       .description('show what a sync would change; exits 0 in sync, 1 different, 2 error'),
   ).action(async (f: CommonFlags) => {
-    const { result, cluster } = await runSync(f, {}, true);
+    const { result, cluster } = await runSync(f, {}, { dryRun: true, diffText: true });
     cluster.close();
     if (result.kind === 'refused') {
       printRefused(result);
@@ -229,7 +231,7 @@ export function registerSync(program: Command): void {
     .option('--force', 'delete and recreate objects whose immutable fields changed', false)
     .option('--adopt', 'take objects that belong to another application', false)
     .action(async (f: SyncFlags) => {
-      const { result, cluster } = await runSync(f, f, f.dryRun);
+      const { result, cluster } = await runSync(f, f, { dryRun: f.dryRun, diffText: false });
       try {
         if (result.kind === 'refused') {
           printRefused(result);
