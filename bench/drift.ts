@@ -15,9 +15,9 @@ import {
   managedWatches,
 } from '../src/reconcile/controller.js';
 import { defaultSourceOptions, GitSource } from '../src/source/source.js';
+import { sleep, summary, until } from './timing.js';
 
 const changes = Number(process.env.BALLAST_BENCH_CHANGES ?? '50');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function gitRepo(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ballast-drift-repo-'));
@@ -36,19 +36,6 @@ async function gitRepo(): Promise<string> {
   await git('add', '.');
   await git('commit', '-qm', 'bench');
   return dir;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(5);
-  }
 }
 
 /**
@@ -94,6 +81,7 @@ export async function benchDrift(): Promise<void> {
         .get({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tuned', namespace: ns } })
         .then((o) => o?.data as Record<string, string> | undefined);
     await until(
+      'the first syncs',
       async () => (await cm('heal'))?.level === '1' && (await cm('warn'))?.level === '1',
       60_000,
     );
@@ -109,7 +97,7 @@ export async function benchDrift(): Promise<void> {
     for (let i = 0; i < changes; i++) {
       const t0 = performance.now();
       await patch('heal', `changed-${i}`);
-      await until(async () => (await cm('heal'))?.level === '1', 10_000);
+      await until('reverted', async () => (await cm('heal'))?.level === '1', 10_000);
       reverted.push(performance.now() - t0);
       await sleep(50);
     }
@@ -118,20 +106,22 @@ export async function benchDrift(): Promise<void> {
       const before = controller.metrics.driftCounts.found;
       const t0 = performance.now();
       await patch('warn', `changed-${i}`);
-      await until(() => Promise.resolve(controller.metrics.driftCounts.found > before), 10_000);
+      await until(
+        'drift found',
+        () => Promise.resolve(controller.metrics.driftCounts.found > before),
+        10_000,
+      );
       reported.push(performance.now() - t0);
       await patch('warn', '1');
       await sleep(100);
     }
-    const fmt = (xs: number[]): string =>
-      `p50 ${pct(xs, 50).toFixed(0)} ms, p95 ${pct(xs, 95).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
     process.stdout.write(
       `${changes} manual changes (merge patch by another field manager), polled every 5 ms:\n`,
     );
     process.stdout.write(
-      `  change → reverted (heal):            ${fmt(reverted)} (goal p95 < 1000 ms)\n`,
+      `  change → reverted (heal):            ${summary(reverted)} (goal p95 < 1000 ms)\n`,
     );
-    process.stdout.write(`  change → drift detected (warn):       ${fmt(reported)}\n`);
+    process.stdout.write(`  change → drift detected (warn):       ${summary(reported)}\n`);
   } finally {
     await controller.stop();
     cluster.close();

@@ -3,6 +3,7 @@ import { benchSync } from './sync.js';
 import { benchDrift } from './drift.js';
 import { benchVerify } from './verify.js';
 import { benchAudit } from './audit.js';
+import { benchWebhook } from './webhook.js';
 
 /** Benchmarks print figures; they never pass or fail on time. `npm run bench [name]`. */
 const benches: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   drift: benchDrift,
   verify: benchVerify,
   audit: benchAudit,
+  webhook: benchWebhook,
   apps: async () => (await import('./apps.js')).benchApps(),
 };
 
