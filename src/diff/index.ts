@@ -26,6 +26,7 @@ export {
   type IgnoreRulesResult,
   type ResourceMatch,
 } from './ignore.js';
+export { jsonEqual } from './json.js';
 export { diffLines, type Edit } from './linediff.js';
 export { MASK } from './secret.js';
 export { appliesNothing, holdsDesired } from './subset.js';

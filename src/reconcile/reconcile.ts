@@ -8,7 +8,7 @@ import {
 import { parseDuration } from '../api/schema-duration.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { defaultDiffOptions } from '../diff/index.js';
+import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
 import { render, type RenderedObject } from '../render/index.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { GitSource } from '../source/source.js';
@@ -220,9 +220,11 @@ export async function reconcileApplication(
     return await failed(deps, ctx, pass, e);
   } finally {
     // Final status is written whatever happened above, then the ledger hears of the outcome.
-    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
-      deps.log({ key, err: String(e) }, 'writing status failed');
-    });
+    // A pass that changed nothing writes nothing: most periodic resyncs of a settled fleet.
+    if (!jsonEqual(pass.status, app.status ?? {}))
+      await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
+        deps.log({ key, err: String(e) }, 'writing status failed');
+      });
     for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
   }
 }

@@ -76,6 +76,45 @@ describe('the controller', () => {
     expect(await replicas()).toBe(2);
   });
 
+  it('reconciles a refreshed Application that has nothing new without writing its status', async () => {
+    await eventually('Application heal is Synced and Healthy', 60_000, async () => {
+      const a = await fx.app('heal');
+      return a?.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy';
+    });
+    const reconciles = async (): Promise<number> => {
+      const { body } = await fx.controller.metrics.scrape();
+      const m = /^ballast_reconcile_duration_seconds_count\{outcome="ok"\} (\d+)$/m.exec(body);
+      return Number(m?.[1] ?? 0);
+    };
+    // Every request the controller's client sends from here on, the test's own included.
+    const sent: string[] = [];
+    const http = fx.cluster.http;
+    const send = http.request.bind(http);
+    http.request = (method, path, body, headers) => {
+      sent.push(`${method} ${path.split('?')[0] ?? ''}`);
+      return send(method, path, body, headers);
+    };
+    try {
+      const before = await reconciles();
+      const app = `/apis/ballast.dev/v1alpha1/namespaces/${fx.ns}/applications/heal`;
+      await http.request(
+        'PATCH',
+        app,
+        JSON.stringify({ metadata: { annotations: { 'ballast.dev/refresh': `${Date.now()}` } } }),
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      await eventually(
+        'the refresh is reconciled',
+        30_000,
+        async () => (await reconciles()) > before,
+      );
+      expect(sent).toContain(`GET ${app}`);
+      expect(sent).not.toContain(`PATCH ${app}/status`);
+    } finally {
+      http.request = send;
+    }
+  });
+
   // How fast is measured by bench, not asserted here: a loaded CI machine must not fail it.
   it('reverts a replica count changed by kubectl, and says who changed it', async () => {
     await fx.kubectl('-n', fx.ns, 'scale', 'deployment/web', '--replicas=5');
