@@ -225,11 +225,13 @@ export async function benchApps(): Promise<void> {
     const second = await repo.head();
     const body = JSON.stringify({ repoURL: server.httpUrl('fleet') });
     const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    await fetch(`http://127.0.0.1:${port}/hooks/generic`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
-      body,
-    });
+    const postHook = (): Promise<Response> =>
+      fetch(`http://127.0.0.1:${port}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
+        body,
+      });
+    await postHook();
     const growMs = await waitAllSynced(cluster, second, 1_800_000);
     const afterGrow = await requestTally(cluster);
     // Let the post-sync garbage go, so the figure is what watching costs, not the sync's peak.
@@ -252,6 +254,23 @@ export async function benchApps(): Promise<void> {
       `  V8 heap used ${heapMiB('nodejs_heap_size_used_bytes')} MiB of ${heapMiB('nodejs_heap_size_total_bytes')} MiB, external ${heapMiB('nodejs_external_memory_bytes')} MiB`,
     );
     out(describeRequests(afterCold, afterGrow, apps));
+
+    // A webhook with no new commit: every Application is reconciled and finds nothing to do.
+    const reconciles = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const counts = text.matchAll(/^ballast_reconcile_duration_seconds_count\{[^}]*\} (\d+)$/gm);
+      return [...counts].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const beforeResync = await requestTally(cluster);
+    const reconciledBefore = await reconciles();
+    const t0 = performance.now();
+    await postHook();
+    while ((await reconciles()) < reconciledBefore + apps) await sleep(100);
+    const resyncMs = performance.now() - t0;
+    out(
+      `a webhook with nothing new: ${apps} Applications reconciled in ${(resyncMs / 1000).toFixed(1)} s`,
+    );
+    out(describeRequests(beforeResync, await requestTally(cluster), apps));
     if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) {
       // Profiling memory: the controller writes Heap.*.heapsnapshot into its working directory.
       process.kill(controller.pid, 'SIGUSR2');

@@ -175,26 +175,50 @@ function hasKeyFields(item: JsonRecord, key: JsonRecord): boolean {
 }
 
 /**
- * Does `value` still have every path the field set names: each field, each keyed item (all its
- * key fields given, with the same values), each set value and each index? A path it lacks is
- * one a server-side apply of `value` would remove from its owner.
+ * The item as the key names it: its key fields all equal the key's, a field it omits counting
+ * when `defaults` gives the key's value for it (and then filled in, as the apiserver would).
+ * Undefined when the item is another one.
  */
-export function hasEveryPath(value: unknown, node: FieldNode): boolean {
+function keyedAs(item: JsonRecord, key: JsonRecord, defaults: KeyDefaults): JsonRecord | undefined {
+  let filled = item;
+  for (const [k, v] of Object.entries(key)) {
+    if (Object.hasOwn(item, k)) {
+      if (!jsonEqual(item[k], v)) return undefined;
+    } else if (Object.hasOwn(defaults, k) && jsonEqual(defaults[k], v)) {
+      filled = { ...filled, [k]: v };
+    } else return undefined;
+  }
+  return filled;
+}
+
+/** List-key fields the apiserver fills in when an item omits them, with the value it uses. */
+export type KeyDefaults = Readonly<Record<string, unknown>>;
+
+/**
+ * Does `value` still have every path the field set names: each field, each keyed item (all its
+ * key fields given, with the same values, or omitted where `defaults` says the apiserver fills
+ * in that value), each set value and each index? A path it lacks is one a server-side apply of
+ * `value` would remove from its owner.
+ */
+export function hasEveryPath(value: unknown, node: FieldNode, defaults: KeyDefaults = {}): boolean {
   for (const [name, child] of node.fields) {
     if (!isRecord(value) || !Object.hasOwn(value, name)) return false;
-    if (!hasEveryPath(value[name], child)) return false;
+    if (!hasEveryPath(value[name], child, defaults)) return false;
   }
   if (node.keyed.length + node.values.length + node.indexed.length === 0) return true;
   if (!Array.isArray(value)) return false;
   const list: unknown[] = value;
   return (
     node.keyed.every(({ key, node: child }) => {
-      const item = list.find((i) => isRecord(i) && hasKeyFields(i, key));
-      return item !== undefined && hasEveryPath(item, child);
+      for (const i of list) {
+        const item = isRecord(i) ? keyedAs(i, key, defaults) : undefined;
+        if (item !== undefined) return hasEveryPath(item, child, defaults);
+      }
+      return false;
     }) &&
     node.values.every(({ value: v }) => list.some((i) => jsonEqual(i, v))) &&
     node.indexed.every(
-      ({ index, node: child }) => index < list.length && hasEveryPath(list[index], child),
+      ({ index, node: child }) => index < list.length && hasEveryPath(list[index], child, defaults),
     )
   );
 }

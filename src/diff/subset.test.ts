@@ -156,8 +156,21 @@ describe('appliesNothing', () => {
     expect(appliesNothing(deployment('TCP'), deploymentLive as KubeObject, 'ballast')).toBe(true);
   });
 
-  it('leaves a list item keyed by a defaulted field to the dry run rather than guess the default', () => {
-    expect(appliesNothing(deployment(), deploymentLive as KubeObject, 'ballast')).toBe(false);
+  it("takes a built-in port's omitted protocol as the TCP the apiserver defaults it to", () => {
+    expect(appliesNothing(deployment(), deploymentLive as KubeObject, 'ballast')).toBe(true);
+  });
+
+  it('leaves an omitted protocol to the dry run when the live item is not the TCP one', () => {
+    const udp = JSON.parse(JSON.stringify(deploymentLive).replaceAll('TCP', 'UDP')) as KubeObject;
+    expect(appliesNothing(deployment('UDP'), udp, 'ballast')).toBe(true);
+    expect(appliesNothing(deployment(), udp, 'ballast')).toBe(false);
+  });
+
+  it("leaves a custom resource's omitted list key to the dry run, whatever its schema defaults", () => {
+    const custom = (o: KubeObject): KubeObject => ({ ...o, apiVersion: 'example.com/v1' });
+    const live = custom(deploymentLive);
+    expect(appliesNothing(custom(deployment('TCP')), live, 'ballast')).toBe(true);
+    expect(appliesNothing(custom(deployment()), live, 'ballast')).toBe(false);
   });
 
   it('is false after kubectl scale, though Ballast still owns the replica count', () => {

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/object.js';
-import { fieldsOwnedBy, hasEveryPath } from './fieldsv1.js';
+import { groupOf, type KubeObject } from '../api/object.js';
+import { fieldsOwnedBy, hasEveryPath, type KeyDefaults } from './fieldsv1.js';
 import { isRecord } from './json.js';
 import { foldStringData } from './secret.js';
 
@@ -41,15 +41,26 @@ export function holdsDesired(desired: KubeObject, live: KubeObject): boolean {
 }
 
 /**
+ * A port's protocol, a key of Service and container port lists, is TCP when omitted. Only
+ * built-in API groups (no dot, or `*.k8s.io`) are known to default it so: a custom resource's
+ * schema may default it otherwise, or not at all.
+ */
+function keyDefaultsOf(obj: KubeObject): KeyDefaults {
+  const group = groupOf(obj.apiVersion);
+  return !group.includes('.') || group.endsWith('.k8s.io') ? { protocol: 'TCP' } : {};
+}
+
+/**
  * Would a server-side apply of `desired` by `manager` leave `live` as it is? Yes when live
  * holds every value desired sets, and desired still names every field the manager owns (a field
- * it dropped, the apply would remove). The sync skips the dry run of such an object. False
- * means only "ask the apiserver": a value stored in another form, a defaulted list key or a
- * terminating object all go to the dry run and diff, as before.
+ * it dropped, the apply would remove), counting a built-in port's omitted protocol as the TCP
+ * it is defaulted to. The sync skips the dry run of such an object. False means only "ask the
+ * apiserver": a value stored in another form, another defaulted list key or a terminating
+ * object all go to the dry run and diff, as before.
  */
 export function appliesNothing(desired: KubeObject, live: KubeObject, manager: string): boolean {
   if (live.metadata.deletionTimestamp !== undefined) return false;
   if (!holdsDesired(desired, live)) return false;
   const owned = fieldsOwnedBy(live, [manager]);
-  return owned.kind === 'ok' && hasEveryPath(desired, owned.node);
+  return owned.kind === 'ok' && hasEveryPath(desired, owned.node, keyDefaultsOf(desired));
 }

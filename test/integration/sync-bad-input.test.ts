@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.js';
 import { ApiServerUnreachableError } from '../../src/cluster/errors.js';
@@ -11,14 +11,8 @@ let cluster: Cluster;
 const ns = `bad-${randomBytes(3).toString('hex')}`;
 const temp = tempDirs();
 
-async function repoWith(files: Record<string, string>): Promise<string> {
-  const root = await temp.make('ballast-bad-');
-  for (const [rel, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), text);
-  }
-  return root;
-}
+const repoWith = (files: Record<string, string>): Promise<string> =>
+  temp.tree('ballast-bad-', files);
 
 const configMap = (name: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;

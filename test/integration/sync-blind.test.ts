@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeObject } from '../../src/api/object.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
@@ -18,14 +18,8 @@ const ns = `blind-${randomBytes(3).toString('hex')}`;
 const temp = tempDirs();
 const untracked = { untracked: () => Promise.resolve(true) };
 
-async function repoWith(files: Record<string, string>): Promise<string> {
-  const root = await temp.make('ballast-blind-');
-  for (const [rel, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), text);
-  }
-  return root;
-}
+const repoWith = (files: Record<string, string>): Promise<string> =>
+  temp.tree('ballast-blind-', files);
 
 const configMap = (name: string, data: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata: ${data}\n`;
