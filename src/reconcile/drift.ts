@@ -128,8 +128,8 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
   if (heal) cache.observed.stored(await deps.cluster.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
-  await deps.audit?.(drift(cache.app, refOf(desired), entry.changedPaths, manager, heal));
   const ref = refOf(desired);
+  await deps.audit?.(drift(cache.app, ref, entry.changedPaths, manager, heal));
   const what = `${formatRef(ref)} changed by ${manager} (${entry.changedPaths.join(', ') || 'whole object'})`;
   await recordEvent(
     deps.cluster,
