@@ -83,6 +83,13 @@ export class Controller {
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
   private readonly seen = new Map<string, string>();
+  /**
+   * Applications as listed or watched, kept until this process first reconciles them, which
+   * then needs no GET: nothing of ours has written to them yet, so the watch is as new as a
+   * read. Later reconciles read afresh, since the status they build on is our own last write.
+   */
+  private readonly unreconciled = new Map<string, KubeObject>();
+  private readonly reconciledHere = new Set<string>();
   /** Normalized repository URL → keys of the Applications that use it, for webhooks. */
   private repoIndex = new Map<string, Set<string>>();
   private runners: Runner[] = [];
@@ -152,6 +159,7 @@ export class Controller {
             : { decryptionKeys: this.deps.decryptionKeys }),
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
+          firstRead: (k: string) => this.firstRead(k),
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -254,6 +262,14 @@ export class Controller {
     else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
   }
 
+  /** The Application as listed or watched, once: only for this process's first reconcile of it. */
+  private firstRead(key: string): KubeObject | undefined {
+    const app = this.unreconciled.get(key);
+    this.unreconciled.delete(key);
+    this.reconciledHere.add(key);
+    return app;
+  }
+
   /** True when an open watch of its kind shows no object of this identity with a tracking label. */
   private async untracked(obj: KubeObject): Promise<boolean> {
     const watches = this.watches;
@@ -312,11 +328,14 @@ export class Controller {
       this.seen.set(key, trigger);
       this.appQueue.add(key);
     }
+    if (!this.reconciledHere.has(key)) this.unreconciled.set(key, app);
     return key;
   }
 
   private forgetApp(key: string): void {
     this.seen.delete(key);
+    this.unreconciled.delete(key);
+    this.reconciledHere.delete(key);
     this.desired.delete(key);
     this.appQueue.forget(key);
   }

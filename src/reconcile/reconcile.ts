@@ -63,6 +63,8 @@ export interface ReconcilerDeps {
   healthWatched?: boolean;
   /** What the managed-object watches know of an identity; see SyncOptions.untracked. */
   untracked?: (obj: KubeObject) => Promise<boolean>;
+  /** The Application as the controller last listed or watched it, when that is as good as a GET. */
+  firstRead?: (key: string) => KubeObject | undefined;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -81,11 +83,13 @@ type Loaded =
 /** Reads and validates the Application; an invalid one is marked Stalled and not retried. */
 async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loaded> {
   const [namespace = '', name = ''] = key.split('/');
-  const raw = await deps.cluster.get({
-    apiVersion: applicationApiVersion,
-    kind: 'Application',
-    metadata: { name, namespace },
-  });
+  const raw =
+    deps.firstRead?.(key) ??
+    (await deps.cluster.get({
+      apiVersion: applicationApiVersion,
+      kind: 'Application',
+      metadata: { name, namespace },
+    }));
   if (raw === undefined) return { kind: 'gone' };
   const parsed = parseApplication(raw);
   if (parsed.kind === 'ok') return { kind: 'ok', app: parsed.value };

@@ -1,8 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Application } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/api/object.js';
+import type { KubeHttp } from '../../src/cluster/http.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { eventually } from '../support/kube.js';
+import { clusterFor } from '../support/sync.js';
 
 const webhookSecret = randomBytes(16).toString('hex');
 let fx: ControllerFixture;
@@ -39,6 +42,17 @@ const get = (kind: string, apiVersion: string, name: string): Promise<KubeObject
   fx.get(apiVersion, kind, name);
 const replicas = async (): Promise<unknown> =>
   (await get('Deployment', 'apps/v1', 'web'))?.spec?.['replicas' as never];
+
+/** Records `METHOD path` of every request sent through `http` until `stop`. */
+function recordRequests(http: KubeHttp): { sent: string[]; stop: () => void } {
+  const sent: string[] = [];
+  const send = http.request.bind(http);
+  http.request = (method, path, body, headers) => {
+    sent.push(`${method} ${path.split('?')[0] ?? ''}`);
+    return send(method, path, body, headers);
+  };
+  return { sent, stop: () => (http.request = send) };
+}
 
 function application(name: string, path: string, drift: 'heal' | 'warn'): KubeObject {
   return fx.application(name, path, {
@@ -87,13 +101,8 @@ describe('the controller', () => {
       return Number(m?.[1] ?? 0);
     };
     // Every request the controller's client sends from here on, the test's own included.
-    const sent: string[] = [];
     const http = fx.cluster.http;
-    const send = http.request.bind(http);
-    http.request = (method, path, body, headers) => {
-      sent.push(`${method} ${path.split('?')[0] ?? ''}`);
-      return send(method, path, body, headers);
-    };
+    const { sent, stop } = recordRequests(http);
     try {
       const before = await reconciles();
       const app = `/apis/ballast.dev/v1alpha1/namespaces/${fx.ns}/applications/heal`;
@@ -111,7 +120,29 @@ describe('the controller', () => {
       expect(sent).toContain(`GET ${app}`);
       expect(sent).not.toContain(`PATCH ${app}/status`);
     } finally {
-      http.request = send;
+      stop();
+    }
+  });
+
+  it('reconciles a new Application the first time as the watch delivered it, without a GET', async () => {
+    await fx.repo.writeFile('first/cm.yaml', configMap('first-greeting', 'hi'));
+    await fx.repo.commit('a third app');
+    await fx.repo.push();
+    // The test reads through a client of its own, so every request recorded is the controller's.
+    const reader = clusterFor(fx.kubeconfig);
+    const { sent, stop } = recordRequests(fx.cluster.http);
+    try {
+      await reader.apply(application('first', 'first', 'heal'));
+      await eventually('Application first is Synced', 60_000, async () => {
+        const a = (await reader.get(application('first', 'first', 'heal'))) as Application;
+        return a.status?.sync?.status === 'Synced';
+      });
+      const app = `/apis/ballast.dev/v1alpha1/namespaces/${fx.ns}/applications/first`;
+      expect(sent).toContain(`PATCH ${app}/status`);
+      expect(sent).not.toContain(`GET ${app}`);
+    } finally {
+      stop();
+      reader.close();
     }
   });
 
