@@ -8,7 +8,7 @@ import {
   type DiffOptions,
 } from '../diff/index.js';
 import { SyncObjectError } from './errors.js';
-import { LiveReader } from './live.js';
+import type { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
 import { TRACKING_LABEL } from '../inventory/index.js';
@@ -36,12 +36,6 @@ export interface PlanOptions {
    * sync then applies directly and rolls back what it created if one object is refused.
    */
   validateColdCreates: boolean;
-  /**
-   * Read nothing: the caller knows that nothing was applied before and that no object with
-   * these identities carries a tracking label, so every object is planned as a cold create.
-   * Execute then applies them without force (see ExecuteOptions.replan).
-   */
-  blind: boolean;
   /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
   previouslyApplied: ReadonlySet<string>;
   app: string;
@@ -176,23 +170,27 @@ export async function planExisting(
 }
 
 /**
- * Plans every object: reads it live, dry-runs the apply and diffs the two. Nothing is written.
+ * Plans every object: reads it live through `reader`, dry-runs the apply and diffs the two. Nothing is written.
  * Returns every error, so one bad object does not hide the next.
  */
 export async function planObjects(
   cluster: Cluster,
   prepared: readonly PreparedObject[],
   opts: PlanOptions,
-  reader?: LiveReader,
+  /**
+   * Undefined for a blind sync: the caller knows nothing was applied before and no object with
+   * these identities carries a tracking label, so nothing is read and every object is planned
+   * as a cold create. Execute then applies them without force (see ExecuteOptions.replan).
+   */
+  reader: LiveReader | undefined,
 ): Promise<{ planned: PlannedObject[]; errors: SyncObjectError[]; cold: boolean }> {
   const namespacesInSet = new Set(
     prepared
       .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
       .map((p) => p.object.metadata.name),
   );
-  const live = opts.blind ? undefined : (reader ?? (await LiveReader.prefetch(cluster, prepared)));
   const lives = await mapBounded(prepared, opts.concurrency, (p) =>
-    p.crdInSet || live === undefined ? Promise.resolve(undefined) : live.get(p.object),
+    p.crdInSet || reader === undefined ? Promise.resolve(undefined) : reader.get(p.object),
   );
   const liveOf = (i: number): KubeObject | undefined => {
     const r = lives[i];

@@ -157,7 +157,6 @@ export async function sync(
     previouslyApplied: new Set(inventory.entries.map(refKey)),
     // A diff or dry run must still validate every object, since nothing is applied after it.
     validateColdCreates: opts.dryRun,
-    blind,
   };
   const {
     planned,

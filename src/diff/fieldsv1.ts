@@ -155,7 +155,7 @@ function removeOwnedItems(list: unknown[], node: FieldNode): void {
   };
   for (const { key, node: child } of node.keyed) {
     visit(
-      list.findIndex((item) => isRecord(item) && hasKeyFields(item, key)),
+      list.findIndex((item) => isRecord(item) && keyedAs(item, key, {}) !== undefined),
       child,
     );
   }
@@ -168,10 +168,6 @@ function removeOwnedItems(list: unknown[], node: FieldNode): void {
   for (const { index, node: child } of node.indexed) visit(index, child);
   // Indices were resolved against the untouched list; splice from the end so they stay valid.
   for (const index of [...drop].sort((a, b) => b - a)) list.splice(index, 1);
-}
-
-function hasKeyFields(item: JsonRecord, key: JsonRecord): boolean {
-  return Object.entries(key).every(([k, v]) => jsonEqual(item[k], v));
 }
 
 /**
