@@ -1,4 +1,5 @@
 import { formatRef, type ObjectRef, type Origin } from '../api/object.js';
+import { KubeApiError } from '../cluster/errors.js';
 
 /** One object could not be planned, applied or pruned. Names the object, its file and the fix. */
 export class SyncObjectError extends Error {
@@ -9,7 +10,44 @@ export class SyncObjectError extends Error {
     readonly problem: string,
     options?: { cause?: unknown },
   ) {
-    const where = origin === undefined ? '' : ` (${origin.file}:${origin.line})`;
-    super(`${formatRef(subject)}${where}: ${problem}`, options);
+    super(`${SyncObjectError.where(subject, origin)}: ${problem}`, options);
   }
+
+  /** The object and the file it came from, as messages name it. */
+  static where(subject: ObjectRef, origin: Origin | undefined): string {
+    return `${formatRef(subject)}${origin === undefined ? '' : ` (${origin.file}:${origin.line})`}`;
+  }
+}
+
+/**
+ * What the apiserver's refusal of an object means for the person reading it. A missing
+ * namespace refuses every object in it alike, so it names the two ways out.
+ */
+export function refusal(e: unknown): string {
+  if (!(e instanceof KubeApiError)) return String(e);
+  if (e.status === 404 && e.details?.kind === 'namespaces')
+    return (
+      `namespace "${e.details.name ?? ''}" does not exist: create it, or let the sync create it ` +
+      '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)'
+    );
+  return `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`;
+}
+
+/**
+ * The errors as lines, one per distinct problem: a thousand objects refused for one cause
+ * read as one line naming the first `named` of them and how many more, not a thousand lines.
+ */
+export function groupedErrors(errors: readonly SyncObjectError[], named = 5): string[] {
+  const byProblem = new Map<string, SyncObjectError[]>();
+  for (const e of errors) {
+    const group = byProblem.get(e.problem);
+    if (group === undefined) byProblem.set(e.problem, [e]);
+    else group.push(e);
+  }
+  return [...byProblem].map(([problem, group]) => {
+    if (group.length === 1) return group[0]?.message ?? problem;
+    const names = group.slice(0, named).map((e) => SyncObjectError.where(e.subject, e.origin));
+    const more = group.length > named ? ` and ${group.length - named} more` : '';
+    return `${group.length} objects (${names.join(', ')}${more}): ${problem}`;
+  });
 }

@@ -1,7 +1,7 @@
 import { refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
-import { SyncObjectError } from './errors.js';
+import { refusal, SyncObjectError } from './errors.js';
 import { planBatches } from './order.js';
 import { needsTakeover, takeOverManagedFields } from './ownership.js';
 import type { PlannedObject } from './plan.js';
@@ -86,14 +86,10 @@ async function applyOne(
   } catch (e) {
     // A replan refused the object (another Application's), naming it already.
     if (e instanceof SyncObjectError) return { kind: 'failed', planned: p, error: e };
-    const problem =
-      e instanceof KubeApiError
-        ? `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`
-        : String(e);
     return {
       kind: 'failed',
       planned: p,
-      error: new SyncObjectError(refOf(obj), p.prepared.origin, problem, { cause: e }),
+      error: new SyncObjectError(refOf(obj), p.prepared.origin, refusal(e), { cause: e }),
     };
   }
 }

@@ -7,7 +7,7 @@ import {
   type ChangeSetEntry,
   type DiffOptions,
 } from '../diff/index.js';
-import { SyncObjectError } from './errors.js';
+import { refusal, SyncObjectError } from './errors.js';
 import type { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
@@ -152,11 +152,7 @@ async function planOne(
         deferred: false,
       };
     }
-    const message =
-      e instanceof KubeApiError
-        ? `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`
-        : String(e);
-    throw new SyncObjectError(refOf(p.object), p.origin, message, { cause: e });
+    throw new SyncObjectError(refOf(p.object), p.origin, refusal(e), { cause: e });
   }
 }
 

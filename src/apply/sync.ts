@@ -1,4 +1,4 @@
-import { refKey, type KubeObject } from '../api/object.js';
+import { refKey, refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
   defaultDiffOptions,
@@ -6,7 +6,7 @@ import {
   type ChangeSetEntry,
   type DiffOptions,
 } from '../diff/index.js';
-import type { SyncObjectError } from './errors.js';
+import { refusal, SyncObjectError } from './errors.js';
 import { executePlan, rollBackCreates, type ApplyOutcome } from './execute.js';
 import { LiveReader } from './live.js';
 import { planExisting, planObjects, type PlannedObject } from './plan.js';
@@ -23,6 +23,8 @@ export interface SyncOptions {
   adopt: boolean;
   /** Delete and recreate objects whose immutable fields changed. */
   forceRecreate: boolean;
+  /** Create the default namespace first when it does not exist (Argo CD's CreateNamespace). */
+  createNamespace: boolean;
   /** Requests in flight at once. */
   concurrency: number;
   /** How long new CRDs may take to become Established. */
@@ -49,6 +51,7 @@ export function defaultSyncOptions(): SyncOptions {
     prune: false,
     adopt: false,
     forceRecreate: false,
+    createNamespace: false,
     concurrency: 16,
     crdTimeoutMs: 60_000,
     diff: defaultDiffOptions(),
@@ -126,6 +129,24 @@ function entriesAsApplied(
   });
 }
 
+/** Creates the namespace unless it exists; the error when it can do neither. */
+async function ensureNamespace(
+  cluster: Cluster,
+  name: string,
+  onProgress: (line: string) => void,
+): Promise<SyncObjectError | undefined> {
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+  try {
+    if ((await cluster.get(ns)) !== undefined) return undefined;
+    await cluster.apply(ns);
+    onProgress(`namespace ${name} created`);
+    return undefined;
+  } catch (e) {
+    const problem = `createNamespace could not create it: ${refusal(e)}`;
+    return new SyncObjectError(refOf(ns), undefined, problem, { cause: e });
+  }
+}
+
 /**
  * One sync: prepare (scope, namespace, tracking label), plan every object by dry run, and only
  * when all of them can be planned, apply in stages and prune what left Git. A cold sync (no
@@ -144,6 +165,10 @@ export async function sync(
     target.defaultNamespace,
   );
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
+  if (opts.createNamespace && !opts.dryRun) {
+    const refused = await ensureNamespace(cluster, target.defaultNamespace, opts.onProgress);
+    if (refused !== undefined) return { kind: 'refused', errors: [refused] };
+  }
   const store = target.inventory ?? configMapInventory(cluster, target.app);
   const inventory = await store.read();
   const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatRef, refOf } from '../api/object.js';
+import { groupedErrors } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
@@ -32,6 +33,7 @@ interface SyncFlags extends CommonFlags {
   wait?: number | true;
   force: boolean;
   adopt: boolean;
+  createNamespace: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -135,6 +137,7 @@ async function runSync(
     prune: extra.prune ?? false,
     adopt: extra.adopt ?? false,
     forceRecreate: extra.force ?? false,
+    createNamespace: extra.createNamespace ?? false,
     diff: {
       ...defaultDiffOptions(),
       color: process.stdout.isTTY && f.output === 'text' ? ('ansi' as const) : ('none' as const),
@@ -167,9 +170,12 @@ async function decryptionKeysFor(
   return sets.length === 0 ? undefined : mergeKeys(...sets);
 }
 
-function printRefused(result: Extract<SyncResult, { kind: 'refused' }>): void {
+/** Text groups the errors by cause; JSON lists every object, so nothing is lost either way. */
+function printRefused(f: CommonFlags, result: Extract<SyncResult, { kind: 'refused' }>): void {
   err(`refused: ${result.errors.length} object(s) cannot be synced; nothing was changed`);
-  for (const e of result.errors) err(`  ${e.message}`);
+  if (f.output === 'json')
+    out(JSON.stringify({ refused: true, errors: result.errors.map((e) => e.message) }, null, 2));
+  else for (const line of groupedErrors(result.errors)) err(`  ${line}`);
 }
 
 async function waitHealthy(
@@ -200,7 +206,7 @@ export function registerSync(program: Command): void {
     const { result, cluster } = await runSync(f, {}, { dryRun: true, diffText: true });
     cluster.close();
     if (result.kind === 'refused') {
-      printRefused(result);
+      printRefused(f, result);
       process.exitCode = 2;
       return;
     }
@@ -230,11 +236,16 @@ export function registerSync(program: Command): void {
     })
     .option('--force', 'delete and recreate objects whose immutable fields changed', false)
     .option('--adopt', 'take objects that belong to another application', false)
+    .option(
+      '--create-namespace',
+      'create the namespace given by -n first if it does not exist',
+      false,
+    )
     .action(async (f: SyncFlags) => {
       const { result, cluster } = await runSync(f, f, { dryRun: f.dryRun, diffText: false });
       try {
         if (result.kind === 'refused') {
-          printRefused(result);
+          printRefused(f, result);
           process.exitCode = 2;
           return;
         }
@@ -286,7 +297,7 @@ function printSyncResult(
     if (e.action !== 'unchanged')
       out(`${formatRef(e.subject)} ${verb(e.action)}${f.dryRun ? ' (dry run)' : ''}`);
   }
-  for (const e of result.errors) err(`error: ${e.message}`);
+  for (const line of groupedErrors(result.errors)) err(`error: ${line}`);
   const h =
     health === undefined
       ? ''

@@ -24,6 +24,8 @@ export class KubeApiError extends Error {
     readonly status: number,
     readonly reason: string,
     readonly apiMessage: string,
+    /** The Status's details: what the apiserver was looking for, e.g. the missing namespace. */
+    readonly details?: { kind?: string; name?: string },
   ) {
     const who = typeof subject === 'string' ? subject : formatRef(subject);
     super(`${who}: ${verb} failed: ${status} ${reason}: ${apiMessage}`);
@@ -37,13 +39,18 @@ export class KubeApiError extends Error {
     body: string,
   ): KubeApiError {
     try {
-      const s = JSON.parse(body) as { reason?: string; message?: string };
+      const s = JSON.parse(body) as {
+        reason?: string;
+        message?: string;
+        details?: { kind?: string; name?: string };
+      };
       return new KubeApiError(
         subject,
         verb,
         status,
         s.reason ?? 'Unknown',
         s.message ?? body.slice(0, 500),
+        s.details,
       );
     } catch {
       return new KubeApiError(subject, verb, status, 'Unknown', body.slice(0, 500));

@@ -1,4 +1,5 @@
 import type { Application } from '../api/application.js';
+import { groupedErrors } from '../apply/errors.js';
 import { defaultSyncOptions, sync } from '../apply/sync.js';
 import { statusInventory } from '../apply/store.js';
 import { appId } from './stage.js';
@@ -84,7 +85,7 @@ export async function finalizeApplication(
     const errors = result.errors;
     if (result.kind === 'done') pruned = result.pruned.filter((p) => p.kind === 'deleted').length;
     if (errors.length > 0) {
-      const message = errors.map((e) => e.message).join('; ');
+      const message = groupedErrors(errors).join('; ');
       return { kind: 'failed', error: new Error(`pruning on delete: ${message}`), pruned };
     }
   }

@@ -6,6 +6,7 @@ import {
   type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
+import { groupedErrors } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
@@ -175,9 +176,9 @@ async function runStages(
     diffText: compareOnly,
   });
   if (result.kind === 'refused')
-    throw new StageError('SyncRefused', result.errors.map((e) => e.message).join('; '));
+    throw new StageError('SyncRefused', groupedErrors(result.errors).join('; '));
   if (result.errors.length > 0)
-    throw new StageError('ApplyFailed', result.errors.map((e) => e.message).join('; '));
+    throw new StageError('ApplyFailed', groupedErrors(result.errors).join('; '));
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
@@ -389,17 +390,13 @@ async function syncApp(
   inventory: InventoryStore,
   { dryRun, observed, diffText }: { dryRun: boolean; observed: ObservedApp; diffText: boolean },
 ): Promise<SyncResult> {
-  const dest = app.spec.destination.namespace;
-  if (app.spec.syncPolicy.syncOptions.createNamespace && !dryRun) {
-    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: dest } };
-    if ((await deps.cluster.get(ns)) === undefined) await deps.cluster.apply(ns);
-  }
   return sync(
     deps.cluster,
-    { app: appId(app), defaultNamespace: dest, objects, inventory },
+    { app: appId(app), defaultNamespace: app.spec.destination.namespace, objects, inventory },
     {
       ...defaultSyncOptions(),
       dryRun,
+      createNamespace: app.spec.syncPolicy.syncOptions.createNamespace,
       prune: app.spec.syncPolicy.automated?.prune === true,
       adopt: app.spec.syncPolicy.syncOptions.adopt,
       forceRecreate: app.spec.syncPolicy.syncOptions.forceRecreate,

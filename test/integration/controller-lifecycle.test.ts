@@ -11,7 +11,9 @@ const configMap = (name: string, value: string): string =>
 const valueOf = async (name: string): Promise<string | undefined> =>
   ((await fx.get('v1', 'ConfigMap', name))?.data as Record<string, string> | undefined)?.value;
 
-const ready = async (name: string): Promise<{ status?: string; reason?: string } | undefined> =>
+const ready = async (
+  name: string,
+): Promise<{ status?: string; reason?: string; message?: string } | undefined> =>
   (await fx.app(name))?.status?.conditions?.find((c) => c.type === 'Ready');
 
 beforeAll(async () => {
@@ -21,7 +23,11 @@ beforeAll(async () => {
   await fx.repo.writeFile('roll/cm.yaml', configMap('rolled', 'v1'));
   await fx.repo.writeFile('warn/cm.yaml', configMap('warned', 'one'));
   await fx.repo.writeFile('broken/cm.yaml', 'kind: ConfigMap\nmetadata: [unclosed\n');
-  await fx.repo.commit('four apps');
+  await fx.repo.writeFile(
+    'elsewhere/cms.yaml',
+    `${configMap('first', 'one')}---\n${configMap('second', 'two')}`,
+  );
+  await fx.repo.commit('five apps');
   await fx.repo.push();
 });
 
@@ -162,5 +168,38 @@ describe('an Application over its lifetime', () => {
     const tree = await fx.cli('app', 'tree', 'warn', '-n', fx.ns);
     expect(tree).toMatch(/^NAME\s+SYNC\s+HEALTH/);
     expect(tree).toMatch(new RegExp(`└── ConfigMap/${fx.ns}/warned\\s+Synced\\s+Healthy`));
+  });
+
+  it('reports a missing destination namespace once for all its objects, and creates it with createNamespace', async () => {
+    const dest = `${fx.ns}-dest`;
+    const app = (createNamespace: boolean): ReturnType<typeof fx.application> => {
+      const a = fx.application('elsewhere', 'elsewhere', {
+        syncPolicy: { automated: {}, interval: '1h', syncOptions: { createNamespace } },
+      });
+      return { ...a, spec: { ...(a.spec as object), destination: { namespace: dest } } };
+    };
+    await fx.cluster.apply(app(false));
+    await eventually('elsewhere is refused for its namespace', 60_000, async () => {
+      return (await ready('elsewhere'))?.reason === 'SyncRefused';
+    });
+    expect((await ready('elsewhere'))?.message).toBe(
+      `2 objects (ConfigMap/${dest}/first (elsewhere/cms.yaml:1), ConfigMap/${dest}/second (elsewhere/cms.yaml:8)): ` +
+        `namespace "${dest}" does not exist: create it, or let the sync create it ` +
+        '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)',
+    );
+
+    await fx.cluster.apply(app(true));
+    const inDest = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'second', namespace: dest },
+    };
+    await eventually('the namespace is created and the objects applied', 60_000, async () => {
+      return (
+        (await ready('elsewhere'))?.status === 'True' &&
+        (await fx.cluster.get(inDest)) !== undefined
+      );
+    });
+    await fx.kubectl('delete', 'namespace', dest, '--wait=false');
   });
 });

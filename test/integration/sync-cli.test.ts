@@ -134,4 +134,36 @@ describe('ballast diff and sync on the command line', () => {
       ),
     );
   });
+
+  it('a sync into a missing namespace is refused in one line naming it and both ways out; --create-namespace creates it', async () => {
+    const missing = `${ns}-new`;
+    const app = await temp.tree('ballast-cli-ns-', {
+      'app/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n',
+      'app/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n',
+      'app/c.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n',
+    });
+    const args = ['sync', '--dir', join(app, 'app'), '--app', 'fresh', '-n', missing];
+    const refused = await ballast(...args);
+    expect(refused.code).toBe(2);
+    const lines = refused.stderr.split('\n').filter((l) => l.startsWith('  '));
+    expect(lines).toEqual([
+      `  3 objects (ConfigMap/${missing}/a (a.yaml:1), ConfigMap/${missing}/b (b.yaml:1), ConfigMap/${missing}/c (c.yaml:1)): ` +
+        `namespace "${missing}" does not exist: create it, or let the sync create it ` +
+        '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)',
+    ]);
+    const json = await ballast(...args, '-o', 'json');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      refused: true,
+      errors: [expect.any(String), expect.any(String), expect.any(String)],
+    });
+
+    const created = await ballast(...args, '--create-namespace');
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain(`namespace ${missing} created`);
+    expect(stdout(created)).toMatch(/3 created, 0 configured, 0 unchanged, 0 pruned/);
+    expect(await kubectl('get', 'configmap', 'c', '-n', missing, '-o', 'name')).toBe(
+      'configmap/c\n',
+    );
+    await kubectl('delete', 'namespace', missing, '--wait=false');
+  });
 });
