@@ -14,6 +14,7 @@ import { freePort } from '../src/dev/ports.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { describeRequests, requestTally } from './apiserver-requests.js';
+import { cpuSeconds } from './timing.js';
 import { controllerKubeconfig } from './controller-identity.js';
 import { controllerNodeEnv } from '../src/cli/install.js';
 
@@ -69,13 +70,6 @@ function application(app: string, repoURL: string): KubeObject {
       syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },
     },
   };
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
