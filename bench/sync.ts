@@ -121,14 +121,11 @@ export async function benchSync(): Promise<void> {
       const kubectlFirst = round % 2 === 1;
       for (const n of [`kubectl-${round}`, `ballast-${round}`])
         await timed('namespace', kubectl, ['create', 'namespace', n], env);
-      const first = await measure(
-        kubectlFirst ? 'kubectl' : 'ballast',
-        `${kubectlFirst ? 'kubectl' : 'ballast'}-${round}`,
-      );
-      const second = await measure(
-        kubectlFirst ? 'ballast' : 'kubectl',
-        `${kubectlFirst ? 'ballast' : 'kubectl'}-${round}`,
-      );
+      const [one, two] = kubectlFirst
+        ? (['kubectl', 'ballast'] as const)
+        : (['ballast', 'kubectl'] as const);
+      const first = await measure(one, `${one}-${round}`);
+      const second = await measure(two, `${two}-${round}`);
       const [k, b] = kubectlFirst ? [first, second] : [second, first];
       ratios.push(b.ms / k.ms);
       rows.push(
