@@ -36,6 +36,8 @@ export interface PlanOptions {
    * sync then applies directly and rolls back what it created if one object is refused.
    */
   validateColdCreates: boolean;
+  /** Namespaces this sync creates besides those among the objects (createNamespace). */
+  namespacesCreated: readonly string[];
   /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
   previouslyApplied: ReadonlySet<string>;
   app: string;
@@ -180,11 +182,12 @@ export async function planObjects(
    */
   reader: LiveReader | undefined,
 ): Promise<{ planned: PlannedObject[]; errors: SyncObjectError[]; cold: boolean }> {
-  const namespacesInSet = new Set(
-    prepared
+  const namespacesInSet = new Set([
+    ...opts.namespacesCreated,
+    ...prepared
       .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
       .map((p) => p.object.metadata.name),
-  );
+  ]);
   const lives = await mapBounded(prepared, opts.concurrency, (p) =>
     p.crdInSet || reader === undefined ? Promise.resolve(undefined) : reader.get(p.object),
   );

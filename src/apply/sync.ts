@@ -129,21 +129,28 @@ function entriesAsApplied(
   });
 }
 
-/** Creates the namespace unless it exists; the error when it can do neither. */
+/**
+ * Creates the namespace unless it exists (a dry run only says it would); the error when it can
+ * do neither. Returns the namespace when it is (or would be) created by this sync.
+ */
 async function ensureNamespace(
   cluster: Cluster,
   name: string,
-  onProgress: (line: string) => void,
-): Promise<SyncObjectError | undefined> {
+  opts: Pick<SyncOptions, 'dryRun' | 'onProgress'>,
+): Promise<{ created?: string; refused?: SyncObjectError }> {
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
   try {
-    if ((await cluster.get(ns)) !== undefined) return undefined;
+    if ((await cluster.get(ns)) !== undefined) return {};
+    if (opts.dryRun) {
+      opts.onProgress(`namespace ${name} would be created`);
+      return { created: name };
+    }
     await cluster.apply(ns);
-    onProgress(`namespace ${name} created`);
-    return undefined;
+    opts.onProgress(`namespace ${name} created`);
+    return { created: name };
   } catch (e) {
     const problem = `createNamespace could not create it: ${refusal(e)}`;
-    return new SyncObjectError(refOf(ns), undefined, problem, { cause: e });
+    return { refused: new SyncObjectError(refOf(ns), undefined, problem, { cause: e }) };
   }
 }
 
@@ -165,10 +172,10 @@ export async function sync(
     target.defaultNamespace,
   );
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
-  if (opts.createNamespace && !opts.dryRun) {
-    const refused = await ensureNamespace(cluster, target.defaultNamespace, opts.onProgress);
-    if (refused !== undefined) return { kind: 'refused', errors: [refused] };
-  }
+  const ns = opts.createNamespace
+    ? await ensureNamespace(cluster, target.defaultNamespace, opts)
+    : {};
+  if (ns.refused !== undefined) return { kind: 'refused', errors: [ns.refused] };
   const store = target.inventory ?? configMapInventory(cluster, target.app);
   const inventory = await store.read();
   const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);
@@ -180,6 +187,8 @@ export async function sync(
     concurrency: opts.concurrency,
     diff: opts.diff,
     previouslyApplied: new Set(inventory.entries.map(refKey)),
+    // A dry run cannot validate objects in a namespace that does not exist yet.
+    namespacesCreated: ns.created === undefined ? [] : [ns.created],
     // A diff or dry run must still validate every object, since nothing is applied after it.
     validateColdCreates: opts.dryRun,
   };

@@ -170,11 +170,15 @@ describe('an Application over its lifetime', () => {
     expect(tree).toMatch(new RegExp(`└── ConfigMap/${fx.ns}/warned\\s+Synced\\s+Healthy`));
   });
 
-  it('reports a missing destination namespace once for all its objects, and creates it with createNamespace', async () => {
+  it('reports a missing destination namespace once for all its objects, plans its objects without it and creates it with createNamespace', async () => {
     const dest = `${fx.ns}-dest`;
-    const app = (createNamespace: boolean): ReturnType<typeof fx.application> => {
+    const app = (createNamespace: boolean, automated = true): ReturnType<typeof fx.application> => {
       const a = fx.application('elsewhere', 'elsewhere', {
-        syncPolicy: { automated: {}, interval: '1h', syncOptions: { createNamespace } },
+        syncPolicy: {
+          ...(automated ? { automated: {} } : {}),
+          interval: '1h',
+          syncOptions: { createNamespace },
+        },
       });
       return { ...a, spec: { ...(a.spec as object), destination: { namespace: dest } } };
     };
@@ -187,6 +191,20 @@ describe('an Application over its lifetime', () => {
         `namespace "${dest}" does not exist: create it, or let the sync create it ` +
         '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)',
     );
+
+    // Not automated: the plan shows both objects as to be created, and nothing is written.
+    const manual = await fx.cluster.apply(app(true, false));
+    await eventually('elsewhere is planned as out of sync', 60_000, async () => {
+      const status = (await fx.app('elsewhere'))?.status;
+      return (
+        status?.observedGeneration === manual.metadata.generation &&
+        status?.sync?.status === 'OutOfSync' &&
+        status.resources?.length === 2
+      );
+    });
+    expect((await ready('elsewhere'))?.reason).not.toBe('SyncRefused');
+    const nsRef = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: dest } };
+    expect(await fx.cluster.get(nsRef)).toBeUndefined();
 
     await fx.cluster.apply(app(true));
     const inDest = {

@@ -135,7 +135,7 @@ describe('ballast diff and sync on the command line', () => {
     );
   });
 
-  it('a sync into a missing namespace is refused in one line naming it and both ways out; --create-namespace creates it', async () => {
+  it('a sync into a missing namespace is refused in one line naming it and both ways out; --create-namespace plans it in a dry run and creates it', async () => {
     const missing = `${ns}-new`;
     const app = await temp.tree('ballast-cli-ns-', {
       'app/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n',
@@ -156,6 +156,12 @@ describe('ballast diff and sync on the command line', () => {
       refused: true,
       errors: [expect.any(String), expect.any(String), expect.any(String)],
     });
+
+    const planned = await ballast(...args, '--create-namespace', '--dry-run');
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toContain(`namespace ${missing} would be created`);
+    expect(stdout(planned)).toMatch(/3 created, 0 configured, 0 unchanged, 0 pruned/);
+    expect(await kubectl('get', 'namespace', '-o', 'name')).not.toContain(`namespace/${missing}\n`);
 
     const created = await ballast(...args, '--create-namespace');
     expect(created.code).toBe(0);
