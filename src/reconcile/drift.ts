@@ -13,6 +13,7 @@ import {
   type ObjectRef,
 } from '../api/object.js';
 import { prepareObjects } from '../apply/prepare.js';
+import type { RenderedObject } from '../render/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
@@ -60,6 +61,29 @@ export function lastForeignManager(live: KubeObject): string {
   return entries[entries.length - 1]?.manager ?? 'unknown';
 }
 
+/**
+ * The rendered objects by group, kind and name, built once per render: every watch event of a
+ * managed object looks its desired state up, and an Application may hold thousands.
+ */
+const byName = new WeakMap<readonly RenderedObject[], Map<string, RenderedObject[]>>();
+
+function candidates(objects: readonly RenderedObject[], ref: ObjectRef): RenderedObject[] {
+  const nameKey = (r: ObjectRef): string => `${r.group}|${r.kind}|${r.name}`;
+  let index = byName.get(objects);
+  if (index === undefined) {
+    index = new Map();
+    for (const d of objects) {
+      const k = nameKey(refOf(d.object));
+      const same = index.get(k);
+      if (same === undefined) index.set(k, [d]);
+      else same.push(d);
+    }
+    byName.set(objects, index);
+  }
+  return index.get(nameKey(ref)) ?? [];
+}
+
+/** The object as Ballast applies it (namespace defaulted, tracking label), or undefined. */
 export async function desiredFor(
   cluster: Cluster,
   cache: DesiredCache,
@@ -67,9 +91,8 @@ export async function desiredFor(
 ): Promise<KubeObject | undefined> {
   const app = cache.app;
   const id = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
-  for (const d of cache.objects) {
-    const r = refOf(d.object);
-    if (r.kind !== ref.kind || r.group !== ref.group || r.name !== ref.name) continue;
+  // The namespace is compared after preparing: an object naming none gets the destination's.
+  for (const d of candidates(cache.objects, ref)) {
     const { prepared } = await prepareObjects(cluster, [d], id, app.spec.destination.namespace);
     const p = prepared[0];
     if (p !== undefined && (p.object.metadata.namespace ?? '') === ref.namespace) return p.object;
