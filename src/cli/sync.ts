@@ -202,27 +202,34 @@ export function registerSync(program: Command): void {
     program
       .command('diff')
       .description('show what a sync would change; exits 0 in sync, 1 different, 2 error'),
-  ).action(async (f: CommonFlags) => {
-    const { result, cluster } = await runSync(f, {}, { dryRun: true, diffText: true });
-    cluster.close();
-    if (result.kind === 'refused') {
-      printRefused(f, result);
-      process.exitCode = 2;
-      return;
-    }
-    const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged');
-    if (f.output === 'json')
-      out(
-        JSON.stringify(
-          { inSync: changed.length === 0, entries: result.changeSet.entries },
-          null,
-          2,
-        ),
-      );
-    else
-      for (const e of changed) out(e.diff !== '' ? e.diff : `${formatRef(e.subject)}: ${e.action}`);
-    process.exitCode = changed.length === 0 ? 0 : 1;
-  });
+  )
+    .option(
+      '--create-namespace',
+      'diff as `sync --create-namespace` would apply: the namespace given by -n need not exist',
+      false,
+    )
+    .action(async (f: CommonFlags & Pick<SyncFlags, 'createNamespace'>) => {
+      const { result, cluster } = await runSync(f, f, { dryRun: true, diffText: true });
+      cluster.close();
+      if (result.kind === 'refused') {
+        printRefused(f, result);
+        process.exitCode = 2;
+        return;
+      }
+      const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged');
+      if (f.output === 'json')
+        out(
+          JSON.stringify(
+            { inSync: changed.length === 0, entries: result.changeSet.entries },
+            null,
+            2,
+          ),
+        );
+      else
+        for (const e of changed)
+          out(e.diff !== '' ? e.diff : `${formatRef(e.subject)}: ${e.action}`);
+      process.exitCode = changed.length === 0 ? 0 : 1;
+    });
 
   addCommonFlags(
     program.command('sync').description('apply the rendered objects with server-side apply'),

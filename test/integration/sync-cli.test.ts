@@ -135,7 +135,7 @@ describe('ballast diff and sync on the command line', () => {
     );
   });
 
-  it('a sync into a missing namespace is refused in one line naming it and both ways out; --create-namespace plans it in a dry run and creates it', async () => {
+  it('a sync into a missing namespace is refused in one line naming it and both ways out; --create-namespace diffs and plans it in a dry run, and creates it', async () => {
     const missing = `${ns}-new`;
     const app = await temp.tree('ballast-cli-ns-', {
       'app/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n',
@@ -156,6 +156,11 @@ describe('ballast diff and sync on the command line', () => {
       refused: true,
       errors: [expect.any(String), expect.any(String), expect.any(String)],
     });
+
+    const diff = await ballast('diff', ...args.slice(1), '--create-namespace');
+    expect(diff.code).toBe(1);
+    expect(diff.stderr).toContain(`namespace ${missing} would be created`);
+    expect(stdout(diff)).toContain(`+  name: c\n+  namespace: ${missing}\n`);
 
     const planned = await ballast(...args, '--create-namespace', '--dry-run');
     expect(planned.code).toBe(0);
