@@ -75,8 +75,11 @@ const nameKey = (r: ObjectRef): string => `${r.group}|${r.kind}|${r.name}`;
 
 /** The rendered objects with the group, kind and name of `ref`, in any namespace. */
 export function candidates(objects: readonly RenderedObject[], ref: ObjectRef): RenderedObject[] {
-  const key = nameKey(ref);
-  if (objects.length < indexFrom) return objects.filter((d) => nameKey(refOf(d.object)) === key);
+  if (objects.length < indexFrom)
+    return objects.filter((d) => {
+      const r = refOf(d.object);
+      return r.name === ref.name && r.kind === ref.kind && r.group === ref.group;
+    });
   let index = byName.get(objects);
   if (index === undefined) {
     index = new Map();
@@ -88,7 +91,7 @@ export function candidates(objects: readonly RenderedObject[], ref: ObjectRef): 
     }
     byName.set(objects, index);
   }
-  return index.get(key) ?? [];
+  return index.get(nameKey(ref)) ?? [];
 }
 
 /** The object as Ballast applies it (namespace defaulted, tracking label), or undefined. */
