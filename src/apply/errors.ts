@@ -19,15 +19,20 @@ export class SyncObjectError extends Error {
   }
 }
 
+/** Was the object refused because its namespace does not exist? */
+export function isNamespaceMissing(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 404 && e.details?.kind === 'namespaces';
+}
+
 /**
  * What the apiserver's refusal of an object means for the person reading it. A missing
  * namespace refuses every object in it alike, so it names the two ways out.
  */
 export function refusal(e: unknown): string {
   if (!(e instanceof KubeApiError)) return String(e);
-  if (e.status === 404 && e.details?.kind === 'namespaces')
+  if (isNamespaceMissing(e))
     return (
-      `namespace "${e.details.name ?? ''}" does not exist: create it, or let the sync create it ` +
+      `namespace "${e.details?.name ?? ''}" does not exist: create it, or let the sync create it ` +
       '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)'
     );
   return `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`;

@@ -7,7 +7,7 @@ import {
   type ChangeSetEntry,
   type DiffOptions,
 } from '../diff/index.js';
-import { refusal, SyncObjectError } from './errors.js';
+import { isNamespaceMissing, refusal, SyncObjectError } from './errors.js';
 import type { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
@@ -53,13 +53,10 @@ function isImmutableError(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && e.status === 422 && /immutable/i.test(e.apiMessage);
 }
 
-/** A namespaced object whose namespace does not exist yet answers NotFound to a dry run. */
-function isMissingNamespace(e: unknown, p: PreparedObject, namespacesInSet: Set<string>): boolean {
+/** A namespaced object whose namespace this sync creates answers NotFound to a dry run. */
+function awaitsItsNamespace(e: unknown, p: PreparedObject, namespacesInSet: Set<string>): boolean {
   return (
-    e instanceof KubeApiError &&
-    e.status === 404 &&
-    p.namespaced &&
-    namespacesInSet.has(p.object.metadata.namespace ?? '')
+    isNamespaceMissing(e) && p.namespaced && namespacesInSet.has(p.object.metadata.namespace ?? '')
   );
 }
 
@@ -128,7 +125,7 @@ async function planOne(
     }
     return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
   } catch (e) {
-    if (live === undefined && isMissingNamespace(e, p, namespacesInSet)) return deferred();
+    if (live === undefined && awaitsItsNamespace(e, p, namespacesInSet)) return deferred();
     if (isImmutableError(e)) {
       const optedIn =
         opts.forceRecreate || p.object.metadata.annotations?.[forceAnnotation] === 'enabled';

@@ -12,6 +12,7 @@ import {
   type KubeObject,
   type ObjectRef,
 } from '../api/object.js';
+import { isNamespaceMissing } from '../apply/errors.js';
 import { prepareObjects } from '../apply/prepare.js';
 import type { RenderedObject } from '../render/index.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -148,7 +149,16 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const live = await deps.cluster.get(desired);
   // Every value Ballast sets is still there: no need to ask the apiserver for a dry run.
   if (live !== undefined && holdsDesired(desired, live)) return { kind: 'ok' };
-  const dryRun = await deps.cluster.apply(desired, { dryRun: true });
+  let dryRun: KubeObject;
+  try {
+    dryRun = await deps.cluster.apply(desired, { dryRun: true });
+  } catch (e) {
+    // Its namespace was deleted (with it): only a sync can create the namespace again, with
+    // createNamespace, or else report it missing. Retrying this object alone would never do.
+    if (!isNamespaceMissing(e)) throw e;
+    deps.requestReconcile(parsed.appKey);
+    return { kind: 'ok' };
+  }
   const entry = diffObject(dryRun, live, {
     ...defaultDiffOptions(),
     ignoreDifferences: ignoreRulesOf(cache.app),

@@ -170,7 +170,7 @@ describe('an Application over its lifetime', () => {
     expect(tree).toMatch(new RegExp(`└── ConfigMap/${fx.ns}/warned\\s+Synced\\s+Healthy`));
   });
 
-  it('reports a missing destination namespace once for all its objects, plans its objects without it and creates it with createNamespace', async () => {
+  it('reports a missing destination namespace once for all its objects, plans its objects without it, creates it with createNamespace, and recreates it when deleted', async () => {
     const dest = `${fx.ns}-dest`;
     const app = (createNamespace: boolean, automated = true): ReturnType<typeof fx.application> => {
       const a = fx.application('elsewhere', 'elsewhere', {
@@ -218,6 +218,13 @@ describe('an Application over its lifetime', () => {
         (await fx.cluster.get(inDest)) !== undefined
       );
     });
+
+    // Deleted by hand, with everything in it: self-heal brings back the namespace and objects.
+    await fx.kubectl('delete', 'namespace', dest, '--wait=true', '--timeout=60s');
+    await eventually('the namespace and its objects are back', 60_000, async () => {
+      return (await fx.cluster.get(inDest)) !== undefined;
+    });
+    await fx.kubectl('delete', 'application', 'elsewhere', '-n', fx.ns);
     await fx.kubectl('delete', 'namespace', dest, '--wait=false');
   });
 });
