@@ -14,10 +14,10 @@ import {
 } from '../api/object.js';
 import { isNamespaceMissing } from '../apply/errors.js';
 import { prepareObjects } from '../apply/prepare.js';
-import type { RenderedObject } from '../render/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
+import type { RenderedObject } from '../render/index.js';
 import type { DesiredCache } from './reconcile.js';
 import type { Outcome } from './runner.js';
 import { drift, type AuditSink } from './audit.js';

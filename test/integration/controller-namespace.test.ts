@@ -2,10 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { eventually } from '../support/kube.js';
 
-/**
- * On cluster-1: the namespace controller finishes a deletion only while every APIService is
- * available, and the corpus registers unavailable metrics APIServices on the other two.
- */
 let fx: ControllerFixture;
 
 const configMap = (name: string, value: string): string =>
@@ -17,6 +13,8 @@ const ready = async (
   (await fx.app(name))?.status?.conditions?.find((c) => c.type === 'Ready');
 
 beforeAll(async () => {
+  // On cluster-1: the namespace controller finishes a deletion only while every APIService is
+  // available, and the corpus registers unavailable metrics APIServices on the other two.
   fx = await startControllerFixture({ clusterIndex: 0 });
   await fx.repo.writeFile(
     'elsewhere/cms.yaml',
