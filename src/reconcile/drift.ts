@@ -149,15 +149,23 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const live = await deps.cluster.get(desired);
   // Every value Ballast sets is still there: no need to ask the apiserver for a dry run.
   if (live !== undefined && holdsDesired(desired, live)) return { kind: 'ok' };
+  const reaction = driftReaction(cache.app.spec);
+  if (reaction === 'ignore') return { kind: 'ok' };
+  const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
+  const heal = reaction === 'heal' && !optedOut;
   let dryRun: KubeObject;
   try {
     dryRun = await deps.cluster.apply(desired, { dryRun: true });
   } catch (e) {
-    // Its namespace was deleted (with it): only a sync can create the namespace again, with
-    // createNamespace, or else report it missing. Retrying this object alone would never do.
     if (!isNamespaceMissing(e)) throw e;
-    deps.requestReconcile(parsed.appKey);
-    return { kind: 'ok' };
+    // Its namespace was deleted with it. Only a sync can create the namespace again (under
+    // createNamespace, or else report it missing), so healing hands the Application to one;
+    // a warning reports the whole object as gone.
+    if (heal) {
+      deps.requestReconcile(parsed.appKey);
+      return { kind: 'ok' };
+    }
+    dryRun = desired;
   }
   const entry = diffObject(dryRun, live, {
     ...defaultDiffOptions(),
@@ -165,10 +173,6 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
     text: false,
   });
   if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
-  const reaction = driftReaction(cache.app.spec);
-  if (reaction === 'ignore') return { kind: 'ok' };
-  const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
-  const heal = reaction === 'heal' && !optedOut;
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
   if (heal) cache.observed.stored(await deps.cluster.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });

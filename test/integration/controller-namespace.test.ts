@@ -86,4 +86,34 @@ describe('an Application whose destination namespace is missing', () => {
     await fx.kubectl('delete', 'applications.ballast.dev', 'elsewhere', '-n', fx.ns);
     await fx.kubectl('delete', 'namespace', dest, '--wait=false');
   });
+
+  it('reports a namespace deleted by hand, without recreating it, when drift is only warned of', async () => {
+    const dest = `${fx.ns}-warned`;
+    const a = fx.application('warned', 'elsewhere', {
+      syncPolicy: {
+        automated: {},
+        drift: 'warn',
+        interval: '1h',
+        syncOptions: { createNamespace: true },
+      },
+    });
+    await fx.cluster.apply({
+      ...a,
+      spec: { ...(a.spec as object), destination: { namespace: dest } },
+    });
+    await eventually('warned is synced', 60_000, async () => {
+      return (await ready('warned'))?.status === 'True';
+    });
+
+    await fx.kubectl('delete', 'namespace', dest, '--wait=true', '--timeout=60s');
+    await eventually('both objects are reported deleted', 60_000, async () => {
+      const drift = (await fx.app('warned'))?.status?.drift ?? [];
+      return drift.filter((d) => d.manager === 'deleted').length === 2;
+    });
+    const nsRef = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: dest } };
+    expect(await fx.cluster.get(nsRef)).toBeUndefined();
+    const drifted = (await fx.app('warned'))?.status?.conditions?.find((c) => c.type === 'Drifted');
+    expect(drifted).toMatchObject({ status: 'True', reason: 'ManualChange' });
+    await fx.kubectl('delete', 'applications.ballast.dev', 'warned', '-n', fx.ns);
+  });
 });
