@@ -11,11 +11,6 @@ const configMap = (name: string, value: string): string =>
 const valueOf = async (name: string): Promise<string | undefined> =>
   ((await fx.get('v1', 'ConfigMap', name))?.data as Record<string, string> | undefined)?.value;
 
-const ready = async (
-  name: string,
-): Promise<{ status?: string; reason?: string; message?: string } | undefined> =>
-  (await fx.app(name))?.status?.conditions?.find((c) => c.type === 'Ready');
-
 beforeAll(async () => {
   fx = await startControllerFixture({ clusterIndex: 1 });
   await fx.repo.writeFile('keep/cm.yaml', configMap('kept', 'one'));
@@ -69,12 +64,10 @@ describe('an Application over its lifetime', () => {
       }),
     );
     await eventually('broken is Stalled with RetriesExhausted', 60_000, async () => {
-      const stalled = (await fx.app('broken'))?.status?.conditions?.find(
-        (c) => c.type === 'Stalled',
-      );
+      const stalled = await fx.condition('broken', 'Stalled');
       return stalled?.status === 'True' && stalled.reason === 'RetriesExhausted';
     });
-    const r = await ready('broken');
+    const r = await fx.condition('broken', 'Ready');
     expect(r?.status).toBe('False');
     expect(r?.reason).toBe('RenderFailed');
   });
@@ -108,7 +101,10 @@ describe('an Application over its lifetime', () => {
     expect(out).toContain(first.slice(0, 12));
     // The status is written after the objects, so wait for both.
     await eventually('v1 is back and the app reports RolledBack', 30_000, async () => {
-      return (await valueOf('rolled')) === 'v1' && (await ready('roll'))?.reason === 'RolledBack';
+      return (
+        (await valueOf('rolled')) === 'v1' &&
+        (await fx.condition('roll', 'Ready'))?.reason === 'RolledBack'
+      );
     });
     const a = await fx.app('roll');
     expect(a?.spec.rollback?.reason).toBe('v2 broke checkout');

@@ -7,11 +7,6 @@ let fx: ControllerFixture;
 const configMap = (name: string, value: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: ${value}\n`;
 
-const ready = async (
-  name: string,
-): Promise<{ status?: string; reason?: string; message?: string } | undefined> =>
-  (await fx.app(name))?.status?.conditions?.find((c) => c.type === 'Ready');
-
 beforeAll(async () => {
   // On cluster-1: the namespace controller finishes a deletion only while every APIService is
   // available, and the corpus registers unavailable metrics APIServices on the other two.
@@ -43,9 +38,9 @@ describe('an Application whose destination namespace is missing', () => {
     };
     await fx.cluster.apply(app(false));
     await eventually('elsewhere is refused for its namespace', 60_000, async () => {
-      return (await ready('elsewhere'))?.reason === 'SyncRefused';
+      return (await fx.condition('elsewhere', 'Ready'))?.reason === 'SyncRefused';
     });
-    expect((await ready('elsewhere'))?.message).toBe(
+    expect((await fx.condition('elsewhere', 'Ready'))?.message).toBe(
       `2 objects (ConfigMap/${dest}/first (elsewhere/cms.yaml:1), ConfigMap/${dest}/second (elsewhere/cms.yaml:8)): ` +
         `namespace "${dest}" does not exist: create it, or let the sync create it ` +
         '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)',
@@ -61,7 +56,7 @@ describe('an Application whose destination namespace is missing', () => {
         status.resources?.length === 2
       );
     });
-    expect((await ready('elsewhere'))?.reason).not.toBe('SyncRefused');
+    expect((await fx.condition('elsewhere', 'Ready'))?.reason).not.toBe('SyncRefused');
     const nsRef = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: dest } };
     expect(await fx.cluster.get(nsRef)).toBeUndefined();
 
@@ -73,7 +68,7 @@ describe('an Application whose destination namespace is missing', () => {
     };
     await eventually('the namespace is created and the objects applied', 60_000, async () => {
       return (
-        (await ready('elsewhere'))?.status === 'True' &&
+        (await fx.condition('elsewhere', 'Ready'))?.status === 'True' &&
         (await fx.cluster.get(inDest)) !== undefined
       );
     });
@@ -102,7 +97,7 @@ describe('an Application whose destination namespace is missing', () => {
       spec: { ...(a.spec as object), destination: { namespace: dest } },
     });
     await eventually('warned is synced', 60_000, async () => {
-      return (await ready('warned'))?.status === 'True';
+      return (await fx.condition('warned', 'Ready'))?.status === 'True';
     });
 
     await fx.kubectl('delete', 'namespace', dest, '--wait=true', '--timeout=60s');
@@ -112,8 +107,10 @@ describe('an Application whose destination namespace is missing', () => {
     });
     const nsRef = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: dest } };
     expect(await fx.cluster.get(nsRef)).toBeUndefined();
-    const drifted = (await fx.app('warned'))?.status?.conditions?.find((c) => c.type === 'Drifted');
-    expect(drifted).toMatchObject({ status: 'True', reason: 'ManualChange' });
+    expect(await fx.condition('warned', 'Drifted')).toMatchObject({
+      status: 'True',
+      reason: 'ManualChange',
+    });
     await fx.kubectl('delete', 'applications.ballast.dev', 'warned', '-n', fx.ns);
   });
 });

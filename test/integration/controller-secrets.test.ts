@@ -36,9 +36,6 @@ async function encryptedSecret(): Promise<string> {
   return r.text;
 }
 
-const ready = async (name: string): Promise<{ reason?: string; message?: string } | undefined> =>
-  (await fx.app(name))?.status?.conditions?.find((c) => c.type === 'Ready');
-
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'ballast-ledger-'));
   ledger = await openLedger(`sqlite:${join(scratch, 'audit.db')}`);
@@ -86,7 +83,7 @@ describe('a controller with SOPS secrets and an audit ledger', () => {
     await eventually(
       'sealed is Synced',
       30_000,
-      async () => (await ready('sealed'))?.reason === 'Synced',
+      async () => (await fx.condition('sealed', 'Ready'))?.reason === 'Synced',
     );
     // Drift on the Secret is recorded by path, never by value.
     await fx.kubectl(
@@ -134,9 +131,9 @@ describe('a controller with SOPS secrets and an audit ledger', () => {
       }),
     );
     await eventually('keyless is DecryptionFailed', 60_000, async () => {
-      const r = await ready('keyless');
-      return r?.reason === 'DecryptionFailed' && r.message?.includes('db.sops.yaml') === true;
+      const r = await fx.condition('keyless', 'Ready');
+      return r?.reason === 'DecryptionFailed' && r.message.includes('db.sops.yaml');
     });
-    expect((await ready('keyless'))?.message).toContain(recipient);
+    expect((await fx.condition('keyless', 'Ready'))?.message).toContain(recipient);
   });
 });

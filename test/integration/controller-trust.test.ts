@@ -20,9 +20,7 @@ const configMap = (value: string): string =>
 const valueOf = async (): Promise<string | undefined> =>
   ((await fx.get('v1', 'ConfigMap', 'signed'))?.data as Record<string, string> | undefined)?.value;
 
-const ready = async (): Promise<
-  { status?: string; reason?: string; message?: string } | undefined
-> => (await fx.app('trusted'))?.status?.conditions?.find((c) => c.type === 'Ready');
+const ready = (): ReturnType<ControllerFixture['condition']> => fx.condition('trusted', 'Ready');
 
 async function events(reason: string): Promise<string> {
   const r = await fx.cluster.http.request(
@@ -86,7 +84,7 @@ describe('a controller that applies only trusted commits', () => {
       return (
         r?.status === 'False' &&
         r.reason === 'VerificationFailed' &&
-        r.message?.includes(hidden.slice(0, 12)) === true
+        r.message.includes(hidden.slice(0, 12))
       );
     });
     expect(await valueOf()).toBe('v1');
@@ -114,7 +112,7 @@ describe('a controller that applies only trusted commits', () => {
     await fx.cli('app', 'sync', 'trusted', '-n', fx.ns);
     await eventually('the stranger commit is named in the refusal', 30_000, async () => {
       const r = await ready();
-      return r?.reason === 'VerificationFailed' && r.message?.includes(sha.slice(0, 12)) === true;
+      return r?.reason === 'VerificationFailed' && r.message.includes(sha.slice(0, 12));
     });
     expect(await valueOf()).toBe('v1');
   });
@@ -134,7 +132,7 @@ describe('a controller that applies only trusted commits', () => {
     await fx.cli('app', 'sync', 'trusted', '-n', fx.ns);
     await eventually('Ready=False NonFastForward', 30_000, async () => {
       const r = await ready();
-      return r?.reason === 'NonFastForward' && r.message?.includes(old.slice(0, 12)) === true;
+      return r?.reason === 'NonFastForward' && r.message.includes(old.slice(0, 12));
     });
     expect(await valueOf()).toBe('v2');
     expect((await fx.app('trusted'))?.status?.lastSyncedRevision).toBe(v2);

@@ -165,15 +165,12 @@ describe('the controller', () => {
     expect(list).toMatch(/\nheal\s+Synced\s+Healthy\s+[0-9a-f]{12}\s+True\s+\d+[smh]/);
     await fx.cli('app', 'suspend', 'heal', '-n', fx.ns);
     await eventually('heal reports Ready=False Suspended', 10_000, async () => {
-      const ready = (await fx.app('heal'))?.status?.conditions?.find((c) => c.type === 'Ready');
+      const ready = await fx.condition('heal', 'Ready');
       return ready?.status === 'False' && ready.reason === 'Suspended';
     });
     await fx.cli('app', 'resume', 'heal', '-n', fx.ns);
     await eventually('heal is Ready again', 30_000, async () => {
-      return (
-        (await fx.app('heal'))?.status?.conditions?.find((c) => c.type === 'Ready')?.status ===
-        'True'
-      );
+      return (await fx.condition('heal', 'Ready'))?.status === 'True';
     });
     expect(await fx.cli('app', 'history', 'heal', '-n', fx.ns)).toMatch(
       /^ID\s+REVISION\s+TIME\s+RESULT/,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { applicationCrd } from '../../src/api/application-crd.js';
-import type { Application } from '../../src/api/application.js';
+import type { Application, Condition, ConditionType } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { waitForCrds } from '../../src/apply/execute.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
@@ -46,6 +46,8 @@ export interface ControllerFixture {
   cliResult: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
   kubectl: (...args: string[]) => Promise<string>;
   app: (name: string) => Promise<Application | undefined>;
+  /** One condition of an Application's status, e.g. Ready. */
+  condition: (name: string, type: ConditionType) => Promise<Condition | undefined>;
   get: (apiVersion: string, kind: string, name: string) => Promise<KubeObject | undefined>;
   /** An Application reading `path` of the fixture's repository, synced automatically. */
   application: (name: string, path: string, spec?: Record<string, unknown>) => KubeObject;
@@ -98,6 +100,8 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
     runCli([...args, '--kubeconfig', kubeconfig]);
   const get: ControllerFixture['get'] = (apiVersion, kind, name) =>
     cluster.get({ apiVersion, kind, metadata: { name, namespace: ns } });
+  const app: ControllerFixture['app'] = async (name) =>
+    (await get('ballast.dev/v1alpha1', 'Application', name)) as Application | undefined;
   return {
     ns,
     cluster,
@@ -121,8 +125,9 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
       return r.stdout.toString('utf8');
     },
     get,
-    app: async (name) =>
-      (await get('ballast.dev/v1alpha1', 'Application', name)) as Application | undefined,
+    app,
+    condition: async (name, type) =>
+      (await app(name))?.status?.conditions?.find((c) => c.type === type),
     application: (name, path, spec = {}) => ({
       apiVersion: 'ballast.dev/v1alpha1',
       kind: 'Application',
