@@ -129,28 +129,35 @@ function entriesAsApplied(
   });
 }
 
-/**
- * Creates the namespace unless it exists (a dry run only says it would); the error when it can
- * do neither. Returns the namespace when it is (or would be) created by this sync.
- */
+/** What createNamespace found or did before the plan. */
+type NamespaceOutcome =
+  | { kind: 'existed' }
+  /** Created, or in a dry run to be created: its objects cannot be dry-run before it exists. */
+  | { kind: 'created' }
+  | { kind: 'refused'; error: SyncObjectError };
+
+/** Creates the namespace unless it exists; a dry run only says it would. */
 async function ensureNamespace(
   cluster: Cluster,
   name: string,
   opts: Pick<SyncOptions, 'dryRun' | 'onProgress'>,
-): Promise<{ created?: string; refused?: SyncObjectError }> {
+): Promise<NamespaceOutcome> {
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
   try {
-    if ((await cluster.get(ns)) !== undefined) return {};
+    if ((await cluster.get(ns)) !== undefined) return { kind: 'existed' };
     if (opts.dryRun) {
       opts.onProgress(`namespace ${name} would be created`);
-      return { created: name };
+      return { kind: 'created' };
     }
     await cluster.apply(ns);
     opts.onProgress(`namespace ${name} created`);
-    return { created: name };
+    return { kind: 'created' };
   } catch (e) {
     const problem = `createNamespace could not create it: ${refusal(e)}`;
-    return { refused: new SyncObjectError(refOf(ns), undefined, problem, { cause: e }) };
+    return {
+      kind: 'refused',
+      error: new SyncObjectError(refOf(ns), undefined, problem, { cause: e }),
+    };
   }
 }
 
@@ -174,8 +181,8 @@ export async function sync(
   if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
   const ns = opts.createNamespace
     ? await ensureNamespace(cluster, target.defaultNamespace, opts)
-    : {};
-  if (ns.refused !== undefined) return { kind: 'refused', errors: [ns.refused] };
+    : undefined;
+  if (ns?.kind === 'refused') return { kind: 'refused', errors: [ns.error] };
   const store = target.inventory ?? configMapInventory(cluster, target.app);
   const inventory = await store.read();
   const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);
@@ -188,7 +195,7 @@ export async function sync(
     diff: opts.diff,
     previouslyApplied: new Set(inventory.entries.map(refKey)),
     // A dry run cannot validate objects in a namespace that does not exist yet.
-    namespacesCreated: ns.created === undefined ? [] : [ns.created],
+    namespacesCreated: ns?.kind === 'created' ? [target.defaultNamespace] : [],
     // A diff or dry run must still validate every object, since nothing is applied after it.
     validateColdCreates: opts.dryRun,
   };
