@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../api/schema-duration.js';
 import { Cluster } from '../cluster/cluster.js';
-import { Controller, defaultControllerOptions, managedWatches } from '../reconcile/controller.js';
+import {
+  Controller,
+  defaultControllerOptions,
+  managedWatches,
+  type ControllerOptions,
+} from '../reconcile/controller.js';
 import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader.js';
 import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -32,6 +37,8 @@ interface ControllerFlags {
   shutdownGrace: string;
   ledger: string;
   decryptionSecret?: string;
+  decryptionNamespaces?: string;
+  defaultServiceAccount?: string;
 }
 
 /** Lease timings in ms, from Go durations; the elector checks how they relate. */
@@ -69,6 +76,33 @@ function loggerOf(f: ControllerFlags): Logger {
   const level = parseLogLevel(f.logLevel);
   if (level.kind === 'invalid') throw new UsageError(level.problem);
   return createLogger({ level: level.level });
+}
+
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Who Applications act as, and who may use the shared decryption keys. With a default
+ * ServiceAccount the controller serves tenants, so the shared keys serve nobody unless listed.
+ */
+function tenancyOf(
+  f: ControllerFlags,
+): Pick<ControllerOptions, 'defaultServiceAccount' | 'sharedDecryptionNamespaces'> {
+  const sa = f.defaultServiceAccount;
+  if (sa !== undefined && (sa.length > 253 || !dnsSubdomain.test(sa)))
+    throw new UsageError(`--default-service-account ${sa}: expected a ServiceAccount name`);
+  const list = f.decryptionNamespaces;
+  const namespaces =
+    list === undefined
+      ? sa === undefined
+        ? 'all'
+        : []
+      : list.trim() === '*'
+        ? 'all'
+        : list
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => n !== '');
+  return { defaultServiceAccount: sa, sharedDecryptionNamespaces: namespaces };
 }
 
 const sigterm = (): Promise<NodeJS.Signals> =>
@@ -122,6 +156,16 @@ export function registerController(program: Command): void {
       '--decryption-secret <ns/name>',
       "controller-wide SOPS keys (*.agekey, *.asc), tried after an Application's own",
     )
+    .option(
+      '--decryption-namespaces <list>',
+      'namespaces (comma-separated, or *) whose Applications may use --decryption-secret ' +
+        '(default: * without --default-service-account, none with it)',
+    )
+    .option(
+      '--default-service-account <name>',
+      "the ServiceAccount, in each Application's own namespace, that an Application naming " +
+        "none in spec.serviceAccountName impersonates; without it, such Applications use the controller's rights",
+    )
     .action(runController);
 }
 
@@ -171,6 +215,7 @@ async function runController(f: ControllerFlags): Promise<void> {
           ? undefined
           : (await readFile(f.webhookSecretFile, 'utf8')).trim(),
       logger,
+      ...tenancyOf(f),
     },
   );
   const stopping = sigterm();

@@ -6,7 +6,7 @@ import {
   type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
-import { groupedErrors } from '../apply/errors.js';
+import { groupedErrors, isForbidden, type SyncObjectError } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
@@ -22,6 +22,7 @@ import { decideTrust, type VerificationStatus } from './trust.js';
 import { appId, decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 import { ObservedApp } from './observed.js';
+import { actingFor } from './identity.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
@@ -66,6 +67,16 @@ export interface ReconcilerDeps {
   untracked?: (obj: KubeObject) => Promise<boolean>;
   /** The Application as the controller last listed or watched it, when that is as good as a GET. */
   firstRead?: (key: string) => KubeObject | undefined;
+  /** See TenancyDeps: the account an Application that names none acts as. */
+  defaultServiceAccount?: string | undefined;
+}
+
+/**
+ * RBAC refused the Application's identity: a reason of its own, since the fix is a grant (or a
+ * smaller repository), never a retry.
+ */
+function refusedReason(errors: readonly SyncObjectError[], otherwise: string): string {
+  return errors.some((e) => isForbidden(e.cause)) ? 'Forbidden' : otherwise;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -176,9 +187,15 @@ async function runStages(
     diffText: compareOnly,
   });
   if (result.kind === 'refused')
-    throw new StageError('SyncRefused', groupedErrors(result.errors).join('; '));
+    throw new StageError(
+      refusedReason(result.errors, 'SyncRefused'),
+      groupedErrors(result.errors).join('; '),
+    );
   if (result.errors.length > 0)
-    throw new StageError('ApplyFailed', groupedErrors(result.errors).join('; '));
+    throw new StageError(
+      refusedReason(result.errors, 'ApplyFailed'),
+      groupedErrors(result.errors).join('; '),
+    );
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
@@ -374,7 +391,10 @@ function retriesExhausted(app: Application, ctx: ReconcileContext): boolean {
 async function finalize(deps: ReconcilerDeps, key: string, app: Application): Promise<Outcome> {
   deps.desired.delete(key);
   if (!hasFinalizer(app)) return { kind: 'ok' };
-  const result = await finalizeApplication(deps.cluster, app);
+  const result = await finalizeApplication(
+    { cluster: deps.cluster, acting: actingFor(deps, app) },
+    app,
+  );
   if (result.kind === 'failed') {
     await recordEvent(deps.cluster, app, 'Warning', 'PruneFailed', result.error.message);
     return { kind: 'retry', error: result.error };
@@ -391,7 +411,7 @@ async function syncApp(
   { dryRun, observed, diffText }: { dryRun: boolean; observed: ObservedApp; diffText: boolean },
 ): Promise<SyncResult> {
   return sync(
-    deps.cluster,
+    actingFor(deps, app),
     { app: appId(app), defaultNamespace: app.spec.destination.namespace, objects, inventory },
     {
       ...defaultSyncOptions(),
