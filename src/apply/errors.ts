@@ -41,7 +41,7 @@ export function refusal(e: unknown): string {
       '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)'
     );
   if (isForbidden(e))
-    return `forbidden: ${e.apiMessage}; grant that in RBAC or remove the object from the repository`;
+    return `${e.apiMessage}; grant that in RBAC, or remove the object from the repository`;
   return `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`;
 }
 

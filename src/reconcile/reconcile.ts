@@ -140,8 +140,11 @@ async function runStages(
   inventory: InventoryStore,
   compareOnly = false,
 ): Promise<StagesDone> {
+  // The Secrets it names (credentials, trusted keys, decryption keys) are read as it, too: a
+  // tenant must not borrow a Secret of its namespace that its own account may not read.
+  const asApp = { ...deps, cluster: actingFor(deps, app) };
   // 1. Fetch the source and pin the commit.
-  const remote = await remoteFor(deps, app);
+  const remote = await remoteFor(asApp, app);
   // A rollback pins an older commit until `ballast app resume` clears it.
   const tree = await deps.source
     .checkout(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision, {
@@ -152,7 +155,7 @@ async function runStages(
     });
   ctx.signal.throwIfAborted();
   // 2. Verify: the target descends from what is applied, and is signed as the policy says.
-  const trust = await decideTrust(deps, app, remote, tree.sha).catch((e: unknown) => {
+  const trust = await decideTrust(asApp, app, remote, tree.sha).catch((e: unknown) => {
     throw new StageError('VerificationError', e instanceof Error ? e.message : String(e), {
       cause: e,
     });
@@ -161,7 +164,7 @@ async function runStages(
     throw new StageError(trust.reason, trust.message, { verification: trust.status });
   ctx.signal.throwIfAborted();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
-  const decryption = await decryptionFor(deps, app);
+  const decryption = await decryptionFor(asApp, app);
   const rendered = await render(
     { repoRoot: tree.dir, path: app.spec.source.path },
     { ...renderOptionsFor(app), decryption },
@@ -341,7 +344,8 @@ async function failed(
   e: unknown,
 ): Promise<Outcome> {
   const app = pass.app;
-  const reason = e instanceof StageError ? e.reason : 'ReconcileError';
+  const reason =
+    e instanceof StageError ? e.reason : isForbidden(e) ? 'Forbidden' : 'ReconcileError';
   const message = e instanceof Error ? e.message : String(e);
   pass.cond('Ready', 'False', reason, message);
   await recordEvent(deps.cluster, app, 'Warning', reason, message);

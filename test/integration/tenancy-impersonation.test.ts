@@ -61,6 +61,8 @@ beforeAll(async () => {
           resources: ['configmaps'],
           verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
         },
+        // The repository's credentials are read as the Application, too.
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['repo-creds'], verbs: ['get'] },
       ],
     },
     {
@@ -109,8 +111,10 @@ describe('an Application acting as its namespace ServiceAccount', () => {
     });
     const message = (await fx.condition('attack', 'Ready'))?.message ?? '';
     expect(message).toContain(`system:serviceaccount:${fx.ns}:${tenant}`);
-    expect(message).toMatch(/cannot (patch|create)/);
-    expect(message).toContain(`ClusterRoleBinding//${escalation}`);
+    expect(message).toMatch(
+      /is forbidden: .* cannot (get|patch|create) resource "clusterrolebindings"/,
+    );
+    expect(message).toContain(`ClusterRoleBinding.rbac.authorization.k8s.io/${escalation}`);
     const crb = await fx.cluster.get({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
