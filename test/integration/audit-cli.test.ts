@@ -63,7 +63,9 @@ describe('ballast audit export', () => {
     ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\r\n');
-    expect(lines[0]).toBe('seq,id,time,app,kind,actor,revision,objects,detail,prevHash,hash');
+    expect(lines[0]).toBe(
+      'seq,id,time,app,kind,actor,actorVerified,revision,objects,detail,prevHash,hash',
+    );
     expect(lines.slice(1, -1).map((l) => l.split(',')[4])).toEqual([
       'commit-refused',
       'manual-sync',
