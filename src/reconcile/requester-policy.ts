@@ -9,6 +9,8 @@ export const requesterPolicyName = 'ballast-requested-by';
 const group = 'admissionregistration.k8s.io/v1';
 
 export interface RequesterPolicyOptions {
+  /** The policy and binding looked up, both by this name. */
+  policyName: string;
   /** How often the policy is looked up again, in milliseconds: two GETs, so cheap. */
   refreshMs: number;
   /** A lookup that failed; the check then reads `unenforced` until one succeeds. */
@@ -16,15 +18,18 @@ export interface RequesterPolicyOptions {
 }
 
 export function defaultRequesterPolicyOptions(): RequesterPolicyOptions {
-  return { refreshMs: 30_000, onError: () => undefined };
+  return { policyName: requesterPolicyName, refreshMs: 30_000, onError: () => undefined };
 }
 
 /**
  * Whether the policy and its binding are installed and would refuse a forged name: the
  * binding names the policy and denies, and the policy fails closed and is not being deleted.
  */
-export async function lookUpRequesterPolicy(cluster: Cluster): Promise<RequesterCheck> {
-  const metadata = { name: requesterPolicyName };
+export async function lookUpRequesterPolicy(
+  cluster: Cluster,
+  policyName: string = requesterPolicyName,
+): Promise<RequesterCheck> {
+  const metadata = { name: policyName };
   // An apiserver without admission policies (before Kubernetes 1.30) serves neither kind.
   const get = (kind: string): Promise<KubeObject | undefined> =>
     cluster.get({ apiVersion: group, kind, metadata }).catch((e: unknown) => {
@@ -44,7 +49,7 @@ export async function lookUpRequesterPolicy(cluster: Cluster): Promise<Requester
     p.metadata.deletionTimestamp === undefined &&
     b.metadata.deletionTimestamp === undefined &&
     p.spec?.failurePolicy !== 'Ignore' &&
-    b.spec?.policyName === requesterPolicyName &&
+    b.spec?.policyName === policyName &&
     (b.spec.validationActions ?? []).includes('Deny');
   return enforced ? 'enforced' : 'unenforced';
 }
@@ -76,7 +81,7 @@ export class RequesterPolicyWatch {
   /** Looks the policy up now. */
   async refresh(): Promise<RequesterCheck> {
     try {
-      this.state = await lookUpRequesterPolicy(this.cluster);
+      this.state = await lookUpRequesterPolicy(this.cluster, this.options.policyName);
     } catch (e) {
       this.state = 'unenforced';
       this.options.onError(e);
