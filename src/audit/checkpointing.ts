@@ -71,15 +71,21 @@ export class CheckpointingLedger implements Ledger {
     options: CheckpointOptions = defaultCheckpointOptions(),
   ): Promise<CheckpointingLedger> {
     const ledger = new CheckpointingLedger(store, deps, options);
-    const mine = (await store.checkpoints())
-      .map((cp) => openCheckpoint(cp, deps.signer.publicKey))
-      .flatMap((o) => (o.kind === 'valid' ? [o.payload] : []));
-    const newest = mine.at(-1);
-    if (newest !== undefined) ledger.last = { seq: newest.seq, hash: newest.hash };
-    // A ledger changed while the controller was down is reported, not signed, and not fatal.
-    await ledger.checkpoint().catch((e: unknown) => {
-      ledger.report(e);
+    const mine = (await store.checkpoints()).flatMap((cp) => {
+      const o = openCheckpoint(cp, deps.signer.publicKey);
+      return o.kind === 'valid' ? [{ cp, payload: o.payload }] : [];
     });
+    const newest = mine.at(-1);
+    if (newest !== undefined) ledger.last = { seq: newest.payload.seq, hash: newest.payload.hash };
+    // A ledger changed while the controller was down is reported, not signed, and not fatal.
+    const signed = await ledger.work
+      .run(() => ledger.signTail())
+      .catch((e: unknown) => {
+        ledger.report(e);
+        return true;
+      });
+    // Nothing new to sign: publish the newest checkpoint again, in case the copy outside is gone.
+    if (!signed && newest !== undefined) await ledger.publish(newest.cp, newest.payload.seq);
     ledger.timer = setInterval(() => {
       if (ledger.unsigned > 0) ledger.schedule();
     }, options.intervalMs);
@@ -111,8 +117,8 @@ export class CheckpointingLedger implements Ledger {
   }
 
   /** Signs, stores and publishes a checkpoint of the head now, if any record is unsigned. */
-  checkpoint(): Promise<void> {
-    return this.work.run(() => this.signTail());
+  async checkpoint(): Promise<void> {
+    await this.work.run(() => this.signTail());
   }
 
   private schedule(): void {
@@ -131,11 +137,12 @@ export class CheckpointingLedger implements Ledger {
     );
   }
 
-  private async signTail(): Promise<void> {
+  /** Whether there was a tail to sign (and it was signed). */
+  private async signTail(): Promise<boolean> {
     this.scheduled = false;
     const counted = this.unsigned;
     const tail = await this.checkedTail();
-    if (tail === undefined) return;
+    if (tail === undefined) return false;
     const { end, ids } = tail;
     const cp = this.deps.signer.sign({
       seq: end.seq,
@@ -149,13 +156,19 @@ export class CheckpointingLedger implements Ledger {
     this.last = { seq: end.seq, hash: end.hash };
     // Only once signed: a failed checkpoint is tried again on the timer and at close.
     this.unsigned = Math.max(0, this.unsigned - counted);
+    await this.publish(cp, end.seq);
+    return true;
+  }
+
+  /** Publishes outside the database; a failure is reported, as the database copy is kept. */
+  private async publish(cp: SignedCheckpoint, seq: number): Promise<void> {
     const publisher = this.deps.publisher;
     if (publisher === undefined) return;
     try {
       await publisher.publish(cp);
     } catch (e) {
       this.deps.onError(
-        new LedgerError(publisher.where, `cannot publish the checkpoint at seq ${end.seq}`, {
+        new LedgerError(publisher.where, `cannot publish the checkpoint at seq ${seq}`, {
           cause: e,
         }),
       );

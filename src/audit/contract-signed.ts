@@ -172,4 +172,31 @@ export function signedBehaviour(subject: LedgerStoreSubject): void {
     // close tried once more and reported it rather than sign.
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('not signing')]);
   });
+
+  it('each new checkpoint is published, and the newest again at open when nothing is new', async () => {
+    const url = await subject.fresh();
+    const published: number[] = [];
+    const publisher = {
+      where: 'memory',
+      publish: (cp: { body: string }): Promise<void> => {
+        published.push((JSON.parse(cp.body) as { seq: number }).seq);
+        return Promise.resolve();
+      },
+    };
+    const open = async (): Promise<CheckpointingLedger> =>
+      CheckpointingLedger.open(
+        await openLedger(url),
+        { signer, publisher, onError: (e) => expect.fail(e.message) },
+        { ...defaultCheckpointOptions(), every: 3 },
+      );
+    const first = await open();
+    for (let i = 0; i < 3; i++) await first.append({ kind: 'resume', app: web });
+    // The third append set a checkpoint going; this waits for it.
+    await first.checkpoint();
+    await first.append({ kind: 'resume', app: web });
+    await first.close();
+    const second = await open();
+    await second.close();
+    expect(published).toEqual([3, 4, 4]);
+  });
 }
