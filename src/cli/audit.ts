@@ -211,7 +211,9 @@ export function registerAudit(program: Command): void {
     .command('verify')
     .description(
       'walk the hash chain and name the first broken link (a record edited, deleted, inserted ' +
-        'or reordered) by seq and record id; exits 0 intact, 1 broken, 2 error',
+        'or reordered) by seq and record id; with --public-key also check the signed checkpoints, ' +
+        'which catch records deleted or cut off and the chain hashed again; without it the check ' +
+        'is unsigned; exits 0 intact, 1 broken, 2 error',
     )
     .option('--ledger <url>', ledgerHelp)
     .option('-o, --output <format>', 'text or json', parseChoice(['text', 'json'] as const), 'text')
@@ -220,7 +222,10 @@ export function registerAudit(program: Command): void {
       'also check the signed checkpoints with this ed25519 public key (PEM): catches records ' +
         'deleted, edited or truncated and the chain hashed again, by anyone without the private key',
     )
-    .option('--checkpoint <file>', 'a published checkpoint (JSON) to check as well')
+    .option(
+      '--checkpoint <file>',
+      "a published checkpoint to check as well: the ConfigMap's checkpoint.json saved to a file",
+    )
     .option(
       '--checkpoint-configmap <namespace/name>',
       'read the published checkpoint from this ConfigMap (key checkpoint.json)',
