@@ -15,8 +15,8 @@ import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader
 import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir, UsageError } from './source-args.js';
-import { defaultLedgerUrl, openLedger } from '../audit/index.js';
-import { ledgerSink } from '../reconcile/audit.js';
+import { defaultLedgerUrl } from '../audit/index.js';
+import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 
 interface ControllerFlags {
@@ -36,6 +36,8 @@ interface ControllerFlags {
   logLevel: string;
   shutdownGrace: string;
   ledger: string;
+  ledgerSigningKey?: string;
+  ledgerCheckpointConfigmap?: string;
   decryptionSecret?: string;
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
@@ -152,6 +154,11 @@ export function registerController(program: Command): void {
       'audit ledger: sqlite:/path/audit.db, postgres://…, or none ($BALLAST_LEDGER)',
       defaultLedgerUrl(),
     )
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
+    .option(
+      '--ledger-checkpoint-configmap <ns/name>',
+      'publish the newest signed checkpoint here, or none (default: $POD_NAMESPACE/ballast-ledger-checkpoint)',
+    )
     .option(
       '--decryption-secret <ns/name>',
       "controller-wide SOPS keys (*.agekey, *.asc), tried after an Application's own",
@@ -183,7 +190,11 @@ async function runController(f: ControllerFlags): Promise<void> {
   const source = new GitSource(
     defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
   );
-  const ledger = f.ledger === 'none' ? undefined : await openLedger(f.ledger);
+  const ledger = await openControllerLedger(
+    { ...f, fallbackNamespace: f.leaseNamespace },
+    cluster,
+    logger,
+  );
   const decryptionKeys =
     f.decryptionSecret === undefined
       ? undefined
@@ -195,13 +206,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       watches: managedWatches(cluster, (e) => {
         logger.warn({ err: e.message }, 'watch error');
       }),
-      ...(ledger === undefined
-        ? {}
-        : {
-            audit: ledgerSink(ledger, (entry, e) => {
-              logger.error({ kind: entry.kind, err: String(e) }, 'audit ledger append failed');
-            }),
-          }),
+      ...(ledger === undefined ? {} : { audit: ledger.audit }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
     },
     {
