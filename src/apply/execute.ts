@@ -2,7 +2,7 @@ import { refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { refusal, SyncObjectError } from './errors.js';
-import { planBatches } from './order.js';
+import { planBatches, type Stage } from './order.js';
 import { needsTakeover, takeOverManagedFields } from './ownership.js';
 import type { PlannedObject } from './plan.js';
 import { mapBounded } from './pool.js';
@@ -12,7 +12,7 @@ export interface ExecuteOptions {
   /** How long to wait for new CRDs to become Established. */
   crdTimeoutMs: number;
   /** Called after each batch, for progress lines. */
-  onBatch: (b: { stage: 0 | 1; wave: number; applied: number; unchanged: number }) => void;
+  onBatch: (b: { stage: Stage; wave: number; applied: number; unchanged: number }) => void;
   /** Called with each object as the apiserver stored it, as soon as its apply returns. */
   onApplied?: (stored: KubeObject) => void;
   /**
@@ -176,8 +176,9 @@ export async function waitForCrds(
 }
 
 /**
- * Applies the plan batch by batch: foundation kinds first, then waves. A batch runs
- * concurrently; a failed batch stops the sync, since later batches may depend on it.
+ * Applies the plan batch by batch: foundation kinds first, then waves, each wave's admission
+ * configuration last. A batch runs concurrently; a failed batch stops the sync, since later
+ * batches may depend on it.
  */
 export async function executePlan(
   cluster: Cluster,
