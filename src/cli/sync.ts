@@ -8,7 +8,7 @@ import { aggregateHealth, assessHealth, type HealthReport } from '../health/inde
 import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
 import { mergeKeys, type DecryptionKeys } from '../secrets/index.js';
 import { keysFromPath, keysFromSecret } from './secrets.js';
-import { resolveSource, type SourceFlags } from './source-args.js';
+import { renderFailure, resolveSource, type SourceFlags } from './source-args.js';
 import { parseSetFlag } from './values.js';
 
 interface CommonFlags extends SourceFlags {
@@ -47,6 +47,10 @@ const err = (s: string): void => {
 function addCommonFlags(cmd: Command): Command {
   return cmd
     .option('--dir <path>', 'render a local directory')
+    .option(
+      '--root <dir>',
+      'repository root for --dir: paths may not leave it (default: the nearest .git above --dir, else --dir itself)',
+    )
     .option('--repo <url>', 'render a Git repository (https://, ssh://, file://)')
     .option('--ref <ref>', 'branch, tag, semver range or commit', 'main')
     .option('--path <path>', 'directory inside the repository', '.')
@@ -129,7 +133,7 @@ async function runSync(
     src.source,
     renderOptionsFrom(f, await decryptionKeysFor(f, cluster)),
   );
-  if (rendered.kind === 'error') throw rendered.error;
+  if (rendered.kind === 'error') throw renderFailure(src, rendered.error);
   if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
   const opts = {
     ...defaultSyncOptions(),

@@ -229,4 +229,30 @@ describe('ballast diff and sync on the command line', () => {
     ]);
     expect(report.leftBehind).toEqual([]);
   });
+
+  it('a kustomization reaching ../shared outside a --dir with no .git above names the assumed root; --root renders it', async () => {
+    const repo = await temp.tree('ballast-cli-root-', {
+      'shared/kustomization.yaml': 'resources:\n  - cm.yaml\n',
+      'shared/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n',
+      'app/kustomization.yaml': 'resources:\n  - ../shared\n',
+    });
+    const args = ['--dir', join(repo, 'app'), '--app', 'rooted', '-n', ns];
+    const climbed = await ballast('diff', ...args);
+    expect(climbed.code).toBe(2);
+    expect(climbed.stderr).toContain("'../shared' climbs out of the repository");
+    expect(climbed.stderr).toContain(
+      `The repository root is ${join(repo, 'app')} (assumed: no .git above --dir); pass --root DIR to widen it`,
+    );
+
+    const outside = await ballast('diff', ...args, '--root', join(repo, 'shared'));
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain(`is not inside --root ${join(repo, 'shared')}`);
+
+    const synced = await ballast('sync', ...args, '--root', repo);
+    expect(synced.code).toBe(0);
+    expect(stdout(synced)).toMatch(/1 created, 0 configured, 0 unchanged, 0 pruned/);
+    expect(await kubectl('get', 'configmap', 'shared', '-n', ns, '-o', 'name')).toBe(
+      'configmap/shared\n',
+    );
+  });
 });
