@@ -12,6 +12,7 @@ export type Tenancy = 'single' | 'multi';
 export const controllerName = 'ballast-controller';
 export const leaderElection = 'ballast-leader-election';
 export const applier = 'ballast-applier';
+export const ledgerCheckpoint = 'ballast-ledger-checkpoint';
 export const installLabels = {
   'app.kubernetes.io/name': 'ballast',
   'app.kubernetes.io/component': 'controller',
@@ -59,6 +60,12 @@ export function controllerRole(tenancy: Tenancy): KubeObject {
     },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    // Whether the requested-by policy is in force decides if the ledger calls an actor verified.
+    {
+      apiGroups: ['admissionregistration.k8s.io'],
+      resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'],
+      verbs: ['get'],
+    },
   ];
   const tenants = [
     { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
@@ -127,6 +134,16 @@ export function binding(
   };
 }
 
+/** The ledger's signed head is published to a ConfigMap of the controller's namespace. */
+export function ledgerCheckpointRole(ns: string): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: ledgerCheckpoint, namespace: ns, labels: installLabels },
+    rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] }],
+  };
+}
+
 /** The controller's RBAC, in the order it is applied. */
 export function rbacManifests(ns: string, tenancy: Tenancy): KubeObject[] {
   return [
@@ -136,5 +153,7 @@ export function rbacManifests(ns: string, tenancy: Tenancy): KubeObject[] {
     ...(tenancy === 'single' ? [binding('ClusterRoleBinding', applier, ns)] : []),
     leaderElectionRole(ns),
     binding('RoleBinding', leaderElection, ns),
+    ledgerCheckpointRole(ns),
+    binding('RoleBinding', ledgerCheckpoint, ns),
   ];
 }

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../api/object.js';
+import { generateSigningKeyPair } from '../audit/checkpoint.js';
 import { controllerName, installLabels, type Tenancy } from './install-rbac.js';
 
 /** Where the audit ledger lives in the installed controller: never on an emptyDir. */
@@ -20,6 +21,9 @@ export interface WorkloadOptions {
 
 export const port = 8080;
 const ledgerVolume = 'ledger';
+/** The Secret holding the ledger's checkpoint-signing key pair: ledger.key and ledger.pub. */
+export const ledgerSigningSecret = 'ballast-ledger-signing-key';
+const signingDir = '/etc/ballast/ledger-signing';
 
 /**
  * How the controller's Node runs in the StatefulSet, and in `npm run bench:apps`. Node sizes its
@@ -38,6 +42,7 @@ function controllerArgs(o: WorkloadOptions): string[] {
   // In a Pod the probes and the Service reach the server through the Pod's address.
   const args = ['controller', '--bind-address', '0.0.0.0'];
   args.push('--leader-elect', '--lease-namespace', '$(POD_NAMESPACE)');
+  args.push('--ledger-signing-key', `${signingDir}/ledger.key`);
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
   return args;
 }
@@ -86,6 +91,7 @@ function container(o: WorkloadOptions): object {
       { name: 'tmp', mountPath: '/tmp' },
       // kustomize reads decrypted SOPS files from here: memory, never the node's disk.
       { name: 'shm', mountPath: '/dev/shm' },
+      { name: 'ledger-signing', mountPath: signingDir, readOnly: true },
       ...(o.ledger.kind === 'volume'
         ? [{ name: ledgerVolume, mountPath: '/var/lib/ballast' }]
         : []),
@@ -108,6 +114,15 @@ function podSpec(o: WorkloadOptions): Record<string, unknown> {
     volumes: [
       { name: 'tmp', emptyDir: {} },
       { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
+      {
+        name: 'ledger-signing',
+        secret: {
+          secretName: ledgerSigningSecret,
+          items: [{ key: 'ledger.key', path: 'ledger.key' }],
+          // Readable by the controller's group (fsGroup), by nobody else.
+          defaultMode: 0o440,
+        },
+      },
     ],
     // Spread the replicas, so one node going away does not take leader and standby together.
     affinity: {
@@ -176,5 +191,21 @@ export function controllerService(ns: string): KubeObject {
       selector: installLabels,
       ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
     },
+  };
+}
+
+/**
+ * A new key pair for signing the ledger's checkpoints. `ballast install` creates it only when
+ * the Secret is missing: a new key would make every earlier checkpoint unverifiable with the
+ * public key people already hold.
+ */
+export function newLedgerSigningSecret(ns: string): KubeObject {
+  const { privatePem, publicPem } = generateSigningKeyPair();
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: ledgerSigningSecret, namespace: ns, labels: installLabels },
+    type: 'Opaque',
+    stringData: { 'ledger.key': privatePem, 'ledger.pub': publicPem },
   };
 }

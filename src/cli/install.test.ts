@@ -37,6 +37,8 @@ describe('ballast install manifests', () => {
       'clusterrolebinding.rbac.authorization.k8s.io/ballast-applier',
       'role.rbac.authorization.k8s.io/ballast-leader-election',
       'rolebinding.rbac.authorization.k8s.io/ballast-leader-election',
+      'role.rbac.authorization.k8s.io/ballast-ledger-checkpoint',
+      'rolebinding.rbac.authorization.k8s.io/ballast-ledger-checkpoint',
       'service/ballast-controller',
       'statefulset.apps/ballast-controller',
     ]);
@@ -64,6 +66,11 @@ describe('ballast install manifests', () => {
       { apiGroups: ['ballast.dev'], resources: ['applications/status'], verbs: ['get', 'patch'] },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'],
+        verbs: ['get'],
+      },
     ]);
     expect(rules(find('Role', 'ballast-leader-election'))).toEqual([
       {
@@ -102,6 +109,8 @@ describe('ballast install manifests', () => {
         '--leader-elect',
         '--lease-namespace',
         '$(POD_NAMESPACE)',
+        '--ledger-signing-key',
+        '/etc/ballast/ledger-signing/ledger.key',
       ],
       ports: [{ name: 'http', containerPort: 8080 }],
       readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },

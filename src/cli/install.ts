@@ -9,6 +9,7 @@ import { controllerName, installLabels, rbacManifests, type Tenancy } from './in
 import {
   controllerService,
   controllerStatefulSet,
+  newLedgerSigningSecret,
   type LedgerStorage,
 } from './install-workload.js';
 
@@ -128,6 +129,23 @@ export function toYaml(objects: readonly KubeObject[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
+/** Creates the ledger's signing key unless it exists; never replaces one. */
+export async function ensureSigningKey(
+  cluster: Cluster,
+  ns: string,
+  appliedBefore: number,
+): Promise<string> {
+  const secret = newLedgerSigningSecret(ns);
+  const subject = kubectlName(secret);
+  try {
+    if ((await cluster.get(secret)) !== undefined) return `${subject} kept`;
+    await cluster.apply(secret);
+  } catch (e) {
+    throw new InstallError(subject, appliedBefore, e);
+  }
+  return `${subject} created`;
+}
+
 interface InstallFlags {
   print: boolean;
   namespace: string;
@@ -215,7 +233,8 @@ export function registerInstall(program: Command): void {
         ledger: ledgerOf(f),
       });
       if (f.print) {
-        process.stdout.write(toYaml(objects));
+        // Applying this output again replaces the key: keep the Secret out of later applies.
+        process.stdout.write(toYaml([...objects, newLedgerSigningSecret(f.namespace)]));
         return;
       }
       const cluster = Cluster.connect({
@@ -227,6 +246,7 @@ export function registerInstall(program: Command): void {
           ...defaultApplyInstallOptions(),
           onApplied: (line) => process.stdout.write(line + '\n'),
         });
+        process.stdout.write((await ensureSigningKey(cluster, f.namespace, objects.length)) + '\n');
       } finally {
         cluster.close();
       }

@@ -58,6 +58,8 @@ const installed = [
   'clusterrolebinding.rbac.authorization.k8s.io/ballast-applier serverside-applied',
   'role.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
   'rolebinding.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
+  'role.rbac.authorization.k8s.io/ballast-ledger-checkpoint serverside-applied',
+  'rolebinding.rbac.authorization.k8s.io/ballast-ledger-checkpoint serverside-applied',
   'service/ballast-controller serverside-applied',
   'statefulset.apps/ballast-controller serverside-applied',
 ];
@@ -93,9 +95,13 @@ afterAll(async () => {
 
 describe('ballast install', () => {
   it('applies the CRD first, waits until it is Established, then RBAC and the controller, twice without error', async () => {
-    for (let i = 0; i < 2; i++) {
+    // The ledger's signing key is made once and kept: a new one would orphan its checkpoints.
+    for (const key of ['created', 'kept']) {
       const out = await ballast('install', '--kubeconfig', kubeconfig);
-      expect(out.trim().split('\n')).toEqual(installed);
+      expect(out.trim().split('\n')).toEqual([
+        ...installed,
+        `secret/ballast-ledger-signing-key ${key}`,
+      ]);
     }
     const crd = await kube.json<{ status: { conditions: { type: string; status: string }[] } }>(
       '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/applications.ballast.dev',
