@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   audit: benchAudit,
   webhook: benchWebhook,
   apps: async () => (await import('./apps.js')).benchApps(),
+  impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
 };
 
 const wanted = process.argv.slice(2);
