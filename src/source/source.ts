@@ -1,9 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import { removeTree } from '../fs/remove.js';
-import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
+import {
+  git,
+  GitError,
+  openSession,
+  refuseRemote,
+  type GitRemote,
+  type GitSession,
+} from './git.js';
+import { MirrorNames } from './identity.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefEntry, type RefResolution } from './refs.js';
 import { checkDescends, type Descent } from './verify/descends.js';
@@ -24,6 +32,14 @@ export interface SourceOptions {
   maxFileBytes: number;
   /** How long to wait for another process holding a mirror's lock. */
   lockTimeoutMs: number;
+  /**
+   * Accept `file://` repositories. They read this process's own disk, where the mirror cache
+   * of every other repository lives, so only the CLI and a controller started with
+   * `--allow-file-repos` (every Application trusted) set this.
+   */
+  allowFileRepos: boolean;
+  /** Where an SSH private key is kept while git runs; must be a tmpfs. */
+  keyDir: string;
 }
 
 export function defaultSourceOptions(cacheDir: string): SourceOptions {
@@ -33,6 +49,8 @@ export function defaultSourceOptions(cacheDir: string): SourceOptions {
     maxTreeBytes: 256 * 1024 * 1024,
     maxFileBytes: 16 * 1024 * 1024,
     lockTimeoutMs: 300_000,
+    allowFileRepos: false,
+    keyDir: '/dev/shm',
   };
 }
 
@@ -44,6 +62,17 @@ export interface SourceTree {
   sha: string;
   /** Directory holding the commit's files; never written after materializing. */
   dir: string;
+}
+
+/**
+ * A commit found in the mirror of one remote and its credentials: what may be extracted. Only
+ * GitSource makes these, so a tree is served only to a caller whose own fetch holds the commit.
+ */
+export interface PinnedCommit {
+  readonly url: string;
+  readonly sha: string;
+  /** The mirror holding the commit, of that URL and those credentials. */
+  readonly mirror: string;
 }
 
 const shaPattern = /^[0-9a-f]{40}$/;
@@ -61,18 +90,23 @@ export class GitSource {
   private readonly fetches = new Map<string, SharedFetch>();
   /** Trees being extracted now, by destination directory. */
   private readonly extracting = new Map<string, Promise<string>>();
+  /** Commits this source pinned; materialize takes no others. */
+  private readonly pinned = new WeakSet<PinnedCommit>();
+  private readonly names: MirrorNames;
 
-  constructor(readonly opts: SourceOptions) {}
+  constructor(readonly opts: SourceOptions) {
+    this.names = new MirrorNames(join(opts.cacheDir, 'mirrors'));
+  }
 
-  private mirrorDir(url: string): string {
-    const h = createHash('sha256').update(url).digest('hex').slice(0, 24);
-    return join(this.opts.cacheDir, 'mirrors', `${h}.git`);
+  /** The mirror of this URL as fetched with these credentials; never another identity's. */
+  private mirrorDir(remote: GitRemote): Promise<string> {
+    return this.names.dirFor(remote);
   }
 
   private async session<T>(remote: GitRemote, fn: (s: GitSession) => Promise<T>): Promise<T> {
-    const bad = checkUrl(remote.url);
-    if (bad !== undefined) throw new GitError('(refused URL)', 'fetch', bad);
-    const s = await openSession(remote);
+    const refused = refuseRemote(remote, this.opts);
+    if (refused !== undefined) throw refused;
+    const s = await openSession(remote, { keyDir: this.opts.keyDir });
     try {
       return await fn(s);
     } finally {
@@ -106,7 +140,7 @@ export class GitSource {
   /** Fetches every branch and tag of the remote into its mirror; returns the mirror dir. */
   async fetch(remote: GitRemote): Promise<string> {
     await this.sharedFetch(remote, performance.now());
-    return this.mirrorDir(remote.url);
+    return this.mirrorDir(remote);
   }
 
   /**
@@ -116,21 +150,23 @@ export class GitSource {
    * queued together, cost one fetch. Only callers with the same credentials share, so a
    * caller whose own credentials would be refused never rides on someone else's fetch.
    */
-  private sharedFetch(remote: GitRemote, freshAfter: number): Promise<RefEntry[]> {
-    const key = createHash('sha256').update(JSON.stringify(remote)).digest('hex');
-    const last = this.fetches.get(key);
+  private async sharedFetch(remote: GitRemote, freshAfter: number): Promise<RefEntry[]> {
+    // Checked per caller: an Application that may not use this remote gets no shared result.
+    const refused = refuseRemote(remote, this.opts);
+    if (refused !== undefined) throw refused;
+    const dir = await this.mirrorDir(remote);
+    const last = this.fetches.get(dir);
     if (last !== undefined && last.requestedAt >= freshAfter) return last.refs;
-    const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote) };
-    this.fetches.set(key, next);
+    const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote, dir) };
+    this.fetches.set(dir, next);
     // A failed fetch is not shared with later callers; they try again.
     next.refs.catch(() => {
-      if (this.fetches.get(key) === next) this.fetches.delete(key);
+      if (this.fetches.get(dir) === next) this.fetches.delete(dir);
     });
     return next.refs;
   }
 
-  private async fetchNow(remote: GitRemote): Promise<RefEntry[]> {
-    const dir = this.mirrorDir(remote.url);
+  private async fetchNow(remote: GitRemote, dir: string): Promise<RefEntry[]> {
     await mkdir(join(this.opts.cacheDir, 'mirrors'), { recursive: true });
     return withLock(`${dir}.lock`, this.opts.lockTimeoutMs, () =>
       this.session(remote, async (s) => {
@@ -167,8 +203,9 @@ export class GitSource {
     remote: GitRemote,
     ref: string,
   ): Promise<{ sha: string; resolution: RefResolution }> {
-    const refs = await this.listRefs(remote.url, this.mirrorDir(remote.url));
-    return this.resolveIn(remote.url, refs, ref);
+    const dir = await this.mirrorDir(remote);
+    const refs = await this.listRefs(remote.url, dir);
+    return this.resolveIn(remote.url, dir, refs, ref);
   }
 
   private async listRefs(url: string, dir: string): Promise<RefEntry[]> {
@@ -198,6 +235,7 @@ export class GitSource {
 
   private async resolveIn(
     url: string,
+    mirror: string,
     refs: readonly RefEntry[],
     ref: string,
   ): Promise<{ sha: string; resolution: RefResolution }> {
@@ -208,13 +246,9 @@ export class GitSource {
     const sha = ref.toLowerCase();
     if (!shaPattern.test(sha))
       throw new GitError(url, 'resolve', `"${ref}" is not a full commit SHA`);
-    const r = await git(
-      ['--git-dir', this.mirrorDir(url), 'cat-file', '-e', `${sha}^{commit}`],
-      undefined,
-      {
-        timeoutMs: this.opts.gitTimeoutMs,
-      },
-    );
+    const r = await git(['--git-dir', mirror, 'cat-file', '-e', `${sha}^{commit}`], undefined, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
     if (r.kind !== 'ok')
       throw new GitError(
         url,
@@ -227,21 +261,26 @@ export class GitSource {
   /**
    * Checks size limits, then extracts the commit's tree into a read-only directory, cached by
    * SHA. Callers asking for a commit being extracted wait for that one extraction: after a
-   * push, every Application on the repository asks at once.
+   * push, every Application on the repository asks at once. Trees are shared between
+   * identities only because a pin proves the caller's own mirror holds the commit.
    */
-  materialize(remote: GitRemote, sha: string): Promise<string> {
-    const dest = join(this.opts.cacheDir, 'trees', sha);
+  materialize(pin: PinnedCommit): Promise<string> {
+    if (!this.pinned.has(pin))
+      return Promise.reject(
+        new GitError(pin.url, 'checkout', 'only a commit pinned by this source is extracted'),
+      );
+    const dest = join(this.opts.cacheDir, 'trees', pin.sha);
     const running = this.extracting.get(dest);
     if (running !== undefined) return running;
-    const next = this.extract(remote, sha, dest).finally(() => {
+    const next = this.extract(pin, dest).finally(() => {
       this.extracting.delete(dest);
     });
     this.extracting.set(dest, next);
     return next;
   }
 
-  private async extract(remote: GitRemote, sha: string, dest: string): Promise<string> {
-    const mirror = this.mirrorDir(remote.url);
+  private async extract(pin: PinnedCommit, dest: string): Promise<string> {
+    const { mirror, sha, url } = pin;
     if (
       await stat(dest).then(
         () => true,
@@ -249,12 +288,12 @@ export class GitSource {
       )
     )
       return dest;
-    await this.checkSizes(remote.url, mirror, sha);
+    await this.checkSizes(url, mirror, sha);
     const archive = await git(['--git-dir', mirror, 'archive', '--format=tar', sha], undefined, {
       timeoutMs: this.opts.gitTimeoutMs,
       maxStdoutBytes: this.opts.maxTreeBytes * 2 + 1024 * 1024,
     });
-    if (archive.kind !== 'ok') throw new GitError(remote.url, 'archive', `cannot export ${sha}`);
+    if (archive.kind !== 'ok') throw new GitError(url, 'archive', `cannot export ${sha}`);
     // Unique per call: two reconciles of one commit in the same millisecond must not share it.
     const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     await mkdir(tmp, { recursive: true });
@@ -264,7 +303,7 @@ export class GitSource {
     });
     if (untar.kind !== 'ok') {
       await rm(tmp, { recursive: true, force: true });
-      throw new GitError(remote.url, 'archive', `cannot extract ${sha}`);
+      throw new GitError(url, 'archive', `cannot extract ${sha}`);
     }
     // From here on tmp may be read-only: only removeTree can delete it as a non-root user.
     await makeReadOnly(tmp).catch(async (e: unknown) => {
@@ -319,32 +358,46 @@ export class GitSource {
    * Checks commit signatures on a fetched commit in the remote's mirror. The mirror is a full
    * fetch of every branch and tag, so the history back to `request.since` is there to walk.
    */
-  verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
-    return verifyRevision(this.mirrorDir(remote.url), request, {
+  async verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
+    return verifyRevision(await this.mirrorDir(remote), request, {
       timeoutMs: this.opts.gitTimeoutMs,
     });
   }
 
   /** Anti-rollback in the remote's mirror: does `target` descend from `lastApplied`? */
-  checkDescends(remote: GitRemote, lastApplied: string, target: string): Promise<Descent> {
-    return checkDescends(this.mirrorDir(remote.url), lastApplied, target, {
+  async checkDescends(remote: GitRemote, lastApplied: string, target: string): Promise<Descent> {
+    return checkDescends(await this.mirrorDir(remote), lastApplied, target, {
       timeoutMs: this.opts.gitTimeoutMs,
     });
   }
 
   /**
-   * Fetch, resolve and materialize in one step. `freshAfter` (a performance.now() time, by
-   * default now) lets a fetch asked for since then be shared; see sharedFetch.
+   * Fetch and resolve: the commit `ref` names now, in the mirror of this remote and its
+   * credentials. `freshAfter` (a performance.now() time, by default now) lets a fetch asked for
+   * since then be shared; see sharedFetch. Verify the pin, then materialize it.
    */
+  async pin(
+    remote: GitRemote,
+    ref: string,
+    opts: { freshAfter?: number } = {},
+  ): Promise<PinnedCommit> {
+    const refs = await this.sharedFetch(remote, opts.freshAfter ?? performance.now());
+    const mirror = await this.mirrorDir(remote);
+    const { sha } = await this.resolveIn(remote.url, mirror, refs, ref);
+    const pin: PinnedCommit = { url: remote.url, sha, mirror };
+    this.pinned.add(pin);
+    return pin;
+  }
+
+  /** Pin and materialize in one step, for callers that verify nothing first. */
   async checkout(
     remote: GitRemote,
     ref: string,
     opts: { freshAfter?: number } = {},
   ): Promise<SourceTree> {
-    const refs = await this.sharedFetch(remote, opts.freshAfter ?? performance.now());
-    const { sha } = await this.resolveIn(remote.url, refs, ref);
-    const dir = await this.materialize(remote, sha);
-    return { url: remote.url, ref, sha, dir };
+    const pin = await this.pin(remote, ref, opts);
+    const dir = await this.materialize(pin);
+    return { url: remote.url, ref, sha: pin.sha, dir };
   }
 }
 
