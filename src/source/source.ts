@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../exec/run.js';
-import { removeTree } from '../fs/remove.js';
 import {
   git,
   GitError,
@@ -11,6 +8,8 @@ import {
   type GitRemote,
   type GitSession,
 } from './git.js';
+import { withRepoLimits } from './fetch-limit.js';
+import { extractTree } from './tree.js';
 import { MirrorNames } from './identity.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefEntry, type RefResolution } from './refs.js';
@@ -40,6 +39,12 @@ export interface SourceOptions {
   allowFileRepos: boolean;
   /** Where an SSH private key is kept while git runs; must be a tmpfs. */
   keyDir: string;
+  /** A mirror whose objects would pass this many bytes is refused, its fetch killed. */
+  maxRepoBytes: number;
+  /** A mirror that would hold more objects than this is refused, its fetch killed. */
+  maxRepoObjects: number;
+  /** How often a running fetch is measured against those limits. */
+  pollMs: number;
 }
 
 export function defaultSourceOptions(cacheDir: string): SourceOptions {
@@ -51,6 +56,9 @@ export function defaultSourceOptions(cacheDir: string): SourceOptions {
     lockTimeoutMs: 300_000,
     allowFileRepos: false,
     keyDir: '/dev/shm',
+    maxRepoBytes: 1024 * 1024 * 1024,
+    maxRepoObjects: 1_000_000,
+    pollMs: 50,
   };
 }
 
@@ -119,11 +127,11 @@ export class GitSource {
     url: string,
     args: string[],
     s: GitSession | undefined,
-    cwd?: string,
+    signal?: AbortSignal,
   ): Promise<Buffer> {
     const r = await git(args, s, {
       timeoutMs: this.opts.gitTimeoutMs,
-      ...(cwd === undefined ? {} : { cwd }),
+      ...(signal === undefined ? {} : { signal }),
     });
     if (r.kind === 'ok') return r.stdout;
     const detail =
@@ -133,7 +141,9 @@ export class GitSource {
           ? `timed out after ${r.afterMs} ms`
           : r.kind === 'spawn'
             ? `git could not be started (${r.message}); install git`
-            : 'too much output';
+            : r.kind === 'aborted'
+              ? r.reason
+              : 'too much output';
     throw new GitError(url, verb, detail);
   }
 
@@ -175,26 +185,44 @@ export class GitSource {
           () => false,
         );
         if (!exists) await this.gitOk('init', remote.url, ['init', '--bare', '--quiet', dir], s);
-        await this.gitOk(
-          'fetch',
-          remote.url,
-          [
-            '--git-dir',
-            dir,
-            'fetch',
-            '--quiet',
-            '--prune',
-            '--prune-tags',
-            '--force',
-            '--no-write-fetch-head',
-            remote.url,
-            '+refs/heads/*:refs/heads/*',
-            '+refs/tags/*:refs/tags/*',
-          ],
-          s,
+        const limited = await withRepoLimits(dir, this.opts, (signal) =>
+          this.fetchInto(remote.url, dir, s, signal),
         );
+        if (limited.kind === 'over-limit')
+          throw new GitError(
+            remote.url,
+            'fetch',
+            `${limited.problem}; refused so that one repository cannot fill the controller's disk (SourceOptions maxRepoBytes, maxRepoObjects)`,
+          );
         return this.listRefs(remote.url, dir);
       }),
+    );
+  }
+
+  /** One `git fetch` of every branch and tag, keeping what arrives as a pack to be measured. */
+  private fetchInto(url: string, dir: string, s: GitSession, signal: AbortSignal): Promise<Buffer> {
+    return this.gitOk(
+      'fetch',
+      url,
+      [
+        '-c',
+        'fetch.unpackLimit=1',
+        '-c',
+        'transfer.unpackLimit=1',
+        '--git-dir',
+        dir,
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--prune-tags',
+        '--force',
+        '--no-write-fetch-head',
+        url,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ],
+      s,
+      signal,
     );
   }
 
@@ -272,86 +300,11 @@ export class GitSource {
     const dest = join(this.opts.cacheDir, 'trees', pin.sha);
     const running = this.extracting.get(dest);
     if (running !== undefined) return running;
-    const next = this.extract(pin, dest).finally(() => {
+    const next = extractTree(pin, dest, this.opts).finally(() => {
       this.extracting.delete(dest);
     });
     this.extracting.set(dest, next);
     return next;
-  }
-
-  private async extract(pin: PinnedCommit, dest: string): Promise<string> {
-    const { mirror, sha, url } = pin;
-    if (
-      await stat(dest).then(
-        () => true,
-        () => false,
-      )
-    )
-      return dest;
-    await this.checkSizes(url, mirror, sha);
-    const archive = await git(['--git-dir', mirror, 'archive', '--format=tar', sha], undefined, {
-      timeoutMs: this.opts.gitTimeoutMs,
-      maxStdoutBytes: this.opts.maxTreeBytes * 2 + 1024 * 1024,
-    });
-    if (archive.kind !== 'ok') throw new GitError(url, 'archive', `cannot export ${sha}`);
-    // Unique per call: two reconciles of one commit in the same millisecond must not share it.
-    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    await mkdir(tmp, { recursive: true });
-    const untar = await run('tar', ['-x', '--no-same-owner', '-C', tmp], {
-      stdin: archive.stdout,
-      timeoutMs: this.opts.gitTimeoutMs,
-    });
-    if (untar.kind !== 'ok') {
-      await rm(tmp, { recursive: true, force: true });
-      throw new GitError(url, 'archive', `cannot extract ${sha}`);
-    }
-    // From here on tmp may be read-only: only removeTree can delete it as a non-root user.
-    await makeReadOnly(tmp).catch(async (e: unknown) => {
-      await removeTree(tmp);
-      throw e;
-    });
-    await rename(tmp, dest).catch(async (e: unknown) => {
-      // Another process materialized the same commit first; theirs is identical.
-      await removeTree(tmp);
-      if (
-        !(await stat(dest).then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw e;
-    });
-    return dest;
-  }
-
-  private async checkSizes(url: string, mirror: string, sha: string): Promise<void> {
-    const out = await this.gitOk(
-      'ls-tree',
-      url,
-      ['--git-dir', mirror, 'ls-tree', '-r', '-l', '-z', sha],
-      undefined,
-    );
-    let total = 0;
-    for (const entry of out.toString('utf8').split('\0')) {
-      const m = /^\d+ blob [0-9a-f]+\s+(\d+)\t(.*)$/s.exec(entry);
-      if (m === null) continue;
-      const size = Number(m[1]);
-      total += size;
-      if (size > this.opts.maxFileBytes) {
-        throw new GitError(
-          url,
-          'checkout',
-          `${m[2] ?? '?'} at ${sha.slice(0, 12)} is ${size} bytes, over the ${this.opts.maxFileBytes}-byte file limit; remove it from the repo or raise the limit`,
-        );
-      }
-    }
-    if (total > this.opts.maxTreeBytes) {
-      throw new GitError(
-        url,
-        'checkout',
-        `commit ${sha.slice(0, 12)} holds ${total} bytes of files, over the ${this.opts.maxTreeBytes}-byte limit`,
-      );
-    }
   }
 
   /**
@@ -399,13 +352,4 @@ export class GitSource {
     const dir = await this.materialize(pin);
     return { url: remote.url, ref, sha: pin.sha, dir };
   }
-}
-
-async function makeReadOnly(dir: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await makeReadOnly(p);
-    else if (e.isFile()) await chmod(p, 0o444);
-  }
-  await chmod(dir, 0o555);
 }
