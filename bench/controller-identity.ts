@@ -7,6 +7,7 @@ import {
   defaultApplyInstallOptions,
   defaultInstallOptions,
   installManifests,
+  type InstallOptions,
 } from '../src/cli/install.js';
 
 /**
@@ -19,8 +20,8 @@ export async function controllerKubeconfig(
   cluster: Cluster,
   adminKubeconfig: string,
   path: string,
+  install: InstallOptions = { ...defaultInstallOptions(), replicas: 0 },
 ): Promise<void> {
-  const install = { ...defaultInstallOptions(), replicas: 0 };
   await applyInstall(cluster, installManifests(install), defaultApplyInstallOptions());
   const sa = `/api/v1/namespaces/${install.namespace}/serviceaccounts/ballast-controller/token`;
   const body = JSON.stringify({

@@ -345,6 +345,19 @@ export const applicationSpecSchema = obj(
   {
     source,
     destination,
+    serviceAccountName: opt(
+      str({
+        description:
+          "A ServiceAccount in the Application's namespace. Every request made for the " +
+          'Application (dry run, apply, prune, healing, health reads, namespace creation) ' +
+          'impersonates it, so the Application can do only what RBAC lets that account do. ' +
+          "Unset: the controller's --default-service-account, or, without that flag, the " +
+          "controller's own rights.",
+        minLength: 1,
+        maxLength: 253,
+        pattern: patterns.dnsSubdomain,
+      }),
+    ),
     syncPolicy,
     ignoreDifferences: opt(
       arr(ignoreRule, {

@@ -24,6 +24,11 @@ export function isNamespaceMissing(e: unknown): boolean {
   return e instanceof KubeApiError && e.status === 404 && e.details?.kind === 'namespaces';
 }
 
+/** Did RBAC refuse the request? The apiserver's message names the identity, verb and resource. */
+export function isForbidden(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 403;
+}
+
 /**
  * What the apiserver's refusal of an object means for the person reading it. A missing
  * namespace refuses every object in it alike, so it names the two ways out.
@@ -35,6 +40,8 @@ export function refusal(e: unknown): string {
       `namespace "${e.details?.name ?? ''}" does not exist: create it, or let the sync create it ` +
       '(`ballast sync --create-namespace`, or spec.syncPolicy.syncOptions.createNamespace: true)'
     );
+  if (isForbidden(e))
+    return `${e.apiMessage}; grant that in RBAC, or remove the object from the repository`;
   return `the apiserver refused it: ${e.status} ${e.reason}: ${e.apiMessage}`;
 }
 

@@ -1,8 +1,8 @@
-import { refOf, type KubeObject } from '../api/object.js';
+import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { refusal, SyncObjectError } from './errors.js';
-import { planBatches } from './order.js';
+import { planBatches, type Stage } from './order.js';
 import { needsTakeover, takeOverManagedFields } from './ownership.js';
 import type { PlannedObject } from './plan.js';
 import { mapBounded } from './pool.js';
@@ -12,7 +12,7 @@ export interface ExecuteOptions {
   /** How long to wait for new CRDs to become Established. */
   crdTimeoutMs: number;
   /** Called after each batch, for progress lines. */
-  onBatch: (b: { stage: 0 | 1; wave: number; applied: number; unchanged: number }) => void;
+  onBatch: (b: { stage: Stage; wave: number; applied: number; unchanged: number }) => void;
   /** Called with each object as the apiserver stored it, as soon as its apply returns. */
   onApplied?: (stored: KubeObject) => void;
   /**
@@ -22,6 +22,14 @@ export interface ExecuteOptions {
    * planned.
    */
   replan?: (p: PlannedObject) => Promise<PlannedObject>;
+}
+
+/** The objects a rolled-back cold sync had created: deleted again, or left in place. */
+export interface RolledBack {
+  /** Deleted again (or already gone). */
+  deleted: ObjectRef[];
+  /** Their delete failed: they remain. */
+  left: ObjectRef[];
 }
 
 /** What happened to one planned object. */
@@ -139,18 +147,22 @@ function isEstablished(crd: KubeObject | undefined): boolean {
 export async function rollBackCreates(
   cluster: Cluster,
   outcomes: readonly ApplyOutcome[],
-): Promise<number> {
+): Promise<RolledBack> {
   const created = outcomes
     .flatMap((o) => (o.kind === 'applied' && o.created ? [o.result] : []))
     .reverse();
-  let deleted = 0;
+  const undone: RolledBack = { deleted: [], left: [] };
   for (const obj of created) {
+    // A 404 counts as deleted: the object is gone either way.
     const gone = await cluster
       .delete({ ...refOf(obj), apiVersion: obj.apiVersion }, { propagationPolicy: 'Background' })
-      .catch(() => false);
-    if (gone) deleted += 1;
+      .then(
+        () => true,
+        () => false,
+      );
+    (gone ? undone.deleted : undone.left).push(refOf(obj));
   }
-  return deleted;
+  return undone;
 }
 
 /** Waits until every CRD is Established, then refreshes discovery so their kinds resolve. */
@@ -176,8 +188,9 @@ export async function waitForCrds(
 }
 
 /**
- * Applies the plan batch by batch: foundation kinds first, then waves. A batch runs
- * concurrently; a failed batch stops the sync, since later batches may depend on it.
+ * Applies the plan batch by batch: foundation kinds first, then waves, each wave's admission
+ * configuration last. A batch runs concurrently; a failed batch stops the sync, since later
+ * batches may depend on it.
  */
 export async function executePlan(
   cluster: Cluster,

@@ -47,6 +47,54 @@ describe('planBatches', () => {
     ]);
   });
 
+  it('applies a ValidatingAdmissionPolicy and its binding after the CRDs and objects they judge, with the webhooks', () => {
+    const batches = planBatches([
+      obj('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding', 'no-latest'),
+      obj('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', 'no-latest'),
+      obj('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com'),
+      obj('example.com/v1', 'Widget', 'w'),
+      obj('apps/v1', 'Deployment', 'web'),
+      obj('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'hook'),
+    ]);
+    expect(batches.map((b) => [b.stage, ...names(b.objects)])).toEqual([
+      [0, 'CustomResourceDefinition/widgets.example.com'],
+      [1, 'Deployment/web', 'Widget/w'],
+      [
+        2,
+        'ValidatingAdmissionPolicy/no-latest',
+        'ValidatingAdmissionPolicyBinding/no-latest',
+        'ValidatingWebhookConfiguration/hook',
+      ],
+    ]);
+  });
+
+  it('applies a MutatingAdmissionPolicy and its binding in the admission stage too', () => {
+    const batches = planBatches([
+      obj('admissionregistration.k8s.io/v1beta1', 'MutatingAdmissionPolicyBinding', 'labels'),
+      obj('v1', 'ConfigMap', 'settings'),
+      obj('admissionregistration.k8s.io/v1beta1', 'MutatingAdmissionPolicy', 'labels'),
+    ]);
+    expect(batches.map((b) => [b.stage, ...names(b.objects)])).toEqual([
+      [1, 'ConfigMap/settings'],
+      [2, 'MutatingAdmissionPolicy/labels', 'MutatingAdmissionPolicyBinding/labels'],
+    ]);
+  });
+
+  it("applies a wave's admission policies after that wave's objects and before the next wave", () => {
+    const batches = planBatches([
+      obj('v1', 'ConfigMap', 'late', '1'),
+      obj('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', 'early-policy'),
+      obj('v1', 'ConfigMap', 'default'),
+      obj('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'late.example.com', '1'),
+    ]);
+    expect(batches.map((b) => [b.stage, b.wave, ...names(b.objects)])).toEqual([
+      [0, 1, 'CustomResourceDefinition/late.example.com'],
+      [1, 0, 'ConfigMap/default'],
+      [2, 0, 'ValidatingAdmissionPolicy/early-policy'],
+      [1, 1, 'ConfigMap/late'],
+    ]);
+  });
+
   it('orders sync waves ascending, negative waves first, within a stage', () => {
     const batches = planBatches([
       obj('v1', 'ConfigMap', 'late', '5'),

@@ -12,14 +12,27 @@ const foundationKinds = new Set([
   'storage.k8s.io/StorageClass',
   'scheduling.k8s.io/PriorityClass',
   'node.k8s.io/RuntimeClass',
+]);
+
+/**
+ * Kinds applied in the last stage, after every other object of their wave: they judge the
+ * writes that come after them. A webhook registered before its Service serves would reject
+ * every later write; a policy applied with the CRDs would judge some of them and not others,
+ * as the concurrent applies happened to land.
+ */
+const admissionKinds = new Set([
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration',
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration',
+  'admissionregistration.k8s.io/MutatingAdmissionPolicy',
+  'admissionregistration.k8s.io/MutatingAdmissionPolicyBinding',
   'admissionregistration.k8s.io/ValidatingAdmissionPolicy',
   'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding',
 ]);
 
 /**
  * Within a stage, the order kubectl and Helm use: what others reference comes first, workloads
- * after their config, webhooks last (a webhook registered before its Service serves would
- * reject every write after it).
+ * after their config, admission configuration last (policies before the bindings that name
+ * them, webhooks after).
  */
 const kindOrder = [
   'Namespace',
@@ -55,13 +68,29 @@ const kindOrder = [
   'Ingress',
   'APIService',
 ];
-const lastKinds = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+const lastKinds = [
+  'ValidatingAdmissionPolicy',
+  'MutatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicyBinding',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+];
 
 export const syncWaveAnnotation = 'ballast.dev/sync-wave';
 
-/** Which stage an object belongs to: 0 for foundation kinds, 1 for the rest. */
-export function stageOf(obj: KubeObject): 0 | 1 {
-  return foundationKinds.has(`${groupOf(obj.apiVersion)}/${obj.kind}`) ? 0 : 1;
+/**
+ * An object's stage: 0 for foundation kinds, applied before every wave; 1 for the rest; 2 for
+ * admission configuration (webhooks, admission policies and their bindings), applied after
+ * stage 1 of its wave.
+ */
+export type Stage = 0 | 1 | 2;
+
+/** Which stage an object belongs to. */
+export function stageOf(obj: KubeObject): Stage {
+  const groupKind = `${groupOf(obj.apiVersion)}/${obj.kind}`;
+  if (foundationKinds.has(groupKind)) return 0;
+  return admissionKinds.has(groupKind) ? 2 : 1;
 }
 
 /** The object's sync wave; objects without the annotation are in wave 0. */
@@ -95,15 +124,21 @@ export function compareForApply(a: KubeObject, b: KubeObject): number {
 
 /** One batch of objects applied together, concurrently. */
 export interface Batch {
-  stage: 0 | 1;
+  stage: Stage;
   wave: number;
-  /** Kind rank; webhook configurations get a batch of their own, after everything else. */
+  /** In apply order: kind rank, then kind, namespace and name. */
   objects: KubeObject[];
+}
+
+/** Batch order: stage 0 of every wave first, then each wave's stage 1 and then its stage 2. */
+function compareBatches(a: Batch, b: Batch): number {
+  const foundation = (x: Batch): number => (x.stage === 0 ? 0 : 1);
+  return foundation(a) - foundation(b) || a.wave - b.wave || a.stage - b.stage;
 }
 
 /**
  * Splits objects into ordered batches: stage 0 first, then waves in ascending order, and
- * webhook configurations after every other object of their wave.
+ * admission configuration after every other object of its wave.
  */
 export function planBatches(objects: readonly KubeObject[]): Batch[] {
   const byKey = new Map<string, Batch>();
@@ -111,8 +146,7 @@ export function planBatches(objects: readonly KubeObject[]): Batch[] {
     const stage = stageOf(obj);
     const w = waveOf(obj);
     const wave = typeof w === 'number' ? w : 0;
-    const late = lastKinds.includes(obj.kind) ? 1 : 0;
-    const key = `${stage}|${wave}|${late}`;
+    const key = `${stage}|${wave}`;
     let batch = byKey.get(key);
     if (batch === undefined) {
       batch = { stage, wave, objects: [] };
@@ -120,12 +154,5 @@ export function planBatches(objects: readonly KubeObject[]): Batch[] {
     }
     batch.objects.push(obj);
   }
-  const parts = (k: string): number[] => k.split('|').map(Number);
-  return [...byKey.entries()]
-    .sort(([a], [b]) => {
-      const [sa = 0, wa = 0, la = 0] = parts(a);
-      const [sb = 0, wb = 0, lb = 0] = parts(b);
-      return sa - sb || wa - wb || la - lb;
-    })
-    .map(([, batch]) => batch);
+  return [...byKey.values()].sort(compareBatches);
 }

@@ -213,7 +213,7 @@ export async function planObjects(
       errors.push(
         s.reason instanceof SyncObjectError
           ? s.reason
-          : new SyncObjectError(refOf(p.object), p.origin, String(s.reason), { cause: s.reason }),
+          : new SyncObjectError(refOf(p.object), p.origin, refusal(s.reason), { cause: s.reason }),
       );
     }
   });

@@ -1,7 +1,7 @@
 import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { diffObject, type ChangeSetEntry } from '../diff/index.js';
-import { SyncObjectError } from './errors.js';
+import { refusal, SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
 import {
   isPruneDisabled,
@@ -94,7 +94,7 @@ export async function pruneObjects(
         error: new SyncObjectError(
           ref,
           undefined,
-          `prune failed: ${String(e)}; it stays in the inventory and is retried next sync`,
+          `prune failed: ${refusal(e)}; it stays in the inventory and is retried next sync`,
           { cause: e },
         ),
       });

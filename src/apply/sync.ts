@@ -1,4 +1,4 @@
-import { refKey, refOf, type KubeObject } from '../api/object.js';
+import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
   defaultDiffOptions,
@@ -70,9 +70,25 @@ export interface SyncTarget {
   inventory?: InventoryStore;
 }
 
+/**
+ * What a refused sync wrote before it was refused, so that a report says "nothing was
+ * changed" only when that is true.
+ */
+export interface RefusalEffects {
+  /** The namespace createNamespace created first; a refusal keeps it. */
+  namespaceCreated: string | undefined;
+  /** Objects a cold sync created before an apply was refused, deleted again. */
+  rolledBack: ObjectRef[];
+  /** Objects a cold sync created whose delete then failed: they remain. */
+  leftBehind: ObjectRef[];
+}
+
 export type SyncResult =
-  /** Nothing was written: the objects could not all be planned. */
-  | { kind: 'refused'; errors: SyncObjectError[] }
+  /**
+   * The objects could not all be planned, or a cold sync's apply was refused and rolled back.
+   * `effects` says what was written and undone meanwhile.
+   */
+  | { kind: 'refused'; errors: SyncObjectError[]; effects: RefusalEffects }
   /** Planned (and, unless dry-run, applied and pruned). `errors` lists apply and prune failures. */
   | {
       kind: 'done';
@@ -178,11 +194,17 @@ export async function sync(
     target.app,
     target.defaultNamespace,
   );
-  if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors };
+  const unchanged: RefusalEffects = { namespaceCreated: undefined, rolledBack: [], leftBehind: [] };
+  if (prepErrors.length > 0) return { kind: 'refused', errors: prepErrors, effects: unchanged };
   const ns = opts.createNamespace
     ? await ensureNamespace(cluster, target.defaultNamespace, opts)
     : undefined;
-  if (ns?.kind === 'refused') return { kind: 'refused', errors: [ns.error] };
+  if (ns?.kind === 'refused') return { kind: 'refused', errors: [ns.error], effects: unchanged };
+  // A dry run's 'created' namespace is only planned.
+  const effects: RefusalEffects = {
+    ...unchanged,
+    namespaceCreated: ns?.kind === 'created' && !opts.dryRun ? target.defaultNamespace : undefined,
+  };
   const store = target.inventory ?? configMapInventory(cluster, target.app);
   const inventory = await store.read();
   const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);
@@ -204,7 +226,7 @@ export async function sync(
     errors: planErrors,
     cold,
   } = await planObjects(cluster, prepared, planOptions, reads);
-  if (planErrors.length > 0) return { kind: 'refused', errors: planErrors };
+  if (planErrors.length > 0) return { kind: 'refused', errors: planErrors, effects };
   opts.onProgress(`plan: ${summarize(planned)}`);
 
   const prune = await planPruneFor(
@@ -235,8 +257,14 @@ export async function sync(
   const errors = applied.flatMap((a) => (a.kind === 'failed' ? [a.error] : []));
   if (cold && errors.length > 0) {
     const undone = await rollBackCreates(cluster, applied);
-    opts.onProgress(`rolled back: deleted the ${undone} object(s) this sync had created`);
-    return { kind: 'refused', errors };
+    opts.onProgress(
+      `rolled back: deleted the ${undone.deleted.length} object(s) this sync had created`,
+    );
+    return {
+      kind: 'refused',
+      errors,
+      effects: { ...effects, rolledBack: undone.deleted, leftBehind: undone.left },
+    };
   }
   const pruned =
     errors.length === 0 && opts.prune ? await pruneObjects(cluster, prune.toPrune) : [];

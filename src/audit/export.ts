@@ -3,9 +3,19 @@ import { canonicalJson } from './canonical.js';
 import { appKey } from './chain.js';
 import type { LedgerRecord } from './types.js';
 
-/** One CSV field, quoted per RFC 4180 when it holds a comma, a quote, CR or LF. */
+/**
+ * A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or CR before one),
+ * as OWASP's CSV injection guidance lists them. Actors, revisions and reasons come from tenants.
+ */
+const formulaStart = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field, quoted per RFC 4180 when it holds a comma, a quote, CR or LF. A field that
+ * would start a formula gets a leading `'`, so a spreadsheet shows it as text instead of running it.
+ */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const text = formulaStart.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** One CSV line with its CRLF terminator, as RFC 4180 has it. */
@@ -20,6 +30,7 @@ export const csvHeader = [
   'app',
   'kind',
   'actor',
+  'actorVerified',
   'revision',
   'objects',
   'detail',
@@ -54,7 +65,17 @@ function revisionOf(r: LedgerRecord): string {
   }
 }
 
-const commonKeys = new Set(['seq', 'id', 'time', 'app', 'kind', 'actor', 'prevHash', 'hash']);
+const commonKeys = new Set([
+  'seq',
+  'id',
+  'time',
+  'app',
+  'kind',
+  'actor',
+  'actorVerified',
+  'prevHash',
+  'hash',
+]);
 
 /** The kind's own fields (changes, paths, verification, reason …) as canonical JSON. */
 function detailOf(r: LedgerRecord): string {
@@ -71,6 +92,7 @@ export function csvRow(r: LedgerRecord): string {
     appKey(r.app),
     r.kind,
     r.actor ?? '',
+    r.actorVerified === undefined ? '' : String(r.actorVerified),
     revisionOf(r),
     objectsOf(r).map(formatRef).join(' '),
     detailOf(r),

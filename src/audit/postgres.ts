@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { prepareEntry, rowToRecord, sealRow, type StoredRow } from './chain.js';
 import { LedgerError } from './errors.js';
+import { checkpointTable, readCheckpoint } from './checkpoint-rows.js';
 import { pageSize, readRow, rowColumns, whereOf } from './rows.js';
 import { Serializer } from './serial.js';
 import {
@@ -10,6 +11,7 @@ import {
   type LedgerRecord,
   type ListQuery,
   type NewEntry,
+  type SignedCheckpoint,
   type VerifyResult,
 } from './types.js';
 import { verifyChain, type ChainSource } from './verify.js';
@@ -49,6 +51,7 @@ CREATE TABLE IF NOT EXISTS ballast_audit_head (
 );
 INSERT INTO ballast_audit_head (one, seq, hash) VALUES (1, 0, '${genesisHash}')
   ON CONFLICT (one) DO NOTHING;
+${checkpointTable('BIGINT')}
 `;
 
 /** The URL without its password, for messages. */
@@ -222,6 +225,31 @@ export class PostgresLedger implements Ledger {
       }
     } catch (e) {
       throw new LedgerError(this.subject, 'cannot verify the chain', { cause: e });
+    }
+  }
+
+  async saveCheckpoint(cp: SignedCheckpoint, seq: number): Promise<void> {
+    try {
+      await this.pool.query(
+        'INSERT INTO ballast_audit_checkpoints (seq, body, signature, key_id) VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING',
+        [seq, cp.body, cp.signature, cp.keyId],
+      );
+    } catch (e) {
+      throw new LedgerError(this.subject, `cannot store the checkpoint at seq ${seq}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async checkpoints(): Promise<SignedCheckpoint[]> {
+    try {
+      const r = await this.pool.query(
+        'SELECT body, signature, key_id FROM ballast_audit_checkpoints ORDER BY seq',
+      );
+      return r.rows.map((row: Record<string, unknown>) => readCheckpoint(row, this.subject));
+    } catch (e) {
+      if (e instanceof LedgerError) throw e;
+      throw new LedgerError(this.subject, 'cannot read checkpoints', { cause: e });
     }
   }
 

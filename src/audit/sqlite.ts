@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { prepareEntry, rowToRecord, sealRow, type StoredRow } from './chain.js';
 import { LedgerError } from './errors.js';
+import { checkpointTable, readCheckpoint } from './checkpoint-rows.js';
 import { pageSize, readRow, rowColumns, whereOf } from './rows.js';
 import {
   genesisHash,
@@ -11,6 +12,7 @@ import {
   type LedgerRecord,
   type ListQuery,
   type NewEntry,
+  type SignedCheckpoint,
   type VerifyResult,
 } from './types.js';
 import { verifyChain, type ChainSource } from './verify.js';
@@ -52,6 +54,7 @@ CREATE TABLE IF NOT EXISTS ballast_audit_head (
   hash TEXT NOT NULL
 );
 INSERT OR IGNORE INTO ballast_audit_head (one, seq, hash) VALUES (1, 0, '${genesisHash}');
+${checkpointTable('INTEGER')}
 `;
 
 /**
@@ -218,6 +221,36 @@ export class SqliteLedger implements Ledger {
       }
     } catch (e) {
       throw new LedgerError(this.subject, 'cannot verify the chain', { cause: e });
+    }
+  }
+
+  saveCheckpoint(cp: SignedCheckpoint, seq: number): Promise<void> {
+    try {
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO ballast_audit_checkpoints (seq, body, signature, key_id) VALUES (?, ?, ?, ?)',
+        )
+        .run(seq, cp.body, cp.signature, cp.keyId);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(
+        new LedgerError(this.subject, `cannot store the checkpoint at seq ${seq}`, { cause: e }),
+      );
+    }
+  }
+
+  checkpoints(): Promise<SignedCheckpoint[]> {
+    try {
+      const rows = this.db
+        .prepare('SELECT body, signature, key_id FROM ballast_audit_checkpoints ORDER BY seq')
+        .all();
+      return Promise.resolve(rows.map((r) => readCheckpoint(r, this.subject)));
+    } catch (e) {
+      return Promise.reject(
+        e instanceof LedgerError
+          ? e
+          : new LedgerError(this.subject, 'cannot read checkpoints', { cause: e }),
+      );
     }
   }
 

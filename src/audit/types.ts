@@ -48,6 +48,13 @@ interface Base {
   time: string;
   /** Who caused it, where known: a user, a field manager, or `ballast` for the controller. */
   actor?: string;
+  /**
+   * Whether the apiserver vouched for `actor`: true for the controller itself, and for a
+   * requester's name while the `ballast-requested-by` admission policy holds it to the
+   * authenticated user; false when the name is only what a client wrote. Absent on records
+   * written before this field existed, which therefore hash as they always did.
+   */
+  actorVerified?: boolean;
 }
 
 export interface SyncApplied extends Base {
@@ -158,7 +165,22 @@ export interface ListQuery {
   limit?: number;
 }
 
-export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered';
+/**
+ * How the ledger was found changed. The first four come from the hash chain; the rest only from
+ * signed checkpoints: `truncated` (the chain ends before a signed seq), `rewritten` (a signed
+ * head no longer matches, as after deleting records and re-chaining the rest), `forged` (a
+ * checkpoint whose signature does not hold) and `unsigned` (records that a checkpoint should
+ * cover are not covered: checkpoints were deleted, or the ledger was never signed).
+ */
+export type TamperKind =
+  | 'edited'
+  | 'deleted'
+  | 'inserted'
+  | 'reordered'
+  | 'truncated'
+  | 'rewritten'
+  | 'forged'
+  | 'unsigned';
 
 export type VerifyResult =
   | {
@@ -167,6 +189,8 @@ export type VerifyResult =
       records: number;
       /** The last record's hash, or 64 zeros when empty: publish it to anchor the chain. */
       head: string;
+      /** What signed checkpoints vouch for; absent when only the hash chain was checked. */
+      signed?: SignedCoverage;
     }
   | {
       kind: 'broken';
@@ -181,6 +205,51 @@ export type VerifyResult =
       checked: number;
     };
 
+/** What signed checkpoints vouch for in a ledger found intact. */
+export interface SignedCoverage {
+  /** The newest checkpoint's seq: every record up to it is as the key holder signed it. */
+  through: number;
+  /** When that checkpoint was signed. */
+  at: string;
+  /** The signing key's id (see checkpoint.ts). */
+  keyId: string;
+  /** Records after `through`, not signed yet (fewer than one checkpoint interval). */
+  unsignedTail: number;
+  /** Checkpoints checked, the published one included. */
+  checkpoints: number;
+}
+
+/**
+ * The signed statement that the chain's record `seq` is `id` with hash `hash`, which vouches for
+ * every record before it. `every` is the writer's interval: it signs at least every that many
+ * records, so a longer unsigned tail means checkpoints were removed.
+ */
+export interface CheckpointPayload {
+  type: 'ballast.dev/ledger-checkpoint';
+  v: 1;
+  seq: number;
+  id: string;
+  hash: string;
+  time: string;
+  every: number;
+  /**
+   * The ids of the records this checkpoint adds to the one before, ending with `id` at `seq`, so
+   * a verifier can name exactly which records went missing. Absent when more than `every`
+   * records had no checkpoint (a key first used on an old ledger).
+   */
+  ids?: string[];
+}
+
+/** A checkpoint as stored and published: the exact signed text, its signature and key id. */
+export interface SignedCheckpoint {
+  /** `canonicalJson(payload)`: the bytes that were signed. */
+  body: string;
+  /** Base64 ed25519 signature of `body`'s UTF-8 bytes. */
+  signature: string;
+  /** Which key signed it, so a verifier holding another key says so. */
+  keyId: string;
+}
+
 /**
  * An append-only, hash-chained store of audit records. Appends are serialized (within a process
  * and, through the database, across processes) so the chain never forks.
@@ -189,6 +258,10 @@ export interface Ledger {
   append(entry: NewEntry): Promise<LedgerRecord>;
   list(query?: ListQuery): Promise<LedgerRecord[]>;
   verify(): Promise<VerifyResult>;
+  /** Stores a signed checkpoint; one already stored at its seq is kept. */
+  saveCheckpoint(checkpoint: SignedCheckpoint, seq: number): Promise<void>;
+  /** Every stored checkpoint, in seq order. */
+  checkpoints(): Promise<SignedCheckpoint[]>;
   close(): Promise<void>;
 }
 

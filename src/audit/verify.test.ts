@@ -203,4 +203,40 @@ describe('verifyChain', () => {
       recordId: r3.id,
     });
   });
+
+  it('names the missing seqs when records were deleted and the rest chained over the hole', async () => {
+    const { rows } = chainOf();
+    const kept = rows.filter((r) => r.seq !== 3 && r.seq !== 4);
+    const five = at(rows, 5);
+    Object.assign(five, sealRow(entry(5), at(rows, 2)), { seq: 5 });
+    expect(await verifyChain(source(kept, { seq: 5, hash: five.hash }))).toMatchObject({
+      problem: 'deleted',
+      atSeq: 5,
+      recordId: five.id,
+      detail: expect.stringMatching(
+        /^records 3\.\.4 missing: record .* at seq 5 links straight to seq 2/,
+      ) as unknown,
+    });
+  });
+});
+
+describe('actorVerified in the hash', () => {
+  it('a record written before actorVerified existed still verifies, and setting it changes the hash', async () => {
+    const { rows, head } = chainOf(2);
+    // chainOf's entries have no actorVerified: they are the old records.
+    expect(rows.every((r) => !r.body.includes('actorVerified'))).toBe(true);
+    expect(await verifyChain(source(rows, head))).toMatchObject({ kind: 'intact', records: 2 });
+    const r2 = at(rows, 2);
+    const claimed = recordHash(r2.id, r2.prevHash, { ...entry(2), actorVerified: false });
+    const verified = recordHash(r2.id, r2.prevHash, { ...entry(2), actorVerified: true });
+    expect(new Set([r2.hash, claimed, verified]).size).toBe(3);
+    const upgraded = {
+      ...r2,
+      body: r2.body.replace('"actor":"user-2"', '"actor":"user-2","actorVerified":true'),
+    };
+    expect(upgraded.body).toBe(
+      canonicalJson({ ...entry(2), actorVerified: true } as unknown as Canonical),
+    );
+    expect(rowProblem(upgraded)).toBe('its content no longer matches its hash');
+  });
 });

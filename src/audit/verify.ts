@@ -91,7 +91,15 @@ async function judge(
   const { prev } = walk;
   const problem = rowProblem(row);
   const linked = row.prevHash === prev.hash;
-  if (problem === undefined && linked) return undefined;
+  if (problem === undefined && linked) {
+    if (row.seq === prev.seq + 1) return undefined;
+    // Linked across a gap: someone deleted records and hashed the chain again over the hole.
+    return walk.broken(
+      'deleted',
+      row,
+      `${span(prev.seq + 1, row.seq - 1)} missing: record ${row.id} at seq ${row.seq} links straight to seq ${prev.seq}, so the chain was re-linked over them`,
+    );
+  }
   // The row after links straight to `prev`: this row sits where no record was.
   const skippedBy = after !== undefined && after.prevHash === prev.hash;
   if (problem !== undefined) {
@@ -139,6 +147,11 @@ async function judge(
     first,
     `record ${first.id} was inserted: ${row.id} links to seq ${target}, before it`,
   );
+}
+
+/** `record 5` or `records 5..9`. */
+export function span(from: number, to: number): string {
+  return from === to ? `record ${from}` : `records ${from}..${to}`;
 }
 
 function judgeHead(walk: Walk, head: { seq: number; hash: string } | undefined): VerifyResult {

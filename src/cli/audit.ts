@@ -1,9 +1,25 @@
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import {
+  generateSigningKeyPair,
+  loadPublicKey,
+  parseSignedCheckpoint,
+} from '../audit/checkpoint.js';
 import { exportRecords, type ExportFormat } from '../audit/export.js';
 import { LedgerError } from '../audit/errors.js';
 import { defaultLedgerUrl, openLedger, parseLedgerUrl } from '../audit/open.js';
-import type { AppRef, Ledger, LedgerRecord, ListQuery, VerifyResult } from '../audit/types.js';
+import { parseConfigMapRef, readPublishedCheckpoint, type ConfigMapRef } from '../audit/publish.js';
+import { verifySigned } from '../audit/signed.js';
+import type {
+  AppRef,
+  Ledger,
+  LedgerRecord,
+  ListQuery,
+  SignedCheckpoint,
+  VerifyResult,
+} from '../audit/types.js';
+import { Cluster } from '../cluster/cluster.js';
 
 interface LedgerFlags {
   ledger?: string;
@@ -18,6 +34,15 @@ interface ExportFlags extends LedgerFlags {
 
 interface VerifyFlags extends LedgerFlags {
   output: 'text' | 'json';
+  publicKey?: string;
+  checkpoint?: string;
+  checkpointConfigmap?: ConfigMapRef;
+  kubeconfig?: string;
+  context?: string;
+}
+
+interface KeygenFlags {
+  out: string;
 }
 
 const ledgerHelp =
@@ -88,8 +113,22 @@ async function* pages(ledger: Ledger, query: ListQuery): AsyncIterable<LedgerRec
   }
 }
 
+function parseConfigMap(value: string): ConfigMapRef {
+  const ref = parseConfigMapRef(value);
+  if (ref === undefined) throw new InvalidArgumentError('expected NAMESPACE/NAME');
+  return ref;
+}
+
 function verifyText(r: VerifyResult): string {
-  if (r.kind === 'intact') return `ledger intact: ${r.records} records, head ${r.head}\n`;
+  if (r.kind === 'intact') {
+    const s = r.signed;
+    const how =
+      s === undefined
+        ? 'unsigned check, hash chain only (pass --public-key to check signed checkpoints): anyone who can write the database could have rewritten it'
+        : `signed by key ${s.keyId} through seq ${s.through} (${s.at}, ${s.checkpoints} checkpoints)` +
+          (s.unsignedTail === 0 ? '' : `; the last ${s.unsignedTail} records are not signed yet`);
+    return `ledger intact: ${r.records} records, head ${r.head}; ${how}\n`;
+  }
   const at = r.recordId === undefined ? `seq ${r.atSeq}` : `seq ${r.atSeq} (record ${r.recordId})`;
   return `ledger broken at ${at}: ${r.problem}: ${r.detail} (${r.checked} records sound before it)\n`;
 }
@@ -97,6 +136,47 @@ function verifyText(r: VerifyResult): string {
 /** Usage errors exit 2 like every other error, so exit 1 keeps meaning "the ledger is broken". */
 function usageExitsTwo(e: CommanderError): never {
   throw e.exitCode === 0 ? e : new CommanderError(2, e.code, e.message);
+}
+
+async function publishedCheckpoint(f: VerifyFlags): Promise<SignedCheckpoint | undefined> {
+  if (f.checkpoint !== undefined) {
+    const text = await readFile(f.checkpoint, 'utf8').catch((e: unknown) => {
+      throw new LedgerError(f.checkpoint ?? '', 'cannot read the checkpoint', { cause: e });
+    });
+    return parseSignedCheckpoint(text, f.checkpoint);
+  }
+  if (f.checkpointConfigmap === undefined) return undefined;
+  const cluster = Cluster.connect({
+    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
+    ...(f.context === undefined ? {} : { context: f.context }),
+  });
+  try {
+    return await readPublishedCheckpoint(cluster, f.checkpointConfigmap);
+  } finally {
+    cluster.close();
+  }
+}
+
+/** The chain alone, or with --public-key the chain and every signed checkpoint. */
+async function verifyWith(ledger: Ledger, f: VerifyFlags): Promise<VerifyResult> {
+  if (f.publicKey === undefined) {
+    if (f.checkpoint !== undefined || f.checkpointConfigmap !== undefined)
+      throw new LedgerError(
+        '--checkpoint',
+        'a published checkpoint needs --public-key to check it',
+      );
+    return ledger.verify();
+  }
+  const key = await loadPublicKey(f.publicKey);
+  const published = await publishedCheckpoint(f);
+  return verifySigned(ledger, key, published === undefined ? {} : { published });
+}
+
+/** Writes a new file and refuses to replace one: a key overwritten by mistake is lost. */
+async function writeNew(file: string, text: string, mode: number): Promise<void> {
+  await writeFile(file, text, { flag: 'wx', mode }).catch((e: unknown) => {
+    throw new LedgerError(file, 'cannot write the key (it is never overwritten)', { cause: e });
+  });
 }
 
 export function registerAudit(program: Command): void {
@@ -131,17 +211,50 @@ export function registerAudit(program: Command): void {
     .command('verify')
     .description(
       'walk the hash chain and name the first broken link (a record edited, deleted, inserted ' +
-        'or reordered) by seq and record id; exits 0 intact, 1 broken, 2 error',
+        'or reordered) by seq and record id; with --public-key also check the signed checkpoints, ' +
+        'which catch records deleted or cut off and the chain hashed again; without it the check ' +
+        'is unsigned; exits 0 intact, 1 broken, 2 error',
     )
     .option('--ledger <url>', ledgerHelp)
     .option('-o, --output <format>', 'text or json', parseChoice(['text', 'json'] as const), 'text')
+    .option(
+      '--public-key <file>',
+      'also check the signed checkpoints with this ed25519 public key (PEM): catches records ' +
+        'deleted, edited or truncated and the chain hashed again, by anyone without the private key',
+    )
+    .option(
+      '--checkpoint <file>',
+      "a published checkpoint to check as well: the ConfigMap's checkpoint.json saved to a file",
+    )
+    .option(
+      '--checkpoint-configmap <namespace/name>',
+      'read the published checkpoint from this ConfigMap (key checkpoint.json)',
+      parseConfigMap,
+    )
+    .option('--kubeconfig <file>', 'kubeconfig for --checkpoint-configmap')
+    .option('--context <name>', 'kubeconfig context for --checkpoint-configmap')
     .action((f: VerifyFlags) =>
       withLedger(f, async (ledger) => {
-        const result = await ledger.verify();
+        const result = await verifyWith(ledger, f);
         if (f.output === 'json') await writeOut(`${JSON.stringify(result)}\n`);
         else if (result.kind === 'intact') await writeOut(verifyText(result));
         else process.stderr.write(verifyText(result));
         process.exitCode = result.kind === 'intact' ? 0 : 1;
       }),
     );
+
+  audit
+    .command('keygen')
+    .description(
+      'write a new ed25519 key pair for signing ledger checkpoints: <out>.key (PKCS#8 PEM, ' +
+        'mode 0600) for `ballast controller --ledger-signing-key`, <out>.pub (SPKI PEM) for ' +
+        '`ballast audit verify --public-key`; existing files are never overwritten',
+    )
+    .requiredOption('--out <prefix>', 'path prefix of the two files, e.g. ./ledger')
+    .action(async (f: KeygenFlags) => {
+      const { privatePem, publicPem } = generateSigningKeyPair();
+      await writeNew(`${f.out}.key`, privatePem, 0o600);
+      await writeNew(`${f.out}.pub`, publicPem, 0o644);
+      await writeOut(`wrote ${f.out}.key (keep it secret) and ${f.out}.pub\n`);
+    });
 }

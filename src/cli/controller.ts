@@ -5,13 +5,18 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../api/schema-duration.js';
 import { Cluster } from '../cluster/cluster.js';
-import { Controller, defaultControllerOptions, managedWatches } from '../reconcile/controller.js';
+import {
+  Controller,
+  defaultControllerOptions,
+  managedWatches,
+  type ControllerOptions,
+} from '../reconcile/controller.js';
 import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader.js';
 import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir, UsageError } from './source-args.js';
-import { defaultLedgerUrl, openLedger } from '../audit/index.js';
-import { ledgerSink } from '../reconcile/audit.js';
+import { defaultLedgerUrl } from '../audit/index.js';
+import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 
 interface ControllerFlags {
@@ -34,7 +39,11 @@ interface ControllerFlags {
   logLevel: string;
   shutdownGrace: string;
   ledger: string;
+  ledgerSigningKey?: string;
+  ledgerCheckpointConfigmap?: string;
   decryptionSecret?: string;
+  decryptionNamespaces?: string;
+  defaultServiceAccount?: string;
 }
 
 /** Lease timings in ms, from Go durations; the elector checks how they relate. */
@@ -107,6 +116,33 @@ export async function webhookSecretOf(file: string | undefined): Promise<string 
   return secret;
 }
 
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Who Applications act as, and who may use the shared decryption keys. With a default
+ * ServiceAccount the controller serves tenants, so the shared keys serve nobody unless listed.
+ */
+function tenancyOf(
+  f: ControllerFlags,
+): Pick<ControllerOptions, 'defaultServiceAccount' | 'sharedDecryptionNamespaces'> {
+  const sa = f.defaultServiceAccount;
+  if (sa !== undefined && (sa.length > 253 || !dnsSubdomain.test(sa)))
+    throw new UsageError(`--default-service-account ${sa}: expected a ServiceAccount name`);
+  const list = f.decryptionNamespaces;
+  const namespaces =
+    list === undefined
+      ? sa === undefined
+        ? 'all'
+        : []
+      : list.trim() === '*'
+        ? 'all'
+        : list
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => n !== '');
+  return { defaultServiceAccount: sa, sharedDecryptionNamespaces: namespaces };
+}
+
 const sigterm = (): Promise<NodeJS.Signals> =>
   new Promise((resolve) => {
     process.once('SIGTERM', () => {
@@ -163,9 +199,24 @@ export function registerController(program: Command): void {
       'audit ledger: sqlite:/path/audit.db, postgres://…, or none ($BALLAST_LEDGER)',
       defaultLedgerUrl(),
     )
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
+    .option(
+      '--ledger-checkpoint-configmap <ns/name>',
+      'publish the newest signed checkpoint here, or none (default: $POD_NAMESPACE/ballast-ledger-checkpoint)',
+    )
     .option(
       '--decryption-secret <ns/name>',
       "controller-wide SOPS keys (*.agekey, *.asc), tried after an Application's own",
+    )
+    .option(
+      '--decryption-namespaces <list>',
+      'namespaces (comma-separated, or *) whose Applications may use --decryption-secret ' +
+        '(default: * without --default-service-account, none with it)',
+    )
+    .option(
+      '--default-service-account <name>',
+      "the ServiceAccount, in each Application's own namespace, that an Application naming " +
+        "none in spec.serviceAccountName impersonates; without it, such Applications use the controller's rights",
     )
     .action(runController);
 }
@@ -188,7 +239,11 @@ async function runController(f: ControllerFlags): Promise<void> {
     ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
     allowFileRepos: f.allowFileRepos,
   });
-  const ledger = f.ledger === 'none' ? undefined : await openLedger(f.ledger);
+  const ledger = await openControllerLedger(
+    { ...f, fallbackNamespace: f.leaseNamespace },
+    cluster,
+    logger,
+  );
   const decryptionKeys =
     f.decryptionSecret === undefined
       ? undefined
@@ -200,13 +255,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       watches: managedWatches(cluster, (e) => {
         logger.warn({ err: e.message }, 'watch error');
       }),
-      ...(ledger === undefined
-        ? {}
-        : {
-            audit: ledgerSink(ledger, (entry, e) => {
-              logger.error({ kind: entry.kind, err: String(e) }, 'audit ledger append failed');
-            }),
-          }),
+      ...(ledger === undefined ? {} : { audit: ledger.audit }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
     },
     {
@@ -217,6 +266,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       namespace: f.namespace,
       webhookSecret,
       logger,
+      ...tenancyOf(f),
     },
   );
   const stopping = sigterm();

@@ -24,9 +24,11 @@ const find = (kind: string, name: string): KubeObject => {
 const rules = (o: KubeObject): Rule[] => o['rules'] as Rule[];
 
 describe('ballast install manifests', () => {
-  it('start with the CRD, then the namespace, and end with the Deployment', () => {
+  it('start with the CRD and its admission policy, then the namespace, and end with the StatefulSet', () => {
     expect(objects.map(kubectlName)).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev',
+      'validatingadmissionpolicy.admissionregistration.k8s.io/ballast-requested-by',
+      'validatingadmissionpolicybinding.admissionregistration.k8s.io/ballast-requested-by',
       'namespace/ballast-system',
       'serviceaccount/ballast-controller',
       'clusterrole.rbac.authorization.k8s.io/ballast-controller',
@@ -36,16 +38,16 @@ describe('ballast install manifests', () => {
       'role.rbac.authorization.k8s.io/ballast-leader-election',
       'rolebinding.rbac.authorization.k8s.io/ballast-leader-election',
       'service/ballast-controller',
-      'deployment.apps/ballast-controller',
+      'statefulset.apps/ballast-controller',
     ]);
   });
 
   it('put every namespaced object in the chosen namespace and bind the roles to its ServiceAccount', () => {
     const custom = installManifests({ ...defaultInstallOptions(), namespace: 'gitops' });
     for (const o of custom) {
-      if (['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment'].includes(o.kind))
+      if (['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'StatefulSet'].includes(o.kind))
         expect(o.metadata.namespace, kubectlName(o)).toBe('gitops');
-      if (o.kind.endsWith('Binding'))
+      if (o.kind.endsWith('Binding') && !o.kind.startsWith('ValidatingAdmission'))
         expect(o['subjects']).toEqual([
           { kind: 'ServiceAccount', name: 'ballast-controller', namespace: 'gitops' },
         ]);
@@ -81,7 +83,7 @@ describe('ballast install manifests', () => {
   });
 
   it('run two locked-down replicas of `ballast controller` with probes on port 8080', () => {
-    const d = find('Deployment', 'ballast-controller') as KubeObject & {
+    const d = find('StatefulSet', 'ballast-controller') as KubeObject & {
       spec: { replicas: number; template: { spec: Record<string, unknown> } };
     };
     expect(d.spec.replicas).toBe(2);
@@ -92,7 +94,15 @@ describe('ballast install manifests', () => {
     });
     expect((pod['containers'] as unknown[])[0]).toMatchObject({
       image: 'ballast:dev',
-      command: ['ballast', 'controller'],
+      command: ['ballast'],
+      args: [
+        'controller',
+        '--bind-address',
+        '0.0.0.0',
+        '--leader-elect',
+        '--lease-namespace',
+        '$(POD_NAMESPACE)',
+      ],
       ports: [{ name: 'http', containerPort: 8080 }],
       readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
       livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
@@ -106,6 +116,45 @@ describe('ballast install manifests', () => {
     expect(find('Service', 'ballast-controller')['spec']).toMatchObject({
       ports: [{ name: 'http', port: 8080, targetPort: 'http' }],
     });
+  });
+
+  it('keep the audit ledger on a volume per replica that outlives the Pod, or in Postgres, never on an emptyDir', () => {
+    const set = (o: KubeObject[]): Record<string, unknown> =>
+      (o.find((x) => x.kind === 'StatefulSet') as KubeObject & { spec: Record<string, unknown> })
+        .spec;
+    expect(set(objects)['volumeClaimTemplates']).toMatchObject([
+      { metadata: { name: 'ledger' }, spec: { resources: { requests: { storage: '1Gi' } } } },
+    ]);
+    expect(JSON.stringify(objects)).not.toMatch(/"name":"ledger","emptyDir"/);
+    const pg = installManifests({
+      ...defaultInstallOptions(),
+      ledger: { kind: 'postgres', secretName: 'ledger-db' },
+    });
+    expect(set(pg)['volumeClaimTemplates']).toBeUndefined();
+    expect(JSON.stringify(set(pg))).toContain(
+      '{"name":"BALLAST_LEDGER","valueFrom":{"secretKeyRef":{"name":"ledger-db","key":"url"}}}',
+    );
+  });
+
+  it('multi-tenant: no applier role, a controller that reads, impersonates ServiceAccounts and names the default one', () => {
+    const multi = installManifests({ ...defaultInstallOptions(), tenancy: 'multi' });
+    const names = multi.map(kubectlName);
+    expect(names.filter((n) => n.includes('ballast-applier'))).toEqual([]);
+    const role = multi.find((o) => o.kind === 'ClusterRole');
+    const granted = rules(role as KubeObject);
+    // Nothing writes beyond the controller's own objects: no wildcard verb anywhere.
+    expect(granted.flatMap((r) => r.verbs)).not.toContain('*');
+    expect(granted).toContainEqual({
+      apiGroups: ['*'],
+      resources: ['*'],
+      verbs: ['get', 'list', 'watch'],
+    });
+    expect(granted).toContainEqual({
+      apiGroups: [''],
+      resources: ['serviceaccounts'],
+      verbs: ['impersonate'],
+    });
+    expect(JSON.stringify(multi)).toContain('"--default-service-account","ballast"');
   });
 
   it('print as multi-document YAML that reads back to the same objects', () => {

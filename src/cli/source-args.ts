@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { RenderSource } from '../render/index.js';
+import { isInside } from '../render/confine.js';
+import { PathEscapeError, type RenderSource } from '../render/index.js';
 import type { GitAuth, GitRemote } from '../source/git.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { credentialsFromSecretData, type RepoCredentials } from '../source/credentials.js';
@@ -11,6 +12,8 @@ import type { Cluster } from '../cluster/cluster.js';
 /** Source flags shared by `diff` and `sync`. Secrets are read from files, never passed as values. */
 export interface SourceFlags {
   dir?: string;
+  /** The repository root `--dir` renders within; by default the nearest `.git` above it. */
+  root?: string;
   repo?: string;
   ref: string;
   path: string;
@@ -82,12 +85,71 @@ async function authFromSecret(
   return r.value;
 }
 
+/**
+ * How the repository root was chosen: a render can read nothing outside it, so a message about
+ * a path that leaves it names the root and where it came from.
+ */
+export type RootChoice =
+  /** The checkout of `--repo`. */
+  { kind: 'checkout' } | DirRoot;
+
+/** The root of a `--dir` render. */
+export type DirRoot =
+  /** The nearest ancestor of `--dir` holding `.git`. */
+  | { kind: 'git'; dir: string }
+  /** Given with `--root`. */
+  | { kind: 'flag'; dir: string }
+  /** No `.git` above `--dir`, so `--dir` itself. */
+  | { kind: 'assumed'; dir: string };
+
 /** The nearest ancestor holding `.git`, so overlays may reach `../base`; else the dir itself. */
-function workTreeRoot(dir: string): string {
+function workTreeRoot(dir: string): DirRoot {
   for (let d = dir; ; d = dirname(d)) {
-    if (existsSync(join(d, '.git'))) return d;
-    if (dirname(d) === d) return dir;
+    if (existsSync(join(d, '.git'))) return { kind: 'git', dir: d };
+    if (dirname(d) === d) return { kind: 'assumed', dir };
   }
+}
+
+/** `--root`, checked: a directory that holds `dir` (both with symlinks followed). */
+async function flagRoot(root: string, dir: string): Promise<{ root: DirRoot; dir: string }> {
+  const real = await realpath(root).catch(() => undefined);
+  if (real === undefined || !(await stat(real)).isDirectory())
+    throw new UsageError(`--root ${root}: no such directory`);
+  const realDir = await realpath(dir);
+  if (!isInside(real, realDir))
+    throw new UsageError(`--dir ${dir} is not inside --root ${root}: give a root that holds it`);
+  return { root: { kind: 'flag', dir: real }, dir: realDir };
+}
+
+/**
+ * A render error with the `--dir` root named when a path left it: the root was the CLI's
+ * choice, so the message says which directory it was and how to choose another.
+ */
+export class RootEscapeError extends Error {
+  override readonly name = 'RootEscapeError';
+  constructor(
+    readonly root: DirRoot,
+    cause: PathEscapeError,
+  ) {
+    super(`${cause.message}. ${RootEscapeError.explain(root)}`, { cause });
+  }
+
+  private static explain(root: DirRoot): string {
+    switch (root.kind) {
+      case 'assumed':
+        return `The repository root is ${root.dir} (assumed: no .git above --dir); pass --root DIR to widen it`;
+      case 'git':
+        return `The repository root is ${root.dir} (the nearest .git above --dir)`;
+      case 'flag':
+        return `The repository root is ${root.dir} (--root)`;
+    }
+  }
+}
+
+/** The error to report for a failed render of `src`: a path escape names the chosen root. */
+export function renderFailure(src: ResolvedSource, error: Error): Error {
+  if (!(error instanceof PathEscapeError) || src.root.kind === 'checkout') return error;
+  return new RootEscapeError(src.root, error);
 }
 
 export interface ResolvedSource {
@@ -95,6 +157,7 @@ export interface ResolvedSource {
   /** The commit, when the source is a Git repo. */
   revision?: string;
   describe: string;
+  root: RootChoice;
 }
 
 export function sourceCacheDir(): string {
@@ -115,10 +178,16 @@ export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<R
     throw new UsageError('give exactly one of --dir PATH or --repo URL');
   }
   if (f.dir !== undefined) {
-    const dir = resolve(f.dir);
-    if (!existsSync(dir)) throw new UsageError(`--dir ${f.dir}: no such directory`);
-    const root = workTreeRoot(dir);
-    return { source: { repoRoot: root, path: relative(root, dir) }, describe: dir };
+    const given = resolve(f.dir);
+    if (!existsSync(given)) throw new UsageError(`--dir ${f.dir}: no such directory`);
+    const { root, dir } =
+      f.root === undefined
+        ? { root: workTreeRoot(given), dir: given }
+        : await flagRoot(f.root, given);
+    return { source: { repoRoot: root.dir, path: relative(root.dir, dir) }, describe: dir, root };
+  }
+  if (f.root !== undefined) {
+    throw new UsageError('--root goes with --dir; with --repo the checkout is the root');
   }
   const creds: RepoCredentials =
     f.gitSecret === undefined
@@ -137,5 +206,6 @@ export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<R
     source: { repoRoot: tree.dir, path: f.path },
     revision: tree.sha,
     describe: `${tree.url}@${f.ref} (${tree.sha.slice(0, 12)})`,
+    root: { kind: 'checkout' },
   };
 }

@@ -1,14 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatRef, refOf } from '../api/object.js';
 import { groupedErrors } from '../apply/errors.js';
-import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
+import { defaultSyncOptions, sync, type RefusalEffects, type SyncResult } from '../apply/sync.js';
 import { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
 import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
 import { mergeKeys, type DecryptionKeys } from '../secrets/index.js';
 import { keysFromPath, keysFromSecret } from './secrets.js';
-import { resolveSource, type SourceFlags } from './source-args.js';
+import { renderFailure, resolveSource, type SourceFlags } from './source-args.js';
 import { parseSetFlag } from './values.js';
 
 interface CommonFlags extends SourceFlags {
@@ -47,6 +47,10 @@ const err = (s: string): void => {
 function addCommonFlags(cmd: Command): Command {
   return cmd
     .option('--dir <path>', 'render a local directory')
+    .option(
+      '--root <dir>',
+      'repository root for --dir: paths may not leave it (default: the nearest .git above --dir, else --dir itself)',
+    )
     .option('--repo <url>', 'render a Git repository (https://, ssh://, file://)')
     .option('--ref <ref>', 'branch, tag, semver range or commit', 'main')
     .option('--path <path>', 'directory inside the repository', '.')
@@ -133,7 +137,7 @@ async function runSync(
     src.source,
     renderOptionsFrom(f, await decryptionKeysFor(f, cluster)),
   );
-  if (rendered.kind === 'error') throw rendered.error;
+  if (rendered.kind === 'error') throw renderFailure(src, rendered.error);
   if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
   const opts = {
     ...defaultSyncOptions(),
@@ -174,11 +178,44 @@ async function decryptionKeysFor(
   return sets.length === 0 ? undefined : mergeKeys(...sets);
 }
 
+/** What a refused sync did and undid, or that it changed nothing. */
+export function refusalAftermath(effects: RefusalEffects): string {
+  const parts: string[] = [];
+  if (effects.namespaceCreated !== undefined)
+    parts.push(`namespace ${effects.namespaceCreated} was created and kept`);
+  const { rolledBack, leftBehind } = effects;
+  const objects = (count: number, one: string, many: string): string =>
+    count === 1
+      ? `1 object created by this sync ${one}`
+      : `${count} objects created by this sync ${many}`;
+  if (rolledBack.length > 0)
+    parts.push(objects(rolledBack.length, 'was deleted again', 'were deleted again'));
+  if (leftBehind.length > 0)
+    parts.push(
+      `${objects(leftBehind.length, 'could not be deleted and remains', 'could not be deleted and remain')}: ${leftBehind.map(formatRef).join(', ')}`,
+    );
+  return parts.length === 0 ? 'nothing was changed' : parts.join('; ');
+}
+
 /** Text groups the errors by cause; JSON lists every object, so nothing is lost either way. */
 function printRefused(f: CommonFlags, result: Extract<SyncResult, { kind: 'refused' }>): void {
-  err(`refused: ${result.errors.length} object(s) cannot be synced; nothing was changed`);
+  err(
+    `refused: ${result.errors.length} object(s) cannot be synced; ${refusalAftermath(result.effects)}`,
+  );
   if (f.output === 'json')
-    out(JSON.stringify({ refused: true, errors: result.errors.map((e) => e.message) }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          refused: true,
+          errors: result.errors.map((e) => e.message),
+          namespaceCreated: result.effects.namespaceCreated ?? null,
+          rolledBack: result.effects.rolledBack.map(formatRef),
+          leftBehind: result.effects.leftBehind.map(formatRef),
+        },
+        null,
+        2,
+      ),
+    );
   else for (const line of groupedErrors(result.errors)) err(`  ${line}`);
 }
 

@@ -35,16 +35,66 @@ function collectionPath(info: ResourceInfo, namespace: string): string {
     : `${base}/${info.resource}`;
 }
 
+/**
+ * Whose rights a request uses: the credentials the client was given, or a ServiceAccount the
+ * client impersonates, so the apiserver's RBAC judges the request as that account's own.
+ */
+export type Identity =
+  { kind: 'own' } | { kind: 'serviceAccount'; namespace: string; name: string };
+
+/** The user name the apiserver gives a ServiceAccount, as RBAC denials and audit logs name it. */
+export function serviceAccountUser(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/** The identity as messages name it. */
+export function formatIdentity(identity: Identity): string {
+  return identity.kind === 'own'
+    ? "the controller's own credentials"
+    : serviceAccountUser(identity.namespace, identity.name);
+}
+
 /** get, list, server-side apply (and its dry run) and delete against one cluster. */
 export class Cluster {
   readonly discovery: Discovery;
+  /** Headers that make the apiserver act as `identity`; empty for our own credentials. */
+  private readonly actAs: Readonly<Record<string, string>>;
 
-  private constructor(readonly http: KubeHttp) {
-    this.discovery = new Discovery(http);
+  private constructor(
+    readonly http: KubeHttp,
+    discovery: Discovery | undefined,
+    readonly identity: Identity,
+  ) {
+    this.discovery = discovery ?? new Discovery(http);
+    // Only the user is named: for a ServiceAccount the apiserver adds its groups itself, and
+    // impersonating groups would need a wider grant than impersonating serviceaccounts.
+    this.actAs =
+      identity.kind === 'own'
+        ? {}
+        : { 'impersonate-user': serviceAccountUser(identity.namespace, identity.name) };
   }
 
   static connect(partial: Partial<ConnectOptions> = {}): Cluster {
-    return new Cluster(KubeHttp.connect({ ...defaultConnectOptions(), ...partial }));
+    return new Cluster(KubeHttp.connect({ ...defaultConnectOptions(), ...partial }), undefined, {
+      kind: 'own',
+    });
+  }
+
+  /**
+   * The same connection and discovery, with every request made as `identity`. Discovery stays
+   * our own: which kinds exist is not a secret, and one cache serves every identity.
+   */
+  as(identity: Identity): Cluster {
+    return new Cluster(this.http, this.discovery, identity);
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): ReturnType<KubeHttp['request']> {
+    return this.http.request(method, path, body, { ...headers, ...this.actAs });
   }
 
   /** Resolves an object's kind, failing with UnknownKindError when it is not served. */
@@ -62,7 +112,7 @@ export class Cluster {
   async get(obj: KubeObject): Promise<KubeObject | undefined> {
     const info = await this.infoFor(obj);
     const ref = refOf(obj);
-    const r = await this.http.request('GET', this.objectPath(info, ref.namespace, ref.name));
+    const r = await this.send('GET', this.objectPath(info, ref.namespace, ref.name));
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw KubeApiError.from(ref, 'get', r.status, r.body);
     return JSON.parse(r.body) as KubeObject;
@@ -102,7 +152,7 @@ export class Cluster {
         ? ''
         : `?labelSelector=${encodeURIComponent(opts.labelSelector)}`;
     const path = collectionPath(info, opts.namespace ?? '') + q;
-    const r = await this.http.request('GET', path);
+    const r = await this.send('GET', path);
     if (r.status !== 200) throw KubeApiError.from(`${info.kind} list`, 'list', r.status, r.body);
     const list = JSON.parse(r.body) as { items?: KubeObject[] };
     const apiVersion = apiVersionOf(info);
@@ -127,7 +177,7 @@ export class Cluster {
     if (opts.force) params.set('force', 'true');
     if (opts.dryRun) params.set('dryRun', 'All');
     const path = `${this.objectPath(info, ref.namespace, ref.name)}?${params.toString()}`;
-    const r = await this.http.request('PATCH', path, JSON.stringify(obj), {
+    const r = await this.send('PATCH', path, JSON.stringify(obj), {
       'content-type': 'application/apply-patch+yaml',
     });
     if (r.status !== 200 && r.status !== 201) {
@@ -142,7 +192,7 @@ export class Cluster {
     const ref = refOf(obj);
     const params = new URLSearchParams({ fieldManager });
     const path = `${this.objectPath(info, ref.namespace, ref.name)}?${params.toString()}`;
-    const r = await this.http.request('PATCH', path, JSON.stringify(ops), {
+    const r = await this.send('PATCH', path, JSON.stringify(ops), {
       'content-type': 'application/json-patch+json',
     });
     if (r.status !== 200) throw KubeApiError.from(ref, 'patch', r.status, r.body);
@@ -162,14 +212,9 @@ export class Cluster {
       apiVersion: 'v1',
       propagationPolicy: opts.propagationPolicy,
     });
-    const r = await this.http.request(
-      'DELETE',
-      this.objectPath(info, ref.namespace, ref.name),
-      body,
-      {
-        'content-type': 'application/json',
-      },
-    );
+    const r = await this.send('DELETE', this.objectPath(info, ref.namespace, ref.name), body, {
+      'content-type': 'application/json',
+    });
     if (r.status === 404) return false;
     if (r.status !== 200 && r.status !== 202)
       throw KubeApiError.from(ref, 'delete', r.status, r.body);

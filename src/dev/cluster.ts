@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateClusterPki, type ClusterPki } from './certs.js';
 import { isRunning, logTail, startDaemon, type DaemonRecord } from './daemon.js';
@@ -59,6 +59,27 @@ export async function waitFor(
   );
 }
 
+/**
+ * The apiserver's audit log of writes, as `ballast dev` keeps it in the cluster's directory.
+ * Tests read it to prove which user a request was made as (impersonation shows as
+ * `impersonatedUser`), which nothing else the apiserver returns records.
+ */
+export function auditLogPath(clusterDir: string): string {
+  return join(clusterDir, 'audit.log');
+}
+
+/** Writes only, at Metadata level: who did what to which object, no bodies. */
+const auditPolicy = JSON.stringify({
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [
+    { level: 'None', resources: [{ group: '', resources: ['events'] }] },
+    { level: 'None', resources: [{ group: 'coordination.k8s.io', resources: ['leases'] }] },
+    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+  ],
+});
+
 function apiserverArgs(s: ClusterSpec, pki: ClusterPki): string[] {
   const issuer = 'https://kubernetes.default.svc.cluster.local';
   return [
@@ -82,6 +103,11 @@ function apiserverArgs(s: ClusterSpec, pki: ClusterPki): string[] {
     // Off unless someone is profiling the apiserver under a benchmark (go tool pprof).
     `--profiling=${process.env.BALLAST_DEV_APISERVER_PROFILING === '1' ? 'true' : 'false'}`,
     `--cert-dir=${join(s.dir, 'pki')}`,
+    `--audit-policy-file=${join(s.dir, 'audit-policy.json')}`,
+    `--audit-log-path=${auditLogPath(s.dir)}`,
+    '--audit-log-format=json',
+    '--audit-log-maxsize=64',
+    '--audit-log-maxbackup=1',
   ];
 }
 
@@ -140,6 +166,7 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
     s.onDaemon(d);
     return d;
   };
+  await writeFile(join(s.dir, 'audit-policy.json'), auditPolicy);
   const apiserver = start('kube-apiserver', 'kube-apiserver', apiserverArgs(s, pki));
   const ep = await endpointFor(s.port, pki);
   await waitFor(apiserver, 'ready (/readyz)', 90_000, async () => {

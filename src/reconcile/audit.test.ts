@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseApplication, type Application } from '../api/application.js';
 import type { ChangeSet } from '../diff/index.js';
-import { recordsFor } from './audit.js';
+import { ledgerSink, recordsFor, withActorCheck, type RequesterCheck } from './audit.js';
+import type { NewEntry } from '../audit/index.js';
 import type { VerificationStatus } from './trust.js';
 
 function app(
@@ -122,5 +123,57 @@ describe('the ledger records of one reconcile pass', () => {
       { kind: 'rollback', actor: 'bob', reason: 'bad release', toRevision: sha },
     ]);
     expect(recordsFor(rb, { lastSyncedRevision: sha, lastHandledSync: 't1' }, pass)).toEqual([]);
+  });
+});
+
+describe('whether a record says its actor is verified or only claimed', () => {
+  const forged = app({ suspend: true }, { 'ballast.dev/requested-by': 'kubernetes-admin' });
+  const [suspend] = recordsFor(forged, undefined, { kind: 'suspended' });
+
+  it("a tenant's requested-by is recorded as claimed while no admission policy enforces it", () => {
+    expect(suspend).toMatchObject({ kind: 'suspend', actor: 'kubernetes-admin' });
+    expect(withActorCheck(suspend as NewEntry, 'unenforced')).toMatchObject({
+      actor: 'kubernetes-admin',
+      actorVerified: false,
+    });
+    expect(withActorCheck(suspend as NewEntry, 'enforced')).toMatchObject({
+      actorVerified: true,
+    });
+  });
+
+  it('the controller is verified, a field manager never is, and no actor means no claim', () => {
+    const synced = recordsFor(app(), undefined, {
+      kind: 'synced',
+      sha,
+      automated: true,
+      changeSet: secretChange,
+      verification,
+    })[0] as NewEntry;
+    expect(withActorCheck(synced, 'unenforced')).toMatchObject({ actorVerified: true });
+    const drift: NewEntry = {
+      kind: 'drift-reverted',
+      app: { namespace: 'shop', name: 'web' },
+      actor: 'kubectl-edit',
+      object: { group: '', kind: 'ConfigMap', namespace: 'shop', name: 'x' },
+      paths: [],
+      fieldManager: 'kubectl-edit',
+    };
+    expect(withActorCheck(drift, 'enforced')).toMatchObject({ actorVerified: false });
+    const resume: NewEntry = { kind: 'resume', app: { namespace: 'shop', name: 'web' } };
+    expect(withActorCheck(resume, 'enforced')).toEqual(resume);
+  });
+
+  it('the sink reads the policy at each append', async () => {
+    const appended: NewEntry[] = [];
+    let check: RequesterCheck = 'unenforced';
+    const sink = ledgerSink(
+      { append: (e) => Promise.resolve(appended.push(e)) },
+      () => undefined,
+      () => check,
+    );
+    await sink(suspend as NewEntry);
+    check = 'enforced';
+    await sink(suspend as NewEntry);
+    expect(appended.map((e) => e.actorVerified)).toEqual([false, true]);
   });
 });

@@ -162,14 +162,47 @@ export function recordsFor(
   return out;
 }
 
-/** A sink appending to `ledger`; a failed append is logged and counted, never thrown. */
+/**
+ * Whether the apiserver holds `ballast.dev/requested-by` and `spec.rollback.requestedBy` to the
+ * authenticated user: `enforced` while the `ballast-requested-by` admission policy and its
+ * binding are installed, `unenforced` otherwise (then a name is only what a client wrote).
+ */
+export type RequesterCheck = 'enforced' | 'unenforced';
+
+/**
+ * The entry with `actorVerified` set, by where its actor came from: the controller itself is
+ * verified; a field manager never is (any client picks its own); a requester's name is verified
+ * only while the admission policy enforces it.
+ */
+export function withActorCheck(entry: NewEntry, requester: RequesterCheck): NewEntry {
+  if (entry.actor === undefined) return entry;
+  switch (entry.kind) {
+    case 'sync-applied':
+    case 'commit-refused':
+      return { ...entry, actorVerified: entry.actor === 'ballast' };
+    case 'drift-detected':
+    case 'drift-reverted':
+      return { ...entry, actorVerified: false };
+    case 'rollback':
+    case 'manual-sync':
+    case 'suspend':
+    case 'resume':
+      return { ...entry, actorVerified: requester === 'enforced' };
+  }
+}
+
+/**
+ * A sink appending to `ledger`, each actor marked verified or claimed by `requesterCheck`, read
+ * at each append (unset: requesters are claimed). A failed append goes to `onError`, never thrown.
+ */
 export function ledgerSink(
   ledger: { append: (entry: NewEntry) => Promise<unknown> },
   onError: (entry: NewEntry, error: unknown) => void,
+  requesterCheck: () => RequesterCheck = () => 'unenforced',
 ): AuditSink {
   return async (entry) => {
     try {
-      await ledger.append(entry);
+      await ledger.append(withActorCheck(entry, requesterCheck()));
     } catch (e) {
       onError(entry, e);
     }

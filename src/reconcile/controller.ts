@@ -39,6 +39,17 @@ export interface ControllerOptions {
   namespace: string | undefined;
   /** JSON logger; each reconcile logs through a child carrying its reconcileId and key. */
   logger: Logger;
+  /**
+   * The ServiceAccount, in each Application's own namespace, that an Application naming none
+   * in `spec.serviceAccountName` acts as. Undefined: such Applications use our own rights.
+   */
+  defaultServiceAccount: string | undefined;
+  /**
+   * Namespaces whose Applications may use the controller-wide decryption keys. Those keys open
+   * any file encrypted to them, so a tenant who copies another's encrypted file into its own
+   * repository must not get them: list the namespaces trusted with them, or `all`.
+   */
+  sharedDecryptionNamespaces: 'all' | readonly string[];
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -52,6 +63,8 @@ export function defaultControllerOptions(): ControllerOptions {
     namespace: undefined,
     webhookSecret: undefined,
     logger: createLogger({ level: 'silent' }),
+    defaultServiceAccount: undefined,
+    sharedDecryptionNamespaces: [],
   };
 }
 
@@ -154,12 +167,11 @@ export class Controller {
           desired: this.desired,
           log,
           audit: this.audit,
-          ...(this.deps.decryptionKeys === undefined
-            ? {}
-            : { decryptionKeys: this.deps.decryptionKeys }),
+          ...this.sharedKeysFor(key),
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
           firstRead: (k: string) => this.firstRead(k),
+          defaultServiceAccount: this.opts.defaultServiceAccount,
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -186,6 +198,16 @@ export class Controller {
     });
     this.ready = true;
     return { port };
+  }
+
+  /** The controller-wide decryption keys, where the Application's namespace may use them. */
+  private sharedKeysFor(key: string): { decryptionKeys?: DecryptionKeys } {
+    const keys = this.deps.decryptionKeys;
+    const allowed = this.opts.sharedDecryptionNamespaces;
+    const ns = key.slice(0, key.indexOf('/'));
+    return keys !== undefined && (allowed === 'all' || allowed.includes(ns))
+      ? { decryptionKeys: keys }
+      : {};
   }
 
   /** Counts each outcome, then hands it to the ledger when there is one. */
@@ -223,6 +245,7 @@ export class Controller {
         handleDrift(
           {
             cluster: this.deps.cluster,
+            defaultServiceAccount: this.opts.defaultServiceAccount,
             desired: this.desired,
             requestReconcile: (k) => {
               this.appQueue.add(k);

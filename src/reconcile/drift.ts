@@ -15,6 +15,7 @@ import {
 import { isNamespaceMissing } from '../apply/errors.js';
 import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { actingFor } from './identity.js';
 import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
 import type { RenderedObject } from '../render/index.js';
@@ -114,6 +115,8 @@ export async function desiredFor(
 
 export interface DriftDeps {
   cluster: Cluster;
+  /** See TenancyDeps: the account an Application that names none acts as. */
+  defaultServiceAccount?: string | undefined;
   desired: Map<string, DesiredCache>;
   /** Asks for a full reconcile of an Application (its desired state is not cached yet). */
   requestReconcile: (appKey: string) => void;
@@ -146,7 +149,9 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   if (cache.app.spec.suspend) return { kind: 'ok' };
   const desired = await desiredFor(deps.cluster, cache, parsed.ref);
   if (desired === undefined) return { kind: 'ok' };
-  const live = await deps.cluster.get(desired);
+  // The live read, the dry run and the heal are the Application's own requests.
+  const acting = actingFor(deps, cache.app);
+  const live = await acting.get(desired);
   // Every value Ballast sets is still there: no need to ask the apiserver for a dry run.
   if (live !== undefined && holdsDesired(desired, live)) return { kind: 'ok' };
   const reaction = driftReaction(cache.app.spec);
@@ -155,7 +160,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   const heal = reaction === 'heal' && !optedOut;
   let dryRun: KubeObject;
   try {
-    dryRun = await deps.cluster.apply(desired, { dryRun: true });
+    dryRun = await acting.apply(desired, { dryRun: true });
   } catch (e) {
     if (!isNamespaceMissing(e)) throw e;
     // Its namespace was deleted with it. Only a sync can create the namespace again (under
@@ -174,7 +179,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
   });
   if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
-  if (heal) cache.observed.stored(await deps.cluster.apply(desired));
+  if (heal) cache.observed.stored(await acting.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   const ref = refOf(desired);
   await deps.audit?.(drift(cache.app, ref, entry.changedPaths, manager, heal));

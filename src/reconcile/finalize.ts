@@ -65,14 +65,20 @@ export type FinalizeResult =
  * finalizer, so the deletion is retried.
  */
 export async function finalizeApplication(
-  cluster: Cluster,
+  clients: {
+    /** Ours, for the finalizer. */
+    cluster: Cluster;
+    /** The Application's own identity, for the prune. */
+    acting: Cluster;
+  },
   app: Application,
 ): Promise<FinalizeResult> {
+  const { cluster, acting } = clients;
   const id = appId(app, app.status);
   let pruned = 0;
   if (app.spec.syncPolicy.pruneOnDelete) {
     const result = await sync(
-      cluster,
+      acting,
       {
         app: id,
         defaultNamespace: app.spec.destination.namespace,

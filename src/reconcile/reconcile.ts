@@ -6,7 +6,7 @@ import {
   type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
-import { groupedErrors } from '../apply/errors.js';
+import { groupedErrors, isForbidden, type SyncObjectError } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
@@ -22,6 +22,7 @@ import { decideTrust, type VerificationStatus } from './trust.js';
 import { appId, decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 import { ObservedApp } from './observed.js';
+import { actingFor } from './identity.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
@@ -66,6 +67,16 @@ export interface ReconcilerDeps {
   untracked?: (obj: KubeObject) => Promise<boolean>;
   /** The Application as the controller last listed or watched it, when that is as good as a GET. */
   firstRead?: (key: string) => KubeObject | undefined;
+  /** See TenancyDeps: the account an Application that names none acts as. */
+  defaultServiceAccount?: string | undefined;
+}
+
+/**
+ * RBAC refused the Application's identity: a reason of its own, since the fix is a grant (or a
+ * smaller repository), never a retry.
+ */
+function refusedReason(errors: readonly SyncObjectError[], otherwise: string): string {
+  return errors.some((e) => isForbidden(e.cause)) ? 'Forbidden' : otherwise;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -129,8 +140,11 @@ async function runStages(
   inventory: InventoryStore,
   compareOnly = false,
 ): Promise<StagesDone> {
+  // The Secrets it names (credentials, trusted keys, decryption keys) are read as it, too: a
+  // tenant must not borrow a Secret of its namespace that its own account may not read.
+  const asApp = { ...deps, cluster: actingFor(deps, app) };
   // 1. Fetch the source and pin the commit.
-  const remote = await remoteFor(deps, app);
+  const remote = await remoteFor(asApp, app);
   const fetchFailed = (e: unknown): never => {
     throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
   };
@@ -143,7 +157,7 @@ async function runStages(
   ctx.signal.throwIfAborted();
   // 2. Verify, in the mirror before any file is extracted: the target descends from what is
   // applied, and is signed as the policy says.
-  const trust = await decideTrust(deps, app, remote, pin.sha).catch((e: unknown) => {
+  const trust = await decideTrust(asApp, app, remote, pin.sha).catch((e: unknown) => {
     throw new StageError('VerificationError', e instanceof Error ? e.message : String(e), {
       cause: e,
     });
@@ -153,7 +167,7 @@ async function runStages(
   const tree = { sha: pin.sha, dir: await deps.source.materialize(pin).catch(fetchFailed) };
   ctx.signal.throwIfAborted();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
-  const decryption = await decryptionFor(deps, app);
+  const decryption = await decryptionFor(asApp, app);
   const rendered = await render(
     { repoRoot: tree.dir, path: app.spec.source.path },
     { ...renderOptionsFor(app), decryption },
@@ -179,9 +193,15 @@ async function runStages(
     diffText: compareOnly,
   });
   if (result.kind === 'refused')
-    throw new StageError('SyncRefused', groupedErrors(result.errors).join('; '));
+    throw new StageError(
+      refusedReason(result.errors, 'SyncRefused'),
+      groupedErrors(result.errors).join('; '),
+    );
   if (result.errors.length > 0)
-    throw new StageError('ApplyFailed', groupedErrors(result.errors).join('; '));
+    throw new StageError(
+      refusedReason(result.errors, 'ApplyFailed'),
+      groupedErrors(result.errors).join('; '),
+    );
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
@@ -327,7 +347,8 @@ async function failed(
   e: unknown,
 ): Promise<Outcome> {
   const app = pass.app;
-  const reason = e instanceof StageError ? e.reason : 'ReconcileError';
+  const reason =
+    e instanceof StageError ? e.reason : isForbidden(e) ? 'Forbidden' : 'ReconcileError';
   const message = e instanceof Error ? e.message : String(e);
   pass.cond('Ready', 'False', reason, message);
   await recordEvent(deps.cluster, app, 'Warning', reason, message);
@@ -377,7 +398,10 @@ function retriesExhausted(app: Application, ctx: ReconcileContext): boolean {
 async function finalize(deps: ReconcilerDeps, key: string, app: Application): Promise<Outcome> {
   deps.desired.delete(key);
   if (!hasFinalizer(app)) return { kind: 'ok' };
-  const result = await finalizeApplication(deps.cluster, app);
+  const result = await finalizeApplication(
+    { cluster: deps.cluster, acting: actingFor(deps, app) },
+    app,
+  );
   if (result.kind === 'failed') {
     await recordEvent(deps.cluster, app, 'Warning', 'PruneFailed', result.error.message);
     return { kind: 'retry', error: result.error };
@@ -394,7 +418,7 @@ async function syncApp(
   { dryRun, observed, diffText }: { dryRun: boolean; observed: ObservedApp; diffText: boolean },
 ): Promise<SyncResult> {
   return sync(
-    deps.cluster,
+    actingFor(deps, app),
     { app: appId(app), defaultNamespace: app.spec.destination.namespace, objects, inventory },
     {
       ...defaultSyncOptions(),

@@ -1,8 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/audit/canonical.js';
+import { loadSigningKey } from '../../src/audit/checkpoint.js';
+import { CheckpointingLedger, defaultCheckpointOptions } from '../../src/audit/checkpointing.js';
 import { everyKind } from '../../src/audit/contract.js';
 import { openLedger } from '../../src/audit/open.js';
 import type { LedgerRecord } from '../../src/audit/types.js';
@@ -63,7 +66,9 @@ describe('ballast audit export', () => {
     ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\r\n');
-    expect(lines[0]).toBe('seq,id,time,app,kind,actor,revision,objects,detail,prevHash,hash');
+    expect(lines[0]).toBe(
+      'seq,id,time,app,kind,actor,actorVerified,revision,objects,detail,prevHash,hash',
+    );
     expect(lines.slice(1, -1).map((l) => l.split(',')[4])).toEqual([
       'commit-refused',
       'manual-sync',
@@ -129,5 +134,137 @@ describe('ballast audit verify', () => {
     const r = await ballast(['verify', '--ledger', 'postgres://nobody@127.0.0.1:1/audit']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot open the ledger');
+  });
+});
+
+/** 250 records of two apps, `payments` every fifth, signed as the controller signs them. */
+async function fillSigned(file: string, keyFile: string): Promise<void> {
+  const ledger = await CheckpointingLedger.open(
+    await openLedger(`sqlite:${file}`),
+    { signer: await loadSigningKey(keyFile), onError: (e) => expect.fail(e.message) },
+    defaultCheckpointOptions(),
+  );
+  for (let i = 1; i <= 250; i++) {
+    const name = i % 5 === 0 ? 'payments' : 'web';
+    await ledger.append({ kind: 'resume', app: { namespace: 'shop', name }, actor: `u${i}` });
+  }
+  await ledger.close();
+}
+
+/**
+ * What someone with the database file and sqlite3 does: deletes one app's records, numbers
+ * and chains the rest again (the hash is public: SHA-256 of a documented encoding), moves the head.
+ */
+function rechainWithout(file: string, app: string): void {
+  const db = new DatabaseSync(file);
+  const rows = db
+    .prepare('SELECT id, body FROM ballast_audit_records WHERE app <> ? ORDER BY seq')
+    .all(app) as { id: string; body: string }[];
+  db.exec('BEGIN; DELETE FROM ballast_audit_records');
+  const insert = db.prepare(
+    'INSERT INTO ballast_audit_records (seq, id, time, app, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  let prev = '0'.repeat(64);
+  rows.forEach((r, i) => {
+    const e = JSON.parse(r.body) as { time: string; kind: string };
+    const ids = `"id":${JSON.stringify(r.id)},"prevHash":${JSON.stringify(prev)}`;
+    const hash = sha256Hex(`{"entry":${r.body},${ids},"v":1}`);
+    insert.run(i + 1, r.id, e.time, 'shop/web', e.kind, r.body, prev, hash);
+    prev = hash;
+  });
+  db.prepare('UPDATE ballast_audit_head SET seq = ?, hash = ? WHERE one = 1').run(
+    rows.length,
+    prev,
+  );
+  db.exec('COMMIT');
+  db.close();
+}
+
+describe('ballast audit verify --public-key', () => {
+  let key = '';
+  let pub = '';
+
+  beforeAll(async () => {
+    const r = await ballast(['keygen', '--out', join(dir, 'ledger')]);
+    expect(r.code).toBe(0);
+    key = join(dir, 'ledger.key');
+    pub = join(dir, 'ledger.pub');
+  });
+
+  it('keygen writes a private key only its owner can read, and never overwrites it', async () => {
+    expect((await stat(key)).mode & 0o777).toBe(0o600);
+    const again = await ballast(['keygen', '--out', join(dir, 'ledger')]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('it is never overwritten');
+  });
+
+  it('an untouched signed ledger passes, and without the key verify says it checked the chain only', async () => {
+    const file = join(dir, 'signed.db');
+    await fillSigned(file, key);
+    const signed = await ballast(['verify', '--ledger', file, '--public-key', pub]);
+    expect(signed.stdout).toMatch(
+      /^ledger intact: 250 records, head [0-9a-f]{64}; signed by key [0-9a-f]{16} through seq 250 \(.*, 3 checkpoints\)\n$/,
+    );
+    expect(signed.code).toBe(0);
+    const unsigned = await ballast(['verify', '--ledger', file]);
+    expect(unsigned.stdout).toContain('unsigned check, hash chain only');
+  });
+
+  it("one app's records deleted and the rest re-chained pass the chain but fail with the key, naming the first gap", async () => {
+    const file = join(dir, 'rechained.db');
+    await fillSigned(file, key);
+    rechainWithout(file, 'shop/payments');
+    expect((await ballast(['verify', '--ledger', file])).code).toBe(0);
+    const r = await ballast(['verify', '--ledger', file, '--public-key', pub]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ledger broken at seq 5: deleted: record 5 missing: the database checkpoint at seq 100 \(signed .*\) signs head [0-9a-f]{12}, the record there hashes to [0-9a-f]{12} \(0 records sound before it\)\n$/,
+    );
+  });
+
+  it('a tail cut off with its checkpoints is caught by the published checkpoint file', async () => {
+    const file = join(dir, 'truncated.db');
+    await fillSigned(file, key);
+    const db = new DatabaseSync(file);
+    const published = db
+      .prepare(
+        'SELECT body, signature, key_id AS keyId FROM ballast_audit_checkpoints ORDER BY seq DESC LIMIT 1',
+      )
+      .get();
+    await writeFile(join(dir, 'published.json'), JSON.stringify(published));
+    db.exec('DELETE FROM ballast_audit_records WHERE seq > 150');
+    db.exec('DELETE FROM ballast_audit_checkpoints WHERE seq > 150');
+    const head = db.prepare('SELECT hash FROM ballast_audit_records WHERE seq = 150').get();
+    db.prepare('UPDATE ballast_audit_head SET seq = 150, hash = ? WHERE one = 1').run(
+      String(head?.['hash']),
+    );
+    db.close();
+    const dbOnly = await ballast(['verify', '--ledger', file, '--public-key', pub]);
+    expect(dbOnly.code).toBe(0);
+    expect(dbOnly.stdout).toContain('the last 50 records are not signed yet');
+    const r = await ballast([
+      'verify',
+      '--ledger',
+      file,
+      '--public-key',
+      pub,
+      '--checkpoint',
+      join(dir, 'published.json'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'truncated: records 151..250 missing: the published checkpoint at seq 250',
+    );
+    expect(r.stderr).toContain('the chain reaches 150');
+  });
+
+  it('a checkpoint without --public-key, or a key that is not ed25519, exits 2', async () => {
+    const file = join(dir, 'signed.db');
+    const noKey = await ballast(['verify', '--ledger', file, '--checkpoint', join(dir, 'x.json')]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('needs --public-key');
+    const notKey = await ballast(['verify', '--ledger', file, '--public-key', file]);
+    expect(notKey.code).toBe(2);
+    expect(notKey.stderr).toContain('is not a PEM public key');
   });
 });

@@ -48,6 +48,8 @@ const application = (name: string, spec: Record<string, unknown> = {}): KubeObje
 
 const installed = [
   'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev serverside-applied',
+  'validatingadmissionpolicy.admissionregistration.k8s.io/ballast-requested-by serverside-applied',
+  'validatingadmissionpolicybinding.admissionregistration.k8s.io/ballast-requested-by serverside-applied',
   'namespace/ballast-system serverside-applied',
   'serviceaccount/ballast-controller serverside-applied',
   'clusterrole.rbac.authorization.k8s.io/ballast-controller serverside-applied',
@@ -57,8 +59,24 @@ const installed = [
   'role.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
   'rolebinding.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
   'service/ballast-controller serverside-applied',
-  'deployment.apps/ballast-controller serverside-applied',
+  'statefulset.apps/ballast-controller serverside-applied',
 ];
+
+/**
+ * The dev clusters have no volume provisioner: one PersistentVolume per controller replica,
+ * bound ahead to the claim its StatefulSet will make, stands in for one.
+ */
+const ledgerVolume = (replica: number): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'PersistentVolume',
+  metadata: { name: `ballast-ledger-test-${replica}` },
+  spec: {
+    capacity: { storage: '1Gi' },
+    accessModes: ['ReadWriteOnce'],
+    hostPath: { path: `/var/lib/ballast-test-${replica}` },
+    claimRef: { namespace: 'ballast-system', name: `ledger-ballast-controller-${replica}` },
+  },
+});
 
 beforeAll(async () => {
   kubeconfig = inject('controlPlane').clusters[2]?.kubeconfig ?? '';
@@ -66,6 +84,7 @@ beforeAll(async () => {
   ns = await testNamespace(kube, 'install');
   // Before the CRD exists, so the Cluster's discovery must be refreshed after install.
   cluster = Cluster.connect({ kubeconfig });
+  for (const replica of [0, 1]) await cluster.apply(ledgerVolume(replica));
 });
 afterAll(async () => {
   cluster.close();
@@ -102,16 +121,83 @@ describe('ballast install', () => {
     expect(out).toContain(
       'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev serverside-applied (server dry run)',
     );
-    expect(out).toContain('deployment.apps/ballast-controller serverside-applied (server dry run)');
+    expect(out).toContain(
+      'statefulset.apps/ballast-controller serverside-applied (server dry run)',
+    );
   });
 
-  it('runs two controller pods that pass the restricted Pod Security Standard the namespace enforces', async () => {
-    await eventually('Deployment ballast-controller has 2 available replicas', 60_000, async () => {
-      const d = await kube.json<{ status?: { availableReplicas?: number } }>(
-        '/apis/apps/v1/namespaces/ballast-system/deployments/ballast-controller',
+  it('runs two controller pods that pass the restricted Pod Security Standard the namespace enforces, each with its own ledger volume', async () => {
+    await eventually(
+      'StatefulSet ballast-controller has 2 available replicas',
+      90_000,
+      async () => {
+        const d = await kube.json<{ status?: { availableReplicas?: number } }>(
+          '/apis/apps/v1/namespaces/ballast-system/statefulsets/ballast-controller',
+        );
+        return d.status?.availableReplicas === 2;
+      },
+    );
+    for (const replica of [0, 1]) {
+      const claim = await kube.json<{ status?: { phase?: string } }>(
+        `/api/v1/namespaces/ballast-system/persistentvolumeclaims/ledger-ballast-controller-${replica}`,
       );
-      return d.status?.availableReplicas === 2;
+      expect(claim.status?.phase).toBe('Bound');
+    }
+  });
+
+  it("refuses, in the apiserver, a tenant's write that names someone else as who requested a sync or a rollback", async () => {
+    const tenant = { kind: 'serviceAccount' as const, namespace: ns, name: 'tenant' };
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'tenant', namespace: ns },
     });
+    await cluster.apply({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'apps', namespace: ns },
+      rules: [{ apiGroups: ['ballast.dev'], resources: ['applications'], verbs: ['*'] }],
+    });
+    await cluster.apply({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'apps', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'apps' },
+      subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: ns }],
+    });
+    const asTenant = cluster.as(tenant);
+    const me = `system:serviceaccount:${ns}:tenant`;
+    const forged = (by: string, spec: Record<string, unknown> = {}): KubeObject => {
+      const a = application('forged', spec);
+      return {
+        ...a,
+        metadata: {
+          ...a.metadata,
+          annotations: { 'ballast.dev/requested-by': by, 'ballast.dev/sync': 'now' },
+        },
+      };
+    };
+    const refusal = await asTenant.apply(forged('kubernetes-admin')).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(KubeApiError);
+    expect((refusal as KubeApiError).apiMessage).toContain(
+      `must name whoever makes this request (${me})`,
+    );
+    const rollback = {
+      rollback: {
+        revision: sha,
+        reason: 'x',
+        requestedBy: 'kubernetes-admin',
+        requestedAt: '2026-12-07T00:00:00Z',
+      },
+    };
+    const refusedRollback = await asTenant.apply(forged(me, rollback)).catch((e: unknown) => e);
+    expect((refusedRollback as KubeApiError).apiMessage).toContain(
+      'spec.rollback.requestedBy must name',
+    );
+    // Naming oneself is what `ballast app sync` and `ballast app rollback` do: accepted.
+    const own = { rollback: { ...rollback.rollback, requestedBy: me } };
+    const stored = await asTenant.apply(forged(me, own));
+    expect(stored.metadata.annotations?.['ballast.dev/requested-by']).toBe(me);
   });
 });
 

@@ -177,4 +177,82 @@ describe('ballast diff and sync on the command line', () => {
     );
     await kubectl('delete', 'namespace', missing, '--wait=false');
   });
+
+  it('a refusal after --create-namespace made the namespace says it was created and kept, not that nothing changed', async () => {
+    const kept = `${ns}-kept`;
+    const app = await temp.tree('ballast-cli-kept-', {
+      'app/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n',
+      // Belongs to application cli (the first case), so the plan refuses it.
+      'app/taken.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${ns}\ndata:\n  mode: slow\n`,
+    });
+    const args = ['sync', '--dir', join(app, 'app'), '--app', 'kept', '-n', kept];
+    const r = await ballast(...args, '--create-namespace');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `refused: 1 object(s) cannot be synced; namespace ${kept} was created and kept\n`,
+    );
+    expect(r.stderr).not.toContain('nothing was changed');
+    expect(await kubectl('get', 'namespace', kept, '-o', 'name')).toBe(`namespace/${kept}\n`);
+    const json = await ballast(...args, '--create-namespace', '-o', 'json');
+    // The namespace exists now, so this second refusal created nothing.
+    expect(json.stderr).toContain('refused: 1 object(s) cannot be synced; nothing was changed\n');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      refused: true,
+      namespaceCreated: null,
+      rolledBack: [],
+      leftBehind: [],
+    });
+    await kubectl('delete', 'namespace', kept, '--wait=false');
+  });
+
+  it('a cold sync refused part-way says how many objects it created and deleted again', async () => {
+    const app = await temp.tree('ballast-cli-cold-', {
+      'app/ok.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: briefly\n',
+      'app/other.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: briefly-too\n',
+      'app/bad.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: "three"\n' +
+        '  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n' +
+        '        app: web\n    spec:\n      containers:\n        - name: c\n          image: nginx:1.27\n',
+    });
+    const args = ['sync', '--dir', join(app, 'app'), '--app', 'cold', '-n', ns];
+    const r = await ballast(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'refused: 1 object(s) cannot be synced; 2 objects created by this sync were deleted again\n',
+    );
+    expect(await kubectl('get', 'configmap', '-n', ns, '-o', 'name')).not.toContain('briefly');
+    const json = await ballast(...args, '-o', 'json');
+    const report = JSON.parse(json.stdout) as { rolledBack: string[]; leftBehind: string[] };
+    expect([...report.rolledBack].sort()).toEqual([
+      `ConfigMap/${ns}/briefly`,
+      `ConfigMap/${ns}/briefly-too`,
+    ]);
+    expect(report.leftBehind).toEqual([]);
+  });
+
+  it('a kustomization reaching ../shared outside a --dir with no .git above names the assumed root; --root renders it', async () => {
+    const repo = await temp.tree('ballast-cli-root-', {
+      'shared/kustomization.yaml': 'resources:\n  - cm.yaml\n',
+      'shared/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n',
+      'app/kustomization.yaml': 'resources:\n  - ../shared\n',
+    });
+    const args = ['--dir', join(repo, 'app'), '--app', 'rooted', '-n', ns];
+    const climbed = await ballast('diff', ...args);
+    expect(climbed.code).toBe(2);
+    expect(climbed.stderr).toContain("'../shared' climbs out of the repository");
+    expect(climbed.stderr).toContain(
+      `The repository root is ${join(repo, 'app')} (assumed: no .git above --dir); pass --root DIR to widen it`,
+    );
+
+    const outside = await ballast('diff', ...args, '--root', join(repo, 'shared'));
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain(`is not inside --root ${join(repo, 'shared')}`);
+
+    const synced = await ballast('sync', ...args, '--root', repo);
+    expect(synced.code).toBe(0);
+    expect(stdout(synced)).toMatch(/1 created, 0 configured, 0 unchanged, 0 pruned/);
+    expect(await kubectl('get', 'configmap', 'shared', '-n', ns, '-o', 'name')).toBe(
+      'configmap/shared\n',
+    );
+  });
 });

@@ -1,0 +1,107 @@
+import { CheckpointingLedger, defaultCheckpointOptions } from '../audit/checkpointing.js';
+import { loadSigningKey } from '../audit/checkpoint.js';
+import { openLedger } from '../audit/open.js';
+import {
+  ConfigMapCheckpointPublisher,
+  defaultCheckpointConfigMap,
+  parseConfigMapRef,
+} from '../audit/publish.js';
+import type { Ledger } from '../audit/types.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { ledgerSink, type AuditSink } from '../reconcile/audit.js';
+import type { Logger } from '../reconcile/log.js';
+import {
+  RequesterPolicyWatch,
+  defaultRequesterPolicyOptions,
+} from '../reconcile/requester-policy.js';
+import { UsageError } from './source-args.js';
+
+export interface ControllerLedgerFlags {
+  /** `--ledger`: a URL, or `none`. */
+  ledger: string;
+  /** `--ledger-signing-key`: the ed25519 private key (PKCS#8 PEM) signing checkpoints. */
+  ledgerSigningKey?: string;
+  /** `--ledger-checkpoint-configmap`: NAMESPACE/NAME or `none`; default in $POD_NAMESPACE. */
+  ledgerCheckpointConfigmap?: string;
+  /** Where the ConfigMap goes when not named: the controller's namespace. */
+  fallbackNamespace: string;
+}
+
+export interface ControllerLedger {
+  audit: AuditSink;
+  close(): Promise<void>;
+}
+
+function publisherOf(
+  f: ControllerLedgerFlags,
+  cluster: Cluster,
+): ConfigMapCheckpointPublisher | undefined {
+  const text =
+    f.ledgerCheckpointConfigmap ??
+    `${process.env['POD_NAMESPACE'] ?? f.fallbackNamespace}/${defaultCheckpointConfigMap}`;
+  if (text === 'none') return undefined;
+  const ref = parseConfigMapRef(text);
+  if (ref === undefined)
+    throw new UsageError(`--ledger-checkpoint-configmap ${text}: expected NAMESPACE/NAME or none`);
+  return new ConfigMapCheckpointPublisher(cluster, ref);
+}
+
+/**
+ * The controller's ledger and its sink: checkpoints signed with --ledger-signing-key and
+ * published to a ConfigMap when a key is given, and requesters marked verified while the
+ * `ballast-requested-by` admission policy is installed. Undefined with `--ledger none`.
+ */
+export async function openControllerLedger(
+  f: ControllerLedgerFlags,
+  cluster: Cluster,
+  logger: Logger,
+): Promise<ControllerLedger | undefined> {
+  if (f.ledger === 'none') return undefined;
+  const signer =
+    f.ledgerSigningKey === undefined ? undefined : await loadSigningKey(f.ledgerSigningKey);
+  const store = await openLedger(f.ledger);
+  let ledger: Ledger = store;
+  if (signer === undefined) {
+    logger.warn({}, 'audit ledger checkpoints are not signed: pass --ledger-signing-key');
+  } else {
+    const publisher = publisherOf(f, cluster);
+    ledger = await CheckpointingLedger.open(
+      store,
+      {
+        signer,
+        ...(publisher === undefined ? {} : { publisher }),
+        onError: (e) => {
+          logger.error({ err: e.message }, 'audit ledger checkpoint failed');
+        },
+      },
+      defaultCheckpointOptions(),
+    );
+    logger.info(
+      { keyId: signer.keyId, publishTo: publisher?.where ?? 'none' },
+      'audit ledger signs checkpoints',
+    );
+  }
+  const policy = await RequesterPolicyWatch.start(cluster, {
+    ...defaultRequesterPolicyOptions(),
+    onError: (e) => {
+      logger.warn(
+        { err: String(e) },
+        'cannot look up the ballast-requested-by admission policy; requesters are recorded as claimed',
+      );
+    },
+  });
+  const audit = ledgerSink(
+    ledger,
+    (entry, e) => {
+      logger.error({ kind: entry.kind, err: String(e) }, 'audit ledger append failed');
+    },
+    () => policy.check(),
+  );
+  return {
+    audit,
+    async close() {
+      policy.stop();
+      await ledger.close();
+    },
+  };
+}

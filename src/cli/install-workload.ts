@@ -1,0 +1,180 @@
+import type { KubeObject } from '../api/object.js';
+import { controllerName, installLabels, type Tenancy } from './install-rbac.js';
+
+/** Where the audit ledger lives in the installed controller: never on an emptyDir. */
+export type LedgerStorage =
+  /** SQLite on a PersistentVolumeClaim per replica (each replica records what it led). */
+  | { kind: 'volume'; size: string; storageClassName: string | undefined }
+  /** One Postgres database for every replica; the URL is read from this Secret's `url` key. */
+  | { kind: 'postgres'; secretName: string };
+
+export interface WorkloadOptions {
+  namespace: string;
+  image: string;
+  replicas: number;
+  tenancy: Tenancy;
+  /** See Tenancy; the account each Application uses when it names none. */
+  defaultServiceAccount: string;
+  ledger: LedgerStorage;
+}
+
+export const port = 8080;
+const ledgerVolume = 'ledger';
+
+/**
+ * How the controller's Node runs in the StatefulSet, and in `npm run bench:apps`. Node sizes its
+ * heap for throughput: after 1000 Applications synced, it held 186 MiB of heap for 45 MiB of
+ * live objects. A 1 MiB young generation, a capped old generation and two malloc arenas keep
+ * memory near what is live (10k objects watched: see the closing notes of issue #4); the
+ * controller command adds V8's --optimize-for-size itself, which NODE_OPTIONS cannot carry.
+ * Raise max-old-space-size with the memory limit for fleets far beyond that.
+ */
+export const controllerNodeEnv: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=128',
+  MALLOC_ARENA_MAX: '2',
+};
+
+function controllerArgs(o: WorkloadOptions): string[] {
+  // In a Pod the probes and the Service reach the server through the Pod's address.
+  const args = ['controller', '--bind-address', '0.0.0.0'];
+  args.push('--leader-elect', '--lease-namespace', '$(POD_NAMESPACE)');
+  if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
+  return args;
+}
+
+function ledgerEnv(o: WorkloadOptions): object {
+  return o.ledger.kind === 'postgres'
+    ? {
+        name: 'BALLAST_LEDGER',
+        valueFrom: { secretKeyRef: { name: o.ledger.secretName, key: 'url' } },
+      }
+    : { name: 'BALLAST_LEDGER', value: 'sqlite:/var/lib/ballast/audit.db' };
+}
+
+function container(o: WorkloadOptions): object {
+  const fromField = (path: string): object => ({ fieldRef: { fieldPath: path } });
+  return {
+    name: 'controller',
+    image: o.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['ballast'],
+    args: controllerArgs(o),
+    env: [
+      { name: 'POD_NAMESPACE', valueFrom: fromField('metadata.namespace') },
+      { name: 'POD_NAME', valueFrom: fromField('metadata.name') },
+      // git and helm write to $HOME; the root filesystem is read-only.
+      { name: 'HOME', value: '/tmp' },
+      ledgerEnv(o),
+      ...Object.entries(controllerNodeEnv).map(([k, value]) => ({ name: k, value })),
+    ],
+    ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 'http' },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+    },
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [
+      // Fetched trees and render scratch space.
+      { name: 'tmp', mountPath: '/tmp' },
+      // kustomize reads decrypted SOPS files from here: memory, never the node's disk.
+      { name: 'shm', mountPath: '/dev/shm' },
+      ...(o.ledger.kind === 'volume'
+        ? [{ name: ledgerVolume, mountPath: '/var/lib/ballast' }]
+        : []),
+    ],
+  };
+}
+
+function podSpec(o: WorkloadOptions): Record<string, unknown> {
+  return {
+    serviceAccountName: controllerName,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      // The ledger volume is written by the controller's group.
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [container(o)],
+    volumes: [
+      { name: 'tmp', emptyDir: {} },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
+    ],
+    // Spread the replicas, so one node going away does not take leader and standby together.
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: installLabels },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** The ledger's claim, one per replica, kept when the StatefulSet is scaled down or deleted. */
+function ledgerClaim(ledger: Extract<LedgerStorage, { kind: 'volume' }>): object {
+  return {
+    metadata: { name: ledgerVolume, labels: installLabels },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: ledger.size } },
+      ...(ledger.storageClassName === undefined
+        ? {}
+        : { storageClassName: ledger.storageClassName }),
+    },
+  };
+}
+
+/**
+ * A StatefulSet, not a Deployment: each replica keeps its own ledger volume across restarts
+ * and reschedules, which a Deployment's replicas could not share (ReadWriteOnce).
+ */
+export function controllerStatefulSet(o: WorkloadOptions): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: controllerName, namespace: o.namespace, labels: installLabels },
+    spec: {
+      replicas: o.replicas,
+      serviceName: controllerName,
+      // Replicas are peers contending for a Lease: no reason to start them one by one.
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: installLabels },
+      template: { metadata: { labels: installLabels }, spec: podSpec(o) },
+      ...(o.ledger.kind === 'volume'
+        ? {
+            volumeClaimTemplates: [ledgerClaim(o.ledger)],
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Metrics and webhooks. */
+export function controllerService(ns: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: controllerName, namespace: ns, labels: installLabels },
+    spec: {
+      selector: installLabels,
+      ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
