@@ -52,7 +52,8 @@ export async function benchDrift(): Promise<void> {
   const controller = new Controller(
     {
       cluster,
-      source: new GitSource(defaultSourceOptions(cache)),
+      // The benchmark's repository is a local directory.
+      source: new GitSource({ ...defaultSourceOptions(cache), allowFileRepos: true }),
       watches: managedWatches(cluster, () => undefined),
     },
     { ...defaultControllerOptions(), appPollMs: 200 },

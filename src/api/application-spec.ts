@@ -101,6 +101,13 @@ const source = obj(
       pattern: patterns.relativePath,
     }),
     secretRef: opt(secretRef),
+    insecureAllowHttpCredentials: opt(
+      bool({
+        description:
+          "Send secretRef's username, password or token over a plain http:// repoURL, where " +
+          'anyone on the network path can read them. Unset or false: such a fetch is refused.',
+      }),
+    ),
     kustomize: opt(
       obj(
         {},

@@ -32,7 +32,10 @@ interface ControllerFlags {
   retryPeriod: string;
   namespace?: string;
   webhookSecretFile?: string;
-  bindAddress: string;
+  metricsBindAddress?: string;
+  /** The older name of --metrics-bind-address. */
+  bindAddress?: string;
+  allowFileRepos: boolean;
   logLevel: string;
   shutdownGrace: string;
   ledger: string;
@@ -78,6 +81,39 @@ function loggerOf(f: ControllerFlags): Logger {
   const level = parseLogLevel(f.logLevel);
   if (level.kind === 'invalid') throw new UsageError(level.problem);
   return createLogger({ level: level.level });
+}
+
+/**
+ * Where the HTTP server listens. Outside a cluster nothing but this host needs /metrics or the
+ * probes, so loopback; in a Pod the kubelet probes the Pod's IP, so every address.
+ */
+export function bindAddressOf(
+  f: { metricsBindAddress?: string; bindAddress?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const { metricsBindAddress: m, bindAddress: b } = f;
+  if (m !== undefined && b !== undefined && m !== b)
+    throw new UsageError(
+      `--metrics-bind-address ${m} and --bind-address ${b} disagree; --bind-address is the older name, give only --metrics-bind-address`,
+    );
+  const inCluster = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
+  return m ?? b ?? (inCluster ? '0.0.0.0' : '127.0.0.1');
+}
+
+/** The webhook secret; an empty one would let GitLab requests with no token through. */
+export async function webhookSecretOf(file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  const text = await readFile(file, 'utf8').catch((e: unknown) => {
+    throw new UsageError(
+      `--webhook-secret-file ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
+  });
+  const secret = text.trim();
+  if (secret === '')
+    throw new UsageError(
+      `--webhook-secret-file ${file} is empty: an empty secret would accept unsigned hooks; write a random secret into it (openssl rand -hex 32) or drop the flag`,
+    );
+  return secret;
 }
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -127,7 +163,16 @@ export function registerController(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('--workers <n>', 'Applications reconciled at once', '16')
     .option('--port <port>', 'port of /healthz, /readyz, /metrics and /hooks', '8080')
-    .option('--bind-address <ip>', 'address of the HTTP server', '0.0.0.0')
+    .option(
+      '--metrics-bind-address <ip>',
+      'address of /healthz, /readyz, /metrics and /hooks (default: 0.0.0.0 in a cluster, else 127.0.0.1)',
+    )
+    .option('--bind-address <ip>', 'the older name of --metrics-bind-address')
+    .option(
+      '--allow-file-repos',
+      "accept file:// repoURLs; they read the controller's disk, so only when every Application is trusted",
+      false,
+    )
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
     .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
@@ -183,13 +228,17 @@ async function runController(f: ControllerFlags): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const logger = loggerOf(f);
   const timings = timingsOf(f);
+  // Bad flags fail before anything is connected or opened.
+  const httpHost = bindAddressOf(f);
+  const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   const cluster = Cluster.connect({
     ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
     ...(f.context === undefined ? {} : { context: f.context }),
   });
-  const source = new GitSource(
-    defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
-  );
+  const source = new GitSource({
+    ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
+    allowFileRepos: f.allowFileRepos,
+  });
   const ledger = await openControllerLedger(
     { ...f, fallbackNamespace: f.leaseNamespace },
     cluster,
@@ -213,12 +262,9 @@ async function runController(f: ControllerFlags): Promise<void> {
       ...defaultControllerOptions(),
       workers: positiveInt('--workers', f.workers),
       httpPort: Number(f.port),
-      httpHost: f.bindAddress,
+      httpHost,
       namespace: f.namespace,
-      webhookSecret:
-        f.webhookSecretFile === undefined
-          ? undefined
-          : (await readFile(f.webhookSecretFile, 'utf8')).trim(),
+      webhookSecret,
       logger,
       ...tenancyOf(f),
     },

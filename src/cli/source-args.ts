@@ -23,6 +23,8 @@ export interface SourceFlags {
   sshKeyFile?: string;
   knownHostsFile?: string;
   caFile?: string;
+  /** Send the credentials over a plain http:// --repo. */
+  insecureAllowHttpCredentials?: boolean;
   /** A Secret in the destination namespace holding the repository credentials. */
   gitSecret?: string;
   namespace: string;
@@ -162,6 +164,14 @@ export function sourceCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ballast', 'source');
 }
 
+/**
+ * The source `sync`, `diff` and `verify-commit --repo` fetch with: the user's own cache, where
+ * file:// repositories are allowed (they read only what the user can read anyway).
+ */
+export function cliGitSource(): GitSource {
+  return new GitSource({ ...defaultSourceOptions(sourceCacheDir()), allowFileRepos: true });
+}
+
 /** Turns the flags into a directory to render: a local dir, or a fetched commit. */
 export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<ResolvedSource> {
   if ((f.dir === undefined) === (f.repo === undefined)) {
@@ -179,16 +189,19 @@ export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<R
   if (f.root !== undefined) {
     throw new UsageError('--root goes with --dir; with --repo the checkout is the root');
   }
-  const remote: GitRemote =
+  const creds: RepoCredentials =
     f.gitSecret === undefined
       ? {
-          url: f.repo as string,
           auth: await authFrom(f),
           ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
         }
-      : { url: f.repo as string, ...(await authFromSecret(cluster, f.gitSecret, f.namespace)) };
-  const src = new GitSource(defaultSourceOptions(sourceCacheDir()));
-  const tree = await src.checkout(remote, f.ref);
+      : await authFromSecret(cluster, f.gitSecret, f.namespace);
+  const remote: GitRemote = {
+    url: f.repo as string,
+    ...creds,
+    insecureAllowHttpCredentials: f.insecureAllowHttpCredentials === true,
+  };
+  const tree = await cliGitSource().checkout(remote, f.ref);
   return {
     source: { repoRoot: tree.dir, path: f.path },
     revision: tree.sha,

@@ -61,6 +61,10 @@ function addCommonFlags(cmd: Command): Command {
     .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
     .option('--ca-file <file>', 'extra CA bundle for HTTPS')
     .option(
+      '--insecure-allow-http-credentials',
+      'send the Git credentials over a plain http:// --repo (readable on the network)',
+    )
+    .option(
       '--git-secret <name>',
       'Secret in the namespace with repo credentials (username, password, token, sshPrivateKey, knownHosts, caBundle)',
     )

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
 import { git, type GitRemote } from '../source/git.js';
-import { defaultSourceOptions, GitSource } from '../source/source.js';
 import {
   checkDescends,
   describeRefusal,
@@ -15,7 +14,7 @@ import {
   type TrustedKeys,
   type VerificationResult,
 } from '../source/verify/index.js';
-import { authFrom, sourceCacheDir, UsageError } from './source-args.js';
+import { authFrom, cliGitSource, UsageError } from './source-args.js';
 import { table } from './table.js';
 
 interface VerifyFlags {
@@ -33,6 +32,7 @@ interface VerifyFlags {
   sshKeyFile?: string;
   knownHostsFile?: string;
   caFile?: string;
+  insecureAllowHttpCredentials?: boolean;
   kubeconfig?: string;
   context?: string;
 }
@@ -103,8 +103,9 @@ async function locate(
     url: f.repo ?? '',
     auth: await authFrom(f),
     ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
+    insecureAllowHttpCredentials: f.insecureAllowHttpCredentials === true,
   };
-  const src = new GitSource(defaultSourceOptions(sourceCacheDir()));
+  const src = cliGitSource();
   const gitDir = await src.fetch(remote);
   const { sha } = await src.resolve(remote, f.ref);
   return { gitDir, target: sha, describe: remote.url };
@@ -196,6 +197,10 @@ export function registerVerify(program: Command): void {
     .option('--ssh-key-file <file>', 'SSH private key file')
     .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
     .option('--ca-file <file>', 'extra CA bundle for HTTPS')
+    .option(
+      '--insecure-allow-http-credentials',
+      'send the Git credentials over a plain http:// --repo (readable on the network)',
+    )
     .option('--kubeconfig <file>', 'kubeconfig file (for --keys-secret)')
     .option('--context <name>', 'kubeconfig context (for --keys-secret)')
     .addOption(

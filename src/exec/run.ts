@@ -19,6 +19,8 @@ export interface RunOptions {
   stdin?: string | Buffer;
   /** Strings that must never appear in an error message (tokens, passwords). */
   redact: readonly string[];
+  /** Kill the child (SIGKILL to its process group) when this aborts; a watchdog's way out. */
+  signal?: AbortSignal;
 }
 
 export function defaultRunOptions(): RunOptions {
@@ -47,6 +49,8 @@ export type RunFailure =
       stdout: Buffer;
     }
   | { kind: 'timeout'; afterMs: number; stderr: string }
+  /** `signal` aborted; `reason` is the abort reason's message. */
+  | { kind: 'aborted'; reason: string; stderr: string }
   | { kind: 'output-limit'; stream: 'stdout'; limitBytes: number }
   | { kind: 'spawn'; message: string };
 
@@ -70,6 +74,8 @@ export function describeFailure(f: RunFailure): string {
       return `exited with ${f.code === null ? `signal ${String(f.signal)}` : `code ${f.code}`}${tail(f.stderr)}`;
     case 'timeout':
       return `timed out after ${f.afterMs} ms and was killed${tail(f.stderr)}`;
+    case 'aborted':
+      return `was killed: ${f.reason}`;
     case 'output-limit':
       return `wrote more than ${f.limitBytes} bytes to ${f.stream} and was killed`;
     case 'spawn':
@@ -133,6 +139,17 @@ export function run(
       finish({ kind: 'timeout', afterMs: opts.timeoutMs, stderr: scrub(err, opts.redact) });
       killGroup();
     }, opts.timeoutMs);
+    const onAbort = (): void => {
+      const why: unknown = opts.signal?.reason;
+      finish({
+        kind: 'aborted',
+        reason: why instanceof Error ? why.message : String(why),
+        stderr: scrub(err, opts.redact),
+      });
+      killGroup();
+    };
+    if (opts.signal?.aborted === true) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > opts.maxStdoutBytes) {
@@ -151,6 +168,7 @@ export function run(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       const stderr = scrub(err, opts.redact);
       finish(
         code === 0 && signal === null

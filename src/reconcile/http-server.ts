@@ -1,14 +1,23 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { nodeHttp } from '../cluster/node-http.js';
 import type { Logger } from './log.js';
-import { parseWebhook, type WebhookProvider } from './webhook.js';
+import { InvalidOptionsError } from './errors.js';
+import {
+  DeliveryLog,
+  deliveryKeys,
+  parseWebhook,
+  type DeliveryLogOptions,
+  type WebhookProvider,
+} from './webhook.js';
 
 export interface ControllerHttpOptions {
   /** 0: any free port. */
   port: number;
   host: string;
-  /** Shared secret of the webhook receiver; the hooks answer 404 without one. */
+  /** Shared secret of the webhook receiver; the hooks answer 404 without one. Never empty. */
   webhookSecret: string | undefined;
+  /** How replayed deliveries are remembered; defaultDeliveryLogOptions() when unset. */
+  deliveries?: DeliveryLogOptions;
   logger: Logger;
   /** /readyz answers 200 only while this is true: the leader, reconciling. */
   ready: () => boolean;
@@ -22,8 +31,10 @@ const providers: readonly string[] = ['github', 'gitlab', 'gitea', 'generic'];
 /** The controller's HTTP server: /healthz, /readyz, /metrics and the webhook receiver. */
 export class ControllerHttp {
   private readonly server: Server;
+  private readonly deliveries: DeliveryLog;
 
   private constructor(private readonly opts: ControllerHttpOptions) {
+    this.deliveries = new DeliveryLog(opts.deliveries);
     this.server = nodeHttp.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith('/hooks/') === true) {
         this.onWebhook(req, res);
@@ -39,6 +50,9 @@ export class ControllerHttp {
 
   /** Listens, resolving with the port; a port in use rejects instead of throwing later. */
   static async start(opts: ControllerHttpOptions): Promise<{ http: ControllerHttp; port: number }> {
+    // GitLab's check would pass a request with no token, and an HMAC keyed with '' is no proof.
+    if (opts.webhookSecret?.trim() === '')
+      throw new InvalidOptionsError('webhookSecret', 'is empty; give a random secret or none');
     const http = new ControllerHttp(opts);
     const server = http.server;
     const port = await new Promise<number>((resolve, reject) => {
@@ -88,7 +102,8 @@ export class ControllerHttp {
       const headers = Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
       );
-      const r = parseWebhook(provider, headers, Buffer.concat(chunks), secret);
+      const body = Buffer.concat(chunks);
+      const r = parseWebhook(provider, headers, body, secret);
       const log = this.opts.logger;
       if (r.kind !== 'push') {
         log.info({ provider, result: r.kind, reason: r.reason }, 'webhook refused');
@@ -96,6 +111,16 @@ export class ControllerHttp {
         res
           .writeHead(code, { 'content-type': 'application/json' })
           .end(JSON.stringify({ result: r.kind, reason: r.reason }));
+        return;
+      }
+      // A replay is answered 200, as GitHub's "Redeliver" expects of a receiver that already
+      // has it: the first delivery queued the reconciles, and each one fetches the newest
+      // commit anyway. 202 would claim work was queued; an error would show the hook as failing.
+      if (this.deliveries.replayed(deliveryKeys(provider, headers, body))) {
+        log.info({ provider, repos: r.repoUrls }, 'webhook: duplicate delivery dropped');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ result: 'duplicate', reason: 'duplicate delivery' }));
         return;
       }
       const queued = this.opts.onPush(r.repoUrls);

@@ -145,23 +145,26 @@ async function runStages(
   const asApp = { ...deps, cluster: actingFor(deps, app) };
   // 1. Fetch the source and pin the commit.
   const remote = await remoteFor(asApp, app);
+  const fetchFailed = (e: unknown): never => {
+    throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
+  };
   // A rollback pins an older commit until `ballast app resume` clears it.
-  const tree = await deps.source
-    .checkout(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision, {
+  const pin = await deps.source
+    .pin(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision, {
       freshAfter: ctx.queuedAt,
     })
-    .catch((e: unknown) => {
-      throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
-    });
+    .catch(fetchFailed);
   ctx.signal.throwIfAborted();
-  // 2. Verify: the target descends from what is applied, and is signed as the policy says.
-  const trust = await decideTrust(asApp, app, remote, tree.sha).catch((e: unknown) => {
+  // 2. Verify, in the mirror before any file is extracted: the target descends from what is
+  // applied, and is signed as the policy says.
+  const trust = await decideTrust(asApp, app, remote, pin.sha).catch((e: unknown) => {
     throw new StageError('VerificationError', e instanceof Error ? e.message : String(e), {
       cause: e,
     });
   });
   if (trust.kind === 'refused')
     throw new StageError(trust.reason, trust.message, { verification: trust.status });
+  const tree = { sha: pin.sha, dir: await deps.source.materialize(pin).catch(fetchFailed) };
   ctx.signal.throwIfAborted();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
   const decryption = await decryptionFor(asApp, app);

@@ -24,8 +24,13 @@ export class StageError extends Error {
 /** The repository and its credentials, from the Secret `spec.source.secretRef` names. */
 export async function remoteFor(deps: { cluster: Cluster }, app: Application): Promise<GitRemote> {
   const src = app.spec.source;
-  if (src.secretRef === undefined) return { url: src.repoURL, auth: { kind: 'none' } };
   const ns = app.metadata.namespace ?? '';
+  const base = {
+    url: src.repoURL,
+    insecureAllowHttpCredentials: src.insecureAllowHttpCredentials === true,
+    requester: { kind: 'application', namespace: ns, name: app.metadata.name },
+  } satisfies Omit<GitRemote, 'auth'>;
+  if (src.secretRef === undefined) return { ...base, auth: { kind: 'none' } };
   const secret = await deps.cluster.get({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -39,7 +44,7 @@ export async function remoteFor(deps: { cluster: Cluster }, app: Application): P
       'InvalidCredentials',
       `Secret ${ns}/${src.secretRef.name}: ${creds.problem}`,
     );
-  return { url: src.repoURL, ...creds.value };
+  return { ...base, ...creds.value };
 }
 
 /** How to render, as `spec.source` asks. */

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Which Git host sent a push notification, and how it proves it knows the shared secret. */
 export type WebhookProvider = 'github' | 'gitea' | 'gitlab' | 'generic';
@@ -100,4 +100,78 @@ export function normalizeRepoUrl(url: string): string {
   u = u.replace(/^[a-z+]+:\/\//, '').replace(/^[^@/]+@/, '');
   u = u.replace(/:\d+\//, '/');
   return u.replace(/\/+$/, '').replace(/\.git$/, '');
+}
+
+/** How long, and how many, deliveries are remembered to drop replays. */
+export interface DeliveryLogOptions {
+  /** A delivery seen again within this window is a replay. */
+  windowMs: number;
+  /** At most this many remembered; the oldest are forgotten first, so memory stays bounded. */
+  maxEntries: number;
+}
+
+export function defaultDeliveryLogOptions(): DeliveryLogOptions {
+  return { windowMs: 10 * 60_000, maxEntries: 10_000 };
+}
+
+/**
+ * What identifies one delivery: the host's delivery ID (`X-GitHub-Delivery`,
+ * `X-Gitea-Delivery`, GitLab's `Idempotency-Key` or `X-Gitlab-Event-UUID`, the generic
+ * endpoint's optional `X-Ballast-Delivery`), and for the hosts that sign or describe each push
+ * uniquely, the body itself. The delivery ID is outside the signature, so a replay with a fresh
+ * ID still carries the same signed body; the generic body (`{"repoURL": …}`) repeats on every
+ * push, so there only the ID counts.
+ */
+export function deliveryKeys(
+  provider: WebhookProvider,
+  headers: Record<string, string | undefined>,
+  body: Buffer,
+): string[] {
+  const id =
+    provider === 'github'
+      ? headers['x-github-delivery']
+      : provider === 'gitea'
+        ? (headers['x-gitea-delivery'] ?? headers['x-github-delivery'])
+        : provider === 'gitlab'
+          ? (headers['idempotency-key'] ?? headers['x-gitlab-event-uuid'])
+          : headers['x-ballast-delivery'];
+  const keys = id === undefined || id === '' ? [] : [`${provider} id ${id}`];
+  if (provider !== 'generic')
+    keys.push(`${provider} body ${createHash('sha256').update(body).digest('hex')}`);
+  return keys;
+}
+
+/** Deliveries seen recently, oldest first; a bounded window for dropping replays. */
+export class DeliveryLog {
+  private readonly seenAt = new Map<string, number>();
+
+  constructor(private readonly opts: DeliveryLogOptions = defaultDeliveryLogOptions()) {}
+
+  /** Records a delivery's keys; true when any of them was seen within the window. */
+  replayed(keys: readonly string[], now = Date.now()): boolean {
+    this.forget(now);
+    const seen = keys.some((k) => this.seenAt.has(k));
+    for (const k of keys) {
+      // Re-inserted, so insertion order stays oldest first.
+      this.seenAt.delete(k);
+      this.seenAt.set(k, now);
+    }
+    while (this.seenAt.size > this.opts.maxEntries) {
+      const oldest = this.seenAt.keys().next();
+      if (oldest.done === true) break;
+      this.seenAt.delete(oldest.value);
+    }
+    return seen;
+  }
+
+  get size(): number {
+    return this.seenAt.size;
+  }
+
+  private forget(now: number): void {
+    for (const [k, at] of this.seenAt) {
+      if (now - at < this.opts.windowMs) break;
+      this.seenAt.delete(k);
+    }
+  }
 }

@@ -1,9 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../exec/run.js';
-import { removeTree } from '../fs/remove.js';
-import { checkUrl, git, GitError, openSession, type GitRemote, type GitSession } from './git.js';
+import {
+  git,
+  GitError,
+  openSession,
+  refuseRemote,
+  type GitRemote,
+  type GitSession,
+} from './git.js';
+import { withRepoLimits } from './fetch-limit.js';
+import { extractTree } from './tree.js';
+import { MirrorNames } from './identity.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefEntry, type RefResolution } from './refs.js';
 import { checkDescends, type Descent } from './verify/descends.js';
@@ -24,6 +31,20 @@ export interface SourceOptions {
   maxFileBytes: number;
   /** How long to wait for another process holding a mirror's lock. */
   lockTimeoutMs: number;
+  /**
+   * Accept `file://` repositories. They read this process's own disk, where the mirror cache
+   * of every other repository lives, so only the CLI and a controller started with
+   * `--allow-file-repos` (every Application trusted) set this.
+   */
+  allowFileRepos: boolean;
+  /** Where an SSH private key is kept while git runs; must be a tmpfs. */
+  keyDir: string;
+  /** A mirror whose objects would pass this many bytes is refused, its fetch killed. */
+  maxRepoBytes: number;
+  /** A mirror that would hold more objects than this is refused, its fetch killed. */
+  maxRepoObjects: number;
+  /** How often a running fetch is measured against those limits. */
+  pollMs: number;
 }
 
 export function defaultSourceOptions(cacheDir: string): SourceOptions {
@@ -33,6 +54,11 @@ export function defaultSourceOptions(cacheDir: string): SourceOptions {
     maxTreeBytes: 256 * 1024 * 1024,
     maxFileBytes: 16 * 1024 * 1024,
     lockTimeoutMs: 300_000,
+    allowFileRepos: false,
+    keyDir: '/dev/shm',
+    maxRepoBytes: 1024 * 1024 * 1024,
+    maxRepoObjects: 1_000_000,
+    pollMs: 50,
   };
 }
 
@@ -44,6 +70,17 @@ export interface SourceTree {
   sha: string;
   /** Directory holding the commit's files; never written after materializing. */
   dir: string;
+}
+
+/**
+ * A commit found in the mirror of one remote and its credentials: what may be extracted. Only
+ * GitSource makes these, so a tree is served only to a caller whose own fetch holds the commit.
+ */
+export interface PinnedCommit {
+  readonly url: string;
+  readonly sha: string;
+  /** The mirror holding the commit, of that URL and those credentials. */
+  readonly mirror: string;
 }
 
 const shaPattern = /^[0-9a-f]{40}$/;
@@ -61,18 +98,23 @@ export class GitSource {
   private readonly fetches = new Map<string, SharedFetch>();
   /** Trees being extracted now, by destination directory. */
   private readonly extracting = new Map<string, Promise<string>>();
+  /** Commits this source pinned; materialize takes no others. */
+  private readonly pinned = new WeakSet<PinnedCommit>();
+  private readonly names: MirrorNames;
 
-  constructor(readonly opts: SourceOptions) {}
+  constructor(readonly opts: SourceOptions) {
+    this.names = new MirrorNames(join(opts.cacheDir, 'mirrors'));
+  }
 
-  private mirrorDir(url: string): string {
-    const h = createHash('sha256').update(url).digest('hex').slice(0, 24);
-    return join(this.opts.cacheDir, 'mirrors', `${h}.git`);
+  /** The mirror of this URL as fetched with these credentials; never another identity's. */
+  private mirrorDir(remote: GitRemote): Promise<string> {
+    return this.names.dirFor(remote);
   }
 
   private async session<T>(remote: GitRemote, fn: (s: GitSession) => Promise<T>): Promise<T> {
-    const bad = checkUrl(remote.url);
-    if (bad !== undefined) throw new GitError('(refused URL)', 'fetch', bad);
-    const s = await openSession(remote);
+    const refused = refuseRemote(remote, this.opts);
+    if (refused !== undefined) throw refused;
+    const s = await openSession(remote, { keyDir: this.opts.keyDir });
     try {
       return await fn(s);
     } finally {
@@ -85,11 +127,11 @@ export class GitSource {
     url: string,
     args: string[],
     s: GitSession | undefined,
-    cwd?: string,
+    signal?: AbortSignal,
   ): Promise<Buffer> {
     const r = await git(args, s, {
       timeoutMs: this.opts.gitTimeoutMs,
-      ...(cwd === undefined ? {} : { cwd }),
+      ...(signal === undefined ? {} : { signal }),
     });
     if (r.kind === 'ok') return r.stdout;
     const detail =
@@ -99,14 +141,16 @@ export class GitSource {
           ? `timed out after ${r.afterMs} ms`
           : r.kind === 'spawn'
             ? `git could not be started (${r.message}); install git`
-            : 'too much output';
+            : r.kind === 'aborted'
+              ? r.reason
+              : 'too much output';
     throw new GitError(url, verb, detail);
   }
 
   /** Fetches every branch and tag of the remote into its mirror; returns the mirror dir. */
   async fetch(remote: GitRemote): Promise<string> {
     await this.sharedFetch(remote, performance.now());
-    return this.mirrorDir(remote.url);
+    return this.mirrorDir(remote);
   }
 
   /**
@@ -116,21 +160,23 @@ export class GitSource {
    * queued together, cost one fetch. Only callers with the same credentials share, so a
    * caller whose own credentials would be refused never rides on someone else's fetch.
    */
-  private sharedFetch(remote: GitRemote, freshAfter: number): Promise<RefEntry[]> {
-    const key = createHash('sha256').update(JSON.stringify(remote)).digest('hex');
-    const last = this.fetches.get(key);
+  private async sharedFetch(remote: GitRemote, freshAfter: number): Promise<RefEntry[]> {
+    // Checked per caller: an Application that may not use this remote gets no shared result.
+    const refused = refuseRemote(remote, this.opts);
+    if (refused !== undefined) throw refused;
+    const dir = await this.mirrorDir(remote);
+    const last = this.fetches.get(dir);
     if (last !== undefined && last.requestedAt >= freshAfter) return last.refs;
-    const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote) };
-    this.fetches.set(key, next);
+    const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote, dir) };
+    this.fetches.set(dir, next);
     // A failed fetch is not shared with later callers; they try again.
     next.refs.catch(() => {
-      if (this.fetches.get(key) === next) this.fetches.delete(key);
+      if (this.fetches.get(dir) === next) this.fetches.delete(dir);
     });
     return next.refs;
   }
 
-  private async fetchNow(remote: GitRemote): Promise<RefEntry[]> {
-    const dir = this.mirrorDir(remote.url);
+  private async fetchNow(remote: GitRemote, dir: string): Promise<RefEntry[]> {
     await mkdir(join(this.opts.cacheDir, 'mirrors'), { recursive: true });
     return withLock(`${dir}.lock`, this.opts.lockTimeoutMs, () =>
       this.session(remote, async (s) => {
@@ -139,26 +185,44 @@ export class GitSource {
           () => false,
         );
         if (!exists) await this.gitOk('init', remote.url, ['init', '--bare', '--quiet', dir], s);
-        await this.gitOk(
-          'fetch',
-          remote.url,
-          [
-            '--git-dir',
-            dir,
-            'fetch',
-            '--quiet',
-            '--prune',
-            '--prune-tags',
-            '--force',
-            '--no-write-fetch-head',
-            remote.url,
-            '+refs/heads/*:refs/heads/*',
-            '+refs/tags/*:refs/tags/*',
-          ],
-          s,
+        const limited = await withRepoLimits(dir, this.opts, (signal) =>
+          this.fetchInto(remote.url, dir, s, signal),
         );
+        if (limited.kind === 'over-limit')
+          throw new GitError(
+            remote.url,
+            'fetch',
+            `${limited.problem}; refused so that one repository cannot fill the controller's disk (SourceOptions maxRepoBytes, maxRepoObjects)`,
+          );
         return this.listRefs(remote.url, dir);
       }),
+    );
+  }
+
+  /** One `git fetch` of every branch and tag, keeping what arrives as a pack to be measured. */
+  private fetchInto(url: string, dir: string, s: GitSession, signal: AbortSignal): Promise<Buffer> {
+    return this.gitOk(
+      'fetch',
+      url,
+      [
+        '-c',
+        'fetch.unpackLimit=1',
+        '-c',
+        'transfer.unpackLimit=1',
+        '--git-dir',
+        dir,
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--prune-tags',
+        '--force',
+        '--no-write-fetch-head',
+        url,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ],
+      s,
+      signal,
     );
   }
 
@@ -167,8 +231,9 @@ export class GitSource {
     remote: GitRemote,
     ref: string,
   ): Promise<{ sha: string; resolution: RefResolution }> {
-    const refs = await this.listRefs(remote.url, this.mirrorDir(remote.url));
-    return this.resolveIn(remote.url, refs, ref);
+    const dir = await this.mirrorDir(remote);
+    const refs = await this.listRefs(remote.url, dir);
+    return this.resolveIn(remote.url, dir, refs, ref);
   }
 
   private async listRefs(url: string, dir: string): Promise<RefEntry[]> {
@@ -198,6 +263,7 @@ export class GitSource {
 
   private async resolveIn(
     url: string,
+    mirror: string,
     refs: readonly RefEntry[],
     ref: string,
   ): Promise<{ sha: string; resolution: RefResolution }> {
@@ -208,13 +274,9 @@ export class GitSource {
     const sha = ref.toLowerCase();
     if (!shaPattern.test(sha))
       throw new GitError(url, 'resolve', `"${ref}" is not a full commit SHA`);
-    const r = await git(
-      ['--git-dir', this.mirrorDir(url), 'cat-file', '-e', `${sha}^{commit}`],
-      undefined,
-      {
-        timeoutMs: this.opts.gitTimeoutMs,
-      },
-    );
+    const r = await git(['--git-dir', mirror, 'cat-file', '-e', `${sha}^{commit}`], undefined, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
     if (r.kind !== 'ok')
       throw new GitError(
         url,
@@ -227,132 +289,67 @@ export class GitSource {
   /**
    * Checks size limits, then extracts the commit's tree into a read-only directory, cached by
    * SHA. Callers asking for a commit being extracted wait for that one extraction: after a
-   * push, every Application on the repository asks at once.
+   * push, every Application on the repository asks at once. Trees are shared between
+   * identities only because a pin proves the caller's own mirror holds the commit.
    */
-  materialize(remote: GitRemote, sha: string): Promise<string> {
-    const dest = join(this.opts.cacheDir, 'trees', sha);
+  materialize(pin: PinnedCommit): Promise<string> {
+    if (!this.pinned.has(pin))
+      return Promise.reject(
+        new GitError(pin.url, 'checkout', 'only a commit pinned by this source is extracted'),
+      );
+    const dest = join(this.opts.cacheDir, 'trees', pin.sha);
     const running = this.extracting.get(dest);
     if (running !== undefined) return running;
-    const next = this.extract(remote, sha, dest).finally(() => {
+    const next = extractTree(pin, dest, this.opts).finally(() => {
       this.extracting.delete(dest);
     });
     this.extracting.set(dest, next);
     return next;
   }
 
-  private async extract(remote: GitRemote, sha: string, dest: string): Promise<string> {
-    const mirror = this.mirrorDir(remote.url);
-    if (
-      await stat(dest).then(
-        () => true,
-        () => false,
-      )
-    )
-      return dest;
-    await this.checkSizes(remote.url, mirror, sha);
-    const archive = await git(['--git-dir', mirror, 'archive', '--format=tar', sha], undefined, {
-      timeoutMs: this.opts.gitTimeoutMs,
-      maxStdoutBytes: this.opts.maxTreeBytes * 2 + 1024 * 1024,
-    });
-    if (archive.kind !== 'ok') throw new GitError(remote.url, 'archive', `cannot export ${sha}`);
-    // Unique per call: two reconciles of one commit in the same millisecond must not share it.
-    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    await mkdir(tmp, { recursive: true });
-    const untar = await run('tar', ['-x', '--no-same-owner', '-C', tmp], {
-      stdin: archive.stdout,
-      timeoutMs: this.opts.gitTimeoutMs,
-    });
-    if (untar.kind !== 'ok') {
-      await rm(tmp, { recursive: true, force: true });
-      throw new GitError(remote.url, 'archive', `cannot extract ${sha}`);
-    }
-    // From here on tmp may be read-only: only removeTree can delete it as a non-root user.
-    await makeReadOnly(tmp).catch(async (e: unknown) => {
-      await removeTree(tmp);
-      throw e;
-    });
-    await rename(tmp, dest).catch(async (e: unknown) => {
-      // Another process materialized the same commit first; theirs is identical.
-      await removeTree(tmp);
-      if (
-        !(await stat(dest).then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw e;
-    });
-    return dest;
-  }
-
-  private async checkSizes(url: string, mirror: string, sha: string): Promise<void> {
-    const out = await this.gitOk(
-      'ls-tree',
-      url,
-      ['--git-dir', mirror, 'ls-tree', '-r', '-l', '-z', sha],
-      undefined,
-    );
-    let total = 0;
-    for (const entry of out.toString('utf8').split('\0')) {
-      const m = /^\d+ blob [0-9a-f]+\s+(\d+)\t(.*)$/s.exec(entry);
-      if (m === null) continue;
-      const size = Number(m[1]);
-      total += size;
-      if (size > this.opts.maxFileBytes) {
-        throw new GitError(
-          url,
-          'checkout',
-          `${m[2] ?? '?'} at ${sha.slice(0, 12)} is ${size} bytes, over the ${this.opts.maxFileBytes}-byte file limit; remove it from the repo or raise the limit`,
-        );
-      }
-    }
-    if (total > this.opts.maxTreeBytes) {
-      throw new GitError(
-        url,
-        'checkout',
-        `commit ${sha.slice(0, 12)} holds ${total} bytes of files, over the ${this.opts.maxTreeBytes}-byte limit`,
-      );
-    }
-  }
-
   /**
    * Checks commit signatures on a fetched commit in the remote's mirror. The mirror is a full
    * fetch of every branch and tag, so the history back to `request.since` is there to walk.
    */
-  verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
-    return verifyRevision(this.mirrorDir(remote.url), request, {
+  async verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
+    return verifyRevision(await this.mirrorDir(remote), request, {
       timeoutMs: this.opts.gitTimeoutMs,
     });
   }
 
   /** Anti-rollback in the remote's mirror: does `target` descend from `lastApplied`? */
-  checkDescends(remote: GitRemote, lastApplied: string, target: string): Promise<Descent> {
-    return checkDescends(this.mirrorDir(remote.url), lastApplied, target, {
+  async checkDescends(remote: GitRemote, lastApplied: string, target: string): Promise<Descent> {
+    return checkDescends(await this.mirrorDir(remote), lastApplied, target, {
       timeoutMs: this.opts.gitTimeoutMs,
     });
   }
 
   /**
-   * Fetch, resolve and materialize in one step. `freshAfter` (a performance.now() time, by
-   * default now) lets a fetch asked for since then be shared; see sharedFetch.
+   * Fetch and resolve: the commit `ref` names now, in the mirror of this remote and its
+   * credentials. `freshAfter` (a performance.now() time, by default now) lets a fetch asked for
+   * since then be shared; see sharedFetch. Verify the pin, then materialize it.
    */
+  async pin(
+    remote: GitRemote,
+    ref: string,
+    opts: { freshAfter?: number } = {},
+  ): Promise<PinnedCommit> {
+    const refs = await this.sharedFetch(remote, opts.freshAfter ?? performance.now());
+    const mirror = await this.mirrorDir(remote);
+    const { sha } = await this.resolveIn(remote.url, mirror, refs, ref);
+    const pin: PinnedCommit = { url: remote.url, sha, mirror };
+    this.pinned.add(pin);
+    return pin;
+  }
+
+  /** Pin and materialize in one step, for callers that verify nothing first. */
   async checkout(
     remote: GitRemote,
     ref: string,
     opts: { freshAfter?: number } = {},
   ): Promise<SourceTree> {
-    const refs = await this.sharedFetch(remote, opts.freshAfter ?? performance.now());
-    const { sha } = await this.resolveIn(remote.url, refs, ref);
-    const dir = await this.materialize(remote, sha);
-    return { url: remote.url, ref, sha, dir };
+    const pin = await this.pin(remote, ref, opts);
+    const dir = await this.materialize(pin);
+    return { url: remote.url, ref, sha: pin.sha, dir };
   }
-}
-
-async function makeReadOnly(dir: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await makeReadOnly(p);
-    else if (e.isFile()) await chmod(p, 0o444);
-  }
-  await chmod(dir, 0o555);
 }

@@ -121,6 +121,7 @@ class Scenario {
           targetRevision: 'main',
           path: 'app',
           secretRef: { name: 'repo-creds' },
+          insecureAllowHttpCredentials: true,
         },
         destination: { namespace: this.ns },
         syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },

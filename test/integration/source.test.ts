@@ -48,7 +48,12 @@ afterAll(async () => {
   }
 });
 
-const https = (): GitRemote => ({ url: server.httpUrl('apps'), auth: { kind: 'token', token } });
+// The test server speaks plain HTTP on loopback, so sending the token there is opted into.
+const https = (): GitRemote => ({
+  url: server.httpUrl('apps'),
+  auth: { kind: 'token', token },
+  insecureAllowHttpCredentials: true,
+});
 
 describe('git source', () => {
   it('fetches over HTTP with a token and resolves branch, tag and semver range to commits', async () => {
@@ -77,7 +82,11 @@ describe('git source', () => {
       await clone.writeFile('a.yaml', 'a: 1\n');
       const first = await clone.commit('first');
       await clone.push();
-      const remote: GitRemote = { url, auth: { kind: 'token', token } };
+      const remote: GitRemote = {
+        url,
+        auth: { kind: 'token', token },
+        insecureAllowHttpCredentials: true,
+      };
       const src = new GitSource(defaultSourceOptions(cache));
       const queuedAt = performance.now();
       const both = await Promise.all([
@@ -128,7 +137,11 @@ describe('git source', () => {
     const src = new GitSource(defaultSourceOptions(await temp.make('ballast-bad-')));
     const wrong = `tok_${randomBytes(12).toString('hex')}`;
     const err = await src
-      .fetch({ url: server.httpUrl('apps'), auth: { kind: 'token', token: wrong } })
+      .fetch({
+        url: server.httpUrl('apps'),
+        auth: { kind: 'token', token: wrong },
+        insecureAllowHttpCredentials: true,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitError);
     expect((err as Error).message).toContain(server.httpUrl('apps'));

@@ -60,7 +60,11 @@ afterAll(async () => {
 async function syncHead(prune: boolean): Promise<Awaited<ReturnType<typeof syncDir>>> {
   const src = new GitSource(defaultSourceOptions(cache));
   const tree = await src.checkout(
-    { url: server.httpUrl('prune'), auth: { kind: 'token', token } },
+    {
+      url: server.httpUrl('prune'),
+      auth: { kind: 'token', token },
+      insecureAllowHttpCredentials: true,
+    },
     'main',
   );
   return syncDir(

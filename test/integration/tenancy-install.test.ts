@@ -42,6 +42,8 @@ const application = (name: string, path: string): KubeObject => ({
       repoURL: server.httpUrl('apps'),
       path,
       secretRef: { name: 'repo-creds' },
+      // The test Git server speaks plain HTTP on loopback.
+      insecureAllowHttpCredentials: true,
     },
     destination: { namespace: ns },
     syncPolicy: { automated: { prune: true }, interval: '1h' },

@@ -79,7 +79,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const repoArgs = (): string[] => ['--repo', server.httpUrl('cli'), '--git-token-file', tokenFile];
+const repoArgs = (): string[] => [
+  '--repo',
+  server.httpUrl('cli'),
+  '--git-token-file',
+  tokenFile,
+  '--insecure-allow-http-credentials',
+];
 
 describe('ballast verify-commit', () => {
   it('exits 0 and names the signer when the branch head is signed by a trusted key', async () => {

@@ -49,7 +49,11 @@ beforeAll(async () => {
   server = await startGitServer({ auth: { users: [], tokens: [token] }, allowPush: true });
   cleanups.push(() => server.stop());
   await createBareRepo(server, 'signed');
-  remote = { url: server.httpUrl('signed'), auth: { kind: 'token', token } };
+  remote = {
+    url: server.httpUrl('signed'),
+    auth: { kind: 'token', token },
+    insecureAllowHttpCredentials: true,
+  };
   clone = await WorkingClone.clone({ url: remote.url, access: { kind: 'bearer', token } });
   cleanups.push(() => clone.remove());
   const cache = await mkdtemp(join(tmpdir(), 'ballast-verify-cache-'));

@@ -25,7 +25,7 @@ import {
   type ControllerOptions,
 } from '../../src/reconcile/controller.js';
 import type { ReconcilerDeps } from '../../src/reconcile/reconcile.js';
-import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
+import { defaultSourceOptions, GitSource, type SourceOptions } from '../../src/source/source.js';
 import { clusterFor } from './sync.js';
 
 /**
@@ -39,6 +39,8 @@ export interface ControllerFixture {
   server: GitServer;
   repo: WorkingClone;
   repoURL: string;
+  /** The controller's source cache: mirrors/ and trees/. */
+  cacheDir: string;
   controller: Controller;
   /** The built CLI, as a person runs it; rejects unless it exits 0. */
   cli: (...args: string[]) => Promise<string>;
@@ -60,6 +62,8 @@ export interface FixtureOptions {
   /** Extra dependencies handed to the controller (a ledger, decryption keys…). */
   deps?: Partial<ReconcilerDeps>;
   controller?: Partial<ControllerOptions>;
+  /** Source options over the defaults (allowFileRepos, limits…). */
+  source?: Partial<SourceOptions>;
 }
 
 export async function startControllerFixture(opts: FixtureOptions): Promise<ControllerFixture> {
@@ -88,7 +92,7 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
   const controller = new Controller(
     {
       cluster,
-      source: new GitSource(defaultSourceOptions(cache)),
+      source: new GitSource({ ...defaultSourceOptions(cache), ...opts.source }),
       watches: managedWatches(cluster, () => undefined),
       ...opts.deps,
     },
@@ -109,6 +113,7 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
     server,
     repo,
     repoURL,
+    cacheDir: cache,
     controller,
     cliResult,
     cli: async (...args) => {
@@ -133,7 +138,14 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
       kind: 'Application',
       metadata: { name, namespace: ns },
       spec: {
-        source: { repoURL, targetRevision: 'main', path, secretRef: { name: 'repo-creds' } },
+        source: {
+          repoURL,
+          targetRevision: 'main',
+          path,
+          secretRef: { name: 'repo-creds' },
+          // The test Git server speaks plain HTTP on loopback.
+          insecureAllowHttpCredentials: true,
+        },
         destination: { namespace: ns },
         syncPolicy: { automated: { prune: true, selfHeal: true }, interval: '1h' },
         ...spec,

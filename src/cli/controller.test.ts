@@ -1,0 +1,40 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindAddressOf, webhookSecretOf } from './controller.js';
+import { UsageError } from './source-args.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ballast-controller-flags-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ballast controller flags', () => {
+  it('an empty --webhook-secret-file refuses to start, naming the file', async () => {
+    const empty = join(dir, 'empty-secret');
+    await writeFile(empty, '\n  \n');
+    const err = await webhookSecretOf(empty).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toContain(`--webhook-secret-file ${empty} is empty`);
+    const missing = await webhookSecretOf(join(dir, 'nope')).catch((e: unknown) => e);
+    expect((missing as Error).message).toMatch(/nope: cannot be read \(ENOENT\)/);
+    const good = join(dir, 'secret');
+    await writeFile(good, 's3cret\n');
+    expect(await webhookSecretOf(good)).toBe('s3cret');
+  });
+
+  it('/metrics and the probes listen on loopback outside a cluster and everywhere in a Pod', () => {
+    expect(bindAddressOf({}, {})).toBe('127.0.0.1');
+    expect(bindAddressOf({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBe('0.0.0.0');
+    expect(bindAddressOf({ metricsBindAddress: '0.0.0.0' }, {})).toBe('0.0.0.0');
+    // The older name still works, and two different answers are a usage error.
+    expect(bindAddressOf({ bindAddress: '10.0.0.5' }, {})).toBe('10.0.0.5');
+    expect(() => bindAddressOf({ metricsBindAddress: '::1', bindAddress: '0.0.0.0' }, {})).toThrow(
+      UsageError,
+    );
+  });
+});
