@@ -40,7 +40,7 @@ export const controllerNodeEnv: Readonly<Record<string, string>> = {
 
 function controllerArgs(o: WorkloadOptions): string[] {
   // In a Pod the probes and the Service reach the server through the Pod's address.
-  const args = ['controller', '--bind-address', '0.0.0.0'];
+  const args = ['controller', '--metrics-bind-address', '0.0.0.0'];
   args.push('--leader-elect', '--lease-namespace', '$(POD_NAMESPACE)');
   args.push('--ledger-signing-key', `${signingDir}/ledger.key`);
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);

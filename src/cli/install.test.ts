@@ -104,7 +104,7 @@ describe('ballast install manifests', () => {
       command: ['ballast'],
       args: [
         'controller',
-        '--bind-address',
+        '--metrics-bind-address',
         '0.0.0.0',
         '--leader-elect',
         '--lease-namespace',
