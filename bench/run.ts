@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   webhook: benchWebhook,
   apps: async () => (await import('./apps.js')).benchApps(),
   impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
+  'yaml-keys': async () => (await import('./yaml-keys.js')).benchYamlKeys(),
 };
 
 const wanted = process.argv.slice(2);

@@ -130,4 +130,17 @@ describe('parseDocuments', () => {
       /^app\/dup\.yaml:5: is not valid YAML: .*unique/,
     );
   });
+
+  it('refuses a repeated key in a flow mapping nested in a list, naming both lines', () => {
+    const text = 'a:\n  - b: 1\n  - {c: 1,\n     d: 2,\n     c: 3}\n';
+    const r = parseDocuments(text, 'app/flow.yaml', limits);
+    expect(r.kind === 'error' && r.error.message).toBe(
+      "app/flow.yaml:5: is not valid YAML: Map keys must be unique: 'c' appears again (first at line 3); fix the syntax",
+    );
+  });
+
+  it('keeps keys of equal text but different types apart, and the same key in sibling maps', () => {
+    const text = 'a: {1: x, "1": y}\nb: {k: 1}\nc: {k: 2}\n';
+    expect(parseDocuments(text, 'x.yaml', limits).kind).toBe('ok');
+  });
 });
