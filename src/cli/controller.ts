@@ -18,6 +18,7 @@ import { sourceCacheDir, UsageError } from './source-args.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
+import { startRenderSandboxSweeper } from '../render/index.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -231,6 +232,8 @@ async function runController(f: ControllerFlags): Promise<void> {
   // Bad flags fail before anything is connected or opened.
   const httpHost = bindAddressOf(f);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
+  // Decrypted copies and sandboxes of a crashed predecessor go before anything renders.
+  startRenderSandboxSweeper();
   const cluster = Cluster.connect({
     ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
     ...(f.context === undefined ? {} : { context: f.context }),

@@ -17,6 +17,7 @@ export * from './errors.js';
 export * from './options.js';
 export * from './types.js';
 export { detectRenderer, kustomizationFileNames, rendererFor } from './detect.js';
+export { startRenderSandboxSweeper } from './scratch.js';
 export { helmRenderer, kustomizeRenderer, plainRenderer };
 
 export const renderers: Readonly<Record<RendererName, Renderer>> = {

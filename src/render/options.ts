@@ -75,7 +75,8 @@ export interface RenderOptions {
   /**
    * A tmpfs directory where kustomize may read decrypted files (it reads only from disk). A
    * private directory is made under it per render and always removed; if it is not a tmpfs,
-   * the render is refused rather than plaintext written to disk.
+   * the render is refused rather than plaintext written to disk. The default is /dev/shm, or
+   * BALLAST_PLAINTEXT_DIR when set (a test's own tmpfs directory).
    */
   plaintextDir: string;
 }
@@ -105,6 +106,11 @@ export function defaultRenderOptions(): RenderOptions {
       apiVersions: [],
     },
     kustomize: { binary: toolPath('kustomize'), originAnnotations: true },
-    plaintextDir: '/dev/shm',
+    plaintextDir: defaultPlaintextDir(),
   };
+}
+
+export function defaultPlaintextDir(): string {
+  const dir = process.env.BALLAST_PLAINTEXT_DIR;
+  return dir === undefined || dir === '' ? '/dev/shm' : dir;
 }

@@ -1,3 +1,4 @@
+import { processScratchDir } from '../fs/sandbox.js';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,8 @@ describe('the decrypted copy kustomize reads', () => {
   ];
 
   it('lives under the tmpfs, holds the plaintext while in use, names what to redact, and is gone afterwards, even after a throw', async () => {
-    const shm = defaultRenderOptions().plaintextDir;
+    // Copies go under this process's own directory there, which a restart would sweep.
+    const shm = await processScratchDir(defaultRenderOptions().plaintextDir);
     const before = await readdir(shm);
     let seen = '';
     const used = withPlaintextTree(repo, files(), withKeys(keys), (root, redact) => {
@@ -94,7 +96,8 @@ describe('the decrypted copy kustomize reads', () => {
 
   it('is made from a checked-out tree the source cache left read-only, and is gone afterwards', async () => {
     // Root ignores these modes; the deployed controller (uid 65532) does not, nor do CI users.
-    const shm = defaultRenderOptions().plaintextDir;
+    // Copies go under this process's own directory there, which a restart would sweep.
+    const shm = await processScratchDir(defaultRenderOptions().plaintextDir);
     const before = await readdir(shm);
     for (const f of files()) await chmod(f.real, 0o444);
     for (const d of [join(repo, 'app'), repo]) await chmod(d, 0o555);

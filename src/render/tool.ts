@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeFailure, ProcessError, run } from '../exec/run.js';
+import { processScratchDir } from '../fs/sandbox.js';
 import { LimitExceededError, ToolFailedError } from './errors.js';
 import type { RenderOptions } from './options.js';
 
@@ -24,7 +25,8 @@ export interface Sandbox {
 const deadProxy = 'http://127.0.0.1:9';
 
 export async function withSandbox<T>(use: (sandbox: Sandbox) => Promise<T>): Promise<T> {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'ballast-render-')));
+  // Under this process's own directory, so whatever a crash leaves is swept at the next start.
+  const dir = await realpath(await mkdtemp(join(await processScratchDir(tmpdir()), 'render-')));
   try {
     const sub = async (name: string): Promise<string> => {
       const p = join(dir, name);
