@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { helmArgs, splitHelmOutput } from './helm.js';
+import { cp, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { helmArgs, helmRenderer, splitHelmOutput } from './helm.js';
 import { defaultParseLimits, defaultRenderOptions } from './options.js';
 import { parseDocuments } from './yaml.js';
 
@@ -72,5 +76,30 @@ describe('helmArgs', () => {
   it('never asks helm to update or build dependencies', () => {
     const args = helmArgs('web', '/c', [], defaultRenderOptions().helm).join(' ');
     expect(args).not.toMatch(/dependency|--repo|update/);
+  });
+});
+
+describe('helm renderer', () => {
+  let base = '';
+  beforeEach(async () => {
+    base = await realpath(await mkdtemp(join(tmpdir(), 'ballast-helm-')));
+  });
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('refuses an alias bomb in any file of the chart before helm runs, naming the file', async () => {
+    const chart = join(base, 'repo', 'chart');
+    await mkdir(join(chart, 'files'), { recursive: true });
+    await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: c\nversion: 0.1.0\n');
+    await cp(
+      fileURLToPath(new URL('./testdata/yaml/billion-laughs.yaml', import.meta.url)),
+      join(chart, 'files', 'bomb.txt'),
+    );
+    const options = defaultRenderOptions();
+    options.helm.binary = '/nonexistent/helm';
+    const r = await helmRenderer.render({ repoRoot: join(base, 'repo'), path: 'chart' }, options);
+    expect(r.kind === 'error' && r.error.reason).toBe('limit-exceeded');
+    expect(r.kind === 'error' && r.error.file).toBe('chart/files/bomb.txt');
   });
 });

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
-import { confinePath, openApp, walkTree } from './confine.js';
+import { findAliasBomb } from './alias-check.js';
+import { confinePath, openApp, walkTree, type TreeFile } from './confine.js';
 import { RenderIoError } from './errors.js';
 import { finish, textObjects } from './objects.js';
 import type { HelmOptions, RenderOptions } from './options.js';
@@ -85,8 +86,8 @@ function secretsIn(value: unknown): string[] {
 async function confineValuesFiles(
   root: string,
   refs: readonly string[],
-): Promise<{ kind: 'ok'; value: string[] } | RenderFailed> {
-  const files: string[] = [];
+): Promise<{ kind: 'ok'; value: TreeFile[] } | RenderFailed> {
+  const files: TreeFile[] = [];
   for (const ref of refs) {
     const file = await confinePath(root, '', ref, ref);
     if (file.kind === 'error') return file;
@@ -95,7 +96,7 @@ async function confineValuesFiles(
       () => false,
     );
     if (!isFile) return failed(new RenderIoError({ file: ref }, 'is not a readable values file'));
-    files.push(file.value.real);
+    files.push({ rel: file.value.rel, real: file.value.real });
   }
   return { kind: 'ok', value: files };
 }
@@ -122,6 +123,9 @@ export const helmRenderer: Renderer = defineRenderer(
     if (tree.kind === 'error') return tree;
     const valuesFiles = await confineValuesFiles(root, options.helm.valuesFiles);
     if (valuesFiles.kind === 'error') return valuesFiles;
+    // helm reads the values files and may read any file of the chart as YAML (`.Files.Get`).
+    const bomb = await findAliasBomb([...tree.value, ...valuesFiles.value], options.limits);
+    if (bomb !== undefined) return failed(bomb);
     const release = options.helm.releaseName ?? basename(app.rel === '' ? root : app.rel);
     const inline = options.helm.values;
     const out = await withSandbox((sandbox) =>
@@ -129,7 +133,12 @@ export const helmRenderer: Renderer = defineRenderer(
         {
           tool: 'helm',
           binary: options.helm.binary,
-          args: helmArgs(release, app.real, valuesFiles.value, options.helm),
+          args: helmArgs(
+            release,
+            app.real,
+            valuesFiles.value.map((f) => f.real),
+            options.helm,
+          ),
           sandbox,
           subject: app.rel,
           root,

@@ -8,6 +8,7 @@ import {
   type ConfinedPath,
   type TreeFile,
 } from './confine.js';
+import { findAliasBomb } from './alias-check.js';
 import { kustomizationFileIn } from './detect.js';
 import {
   InvalidYamlError,
@@ -130,44 +131,6 @@ export async function checkKustomizeTree(
     pending.push(...next.value);
   }
   return { kind: 'ok', kustomizationFile: appFile ?? app.rel, files };
-}
-
-/** An anchor (`&a`) and an alias (`*a`) where YAML allows them: after space, `-`, `:`, `[`, `{` or `,`. */
-function usesAliases(text: string): boolean {
-  return /(?:^|[\s,[{:-])&[^\s,[\]{}]/m.test(text) && /(?:^|[\s,[{:-])\*[^\s,[\]{}]/m.test(text);
-}
-
-/**
- * kustomize expands YAML aliases without a useful bound (a billion-laughs file keeps it busy
- * until the timeout), so YAML files that use anchors at all are put through our own limits
- * first. Other problems in them are left for kustomize to report in its own words.
- */
-async function findAliasBomb(
-  files: readonly TreeFile[],
-  limits: ParseLimits,
-): Promise<LimitExceededError | RenderIoError | undefined> {
-  for (const file of files) {
-    const name = file.rel.slice(file.rel.lastIndexOf('/') + 1);
-    if (!/\.(ya?ml|json)$/i.test(name) && name !== 'Kustomization') continue;
-    let text: string;
-    try {
-      const size = (await stat(file.real)).size;
-      if (size > limits.maxFileBytes) {
-        return new LimitExceededError(
-          { file: file.rel },
-          `the file is ${size} bytes, over the limit of ${limits.maxFileBytes}`,
-          'split it into smaller files or raise limits.maxFileBytes',
-        );
-      }
-      text = await readFile(file.real, 'utf8');
-    } catch (e) {
-      return new RenderIoError({ file: file.rel, cause: e }, 'cannot be read');
-    }
-    if (!usesAliases(text)) continue;
-    const parsed = parseDocuments(text, file.rel, limits);
-    if (parsed.kind === 'error' && parsed.error instanceof LimitExceededError) return parsed.error;
-  }
-  return undefined;
 }
 
 interface Kustomization {

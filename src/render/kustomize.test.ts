@@ -171,6 +171,35 @@ describe('kustomize renderer, before kustomize runs', () => {
       expect(r.kind === 'error' && r.error.file).toBe('app/lol.yaml');
     });
 
+    it('refuses an alias bomb named bomb.txt listed under resources, naming the file', async () => {
+      await writeFile(
+        join(base, 'repo', 'app', 'kustomization.yaml'),
+        'resources:\n  - bomb.txt\n',
+      );
+      await cp(
+        join(testdata, 'yaml', 'billion-laughs.yaml'),
+        join(base, 'repo', 'app', 'bomb.txt'),
+      );
+      const r = await renderApp();
+      expect(r.kind === 'error' && r.error.reason).toBe('limit-exceeded');
+      expect(r.kind === 'error' && r.error.message).toMatch(/^app\/bomb\.txt:\d+: .*aliases/);
+    });
+
+    it('refuses an alias bomb in a file of a base that only a generator names', async () => {
+      await writeFile(join(base, 'repo', 'app', 'kustomization.yaml'), 'resources:\n  - ../lib\n');
+      await writeFile(
+        join(base, 'repo', 'lib', 'kustomization.yaml'),
+        'configMapGenerator:\n  - name: c\n    files:\n      - conf/settings\n',
+      );
+      await mkdir(join(base, 'repo', 'lib', 'conf'));
+      await cp(
+        join(testdata, 'yaml', 'billion-laughs.yaml'),
+        join(base, 'repo', 'lib', 'conf', 'settings'),
+      );
+      const r = await renderApp();
+      expect(r.kind === 'error' && r.error.file).toBe('lib/conf/settings');
+    });
+
     it('reports a kustomize that cannot be started as a tool failure about the app', async () => {
       await writeFile(join(base, 'repo', 'app', 'kustomization.yaml'), 'resources: []\n');
       const r = await renderApp();
