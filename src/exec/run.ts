@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** How one external process is run. Every call to git, helm, kustomize, sops or openssl goes through here. */
 export interface RunOptions {
@@ -21,6 +22,12 @@ export interface RunOptions {
   redact: readonly string[];
   /** Kill the child (SIGKILL to its process group) when this aborts; a watchdog's way out. */
   signal?: AbortSignal;
+  /**
+   * The child's data limit in bytes (RLIMIT_DATA, set through prlimit or the shell's ulimit);
+   * undefined sets none. RLIMIT_DATA rather than RLIMIT_AS, because Go reserves far more address
+   * space than it ever touches; writable private memory is what a runaway expansion costs.
+   */
+  maxMemoryBytes?: number | undefined;
 }
 
 export function defaultRunOptions(): RunOptions {
@@ -105,6 +112,35 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+const prlimitPaths = ['/usr/bin/prlimit', '/bin/prlimit'];
+const shellPath = '/bin/sh';
+let limiter: 'prlimit' | 'sh' | 'none' | undefined;
+let prlimitPath = '';
+
+/** The command line that runs `file` under a data limit, or undefined when nothing can set one. */
+function limited(
+  file: string,
+  args: readonly string[],
+  bytes: number,
+): { file: string; args: string[] } | undefined {
+  if (limiter === undefined) {
+    prlimitPath = prlimitPaths.find((p) => existsSync(p)) ?? '';
+    limiter = prlimitPath !== '' ? 'prlimit' : existsSync(shellPath) ? 'sh' : 'none';
+  }
+  switch (limiter) {
+    case 'prlimit':
+      return { file: prlimitPath, args: [`--data=${bytes}`, '--', file, ...args] };
+    case 'sh': {
+      const kib = String(Math.max(1, Math.floor(bytes / 1024)));
+      // The command and its arguments stay positional parameters: nothing is parsed by the shell.
+      const script = 'ulimit -d "$1" && shift && exec "$@"';
+      return { file: shellPath, args: ['-c', script, 'sh', kib, file, ...args] };
+    }
+    case 'none':
+      return undefined;
+  }
+}
+
 /** Runs a command to completion. Never throws: the outcome is a value. */
 export function run(
   file: string,
@@ -112,8 +148,18 @@ export function run(
   partial: Partial<RunOptions> = {},
 ): Promise<RunResult> {
   const opts = { ...defaultRunOptions(), ...partial };
+  let command = { file, args: [...args] };
+  if (opts.maxMemoryBytes !== undefined) {
+    const wrapped = limited(file, args, opts.maxMemoryBytes);
+    // A limit that was asked for and cannot be set refuses the run rather than dropping it.
+    if (wrapped === undefined) {
+      const message = `cannot limit its memory: neither ${prlimitPaths.join(' nor ')} nor ${shellPath} exists`;
+      return Promise.resolve({ kind: 'spawn', message });
+    }
+    command = wrapped;
+  }
   return new Promise((resolve) => {
-    const child = spawn(file, args, {
+    const child = spawn(command.file, command.args, {
       cwd: opts.cwd,
       env: childEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
