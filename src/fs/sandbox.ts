@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { removeTree } from './remove.js';
 
 /**
@@ -60,6 +61,26 @@ export function processScratchDir(parent: string): Promise<string> {
     void sweepStaleSandboxes(defaultSweepOptions([parent])).catch(() => undefined);
   }
   return dir;
+}
+
+function threadPart(id: number): string {
+  return `thread-${id}`;
+}
+
+/**
+ * This thread's directory inside the process's own: a render worker that is ended mid-render
+ * (out of memory, over its time) leaves its sandboxes there, and whoever ended it removes them
+ * with `removeThreadScratch`, since the process, still alive, would never be swept.
+ */
+export async function threadScratchDir(parent: string): Promise<string> {
+  const dir = join(await processScratchDir(parent), threadPart(threadId));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Removes what the thread `id` left under `parent`; for a worker that has been ended. */
+export async function removeThreadScratch(parent: string, id: number): Promise<void> {
+  await removeTree(join(await processScratchDir(parent), threadPart(id)));
 }
 
 /** Whether the directory `name` belongs to a process that is gone (or to a legacy version). */

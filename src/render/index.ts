@@ -1,17 +1,10 @@
-import { openApp } from './confine.js';
-import { detectRenderer } from './detect.js';
-import { RenderIoError } from './errors.js';
 import { helmRenderer } from './helm.js';
 import { kustomizeRenderer } from './kustomize.js';
 import type { RenderOptions } from './options.js';
 import { plainRenderer } from './plain.js';
-import {
-  failed,
-  type Renderer,
-  type RendererName,
-  type RenderResult,
-  type RenderSource,
-} from './types.js';
+import { RenderPool, workerAvailable } from './pool.js';
+import { renderHere } from './render-here.js';
+import type { RenderResult, RenderSource } from './types.js';
 
 export * from './errors.js';
 export * from './options.js';
@@ -20,31 +13,22 @@ export { detectRenderer, kustomizationFileNames, rendererFor } from './detect.js
 export { startRenderSandboxSweeper } from './scratch.js';
 export { helmRenderer, kustomizeRenderer, plainRenderer };
 
-export const renderers: Readonly<Record<RendererName, Renderer>> = {
-  plain: plainRenderer,
-  kustomize: kustomizeRenderer,
-  helm: helmRenderer,
-};
+export { renderers, renderHere } from './render-here.js';
+export { defaultRenderPoolOptions, RenderPool, type RenderPoolOptions } from './pool.js';
+
+let pool: RenderPool | undefined;
 
 /**
  * Renders one application: picks the renderer (forced by `options.renderer`, else by the
  * directory's marker file) and runs it. Never throws; every failure is a `RenderFailed`.
+ *
+ * The work runs on a render worker thread whenever the compiled worker exists (it does not
+ * when running from TypeScript sources, as unit tests do): parsing a hostile tree can take
+ * seconds of CPU, and the controller's thread must keep answering /healthz, healing drift
+ * and reconciling every other Application meanwhile.
  */
-export async function render(source: RenderSource, options: RenderOptions): Promise<RenderResult> {
-  try {
-    let name = options.renderer;
-    if (name === 'auto') {
-      // Detection reads the directory, so the path is confined before anything looks inside it.
-      const opened = await openApp(source.repoRoot, source.path);
-      if (opened.kind === 'error') return opened;
-      name = await detectRenderer(opened.value.app.real);
-    }
-    return await renderers[name].render(source, options);
-  } catch (e) {
-    // The renderers turn every expected failure into a value; this is the net for the unexpected.
-    const file = source.path === '' ? '.' : source.path;
-    return failed(
-      new RenderIoError({ file, cause: e }, `rendering failed unexpectedly: ${String(e)}`),
-    );
-  }
+export function render(source: RenderSource, options: RenderOptions): Promise<RenderResult> {
+  if (!workerAvailable()) return renderHere(source, options);
+  pool ??= new RenderPool();
+  return pool.render(source, options);
 }

@@ -1,4 +1,4 @@
-import { processScratchDir } from '../fs/sandbox.js';
+import { threadScratchDir } from '../fs/sandbox.js';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,7 @@ describe('the decrypted copy kustomize reads', () => {
 
   it('lives under the tmpfs, holds the plaintext while in use, names what to redact, and is gone afterwards, even after a throw', async () => {
     // Copies go under this process's own directory there, which a restart would sweep.
-    const shm = await processScratchDir(defaultRenderOptions().plaintextDir);
+    const shm = await threadScratchDir(defaultRenderOptions().plaintextDir);
     const before = await readdir(shm);
     let seen = '';
     const used = withPlaintextTree(repo, files(), withKeys(keys), (root, redact) => {
@@ -97,7 +97,7 @@ describe('the decrypted copy kustomize reads', () => {
   it('is made from a checked-out tree the source cache left read-only, and is gone afterwards', async () => {
     // Root ignores these modes; the deployed controller (uid 65532) does not, nor do CI users.
     // Copies go under this process's own directory there, which a restart would sweep.
-    const shm = await processScratchDir(defaultRenderOptions().plaintextDir);
+    const shm = await threadScratchDir(defaultRenderOptions().plaintextDir);
     const before = await readdir(shm);
     for (const f of files()) await chmod(f.real, 0o444);
     for (const d of [join(repo, 'app'), repo]) await chmod(d, 0o555);

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { makeOwnerWritable, removeTree } from '../fs/remove.js';
-import { processScratchDir } from '../fs/sandbox.js';
+import { threadScratchDir } from '../fs/sandbox.js';
 import {
   decryptSops,
   describeNeededKeys,
@@ -146,7 +146,7 @@ export async function withPlaintextTree(
     );
   }
   // Under this process's own directory: if it dies mid-build, the next start removes the copy.
-  const dir = await mkdtemp(join(await processScratchDir(options.plaintextDir), 'sops-'));
+  const dir = await mkdtemp(join(await threadScratchDir(options.plaintextDir), 'sops-'));
   try {
     const mirror = join(dir, 'repo');
     // Relative symlinks stay relative, so the copy resolves exactly as the checked tree did.

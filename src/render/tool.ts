@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeFailure, ProcessError, run } from '../exec/run.js';
-import { processScratchDir } from '../fs/sandbox.js';
+import { threadScratchDir } from '../fs/sandbox.js';
 import { LimitExceededError, ToolFailedError } from './errors.js';
 import type { RenderOptions } from './options.js';
 
@@ -26,7 +26,7 @@ const deadProxy = 'http://127.0.0.1:9';
 
 export async function withSandbox<T>(use: (sandbox: Sandbox) => Promise<T>): Promise<T> {
   // Under this process's own directory, so whatever a crash leaves is swept at the next start.
-  const dir = await realpath(await mkdtemp(join(await processScratchDir(tmpdir()), 'render-')));
+  const dir = await realpath(await mkdtemp(join(await threadScratchDir(tmpdir()), 'render-')));
   try {
     const sub = async (name: string): Promise<string> => {
       const p = join(dir, name);
