@@ -62,8 +62,16 @@ export interface RenderOptions {
   renderer: RendererName | 'auto';
   /** Kill helm or kustomize after this many milliseconds. */
   timeoutMs: number;
-  /** Most bytes helm or kustomize may print before it is killed. */
+  /** Most bytes helm or kustomize may print before it is killed; counted as it streams. */
   maxOutputBytes: number;
+  /**
+   * helm's and kustomize's data limit in bytes (RLIMIT_DATA). A YAML alias bomb that slipped
+   * past the checks, or a chart that loops, ends the tool instead of the node's memory.
+   * Measured: the Go runtime alone needs about 96 MiB of it to start; kustomize building
+   * kube-prometheus (5.7 MB of output) needs more than 192 MiB and fits in 256 MiB; helm
+   * templating ingress-nginx fits in 128 MiB. Two builds may run at once (objects and origins).
+   */
+  maxToolMemoryBytes: number;
   limits: ParseLimits;
   helm: HelmOptions;
   kustomize: KustomizeOptions;
@@ -96,6 +104,7 @@ export function defaultRenderOptions(): RenderOptions {
     renderer: 'auto',
     timeoutMs: 60_000,
     maxOutputBytes: 64 * 1024 * 1024,
+    maxToolMemoryBytes: 384 * 1024 * 1024,
     limits: defaultParseLimits(),
     helm: {
       binary: toolPath('helm'),

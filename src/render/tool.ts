@@ -74,12 +74,17 @@ export type ToolResult =
   | { kind: 'ok'; stdout: string; warnings: string[] }
   | { kind: 'error'; error: ToolFailedError | LimitExceededError };
 
+/** How the Go runtime says an allocation failed under the data limit. */
+const outOfMemory =
+  /fatal error: (?:runtime: )?(?:out of memory|cannot allocate memory)|runtime: out of memory/;
+
 /** Runs helm or kustomize through the one process runner, inside its sandbox. */
 export async function runTool(spec: ToolRun, options: RenderOptions): Promise<ToolResult> {
   const result = await run(spec.binary, spec.args, {
     cwd: spec.sandbox.dir,
     timeoutMs: options.timeoutMs,
     maxStdoutBytes: options.maxOutputBytes,
+    maxMemoryBytes: options.maxToolMemoryBytes,
     env: { ...spec.sandbox.env, ...spec.env },
     redact: spec.redact ?? [],
     ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }),
@@ -89,6 +94,15 @@ export async function runTool(spec: ToolRun, options: RenderOptions): Promise<To
     if (result.kind === 'output-limit') {
       const problem = `${spec.tool} printed more than ${result.limitBytes} bytes`;
       const remedy = 'split the application or raise maxOutputBytes';
+      return {
+        kind: 'error',
+        error: new LimitExceededError({ file: spec.subject, cause }, problem, remedy),
+      };
+    }
+    if (result.kind === 'exit' && outOfMemory.test(result.stderr)) {
+      const mib = Math.round(options.maxToolMemoryBytes / 1024 / 1024);
+      const problem = `${spec.tool} needed more than its memory limit of ${mib} MiB and was stopped`;
+      const remedy = 'look for YAML aliases or loops that expand, or raise maxToolMemoryBytes';
       return {
         kind: 'error',
         error: new LimitExceededError({ file: spec.subject, cause }, problem, remedy),
