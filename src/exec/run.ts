@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 
 /** How one external process is run. Every call to git, helm, kustomize, sops or openssl goes through here. */
 export interface RunOptions {
@@ -141,6 +141,15 @@ function limited(
   }
 }
 
+function unrunnable(file: string): string | undefined {
+  try {
+    accessSync(file, constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return `spawn ${file} ${(e as NodeJS.ErrnoException).code ?? 'EACCES'}`;
+  }
+}
+
 /** Runs a command to completion. Never throws: the outcome is a value. */
 export function run(
   file: string,
@@ -150,6 +159,9 @@ export function run(
   const opts = { ...defaultRunOptions(), ...partial };
   let command = { file, args: [...args] };
   if (opts.maxMemoryBytes !== undefined) {
+    // Through the limiter a missing binary would be the limiter's exit 127; say it as spawn would.
+    const missing = file.includes('/') ? unrunnable(file) : undefined;
+    if (missing !== undefined) return Promise.resolve({ kind: 'spawn', message: missing });
     const wrapped = limited(file, args, opts.maxMemoryBytes);
     // A limit that was asked for and cannot be set refuses the run rather than dropping it.
     if (wrapped === undefined) {

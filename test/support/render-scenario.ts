@@ -154,6 +154,8 @@ export class RenderScenario {
           targetRevision: 'main',
           path,
           secretRef: { name: 'repo-creds' },
+          // The test's Git server listens on loopback http://.
+          insecureAllowHttpCredentials: true,
         },
         destination: { namespace: this.ns },
         syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },
