@@ -183,6 +183,13 @@ describe('ballast install', () => {
         },
       };
     };
+    // The apiserver's RBAC authorizer learns of the new RoleBinding from a watch, a moment later.
+    await eventually('the tenant may write Applications', 10_000, () =>
+      asTenant.apply(forged(me), { dryRun: true }).then(
+        () => true,
+        () => false,
+      ),
+    );
     const refusal = await asTenant.apply(forged('kubernetes-admin')).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(KubeApiError);
     expect((refusal as KubeApiError).apiMessage).toContain(
