@@ -114,7 +114,7 @@ export class Cluster {
     const ref = refOf(obj);
     const r = await this.send('GET', this.objectPath(info, ref.namespace, ref.name));
     if (r.status === 404) return undefined;
-    if (r.status !== 200) throw KubeApiError.from(ref, 'get', r.status, r.body);
+    if (r.status !== 200) throw KubeApiError.from(ref, 'get', r.status, r.body, r.retryAfter);
     return JSON.parse(r.body) as KubeObject;
   }
 
@@ -153,7 +153,8 @@ export class Cluster {
         : `?labelSelector=${encodeURIComponent(opts.labelSelector)}`;
     const path = collectionPath(info, opts.namespace ?? '') + q;
     const r = await this.send('GET', path);
-    if (r.status !== 200) throw KubeApiError.from(`${info.kind} list`, 'list', r.status, r.body);
+    if (r.status !== 200)
+      throw KubeApiError.from(`${info.kind} list`, 'list', r.status, r.body, r.retryAfter);
     const list = JSON.parse(r.body) as { items?: KubeObject[] };
     const apiVersion = apiVersionOf(info);
     // List items omit apiVersion and kind; put them back so items are whole objects.
@@ -181,7 +182,13 @@ export class Cluster {
       'content-type': 'application/apply-patch+yaml',
     });
     if (r.status !== 200 && r.status !== 201) {
-      throw KubeApiError.from(ref, opts.dryRun ? 'apply (dry run)' : 'apply', r.status, r.body);
+      throw KubeApiError.from(
+        ref,
+        opts.dryRun ? 'apply (dry run)' : 'apply',
+        r.status,
+        r.body,
+        r.retryAfter,
+      );
     }
     return { object: JSON.parse(r.body) as KubeObject, created: r.status === 201 };
   }
@@ -195,7 +202,7 @@ export class Cluster {
     const r = await this.send('PATCH', path, JSON.stringify(ops), {
       'content-type': 'application/json-patch+json',
     });
-    if (r.status !== 200) throw KubeApiError.from(ref, 'patch', r.status, r.body);
+    if (r.status !== 200) throw KubeApiError.from(ref, 'patch', r.status, r.body, r.retryAfter);
     return JSON.parse(r.body) as KubeObject;
   }
 
@@ -217,7 +224,7 @@ export class Cluster {
     });
     if (r.status === 404) return false;
     if (r.status !== 200 && r.status !== 202)
-      throw KubeApiError.from(ref, 'delete', r.status, r.body);
+      throw KubeApiError.from(ref, 'delete', r.status, r.body, r.retryAfter);
     return true;
   }
 

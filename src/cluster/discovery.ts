@@ -52,7 +52,8 @@ export class Discovery {
     const next = new Map<string, ResourceInfo>();
     for (const path of ['/api', '/apis']) {
       const r = await this.http.request('GET', path, undefined, { accept: aggregatedAccept });
-      if (r.status !== 200) throw KubeApiError.from(`discovery ${path}`, 'get', r.status, r.body);
+      if (r.status !== 200)
+        throw KubeApiError.from(`discovery ${path}`, 'get', r.status, r.body, r.retryAfter);
       const list = JSON.parse(r.body) as AggregatedList;
       if (list.kind !== 'APIGroupDiscoveryList') {
         throw new Error(

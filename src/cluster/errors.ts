@@ -26,24 +26,35 @@ export class KubeApiError extends Error {
     readonly apiMessage: string,
     /** The Status's details: what the apiserver was looking for, e.g. the missing namespace. */
     readonly details?: { kind?: string; name?: string },
+    /** How long the apiserver asked the client to wait (Retry-After); 0 when it did not. */
+    readonly retryAfterSeconds = 0,
   ) {
     const who = typeof subject === 'string' ? subject : formatRef(subject);
     super(`${who}: ${verb} failed: ${status} ${reason}: ${apiMessage}`);
   }
 
-  /** Built from a Status body, or from raw text when the body is not a Status. */
+  /**
+   * Built from a Status body, or from raw text when the body is not a Status (the apiserver's
+   * throttling answers are plain text). `retryAfter` is the Retry-After header, if any.
+   */
   static from(
     subject: ObjectRef | string,
     verb: string,
     status: number,
     body: string,
+    retryAfter?: string,
   ): KubeApiError {
+    const header = retryAfterSecondsOf(retryAfter);
     try {
       const s = JSON.parse(body) as {
         reason?: string;
         message?: string;
-        details?: { kind?: string; name?: string };
+        details?: { kind?: string; name?: string; retryAfterSeconds?: unknown };
       };
+      // The header wins; a Status may say the same in its details.
+      const inBody = s.details?.retryAfterSeconds;
+      const seconds =
+        header > 0 ? header : typeof inBody === 'number' && inBody > 0 ? Math.ceil(inBody) : 0;
       return new KubeApiError(
         subject,
         verb,
@@ -51,11 +62,29 @@ export class KubeApiError extends Error {
         s.reason ?? 'Unknown',
         s.message ?? body.slice(0, 500),
         s.details,
+        seconds,
       );
     } catch {
-      return new KubeApiError(subject, verb, status, 'Unknown', body.slice(0, 500));
+      return new KubeApiError(
+        subject,
+        verb,
+        status,
+        'Unknown',
+        body.slice(0, 500),
+        undefined,
+        header,
+      );
     }
   }
+}
+
+/** Retry-After in seconds: delta-seconds or an HTTP date; 0 when absent or unreadable. */
+export function retryAfterSecondsOf(header: string | undefined, now = Date.now()): number {
+  if (header === undefined || header.trim() === '') return 0;
+  const n = Number(header);
+  if (Number.isFinite(n)) return Math.max(0, Math.ceil(n));
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** A kind the apiserver does not serve (missing CRD, typo in apiVersion). */

@@ -28,6 +28,8 @@ export function defaultConnectOptions(): ConnectOptions {
 export interface HttpResponse {
   status: number;
   body: string;
+  /** The Retry-After header of a 429 or 503, for KubeApiError.from. */
+  retryAfter?: string;
 }
 
 /** How a long-lived streamed GET (a watch) is run. */
@@ -155,7 +157,12 @@ export class KubeHttp {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          const retryAfter = res.headers['retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ...(retryAfter === undefined ? {} : { retryAfter }),
+          });
         });
         res.on('error', (e) => {
           reject(new ApiServerUnreachableError(this.server, this.context, e));

@@ -64,6 +64,7 @@ export async function writeStatus(
       'write status',
       r.status,
       r.body,
+      r.retryAfter,
     );
 }
 
