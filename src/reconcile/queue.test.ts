@@ -123,6 +123,21 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('waits at least the Retry-After an apiserver asked for, and never past the backoff ceiling', () => {
+    const q = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000, factor: 2 });
+    // The backoff says 100, 200, 400 ms; the apiserver asked for 1 s each time.
+    expect([1, 2, 3].map(() => q.addRateLimited('throttled', undefined, 1_000))).toEqual([
+      1_000, 1_000, 1_000,
+    ]);
+    // Once the backoff grows past it, the backoff stands.
+    q.forget('throttled');
+    for (let i = 0; i < 4; i++) q.addRateLimited('throttled');
+    expect(q.addRateLimited('throttled', undefined, 1_000)).toBe(1_600);
+    // An hour-long Retry-After cannot park a key past the ceiling.
+    expect(q.addRateLimited('parked', undefined, 3_600_000)).toBe(10_000);
+    q.shutDown();
+  });
+
   it('ignores adds after shut down and releases waiting workers', async () => {
     const q = new WorkQueue();
     const waiting = q.get();

@@ -98,13 +98,16 @@ export class WorkQueue {
   /**
    * Counts a failure of `key` and asks for a run after its backoff delay, which it returns
    * (undefined once the queue is shut down). `backoff` overrides the queue's own for this key.
+   * `notBeforeMs` is a wait the failure itself asked for (an apiserver's Retry-After): the delay
+   * is at least that, up to the backoff's ceiling, so no answer can park a key for longer.
    */
-  addRateLimited(key: string, backoff?: Backoff): number | undefined {
+  addRateLimited(key: string, backoff?: Backoff, notBeforeMs = 0): number | undefined {
     if (this.closed) return undefined;
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
     const b = backoff ?? this.opts;
-    const delay = Math.min(b.maxDelayMs, b.baseDelayMs * Math.pow(b.factor, failures));
+    const backedOff = Math.min(b.maxDelayMs, b.baseDelayMs * Math.pow(b.factor, failures));
+    const delay = Math.max(backedOff, Math.min(notBeforeMs, b.maxDelayMs));
     this.addAfter(key, delay);
     return delay;
   }

@@ -164,6 +164,33 @@ describe('the reconcile runner', () => {
     expect(t.runs.slice(6).map((r) => r.ctx.attempt)).toEqual([1, 2]);
   });
 
+  it("a throttled run is not retried before the apiserver's Retry-After, though its backoff is shorter", async () => {
+    const queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000, factor: 2 });
+    const t = new Tracker();
+    const results: ReconcileResult[] = [];
+    // Three throttled runs (429, Retry-After: 3), then a success.
+    runner = startRunner(
+      queue,
+      (key, ctx) => {
+        const n = t.runs.length;
+        t.enter(key, ctx);
+        t.leave(key);
+        const outcome: Outcome =
+          n < 3 ? { kind: 'retry', error: new Error('429'), notBeforeMs: 3_000 } : ok;
+        return Promise.resolve(outcome);
+      },
+      { onResult: (r) => results.push(r) },
+    );
+    queue.add('ns/app');
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(t.runs).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(t.runs).toHaveLength(4);
+    const gaps = t.runs.slice(1).map((r, i) => r.at - (t.runs[i]?.at ?? 0));
+    expect(gaps).toEqual([3_000, 3_000, 3_000]);
+    expect(results.map((r) => r.requeueInMs)).toEqual([3_000, 3_000, 3_000, undefined]);
+  });
+
   it('aborts a reconcile over its timeout and retries it', async () => {
     const queue = new WorkQueue({ baseDelayMs: 100 });
     const t = new Tracker();

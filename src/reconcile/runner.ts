@@ -11,11 +11,12 @@ import type { Backoff, WorkQueue } from './queue.js';
  * What one reconcile decided. `ok` may ask for a run later (a periodic resync); `retry` backs off
  * per key; `terminal` waits for the next change. There is no way to say "failed, and requeue in
  * N ms": a failure's delay is the queue's backoff (or the key's own backoff policy, such as an
- * Application's spec.syncPolicy.retry), so one policy governs every failure of a key.
+ * Application's spec.syncPolicy.retry), so one policy governs every failure of a key. The one
+ * exception can only lengthen it: `notBeforeMs`, the wait an apiserver asked for (Retry-After).
  */
 export type Outcome =
   | { kind: 'ok'; requeueAfterMs?: number }
-  | { kind: 'retry'; error: Error; backoff?: Backoff }
+  | { kind: 'retry'; error: Error; backoff?: Backoff; notBeforeMs?: number }
   | { kind: 'terminal'; error: Error };
 
 /** What a reconcile is told about its run. */
@@ -160,7 +161,7 @@ function schedule(queue: WorkQueue, key: string, outcome: Outcome): number | und
       queue.addAfter(key, outcome.requeueAfterMs);
       return outcome.requeueAfterMs;
     case 'retry':
-      return queue.addRateLimited(key, outcome.backoff);
+      return queue.addRateLimited(key, outcome.backoff, outcome.notBeforeMs);
     case 'terminal':
       queue.forget(key);
       return undefined;
