@@ -13,11 +13,12 @@ import { ControllerHttp } from './http-server.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
-import { startRunner, type ReconcileResult, type Runner } from './runner.js';
+import { startRunner, type Outcome, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { writeStatus } from './status.js';
 import { KeyedTurns } from './turns.js';
+import { apiFailureOutcome, isReported } from './errors.js';
 
 export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 
@@ -225,12 +226,16 @@ export class Controller {
     return startRunner(
       this.healthQueue,
       (key) =>
-        this.statusTurns.run(key, async () => {
+        this.statusTurns.run(key, async (): Promise<Outcome> => {
           const cache = this.desired.get(key);
           const update = cache?.observed.healthUpdate();
-          if (cache !== undefined && update !== undefined)
+          if (cache === undefined || update === undefined) return { kind: 'ok' };
+          try {
             await writeStatus(this.deps.cluster, cache.app, update);
-          return { kind: 'ok' };
+            return { kind: 'ok' };
+          } catch (e) {
+            return apiFailureOutcome(key, e);
+          }
         }),
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
@@ -280,8 +285,7 @@ export class Controller {
       return;
     }
     const err = r.outcome.error;
-    if (typeof (err as { reason?: unknown }).reason === 'string')
-      logger.debug({ ...fields, err: err.message }, 'reconcile finished');
+    if (isReported(err)) logger.debug({ ...fields, err: err.message }, 'reconcile finished');
     else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
   }
 

@@ -23,6 +23,7 @@ import type { DesiredCache } from './reconcile.js';
 import type { Outcome } from './runner.js';
 import { drift, type AuditSink } from './audit.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
+import { apiFailureOutcome } from './errors.js';
 
 export const selfHealAnnotation = 'ballast.dev/self-heal';
 
@@ -134,12 +135,24 @@ export interface DriftDeps {
 /**
  * Re-checks one managed object after a watch event: no Git fetch, no render. The object is
  * re-read live (the event may be stale), dry-run against its desired state, and if it drifted,
- * recorded with the paths and the manager that changed it, and re-applied when healing.
+ * recorded with the paths and the manager that changed it, and re-applied when healing. The
+ * apiserver's failures are retried here (see apiFailureOutcome); anything else is a bug.
  */
 export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome> {
   const parsed = parseDriftKey(key);
   if (parsed === undefined)
     return { kind: 'terminal', error: new Error(`${key}: not a drift key`) };
+  try {
+    return await checkDrift(deps, parsed);
+  } catch (e) {
+    return apiFailureOutcome(key, e);
+  }
+}
+
+async function checkDrift(
+  deps: DriftDeps,
+  parsed: { appKey: string; ref: ObjectRef },
+): Promise<Outcome> {
   const cache = deps.desired.get(parsed.appKey);
   if (cache === undefined) {
     deps.requestReconcile(parsed.appKey);

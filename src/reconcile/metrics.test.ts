@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiServerRetryError, StageError } from './errors.js';
 import { Metrics } from './metrics.js';
 
 /** The value of one series in a Prometheus text exposition, or undefined when absent. */
@@ -7,7 +8,8 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-class StageLikeError extends Error {
+/** Has a `reason` field but is no Application failure: the field must not become a label. */
+class ReasonFieldError extends Error {
   constructor(readonly reason: string) {
     super(`${reason}: something broke`);
   }
@@ -42,13 +44,15 @@ describe('controller metrics', () => {
     expect(sample((await a.scrape()).body, 'ballast_drift_total{result="found"}')).toBe(1);
   });
 
-  it('moves the duration histogram and the results by outcome and bounded reason', async () => {
+  it("moves the duration histogram and the results by outcome and the failure class's reason", async () => {
     const m = new Metrics();
     m.reconciled({ kind: 'ok', requeueAfterMs: 1000 }, 120);
     m.reconciled({ kind: 'ok' }, 3000);
-    m.reconciled({ kind: 'retry', error: new StageLikeError('FetchFailed') }, 40);
+    m.reconciled({ kind: 'retry', error: new StageError('ns/a', 'FetchFailed', 'no repo') }, 40);
+    const throttled = new ApiServerRetryError('ns/a', 'Throttled', 1000, '429 TooManyRequests');
+    m.reconciled({ kind: 'retry', error: throttled }, 40);
     m.reconciled({ kind: 'retry', error: new Error('a message, never a label') }, 40);
-    m.reconciled({ kind: 'terminal', error: new StageLikeError('not a reason!') }, 10);
+    m.reconciled({ kind: 'terminal', error: new ReasonFieldError('FetchFailed') }, 10);
     const { body } = await m.scrape();
     expect(sample(body, 'ballast_reconcile_duration_seconds_count{outcome="ok"}')).toBe(2);
     expect(sample(body, 'ballast_reconcile_duration_seconds_sum{outcome="ok"}')).toBeCloseTo(3.12);
@@ -59,6 +63,7 @@ describe('controller metrics', () => {
     expect(sample(body, 'ballast_sync_results_total{result="failed",reason="FetchFailed"}')).toBe(
       1,
     );
+    expect(sample(body, 'ballast_sync_results_total{result="failed",reason="Throttled"}')).toBe(1);
     expect(sample(body, 'ballast_sync_results_total{result="failed",reason="Other"}')).toBe(1);
     expect(sample(body, 'ballast_sync_results_total{result="stalled",reason="Other"}')).toBe(1);
     expect(body).not.toContain('never a label');

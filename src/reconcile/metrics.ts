@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ApplicationError } from './errors.js';
 import type { Outcome } from './runner.js';
 
 /** Live figures the registry reads at scrape time, so nothing has to push them. */
@@ -25,17 +26,18 @@ export interface Scrape {
  */
 const durationBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-/** A stage's condition reason (FetchFailed, ApplyFailed…) or a runner error's name. */
+/** A runner error's class name (ReconcileTimeoutError…), when it is one. */
 const reasonPattern = /^[A-Z][A-Za-z]{1,40}$/;
 
 /**
- * Why a reconcile failed, as a bounded label. Stage errors carry a condition reason; runner
- * errors a class name. Anything else is `Other`, so a message can never become a label value.
+ * Why a reconcile failed, as a bounded label. An Application's failure carries its condition
+ * reason (FetchFailed, Throttled…); other errors their class name. Anything else is `Other`,
+ * so a message can never become a label value.
  */
 function reasonOf(outcome: Outcome): string {
   if (outcome.kind === 'ok') return '';
-  const e = outcome.error as Error & { reason?: unknown };
-  if (typeof e.reason === 'string' && reasonPattern.test(e.reason)) return e.reason;
+  const e = outcome.error;
+  if (e instanceof ApplicationError) return e.reason;
   if (reasonPattern.test(e.name) && e.name !== 'Error') return e.name;
   return 'Other';
 }

@@ -6,7 +6,6 @@ import {
   type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
-import { groupedErrors, isForbidden, type SyncObjectError } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
@@ -19,7 +18,14 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
-import { appId, decryptionFor, remoteFor, renderOptionsFor, StageError } from './stage.js';
+import { appId, appKey, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
+import {
+  ApiServerRetryError,
+  failureOf,
+  StageError,
+  syncFailureOf,
+  type ApplicationError,
+} from './errors.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
 import { ObservedApp } from './observed.js';
 import { actingFor } from './identity.js';
@@ -69,14 +75,6 @@ export interface ReconcilerDeps {
   firstRead?: (key: string) => KubeObject | undefined;
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
-}
-
-/**
- * RBAC refused the Application's identity: a reason of its own, since the fix is a grant (or a
- * smaller repository), never a retry.
- */
-function refusedReason(errors: readonly SyncObjectError[], otherwise: string): string {
-  return errors.some((e) => isForbidden(e.cause)) ? 'Forbidden' : otherwise;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -131,7 +129,10 @@ interface StagesDone {
   observed: ObservedApp;
 }
 
-/** Steps 1 to 7; each failure is a StageError with its own condition reason. */
+/**
+ * Steps 1 to 7. A failed result of a stage is thrown as a StageError with its condition reason;
+ * what the stages' dependencies throw (GitError, KubeApiError…) travels as it is to `failed`.
+ */
 async function runStages(
   deps: ReconcilerDeps,
   app: Application,
@@ -143,28 +144,18 @@ async function runStages(
   // The Secrets it names (credentials, trusted keys, decryption keys) are read as it, too: a
   // tenant must not borrow a Secret of its namespace that its own account may not read.
   const asApp = { ...deps, cluster: actingFor(deps, app) };
-  // 1. Fetch the source and pin the commit.
+  // 1. Fetch the source and pin the commit. A rollback pins an older commit until `ballast app
+  // resume` clears it.
   const remote = await remoteFor(asApp, app);
-  const fetchFailed = (e: unknown): never => {
-    throw new StageError('FetchFailed', e instanceof Error ? e.message : String(e), { cause: e });
-  };
-  // A rollback pins an older commit until `ballast app resume` clears it.
-  const pin = await deps.source
-    .pin(remote, app.spec.rollback?.revision ?? app.spec.source.targetRevision, {
-      freshAfter: ctx.queuedAt,
-    })
-    .catch(fetchFailed);
+  const ref = app.spec.rollback?.revision ?? app.spec.source.targetRevision;
+  const pin = await deps.source.pin(remote, ref, { freshAfter: ctx.queuedAt });
   ctx.signal.throwIfAborted();
   // 2. Verify, in the mirror before any file is extracted: the target descends from what is
   // applied, and is signed as the policy says.
-  const trust = await decideTrust(asApp, app, remote, pin.sha).catch((e: unknown) => {
-    throw new StageError('VerificationError', e instanceof Error ? e.message : String(e), {
-      cause: e,
-    });
-  });
+  const trust = await decideTrust(asApp, app, remote, pin.sha);
   if (trust.kind === 'refused')
-    throw new StageError(trust.reason, trust.message, { verification: trust.status });
-  const tree = { sha: pin.sha, dir: await deps.source.materialize(pin).catch(fetchFailed) };
+    throw new StageError(key, trust.reason, trust.message, { verification: trust.status });
+  const tree = { sha: pin.sha, dir: await deps.source.materialize(pin) };
   ctx.signal.throwIfAborted();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
   const decryption = await decryptionFor(asApp, app);
@@ -175,7 +166,7 @@ async function runStages(
   if (rendered.kind === 'error') {
     const reason =
       rendered.error.reason === 'decryption-failed' ? 'DecryptionFailed' : 'RenderFailed';
-    throw new StageError(reason, rendered.error.message, { cause: rendered.error });
+    throw new StageError(key, reason, rendered.error.message, { cause: rendered.error });
   }
   const observed = deps.desired.get(key)?.observed ?? new ObservedApp();
   deps.desired.set(key, {
@@ -192,16 +183,8 @@ async function runStages(
     // Only `ballast app diff` prints the diff; a reconcile needs the changed paths alone.
     diffText: compareOnly,
   });
-  if (result.kind === 'refused')
-    throw new StageError(
-      refusedReason(result.errors, 'SyncRefused'),
-      groupedErrors(result.errors).join('; '),
-    );
-  if (result.errors.length > 0)
-    throw new StageError(
-      refusedReason(result.errors, 'ApplyFailed'),
-      groupedErrors(result.errors).join('; '),
-    );
+  if (result.kind === 'refused') throw syncFailureOf(key, result.errors, 'SyncRefused');
+  if (result.errors.length > 0) throw syncFailureOf(key, result.errors, 'ApplyFailed');
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
@@ -216,7 +199,7 @@ export async function compareApplication(
   app: Application,
   signal: AbortSignal,
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
-  const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+  const key = appKey(app);
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const inventory = statusInventory(appId(app, app.status), () => undefined);
   const { sha, result } = await runStages(deps, app, key, ctx, inventory, true);
@@ -229,32 +212,41 @@ export async function reconcileApplication(
   key: string,
   ctx: ReconcileContext,
 ): Promise<Outcome> {
-  const loaded = await loadApplication(deps, key);
-  if (loaded.kind === 'gone') {
-    deps.desired.delete(key);
-    return { kind: 'ok' };
-  }
-  if (loaded.kind === 'invalid') return loaded.outcome;
-  if (isDeleting(loaded.app)) return finalize(deps, key, loaded.app);
-  // With pruneOnDelete, the finalizer goes on before anything is applied, so no deletion can
-  // orphan what we create. Without it, a deletion has nothing to wait for (see FINALIZER).
-  const needsFinalizer = loaded.app.spec.syncPolicy.pruneOnDelete && !hasFinalizer(loaded.app);
-  const app = needsFinalizer ? await addFinalizer(deps.cluster, loaded.app) : loaded.app;
-  const pass = new Pass(app);
+  // From the first read on, whatever fails is caught here and reported once, by `failed`.
+  let pass: Pass | undefined;
   try {
-    if (app.spec.suspend) return suspended(deps, key, pass);
+    const loaded = await loadApplication(deps, key);
+    if (loaded.kind === 'gone') {
+      deps.desired.delete(key);
+      return { kind: 'ok' };
+    }
+    if (loaded.kind === 'invalid') return loaded.outcome;
+    if (isDeleting(loaded.app)) return await finalize(deps, key, loaded.app);
+    pass = new Pass(loaded.app);
+    // With pruneOnDelete, the finalizer goes on before anything is applied, so no deletion
+    // can orphan what we create. Without it, a deletion has nothing to wait for (FINALIZER).
+    if (pass.app.spec.syncPolicy.pruneOnDelete && !hasFinalizer(pass.app))
+      pass.app = await addFinalizer(deps.cluster, pass.app);
+    if (pass.app.spec.suspend) return suspended(deps, key, pass);
     return await synced(deps, key, ctx, pass);
   } catch (e) {
-    return await failed(deps, ctx, pass, e);
+    return await failed(deps, ctx, pass, failureOf(key, e));
   } finally {
-    // Final status is written whatever happened above, then the ledger hears of the outcome.
-    // A pass that changed nothing writes nothing: most periodic resyncs of a settled fleet.
-    if (!jsonEqual(pass.status, app.status ?? {}))
-      await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
-        deps.log({ key, err: String(e) }, 'writing status failed');
-      });
-    for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
+    if (pass !== undefined) await report(deps, key, pass);
   }
+}
+
+/**
+ * Final status is written whatever the pass did, then the ledger hears of the outcome. A pass
+ * that changed nothing writes nothing: most periodic resyncs of a settled fleet.
+ */
+async function report(deps: ReconcilerDeps, key: string, pass: Pass): Promise<void> {
+  const app = pass.app;
+  if (!jsonEqual(pass.status, app.status ?? {}))
+    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
+      deps.log({ key, err: String(e) }, 'writing status failed');
+    });
+  for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
 }
 
 /** The status one reconcile builds up, and what it tells the ledger. */
@@ -262,7 +254,11 @@ class Pass {
   status: ApplicationStatus;
   audited: AuditedPass = { kind: 'failed' };
 
-  constructor(readonly app: Application) {
+  /** Replaced once when the finalizer is added: later patches test its resourceVersion. */
+  app: Application;
+
+  constructor(app: Application) {
+    this.app = app;
     const generation = app.metadata.generation;
     this.status = {
       ...(app.status ?? {}),
@@ -340,29 +336,40 @@ async function synced(
   };
 }
 
+/**
+ * Reports a failed pass in status and an Event, and decides when to look again. Without a
+ * pass (the Application could not be read, or is being deleted) there is no status to write.
+ */
 async function failed(
   deps: ReconcilerDeps,
   ctx: ReconcileContext,
-  pass: Pass,
-  e: unknown,
+  pass: Pass | undefined,
+  failure: ApplicationError,
 ): Promise<Outcome> {
-  const app = pass.app;
-  const reason =
-    e instanceof StageError ? e.reason : isForbidden(e) ? 'Forbidden' : 'ReconcileError';
-  const message = e instanceof Error ? e.message : String(e);
-  pass.cond('Ready', 'False', reason, message);
-  await recordEvent(deps.cluster, app, 'Warning', reason, message);
+  const { reason, problem } = failure;
   deps.log(
-    { key: ctx.key, reconcileId: ctx.reconcileId, reason, err: message },
+    { key: ctx.key, reconcileId: ctx.reconcileId, reason, err: problem },
     'reconcile failed',
   );
-  if (e instanceof StageError && e.verification !== undefined) {
-    pass.status = { ...pass.status, verification: e.verification };
-    const sha = e.verification.revision;
-    pass.audited = { kind: 'refused', sha, reason: message, verification: e.verification };
+  // The apiserver asked to be tried again: back off, as long as it asked at least.
+  const notBefore =
+    failure instanceof ApiServerRetryError && failure.retryAfterMs !== undefined
+      ? { notBeforeMs: failure.retryAfterMs }
+      : {};
+  if (pass === undefined) return { kind: 'retry', error: failure, ...notBefore };
+  const app = pass.app;
+  pass.cond('Ready', 'False', reason, problem);
+  await recordEvent(deps.cluster, app, 'Warning', reason, problem);
+  if (failure instanceof StageError && failure.verification !== undefined) {
+    const verification = failure.verification;
+    pass.status = { ...pass.status, verification };
+    pass.audited = { kind: 'refused', sha: verification.revision, reason: problem, verification };
     // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
     return { kind: 'ok', requeueAfterMs: intervalMs(app) };
   }
+  // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.
+  if (failure instanceof ApiServerRetryError)
+    return { kind: 'retry', error: failure, backoff: backoffOf(app), ...notBefore };
   if (retriesExhausted(app, ctx)) {
     // Stop hammering a failure that retries did not cure; the next interval starts over.
     const limit = app.spec.syncPolicy.retry.limit;
@@ -370,12 +377,11 @@ async function failed(
       'Stalled',
       'True',
       'RetriesExhausted',
-      `${reason} after ${limit} retries: ${message}`,
+      `${reason} after ${limit} retries: ${problem}`,
     );
     return { kind: 'ok', requeueAfterMs: intervalMs(app) };
   }
-  const error = e instanceof Error ? e : new Error(message);
-  return { kind: 'retry', error, backoff: backoffOf(app) };
+  return { kind: 'retry', error: failure, backoff: backoffOf(app) };
 }
 
 /** `spec.syncPolicy.retry.backoff` as the work queue takes it. */

@@ -4,21 +4,11 @@ import { defaultRenderOptions, type RenderOptions } from '../render/index.js';
 import { credentialsFromSecretData } from '../source/credentials.js';
 import type { GitRemote } from '../source/git.js';
 import { decryptionKeysFromSecretData, mergeKeys, type DecryptionKeys } from '../secrets/index.js';
-import type { VerificationStatus } from './trust.js';
+import { StageError } from './errors.js';
 
-/** A stage failed; `reason` becomes the Ready condition's reason. */
-export class StageError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-    options?: { cause?: unknown; verification?: VerificationStatus },
-  ) {
-    super(message, options);
-    this.verification = options?.verification;
-  }
-
-  /** Set when the trust stage refused the target: status shows what was checked. */
-  readonly verification: VerificationStatus | undefined;
+/** The Application's key, `namespace/name`, as the work queue and messages name it. */
+export function appKey(app: Application): string {
+  return `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
 }
 
 /** The repository and its credentials, from the Secret `spec.source.secretRef` names. */
@@ -37,10 +27,15 @@ export async function remoteFor(deps: { cluster: Cluster }, app: Application): P
     metadata: { name: src.secretRef.name, namespace: ns },
   });
   if (secret === undefined)
-    throw new StageError('CredentialsNotFound', `Secret ${ns}/${src.secretRef.name} not found`);
+    throw new StageError(
+      appKey(app),
+      'CredentialsNotFound',
+      `Secret ${ns}/${src.secretRef.name} not found`,
+    );
   const creds = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
   if (creds.kind === 'invalid')
     throw new StageError(
+      appKey(app),
       'InvalidCredentials',
       `Secret ${ns}/${src.secretRef.name}: ${creds.problem}`,
     );
@@ -85,6 +80,7 @@ export async function decryptionFor(
   });
   if (secret === undefined)
     throw new StageError(
+      appKey(app),
       'DecryptionFailed',
       `Secret ${ns}/${ref.name} of decryption keys not found`,
     );
@@ -92,7 +88,12 @@ export async function decryptionFor(
     secret.data as Record<string, string> | undefined,
   );
   if (keys.kind === 'error')
-    throw new StageError('DecryptionFailed', `Secret ${ns}/${ref.name}: ${keys.error.message}`);
+    throw new StageError(
+      appKey(app),
+      'DecryptionFailed',
+      `Secret ${ns}/${ref.name}: ${keys.error.message}`,
+      { cause: keys.error },
+    );
   return deps.decryptionKeys === undefined ? keys.keys : mergeKeys(keys.keys, deps.decryptionKeys);
 }
 
