@@ -32,14 +32,14 @@ const minimal = (spec: Record<string, unknown> = {}): Record<string, unknown> =>
 
 function ok(input: unknown): Application {
   const r = parseApplication(input);
-  if (r.kind !== 'ok') throw new Error(`expected ok, got:\n${r.problems.join('\n')}`);
+  if (r.kind !== 'ok') throw new Error(`expected ok, got:\n${r.error.problems.join('\n')}`);
   return r.value;
 }
 
 function problems(input: unknown): string[] {
   const r = parseApplication(input);
   if (r.kind === 'ok') throw new Error('expected the Application to be refused');
-  return r.problems;
+  return [...r.error.problems];
 }
 
 describe('parseApplication', () => {

@@ -2,6 +2,7 @@ import { parseIgnoreRules, type IgnoreRule } from '../diff/ignore.js';
 import { applicationSpecSchema } from './application-spec.js';
 import { applicationStatusSchema } from './application-status.js';
 import type { Infer } from './schema.js';
+import type { Result } from './errors.js';
 import { defaultValidateOptions, validate, type ValidateOptions } from './schema-validate.js';
 
 export const applicationGroup = 'ballast.dev';
@@ -50,8 +51,8 @@ export type Application = {
   status?: ApplicationStatus;
 };
 
-export type ApplicationParseResult =
-  { kind: 'ok'; value: Application } | { kind: 'invalid'; problems: string[] };
+/** The Application, or an InvalidApplicationError listing every problem with its field path. */
+export type ApplicationParseResult = Result<Application, InvalidApplicationError>;
 
 export type ParseApplicationOptions = ValidateOptions;
 
@@ -75,7 +76,7 @@ export function parseApplication(
   partial: Partial<ParseApplicationOptions> = {},
 ): ApplicationParseResult {
   const opts = { ...defaultParseApplicationOptions(), ...partial };
-  if (!isRecord(input)) return { kind: 'invalid', problems: ['expected an Application object'] };
+  if (!isRecord(input)) return invalid(input, ['expected an Application object']);
   const problems: string[] = [];
   if (input['apiVersion'] !== applicationApiVersion)
     problems.push(`apiVersion: expected ${applicationApiVersion}`);
@@ -98,7 +99,7 @@ export function parseApplication(
     if (rules.kind === 'invalid') problems.push(`spec.${rules.problem}`);
   }
   if (problems.length > 0 || metadata === undefined || spec.kind !== 'ok')
-    return { kind: 'invalid', problems };
+    return invalid(input, problems);
   return {
     kind: 'ok',
     value: {
@@ -109,6 +110,15 @@ export function parseApplication(
       ...(status?.kind === 'ok' ? { status: status.value } : {}),
     },
   };
+}
+
+/** The failed result, naming the Application as far as its metadata allows. */
+function invalid(input: unknown, problems: string[]): ApplicationParseResult {
+  const meta = isRecord(input) && isRecord(input['metadata']) ? input['metadata'] : {};
+  const part = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const name = part(meta['name']);
+  const subject = name === '' ? '(unnamed)' : `${part(meta['namespace'])}/${name}`;
+  return { kind: 'error', error: new InvalidApplicationError(subject, problems) };
 }
 
 const stringFields = [

@@ -57,8 +57,7 @@ async function rollback(
 /** `ballast app diff`: fetch and render as the controller would, compare by dry run. */
 async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number> {
   const parsed = parseApplication(await getApp(cluster, f.namespace, name));
-  if (parsed.kind === 'invalid')
-    throw new Error(`Application ${f.namespace}/${name}: ${parsed.problems.join('; ')}`);
+  if (parsed.kind === 'error') throw parsed.error;
   const deps = {
     cluster,
     // The mirrors `ballast diff` and `ballast sync` already keep.

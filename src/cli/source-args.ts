@@ -80,8 +80,9 @@ async function authFromSecret(
   });
   if (secret === undefined)
     throw new UsageError(`--git-secret ${name}: no Secret ${namespace}/${name}`);
-  const r = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
-  if (r.kind === 'invalid') throw new UsageError(`Secret ${namespace}/${name}: ${r.problem}`);
+  const data = secret.data as Record<string, string> | undefined;
+  const r = credentialsFromSecretData(data, `Secret ${namespace}/${name}`);
+  if (r.kind === 'error') throw new UsageError(r.error.message);
   return r.value;
 }
 

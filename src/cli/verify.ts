@@ -47,7 +47,7 @@ async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
   if (f.keys !== undefined) {
     if (!existsSync(f.keys)) throw new UsageError(`--keys ${f.keys}: no such directory`);
     const r = await trustedKeysFromDir(f.keys);
-    if (r.kind === 'invalid') throw new UsageError(`--keys ${f.keys}: ${r.problem}`);
+    if (r.kind === 'error') throw new UsageError(`--keys ${f.keys}: ${r.error.problem}`);
     return r.value;
   }
   const [namespace, name, extra] = (f.keysSecret ?? '').split('/');
@@ -64,8 +64,9 @@ async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
       metadata: { name, namespace },
     });
     if (secret === undefined) throw new UsageError(`--keys-secret: no Secret ${namespace}/${name}`);
-    const r = await trustedKeysFromSecretData(secret.data as Record<string, string> | undefined);
-    if (r.kind === 'invalid') throw new UsageError(`Secret ${namespace}/${name}: ${r.problem}`);
+    const data = secret.data as Record<string, string> | undefined;
+    const r = await trustedKeysFromSecretData(data, `Secret ${namespace}/${name}`);
+    if (r.kind === 'error') throw new UsageError(r.error.message);
     return r.value;
   } finally {
     cluster.close();

@@ -46,8 +46,8 @@ describe('inventory serialization', () => {
 
   it('refuses a malformed entry, naming it, rather than returning a partial inventory', () => {
     const result = parseInventory(['apps|Deployment|shop|web', 'apps|Deployment|Shop|web']);
-    expect(result.kind).toBe('invalid');
-    if (result.kind !== 'invalid') return;
+    expect(result.kind).toBe('error');
+    if (result.kind !== 'error') return;
     expect(result.error.message).toBe(
       'inventory entry 2 "apps|Deployment|Shop|web": bad namespace "Shop"',
     );
@@ -66,13 +66,13 @@ describe('inventory serialization', () => {
     ['an object', { entries: [] }],
     ['an overlong entry', [`apps|Deployment|shop|${'a'.repeat(2000)}`]],
   ])('refuses %s', (_, input) => {
-    expect(parseInventory(input).kind).toBe('invalid');
+    expect(parseInventory(input).kind).toBe('error');
   });
 
   it('refuses more entries than any Application could hold', () => {
     const many = Array.from({ length: 100_001 }, (_, i) => `|ConfigMap|shop|c${i}`);
     const result = parseInventory(many);
-    expect(result.kind === 'invalid' && result.error.message).toBe(
+    expect(result.kind === 'error' && result.error.message).toBe(
       'inventory: 100001 entries; at most 100000 are accepted',
     );
   });

@@ -1,3 +1,4 @@
+import type { Result } from '../api/errors.js';
 import type { ObjectRef } from '../api/object.js';
 import { InventoryParseError } from './errors.js';
 import { inventoryOf, type Inventory } from './inventory.js';
@@ -25,8 +26,7 @@ export function inventoryText(inventory: Inventory): string {
     .join('');
 }
 
-export type InventoryParseResult =
-  { kind: 'ok'; value: Inventory } | { kind: 'invalid'; error: InventoryParseError };
+export type InventoryParseResult = Result<Inventory, InventoryParseError>;
 
 /** More entries than this is not an inventory but an accident (or an attack on memory). */
 const MAX_ENTRIES = 100_000;
@@ -113,5 +113,5 @@ function decodeName(text: string): string | undefined {
 
 function invalid(entry: number | undefined, text: string, problem: string): InventoryParseResult {
   const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return { kind: 'invalid', error: new InventoryParseError(entry, shown, problem) };
+  return { kind: 'error', error: new InventoryParseError(entry, shown, problem) };
 }

@@ -20,7 +20,7 @@ function app(
       ...extra,
     },
   });
-  if (r.kind !== 'ok') throw new Error(r.problems.join('; '));
+  if (r.kind !== 'ok') throw r.error;
   return r.value;
 }
 

@@ -104,7 +104,7 @@ async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loade
   const parsed = parseApplication(raw);
   if (parsed.kind === 'ok') return { kind: 'ok', app: parsed.value };
   const app = raw as unknown as Application;
-  const problems = parsed.problems.join('; ');
+  const problems = parsed.error.problems.join('; ');
   const conditions = setCondition(
     app.status?.conditions ?? [],
     'Stalled',
@@ -114,10 +114,7 @@ async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loade
     raw.metadata.generation as number | undefined,
   );
   await writeStatus(deps.cluster, app, { ...(app.status ?? {}), conditions });
-  return {
-    kind: 'invalid',
-    outcome: { kind: 'terminal', error: new Error(`Application ${key}: ${problems}`) },
-  };
+  return { kind: 'invalid', outcome: { kind: 'terminal', error: parsed.error } };
 }
 
 interface StagesDone {

@@ -32,13 +32,14 @@ export async function remoteFor(deps: { cluster: Cluster }, app: Application): P
       'CredentialsNotFound',
       `Secret ${ns}/${src.secretRef.name} not found`,
     );
-  const creds = credentialsFromSecretData(secret.data as Record<string, string> | undefined);
-  if (creds.kind === 'invalid')
-    throw new StageError(
-      appKey(app),
-      'InvalidCredentials',
-      `Secret ${ns}/${src.secretRef.name}: ${creds.problem}`,
-    );
+  const creds = credentialsFromSecretData(
+    secret.data as Record<string, string> | undefined,
+    `Secret ${ns}/${src.secretRef.name}`,
+  );
+  if (creds.kind === 'error')
+    throw new StageError(appKey(app), 'InvalidCredentials', creds.error.message, {
+      cause: creds.error,
+    });
   return { ...base, ...creds.value };
 }
 

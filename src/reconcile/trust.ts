@@ -43,9 +43,9 @@ async function trustedKeys(cluster: Cluster, app: Application): Promise<KeysLook
   });
   if (secret === undefined)
     return { kind: 'missing', message: `Secret ${ns}/${ref.name} of trusted keys was not found` };
-  const keys = await trustedKeysFromSecretData(secret.data as Record<string, string> | undefined);
-  if (keys.kind === 'invalid')
-    return { kind: 'missing', message: `Secret ${ns}/${ref.name}: ${keys.problem}` };
+  const data = secret.data as Record<string, string> | undefined;
+  const keys = await trustedKeysFromSecretData(data, `Secret ${ns}/${ref.name}`);
+  if (keys.kind === 'error') return { kind: 'missing', message: keys.error.message };
   return { kind: 'ok', keys: keys.value };
 }
 

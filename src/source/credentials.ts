@@ -1,3 +1,4 @@
+import type { Result } from '../api/errors.js';
 import type { GitAuth } from './git.js';
 
 /** Repository credentials as they come from a Secret, decoded. */
@@ -6,17 +7,33 @@ export interface RepoCredentials {
   caBundle?: string;
 }
 
-export type CredentialsResult =
-  { kind: 'ok'; value: RepoCredentials } | { kind: 'invalid'; problem: string };
+/** A repository Secret that does not hold usable credentials; names its keys, never values. */
+export class InvalidCredentialsError extends Error {
+  override readonly name = 'InvalidCredentialsError';
+  constructor(
+    /** The Secret, e.g. `Secret team-a/repo-creds`. */
+    readonly secret: string,
+    readonly problem: string,
+  ) {
+    super(`${secret}: ${problem}`);
+  }
+}
+
+export type CredentialsResult = Result<RepoCredentials, InvalidCredentialsError>;
 
 /**
  * Reads a repository Secret's `data` (base64 values) with the keys the Application documents:
  * username+password, token (with optional username), sshPrivateKey+knownHosts, caBundle.
- * Problems name keys, never values.
+ * `secret` names it in errors, e.g. `Secret team-a/repo-creds`. Problems name keys, never values.
  */
 export function credentialsFromSecretData(
   data: Record<string, string> | undefined,
+  secret: string,
 ): CredentialsResult {
+  const invalid = (problem: string): CredentialsResult => ({
+    kind: 'error',
+    error: new InvalidCredentialsError(secret, problem),
+  });
   const get = (k: string): string | undefined => {
     const v = data?.[k];
     return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
@@ -32,10 +49,7 @@ export function credentialsFromSecretData(
   const caPart = ca === undefined ? {} : { caBundle: ca };
   if (key !== undefined) {
     if (knownHosts === undefined)
-      return {
-        kind: 'invalid',
-        problem: 'key sshPrivateKey needs key knownHosts: SSH host keys are always checked',
-      };
+      return invalid('key sshPrivateKey needs key knownHosts: SSH host keys are always checked');
     return { kind: 'ok', value: { auth: { kind: 'ssh', privateKey: key, knownHosts }, ...caPart } };
   }
   if (token !== undefined) {
@@ -52,8 +66,7 @@ export function credentialsFromSecretData(
     };
   }
   if (password !== undefined) {
-    if (username === undefined)
-      return { kind: 'invalid', problem: 'key password needs key username' };
+    if (username === undefined) return invalid('key password needs key username');
     return { kind: 'ok', value: { auth: { kind: 'basic', username, password }, ...caPart } };
   }
   return { kind: 'ok', value: { auth: { kind: 'none' }, ...caPart } };

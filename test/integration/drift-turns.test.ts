@@ -49,7 +49,7 @@ describe('the drift path and a reconcile of the same Application', () => {
       },
     });
     const parsed = parseApplication(raw);
-    if (parsed.kind !== 'ok') throw new Error(parsed.problems.join('; '));
+    if (parsed.kind !== 'ok') throw parsed.error;
     const app: Application = parsed.value;
     const key = `${ns}/warned`;
     const configMap: KubeObject = {

@@ -221,8 +221,8 @@ describe('the Application CRD on a real apiserver', () => {
     const live = await cluster.get(sent);
     const fromServer = parseApplication(live);
     const fromUs = parseApplication(sent);
-    if (fromServer.kind !== 'ok') throw new Error(fromServer.problems.join('\n'));
-    if (fromUs.kind !== 'ok') throw new Error(fromUs.problems.join('\n'));
+    if (fromServer.kind !== 'ok') throw fromServer.error;
+    if (fromUs.kind !== 'ok') throw fromUs.error;
     expect(fromServer.value.spec).toEqual(fromUs.value.spec);
     expect(live?.['spec']).toMatchObject({
       source: { targetRevision: 'main', path: '.' },
@@ -280,7 +280,7 @@ describe('the Application CRD on a real apiserver', () => {
       expect(e.apiMessage).toContain(`${field}: `);
       expect(e.apiMessage).toContain(detail);
       const ours = parseApplication(obj);
-      expect(ours.kind === 'invalid' ? ours.problems : []).toContainEqual(
+      expect(ours.kind === 'error' ? ours.error.problems : []).toContainEqual(
         expect.stringMatching(new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `)),
       );
     },

@@ -89,13 +89,16 @@ async function trusted(): Promise<TrustedKeys> {
   const ssh = [signers.ed25519, signers.ecdsa, signers.rsa].map((s) =>
     s.kind === 'ssh' ? allowedSignersLine(s.identity.email, s.publicKey) : '',
   );
-  const r = await trustedKeysFromEntries([
-    { name: 'team.asc', text: signers.gpg.kind === 'gpg' ? signers.gpg.publicKeyArmored : '' },
-    { name: 'expired.asc', text: expired.publicKeyArmored },
-    { name: 'revoked.asc', text: revoked.publicKeyArmored },
-    { name: 'allowed_signers', text: ssh.join('') },
-  ]);
-  if (r.kind !== 'ok') throw new Error(r.problem);
+  const r = await trustedKeysFromEntries(
+    [
+      { name: 'team.asc', text: signers.gpg.kind === 'gpg' ? signers.gpg.publicKeyArmored : '' },
+      { name: 'expired.asc', text: expired.publicKeyArmored },
+      { name: 'revoked.asc', text: revoked.publicKeyArmored },
+      { name: 'allowed_signers', text: ssh.join('') },
+    ],
+    'the test signers',
+  );
+  if (r.kind !== 'ok') throw r.error;
   return r.value;
 }
 

@@ -7,8 +7,9 @@ import { trustedKeysFromEntries } from './keys.js';
 const now = new Date();
 
 async function verifierFor(entry: string): Promise<OpenPgpVerifier> {
-  const r = await trustedKeysFromEntries([{ name: entry, text: fixture(entry).toString() }]);
-  if (r.kind !== 'ok') throw new Error(r.problem);
+  const entries = [{ name: entry, text: fixture(entry).toString() }];
+  const r = await trustedKeysFromEntries(entries, 'testdata');
+  if (r.kind !== 'ok') throw r.error;
   return new OpenPgpVerifier(r.value.openpgp);
 }
 
@@ -54,12 +55,15 @@ describe('OpenPGP commit signatures', () => {
   });
 
   it('refuses a key file holding a private key', async () => {
-    const r = await trustedKeysFromEntries([
-      {
-        name: 'x.asc',
-        text: '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxx\n-----END PGP PRIVATE KEY BLOCK-----\n',
-      },
-    ]);
-    expect(r.kind).toBe('invalid');
+    const r = await trustedKeysFromEntries(
+      [
+        {
+          name: 'x.asc',
+          text: '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxx\n-----END PGP PRIVATE KEY BLOCK-----\n',
+        },
+      ],
+      'testdata',
+    );
+    expect(r.kind).toBe('error');
   });
 });

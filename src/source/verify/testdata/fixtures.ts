@@ -18,7 +18,7 @@ export function signed(name: string): SignedObject & { signature: string } {
 /** A key set read from testdata: signer.asc, mallory.asc… and allowed_signers, mallory.pub. */
 export async function keysFrom(names: string[]): Promise<TrustedKeys> {
   const all = await trustedKeysFromDir(testdata);
-  if (all.kind !== 'ok') throw new Error(all.problem);
+  if (all.kind !== 'ok') throw all.error;
   return {
     openpgp: all.value.openpgp.filter((k) =>
       names.some((n) => k.getUserIDs().some((u) => u.includes(n))),
