@@ -62,7 +62,6 @@ async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number
     cluster,
     // The mirrors `ballast diff` and `ballast sync` already keep.
     source: new GitSource(defaultSourceOptions(sourceCacheDir())),
-    desired: new Map(),
     log: () => undefined,
   };
   const { sha, result } = await compareApplication(

@@ -8,11 +8,11 @@ import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { WatchManager } from '../cluster/watch.js';
-import { normalizeRepoUrl } from './webhook.js';
 import { ControllerHttp } from './http-server.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
-import { reconcileApplication, type DesiredCache } from './reconcile.js';
+import { reconcileApplication } from './reconcile.js';
+import { AppStates } from './app-state.js';
 import { startRunner, type Outcome, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
@@ -80,32 +80,16 @@ export interface ControllerDeps {
   decryptionKeys?: DecryptionKeys;
 }
 
-/** What an Application's spec-level trigger looks like: a change here means reconcile now. */
-function triggerOf(app: KubeObject): string {
-  const a = app.metadata.annotations ?? {};
-  const deleting = app.metadata['deletionTimestamp'] === undefined ? '' : 'deleting';
-  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}|${deleting}`;
-}
-
 /** The controller: Applications reconciled by key, managed objects watched for drift. */
 export class Controller {
-  private readonly desired = new Map<string, DesiredCache>();
+  /** What is known of each Application between reconciles; see AppStates. */
+  private readonly apps = new AppStates();
   private readonly appQueue = new WorkQueue();
   private readonly driftQueue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 10_000 });
   /** Applications whose health moved since their status was written. */
   private readonly healthQueue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
-  private readonly seen = new Map<string, string>();
-  /**
-   * Applications as listed or watched, kept until this process first reconciles them, which
-   * then needs no GET: nothing of ours has written to them yet, so the watch is as new as a
-   * read. Later reconciles read afresh, since the status they build on is our own last write.
-   */
-  private readonly unreconciled = new Map<string, KubeObject>();
-  private readonly reconciledHere = new Set<string>();
-  /** Normalized repository URL → keys of the Applications that use it, for webhooks. */
-  private repoIndex = new Map<string, Set<string>>();
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
@@ -141,9 +125,7 @@ export class Controller {
       ready: () => this.ready,
       scrape: () => this.metrics.scrape(),
       onPush: (urls) => {
-        const keys = new Set(
-          urls.flatMap((u) => [...(this.repoIndex.get(normalizeRepoUrl(u)) ?? [])]),
-        );
+        const keys = new Set(urls.flatMap((u) => this.apps.byRepo(u)));
         for (const k of keys) this.appQueue.add(k);
         return [...keys];
       },
@@ -165,13 +147,12 @@ export class Controller {
         const deps = {
           cluster: this.deps.cluster,
           source: this.deps.source,
-          desired: this.desired,
+          apps: this.apps,
           log,
           audit: this.audit,
           ...this.sharedKeysFor(key),
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
-          firstRead: (k: string) => this.firstRead(k),
           defaultServiceAccount: this.opts.defaultServiceAccount,
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
@@ -227,7 +208,7 @@ export class Controller {
       this.healthQueue,
       (key) =>
         this.statusTurns.run(key, async (): Promise<Outcome> => {
-          const cache = this.desired.get(key);
+          const cache = this.apps.desired(key);
           const update = cache?.observed.healthUpdate();
           if (cache === undefined || update === undefined) return { kind: 'ok' };
           try {
@@ -251,7 +232,7 @@ export class Controller {
           {
             cluster: this.deps.cluster,
             defaultServiceAccount: this.opts.defaultServiceAccount,
-            desired: this.desired,
+            desired: (k) => this.apps.desired(k),
             requestReconcile: (k) => {
               this.appQueue.add(k);
             },
@@ -289,14 +270,6 @@ export class Controller {
     else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
   }
 
-  /** The Application as listed or watched, once: only for this process's first reconcile of it. */
-  private firstRead(key: string): KubeObject | undefined {
-    const app = this.unreconciled.get(key);
-    this.unreconciled.delete(key);
-    this.reconciledHere.add(key);
-    return app;
-  }
-
   /** True when an open watch of its kind shows no object of this identity with a tracking label. */
   private async untracked(obj: KubeObject): Promise<boolean> {
     const watches = this.watches;
@@ -308,7 +281,7 @@ export class Controller {
 
   /** Watches every kind the Application manages, so a manual change is seen within a second. */
   private async watchDesiredKinds(key: string): Promise<void> {
-    const cache = this.desired.get(key);
+    const cache = this.apps.desired(key);
     const watches = this.watches;
     if (cache === undefined || watches === undefined) return;
     const kinds = new Map(
@@ -329,7 +302,7 @@ export class Controller {
    */
   private onManagedEvent({ type, object }: ManagedEvent): void {
     const appKey = appKeyOf(object);
-    const cache = appKey === undefined ? undefined : this.desired.get(appKey);
+    const cache = appKey === undefined ? undefined : this.apps.desired(appKey);
     if (appKey === undefined || cache === undefined) return;
     if (cache.observed.event(type, object)) this.healthQueue.add(appKey);
     const queue = (): void => {
@@ -342,28 +315,15 @@ export class Controller {
       }, queue);
   }
 
-  /** Indexes an Application by repository and queues it when new or its trigger changed. */
+  /** Records an Application as listed or watched, and queues it when new or its trigger moved. */
   private observeApp(app: KubeObject): string {
-    const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
-    const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source?.repoURL;
-    if (typeof repoURL === 'string') {
-      const n = normalizeRepoUrl(repoURL);
-      this.repoIndex.set(n, (this.repoIndex.get(n) ?? new Set()).add(key));
-    }
-    const trigger = triggerOf(app);
-    if (this.seen.get(key) !== trigger) {
-      this.seen.set(key, trigger);
-      this.appQueue.add(key);
-    }
-    if (!this.reconciledHere.has(key)) this.unreconciled.set(key, app);
+    const { key, changed } = this.apps.observe(app);
+    if (changed) this.appQueue.add(key);
     return key;
   }
 
   private forgetApp(key: string): void {
-    this.seen.delete(key);
-    this.unreconciled.delete(key);
-    this.reconciledHere.delete(key);
-    this.desired.delete(key);
+    this.apps.forget(key);
     this.appQueue.forget(key);
   }
 
@@ -402,9 +362,8 @@ export class Controller {
         info,
         this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
       );
-      this.repoIndex = new Map();
       const keys = new Set(apps.map((app) => this.observeApp(app)));
-      for (const key of [...this.seen.keys()].filter((k) => !keys.has(k))) this.forgetApp(key);
+      for (const key of this.apps.keys().filter((k) => !keys.has(k))) this.forgetApp(key);
       this.metrics.applications = keys.size;
     } catch (e) {
       this.log.warn(

@@ -19,7 +19,7 @@ import { actingFor } from './identity.js';
 import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
 import type { RenderedObject } from '../render/index.js';
-import type { DesiredCache } from './reconcile.js';
+import type { DesiredCache } from './app-state.js';
 import type { Outcome } from './runner.js';
 import { drift, type AuditSink } from './audit.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
@@ -118,7 +118,8 @@ export interface DriftDeps {
   cluster: Cluster;
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
-  desired: Map<string, DesiredCache>;
+  /** An Application's last rendered desired state (see AppStates.desired). */
+  desired: (appKey: string) => DesiredCache | undefined;
   /** Asks for a full reconcile of an Application (its desired state is not cached yet). */
   requestReconcile: (appKey: string) => void;
   /** Called for every drift seen, for metrics. */
@@ -153,7 +154,7 @@ async function checkDrift(
   deps: DriftDeps,
   parsed: { appKey: string; ref: ObjectRef },
 ): Promise<Outcome> {
-  const cache = deps.desired.get(parsed.appKey);
+  const cache = deps.desired(parsed.appKey);
   if (cache === undefined) {
     deps.requestReconcile(parsed.appKey);
     return { kind: 'ok' };

@@ -3,12 +3,11 @@ import {
   ignoreRulesOf,
   parseApplication,
   type Application,
-  type ApplicationStatus,
 } from '../api/application.js';
 import { parseDuration } from '../api/schema-duration.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { defaultDiffOptions, jsonEqual } from '../diff/index.js';
+import { defaultDiffOptions } from '../diff/index.js';
 import { render, type RenderedObject } from '../render/index.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { GitSource } from '../source/source.js';
@@ -26,39 +25,20 @@ import {
   syncFailureOf,
   type ApplicationError,
 } from './errors.js';
-import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
-import { ObservedApp } from './observed.js';
+import type { AuditSink } from './audit.js';
+import { Pass, report } from './pass.js';
+import type { ObservedApp } from './observed.js';
+import { AppStates } from './app-state.js';
 import { actingFor } from './identity.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
 
-/** What the drift path needs to re-diff one object without fetching or rendering again. */
-export interface DesiredCache {
-  revision: string;
-  /** The Application as last reconciled: drift policy, destination, ignore rules. */
-  app: Application;
-  objects: readonly RenderedObject[];
-  /** What is known of the live objects between reconciles; kept across revisions. */
-  observed: ObservedApp;
-}
-
-/**
- * The Application as the drift and health paths need it: spec and identity. Its status and
- * managedFields, kilobytes per Application, are only read by the next reconcile, which reads
- * the Application afresh.
- */
-function cachedApp(app: Application): Application {
-  const metadata = { ...app.metadata };
-  delete metadata['managedFields'];
-  return { apiVersion: app.apiVersion, kind: app.kind, metadata, spec: app.spec };
-}
-
 export interface ReconcilerDeps {
   cluster: Cluster;
   source: GitSource;
-  /** Last rendered desired state per Application key, shared with the drift path. */
-  desired: Map<string, DesiredCache>;
+  /** What is known of each Application between reconciles, shared with the drift path. */
+  apps: AppStates;
   log: (fields: Record<string, unknown>, msg: string) => void;
   /** The audit ledger's sink; unset: outcomes are not recorded (the CLI's one-shot diff). */
   audit?: AuditSink;
@@ -71,8 +51,6 @@ export interface ReconcilerDeps {
   healthWatched?: boolean;
   /** What the managed-object watches know of an identity; see SyncOptions.untracked. */
   untracked?: (obj: KubeObject) => Promise<boolean>;
-  /** The Application as the controller last listed or watched it, when that is as good as a GET. */
-  firstRead?: (key: string) => KubeObject | undefined;
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
 }
@@ -94,7 +72,7 @@ type Loaded =
 async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loaded> {
   const [namespace = '', name = ''] = key.split('/');
   const raw =
-    deps.firstRead?.(key) ??
+    deps.apps.firstRead(key) ??
     (await deps.cluster.get({
       apiVersion: applicationApiVersion,
       kind: 'Application',
@@ -165,12 +143,10 @@ async function runStages(
       rendered.error.reason === 'decryption-failed' ? 'DecryptionFailed' : 'RenderFailed';
     throw new StageError(key, reason, rendered.error.message, { cause: rendered.error });
   }
-  const observed = deps.desired.get(key)?.observed ?? new ObservedApp();
-  deps.desired.set(key, {
+  const observed = deps.apps.rendered(key, {
     revision: tree.sha,
-    app: cachedApp(app),
+    app,
     objects: rendered.objects,
-    observed,
   });
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
@@ -192,14 +168,15 @@ async function runStages(
 
 /** What a sync of `app` would change now; nothing is applied and no status is written. */
 export async function compareApplication(
-  deps: ReconcilerDeps,
+  deps: Omit<ReconcilerDeps, 'apps'>,
   app: Application,
   signal: AbortSignal,
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
   const key = appKey(app);
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const inventory = statusInventory(appId(app, app.status), () => undefined);
-  const { sha, result } = await runStages(deps, app, key, ctx, inventory, true);
+  const once = { ...deps, apps: new AppStates() };
+  const { sha, result } = await runStages(once, app, key, ctx, inventory, true);
   return { sha, result };
 }
 
@@ -209,12 +186,23 @@ export async function reconcileApplication(
   key: string,
   ctx: ReconcileContext,
 ): Promise<Outcome> {
+  const outcome = await reconcileOnce(deps, key, ctx);
+  // Failures count against the retry limit only in a row, as the work queue counts them.
+  if (outcome.kind !== 'retry') deps.apps.clearFailures(key);
+  return outcome;
+}
+
+async function reconcileOnce(
+  deps: ReconcilerDeps,
+  key: string,
+  ctx: ReconcileContext,
+): Promise<Outcome> {
   // From the first read on, whatever fails is caught here and reported once, by `failed`.
   let pass: Pass | undefined;
   try {
     const loaded = await loadApplication(deps, key);
     if (loaded.kind === 'gone') {
-      deps.desired.delete(key);
+      deps.apps.dropDesired(key);
       return { kind: 'ok' };
     }
     if (loaded.kind === 'invalid') return loaded.outcome;
@@ -233,50 +221,9 @@ export async function reconcileApplication(
   }
 }
 
-/**
- * Final status is written whatever the pass did, then the ledger hears of the outcome. A pass
- * that changed nothing writes nothing: most periodic resyncs of a settled fleet.
- */
-async function report(deps: ReconcilerDeps, key: string, pass: Pass): Promise<void> {
-  const app = pass.app;
-  if (!jsonEqual(pass.status, app.status ?? {}))
-    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
-      deps.log({ key, err: String(e) }, 'writing status failed');
-    });
-  for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
-}
-
-/** The status one reconcile builds up, and what it tells the ledger. */
-class Pass {
-  status: ApplicationStatus;
-  audited: AuditedPass = { kind: 'failed' };
-
-  /** Replaced once when the finalizer is added: later patches test its resourceVersion. */
-  app: Application;
-
-  constructor(app: Application) {
-    this.app = app;
-    const generation = app.metadata.generation;
-    this.status = {
-      ...(app.status ?? {}),
-      ...(generation === undefined ? {} : { observedGeneration: generation }),
-    };
-  }
-
-  cond(t: 'Ready' | 'Stalled', s: 'True' | 'False', reason: string, message: string): void {
-    const conditions = this.status.conditions ?? [];
-    const gen = this.app.metadata.generation;
-    this.status = {
-      ...this.status,
-      conditions: setCondition(conditions, t, s, reason, message, gen),
-    };
-  }
-}
-
 function suspended(deps: ReconcilerDeps, key: string, pass: Pass): Outcome {
   // The drift path reads the cached Application, so it must see the suspension too.
-  const cached = deps.desired.get(key);
-  if (cached !== undefined) deps.desired.set(key, { ...cached, app: cachedApp(pass.app) });
+  deps.apps.sawSpec(key, pass.app);
   pass.cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
   pass.audited = { kind: 'suspended' };
   return { kind: 'ok' };
@@ -367,7 +314,7 @@ async function failed(
   // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.
   if (failure instanceof ApiServerRetryError)
     return { kind: 'retry', error: failure, backoff: backoffOf(app), ...notBefore };
-  if (retriesExhausted(app, ctx)) {
+  if (retriesExhausted(app, deps.apps.countFailure(ctx.key))) {
     // Stop hammering a failure that retries did not cure; the next interval starts over.
     const limit = app.spec.syncPolicy.retry.limit;
     pass.cond(
@@ -392,14 +339,14 @@ function backoffOf(app: Application): Backoff {
   };
 }
 
-/** Has this failure used up `spec.syncPolicy.retry.limit`? `attempt` counts runs since the last success. */
-function retriesExhausted(app: Application, ctx: ReconcileContext): boolean {
-  return ctx.attempt - 1 >= app.spec.syncPolicy.retry.limit;
+/** Has this failure, the `failures`th in a row, used up `spec.syncPolicy.retry.limit`? */
+function retriesExhausted(app: Application, failures: number): boolean {
+  return failures - 1 >= app.spec.syncPolicy.retry.limit;
 }
 
 /** A deleted Application: prune if asked, release the finalizer, forget its desired state. */
 async function finalize(deps: ReconcilerDeps, key: string, app: Application): Promise<Outcome> {
-  deps.desired.delete(key);
+  deps.apps.dropDesired(key);
   if (!hasFinalizer(app)) return { kind: 'ok' };
   const result = await finalizeApplication(
     { cluster: deps.cluster, acting: actingFor(deps, app) },

@@ -11,7 +11,7 @@ import { waitForCrds } from '../../src/apply/execute.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { desiredFor, driftKey, handleDrift } from '../../src/reconcile/drift.js';
 import { ObservedApp } from '../../src/reconcile/observed.js';
-import type { DesiredCache } from '../../src/reconcile/reconcile.js';
+import type { DesiredCache } from '../../src/reconcile/app-state.js';
 import { writeStatus } from '../../src/reconcile/status.js';
 import { KeyedTurns } from '../../src/reconcile/turns.js';
 import { clusterFor } from '../support/sync.js';
@@ -87,7 +87,7 @@ describe('the drift path and a reconcile of the same Application', () => {
     const drift = handleDrift(
       {
         cluster,
-        desired: new Map([[key, cache]]),
+        desired: (k) => (k === key ? cache : undefined),
         requestReconcile: () => undefined,
         onDrift: () => undefined,
         statusTurn: (k, write) => turns.run(k, write),

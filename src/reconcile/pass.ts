@@ -1,0 +1,54 @@
+import type { Application, ApplicationStatus } from '../api/application.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { jsonEqual } from '../diff/index.js';
+import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
+import { setCondition, writeStatus } from './status.js';
+
+/** The status one reconcile builds up, and what it tells the ledger. */
+export class Pass {
+  status: ApplicationStatus;
+  audited: AuditedPass = { kind: 'failed' };
+
+  /** Replaced once when the finalizer is added: later patches test its resourceVersion. */
+  app: Application;
+
+  constructor(app: Application) {
+    this.app = app;
+    const generation = app.metadata.generation;
+    this.status = {
+      ...(app.status ?? {}),
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    };
+  }
+
+  cond(t: 'Ready' | 'Stalled', s: 'True' | 'False', reason: string, message: string): void {
+    const conditions = this.status.conditions ?? [];
+    const gen = this.app.metadata.generation;
+    this.status = {
+      ...this.status,
+      conditions: setCondition(conditions, t, s, reason, message, gen),
+    };
+  }
+}
+
+/**
+ * Final status is written whatever the pass did, then the ledger hears of the outcome. A pass
+ * that changed nothing writes nothing: most periodic resyncs of a settled fleet. A status that
+ * cannot be written is logged: the next pass writes it again.
+ */
+export async function report(
+  deps: {
+    cluster: Cluster;
+    log: (fields: Record<string, unknown>, msg: string) => void;
+    audit?: AuditSink;
+  },
+  key: string,
+  pass: Pass,
+): Promise<void> {
+  const app = pass.app;
+  if (!jsonEqual(pass.status, app.status ?? {}))
+    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
+      deps.log({ key, err: String(e) }, 'writing status failed');
+    });
+  for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
+}
