@@ -70,7 +70,7 @@ export class KubeApiError extends Error {
         verb,
         status,
         'Unknown',
-        body.slice(0, 500),
+        body.slice(0, 500).trim(),
         undefined,
         header,
       );

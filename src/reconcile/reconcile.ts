@@ -282,7 +282,8 @@ async function synced(
 
 /**
  * Reports a failed pass in status and an Event, and decides when to look again. Without a
- * pass (the Application could not be read, or is being deleted) there is no status to write.
+ * pass (the Application could not be read, or is being deleted) there is no status to write,
+ * and no spec to take a backoff from: the work queue's own applies.
  */
 async function failed(
   deps: ReconcilerDeps,
