@@ -64,6 +64,11 @@ export interface FixtureOptions {
   controller?: Partial<ControllerOptions>;
   /** Source options over the defaults (allowFileRepos, limits…). */
   source?: Partial<SourceOptions>;
+  /**
+   * The client the controller itself uses, e.g. another apiserver or identity; by default the
+   * same admin client as the fixture's `cluster`. The caller closes it.
+   */
+  controllerCluster?: Cluster;
 }
 
 export async function startControllerFixture(opts: FixtureOptions): Promise<ControllerFixture> {
@@ -89,11 +94,12 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
   const repoURL = server.httpUrl('apps');
   const repo = await WorkingClone.clone({ url: repoURL, access: { kind: 'bearer', token } });
   const cache = await mkdtemp(join(tmpdir(), 'ballast-fixture-'));
+  const own = opts.controllerCluster ?? cluster;
   const controller = new Controller(
     {
-      cluster,
+      cluster: own,
       source: new GitSource({ ...defaultSourceOptions(cache), ...opts.source }),
-      watches: managedWatches(cluster, () => undefined),
+      watches: managedWatches(own, () => undefined),
       ...opts.deps,
     },
     { ...defaultControllerOptions(), namespace: ns, httpPort: 0, ...opts.controller },
