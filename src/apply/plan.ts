@@ -3,7 +3,9 @@ import { fieldManager, type Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import {
   appliesNothing,
+  configureEntry,
   diffObject,
+  unchangedEntry,
   type ChangeSetEntry,
   type DiffOptions,
 } from '../diff/index.js';
@@ -95,7 +97,7 @@ async function planOne(
   });
   if (p.crdInSet || cold) return deferred();
   if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied)) {
-    const entry = diffObject(p.object, p.object, opts.diff);
+    const entry = unchangedEntry(refOf(p.object));
     return { prepared: p, live, entry, takeover: false, recreate: false, deferred: false };
   }
   const owner = live?.metadata.labels?.[TRACKING_LABEL];
@@ -109,20 +111,14 @@ async function planOne(
   const takeover = live !== undefined && needsTakeover(live);
   // Nothing to change and nothing to validate: the dry run would only confirm it.
   if (live !== undefined && !takeover && appliesNothing(p.object, live, fieldManager)) {
-    const entry = {
-      subject: refOf(p.object),
-      action: 'unchanged',
-      changedPaths: [],
-      diff: '',
-    } as const;
+    const entry = unchangedEntry(refOf(p.object));
     return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
   }
   try {
     const dryRun = await cluster.apply(p.object, { dryRun: true });
     let entry = diffObject(dryRun, live, opts.diff);
-    if (takeover && entry.action === 'unchanged') {
-      entry = { ...entry, action: 'configure', reason: 'fields owned by kubectl are taken over' };
-    }
+    if (takeover && entry.action === 'unchanged')
+      entry = configureEntry(entry, 'fields owned by kubectl are taken over');
     return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
   } catch (e) {
     if (live === undefined && awaitsItsNamespace(e, p, namespacesInSet)) return deferred();
@@ -141,11 +137,7 @@ async function planOne(
       return {
         prepared: p,
         live,
-        entry: {
-          ...entry,
-          action: 'configure',
-          reason: 'recreated: an immutable field changed',
-        } as ChangeSetEntry,
+        entry: configureEntry(entry, 'recreated: an immutable field changed'),
         takeover: false,
         recreate: true,
         deferred: false,

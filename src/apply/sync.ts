@@ -1,6 +1,8 @@
 import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
+  configureEntry,
+  countByAction,
   defaultDiffOptions,
   type ChangeSet,
   type ChangeSetEntry,
@@ -101,8 +103,8 @@ export type SyncResult =
     };
 
 function summarize(planned: readonly PlannedObject[]): string {
-  const n = (a: string): number => planned.filter((p) => p.entry.action === a).length;
-  return `${n('create')} to create, ${n('configure')} to configure, ${n('unchanged')} unchanged`;
+  const n = countByAction({ entries: planned.map((p) => p.entry) });
+  return `${n.create} to create, ${n.configure} to configure, ${n.unchanged} unchanged`;
 }
 
 /**
@@ -140,7 +142,7 @@ function entriesAsApplied(
     const a = outcomes.get(p.prepared);
     if (a === undefined) return p.entry;
     if (a.kind === 'applied' && !a.created && a.planned.entry.action === 'create')
-      return { ...a.planned.entry, action: 'configure', reason: 'it existed already: adopted' };
+      return configureEntry(a.planned.entry, 'it existed already: adopted');
     return a.planned.entry;
   });
 }
