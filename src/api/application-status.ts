@@ -1,4 +1,4 @@
-import { HEALTH_ORDER } from '../health/report.js';
+import { HEALTH_ORDER } from './health-status.js';
 import { arr, enm, int, obj, opt, str, time, type Pattern } from './schema.js';
 
 /** The condition types an Application reports. */

@@ -13,7 +13,7 @@ import {
   skipEntry,
   unchangedEntry,
 } from './changeset.js';
-import type { IgnoreRule } from './ignore.js';
+import type { IgnoreRule } from '../api/ignore-rules.js';
 import configmapDryRunCoowned from './testdata/configmap-dryrun-coowned-label-dropped.json' with { type: 'json' };
 import configmapDryRunDropped from './testdata/configmap-dryrun-label-dropped.json' with { type: 'json' };
 import configmapCoowned from './testdata/configmap-live-coowned-label.json' with { type: 'json' };

@@ -1,10 +1,10 @@
-import { formatRef, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import { formatRef, isSecret, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { compareObjects } from './compare.js';
 import type { DiffError } from './errors.js';
-import type { IgnoreRule } from './ignore.js';
+import type { IgnoreRule } from '../api/ignore-rules.js';
 import type { JsonRecord } from './json.js';
 import { unifiedDiff, yamlLines, type RenderOptions } from './render.js';
-import { isSecret, maskSecretPair } from './secret.js';
+import { maskSecretPair } from './secret.js';
 
 export type ChangeAction = 'create' | 'configure' | 'unchanged' | 'prune' | 'skip';
 

@@ -21,13 +21,6 @@ export {
 } from './changeset.js';
 export { changedPaths, compareObjects, isTerminating, type Comparison } from './compare.js';
 export { DiffError } from './errors.js';
-export {
-  parseIgnoreRules,
-  ruleMatches,
-  type IgnoreRule,
-  type IgnoreRulesResult,
-  type ResourceMatch,
-} from './ignore.js';
 export { jsonEqual } from './json.js';
 export { diffLines, type Edit } from './linediff.js';
 export { MASK } from './secret.js';
