@@ -8,7 +8,9 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode;
+      // Commander has printed the message. A usage error exits 2 like any other failure, so
+      // exit 1 keeps its meaning: `diff` found changes, `verify-commit` refused, a ledger broke.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
     process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);

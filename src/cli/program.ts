@@ -54,7 +54,8 @@ export function commandOf(args: readonly string[]): string | undefined {
 export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('ballast')
     .description('Ballast: a GitOps controller for Kubernetes.')
-    .version(version(), '-v, --version', 'print the Ballast version')
+    // kubectl's spelling: -v is not the version (kubectl keeps it for log verbosity).
+    .version(version(), '--version', 'print the Ballast version')
     .showHelpAfterError()
     .exitOverride();
   const name = commandOf(args);
