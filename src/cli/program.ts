@@ -27,6 +27,10 @@ export const commandModules: readonly {
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
   { names: ['verify-commit'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  {
+    names: ['completion'],
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
 ];
 
 function version(): string {
