@@ -27,6 +27,10 @@ export const commandModules: readonly {
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
   { names: ['verify-commit'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  {
+    names: ['completion'],
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
 ];
 
 function version(): string {
@@ -54,7 +58,8 @@ export function commandOf(args: readonly string[]): string | undefined {
 export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('ballast')
     .description('Ballast: a GitOps controller for Kubernetes.')
-    .version(version(), '-v, --version', 'print the Ballast version')
+    // kubectl's spelling: -v is not the version (kubectl keeps it for log verbosity).
+    .version(version(), '--version', 'print the Ballast version')
     .showHelpAfterError()
     .exitOverride();
   const name = commandOf(args);

@@ -13,7 +13,7 @@ import { ControllerHttp } from './http-server.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
 import { reconcileApplication, type DesiredCache } from './reconcile.js';
-import { startRunner, type ReconcileResult, type Runner } from './runner.js';
+import { defaultStopOptions, startRunner, type ReconcileResult, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { writeStatus } from './status.js';
@@ -50,6 +50,8 @@ export interface ControllerOptions {
    * repository must not get them: list the namespaces trusted with them, or `all`.
    */
   sharedDecryptionNamespaces: 'all' | readonly string[];
+  /** On stop(), how long in-flight reconciles may finish before they are aborted. */
+  drainMs: number;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -65,6 +67,7 @@ export function defaultControllerOptions(): ControllerOptions {
     logger: createLogger({ level: 'silent' }),
     defaultServiceAccount: undefined,
     sharedDecryptionNamespaces: [],
+    drainMs: defaultStopOptions().drainMs,
   };
 }
 
@@ -419,7 +422,7 @@ export class Controller {
    * Stops taking work, lets in-flight reconciles finish within `drainMs` (then aborts them),
    * closes watches and the HTTP server. Returns the keys whose runs were aborted.
    */
-  async stop(drainMs = 20_000): Promise<{ aborted: string[] }> {
+  async stop(drainMs = this.opts.drainMs): Promise<{ aborted: string[] }> {
     this.stopped = true;
     this.ready = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
