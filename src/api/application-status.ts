@@ -33,6 +33,15 @@ export const healthSchema = obj(
   { description: 'How the objects are doing.' },
 );
 
+/** How the cluster compares with Git; an Assignment reports the same. */
+export const syncSchema = obj(
+  {
+    status: enm(syncStatuses, { description: 'Whether the cluster matches Git.' }),
+    revision: opt(str({ description: 'The commit compared against.' })),
+  },
+  { description: 'How the cluster compares with Git.' },
+);
+
 const condition = conditionSchema(
   conditionTypes,
   'Ready: the last reconcile succeeded and the objects are healthy. Reconciling: work is ' +
@@ -110,15 +119,7 @@ export const applicationStatusSchema = obj(
         maxItems: 16,
       }),
     ),
-    sync: opt(
-      obj(
-        {
-          status: enm(syncStatuses, { description: 'Whether the cluster matches Git.' }),
-          revision: opt(str({ description: 'The commit compared against.' })),
-        },
-        { description: 'How the cluster compares with Git.' },
-      ),
-    ),
+    sync: opt(syncSchema),
     health: opt(healthSchema),
     resources: opt(arr(resourceEntry, { description: 'Every managed object.' })),
     inventory: opt(

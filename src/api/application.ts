@@ -123,13 +123,16 @@ export function parseApplication(
   input: unknown,
   partial: Partial<ParseApplicationOptions> = {},
 ): ApplicationParseResult {
-  return parseResource(applicationResource, input, partial, ignoreRuleProblems);
+  return parseResource(applicationResource, input, partial, (spec) => ignoreRuleProblems(spec));
 }
 
 /** The diff stage parses the rules again; refuse here what it would refuse there. */
-export function ignoreRuleProblems(spec: Pick<ApplicationSpec, 'ignoreDifferences'>): string[] {
+export function ignoreRuleProblems(
+  spec: Pick<ApplicationSpec, 'ignoreDifferences'>,
+  path = 'spec',
+): string[] {
   const rules = parseIgnoreRules(spec.ignoreDifferences ?? []);
-  return rules.kind === 'invalid' ? [`spec.${rules.problem}`] : [];
+  return rules.kind === 'invalid' ? [`${path}.${rules.problem}`] : [];
 }
 
 /**

@@ -152,7 +152,9 @@ export function parseResource<K extends string, Spec, Status>(
     problems.push(`apiVersion: expected ${ballastApiVersion}`);
   if (input['kind'] !== k.kind) problems.push(`kind: expected ${k.kind}`);
   const metadata = parseMetadata(input['metadata'], problems, k.checkName);
-  const spec = validate(k.spec, input['spec'], 'spec', opts);
+  // As the apiserver defaults an absent spec when the schema gives it a default.
+  const rawSpec = input['spec'] ?? structuredClone(defaultOf(k.spec.node));
+  const spec = validate(k.spec, rawSpec, 'spec', opts);
   if (spec.kind === 'invalid') problems.push(...spec.problems);
   const status =
     input['status'] === undefined || input['status'] === null
