@@ -37,3 +37,7 @@ export function conditionSchema<const T extends string>(
     { description: 'One aspect of the current state.' },
   );
 }
+
+/** `status.observedGeneration`, as kstatus reads it: which spec the status describes. */
+export const observedGeneration = (what: string) =>
+  opt(int({ description: `The metadata.generation ${what}.`, minimum: 0, format: 'int64' }));

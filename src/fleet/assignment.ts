@@ -1,7 +1,7 @@
 import { ignoreRuleProblems } from '../api/application.js';
 import { patterns } from '../api/application-spec.js';
 import { healthSchema, syncSchema } from '../api/application-status.js';
-import { conditionReason, conditionSchema } from '../api/condition.js';
+import { conditionReason, conditionSchema, observedGeneration } from '../api/condition.js';
 import {
   parseResource,
   type PrinterColumn,
@@ -11,7 +11,6 @@ import {
 } from '../api/resource.js';
 import { arr, int, map, obj, opt, str, time, type Infer } from '../api/schema.js';
 import { mapEntryPath, type ValidateOptions } from '../api/schema-validate.js';
-import { observedGeneration } from './cluster.js';
 import { clusterNamespacePrefix } from './names.js';
 import { clusterNameSchema, templateSchema, variableNameRegex } from './template.js';
 

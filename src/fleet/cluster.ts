@@ -1,4 +1,4 @@
-import { conditionSchema } from '../api/condition.js';
+import { conditionSchema, observedGeneration } from '../api/condition.js';
 import {
   parseResource,
   type PrinterColumn,
@@ -6,17 +6,13 @@ import {
   type ResourceKind,
   type ResourceParseResult,
 } from '../api/resource.js';
-import { arr, bool, duration, int, obj, opt, str, time, type Infer } from '../api/schema.js';
+import { arr, bool, duration, obj, opt, str, time, type Infer } from '../api/schema.js';
 import type { ValidateOptions } from '../api/schema-validate.js';
 import { countsSchema } from './counts.js';
 import { clusterNameRegex, clusterNamespacePrefix, maxClusterNameLength } from './names.js';
 
 export const clusterKind = 'Cluster';
 export const clusterConditionTypes = ['Ready'] as const;
-
-/** metadata.generation, as every ballast.dev kind reports it for kstatus. */
-export const observedGeneration = (what: string) =>
-  opt(int({ description: `The metadata.generation ${what}.`, minimum: 0, format: 'int64' }));
 
 export const clusterSpecSchema = obj(
   {

@@ -1,5 +1,5 @@
 import { syncStatuses } from '../api/application-status.js';
-import { conditionReason, conditionSchema } from '../api/condition.js';
+import { conditionReason, conditionSchema, observedGeneration } from '../api/condition.js';
 import {
   parseResource,
   type PrinterColumn,
@@ -10,7 +10,6 @@ import {
 import { arr, enm, int, obj, opt, str, type Infer } from '../api/schema.js';
 import type { ValidateOptions } from '../api/schema-validate.js';
 import { HEALTH_ORDER } from '../health/report.js';
-import { observedGeneration } from './cluster.js';
 import { countsFields } from './counts.js';
 import {
   fleetSpecProblems,

@@ -157,7 +157,7 @@ function hint(variable: string): string {
   ] as const) {
     if (variable.startsWith(prefix))
       return (
-        `the Cluster has no ${what} whose key gives this name (a key becomes ` +
+        `the Cluster has no ${what} whose key gives this name, or more than one (a key becomes ` +
         `${prefix}<key> with each character other than A-Z, a-z, 0-9 and _ replaced by _); ` +
         `${what} the Cluster ${dflt}`
       );
