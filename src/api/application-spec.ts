@@ -242,7 +242,7 @@ const syncPolicy = obj(
   { description: 'When and how to sync.', default: {} },
 );
 
-/** Matches what src/diff/ignore.ts parseIgnoreRules accepts; parseApplication runs both. */
+/** Matches what parseIgnoreRules (ignore-rules.ts) accepts; parseApplication runs both. */
 const ignoreRule = obj(
   {
     group: str({ description: 'API group; "" is the core group, "*" any group.', default: '' }),

@@ -1,5 +1,5 @@
-import { HEALTH_ORDER } from '../health/report.js';
 import { conditionSchema } from './condition.js';
+import { HEALTH_ORDER } from './health-status.js';
 import { arr, enm, int, obj, opt, str, time, type Pattern } from './schema.js';
 
 /** The condition types an Application reports. */

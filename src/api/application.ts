@@ -1,4 +1,4 @@
-import { parseIgnoreRules, type IgnoreRule } from '../diff/ignore.js';
+import { parseIgnoreRules, type IgnoreRule } from './ignore-rules.js';
 import { applicationSpecSchema } from './application-spec.js';
 import { applicationStatusSchema } from './application-status.js';
 import {

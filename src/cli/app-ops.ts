@@ -3,7 +3,7 @@ import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
 import { refOf, type KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { changeSetText } from '../diff/index.js';
+import { changeSetText, needsSync } from '../diff/index.js';
 import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -73,9 +73,7 @@ async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number
   );
   const text = changeSetText(result.changeSet);
   if (text.trim() !== '') say(text);
-  const differs = result.changeSet.entries.some(
-    (e) => e.action !== 'unchanged' && e.action !== 'skip',
-  );
+  const differs = needsSync(result.changeSet);
   process.stderr.write(
     `${differs ? 'differs from' : 'matches'} revision ${sha.slice(0, 12)} of ${parsed.value.spec.source.repoURL}\n`,
   );

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { devDown, devStatus, devUp, defaultUpOptions } from '../dev/controlplane.js';
 import { join } from 'node:path';
-import { absolute, defaultStateDir, toolDir } from '../dev/paths.js';
+import { absolute, defaultStateDir, pathTools, toolDir } from '../dev/paths.js';
 import { ensureTools } from '../dev/tools.js';
 import { toolVersions, type ToolName } from '../dev/versions.js';
 import { registerDevGit } from './dev-git.js';
@@ -101,7 +101,7 @@ export function registerDev(program: Command): void {
     .action((o: { state: string }) => {
       const stateDir = absolute(o.state);
       say(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
-      say(`export PATH=${toolDir('kubectl')}:${toolDir('helm')}:${toolDir('kustomize')}:$PATH`);
+      say(`export PATH=${pathTools.map(toolDir).join(':')}:$PATH`);
     });
 
   registerDevGit(dev);

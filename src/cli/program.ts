@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { repoRoot } from '../dev/paths.js';
+import { packageRoot } from '../fs/package-root.js';
 
 type Register = (program: Command) => void;
 
@@ -30,7 +30,7 @@ export const commandModules: readonly {
 ];
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;

@@ -3,7 +3,7 @@ import { formatRef, refOf } from '../api/object.js';
 import { groupedErrors } from '../apply/errors.js';
 import { defaultSyncOptions, sync, type RefusalEffects, type SyncResult } from '../apply/sync.js';
 import { Cluster } from '../cluster/cluster.js';
-import { defaultDiffOptions } from '../diff/index.js';
+import { countByAction, defaultDiffOptions } from '../diff/index.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
 import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
 import { mergeKeys, type DecryptionKeys } from '../secrets/index.js';
@@ -315,12 +315,11 @@ function printSyncResult(
   result: Extract<SyncResult, { kind: 'done' }>,
   health: HealthReport | undefined,
 ): void {
-  const count = (a: string): number =>
-    result.changeSet.entries.filter((e) => e.action === a).length;
+  const n = countByAction(result.changeSet);
   const summary = {
-    created: count('create'),
-    configured: count('configure'),
-    unchanged: count('unchanged'),
+    created: n.create,
+    configured: n.configure,
+    unchanged: n.unchanged,
     pruned: result.pruned.filter((p) => p.kind === 'deleted').length,
     ...(health === undefined ? {} : { health: health.status }),
   };

@@ -1,6 +1,6 @@
 import { byCodePoint } from '../api/object.js';
 import type { SyncStatus } from '../api/application.js';
-import type { HealthStatus } from '../health/report.js';
+import type { HealthStatus } from '../api/health-status.js';
 import type { Assignment } from './assignment.js';
 import { countOf, type Counts, type SyncHealth } from './counts.js';
 import {

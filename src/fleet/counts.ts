@@ -1,6 +1,6 @@
 import type { SyncStatus } from '../api/application.js';
 import { int, obj } from '../api/schema.js';
-import type { HealthStatus } from '../health/report.js';
+import type { HealthStatus } from '../api/health-status.js';
 
 const n = (description: string) => int({ description, minimum: 0 });
 

@@ -9,7 +9,7 @@ import {
 } from '../api/resource.js';
 import { arr, enm, int, obj, opt, str, type Infer } from '../api/schema.js';
 import type { ValidateOptions } from '../api/schema-validate.js';
-import { HEALTH_ORDER } from '../health/report.js';
+import { HEALTH_ORDER } from '../api/health-status.js';
 import { countsFields } from './counts.js';
 import {
   fleetSpecProblems,
