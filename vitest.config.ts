@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          setupFiles: ['test/support/tools-on-path.ts'],
         },
       },
       {
@@ -14,6 +15,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/tools-on-path.ts'],
           // Tests share one control plane; each takes its own namespace, so files may run in parallel.
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -1,3 +1,4 @@
+import { toolsOnPath } from '../src/dev/paths.js';
 import { benchDevStartup } from './dev-startup.js';
 import { benchSync } from './sync.js';
 import { benchDrift } from './drift.js';
@@ -17,6 +18,9 @@ const benches: Record<string, () => Promise<void>> = {
   impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
   'yaml-keys': async () => (await import('./yaml-keys.js')).benchYamlKeys(),
 };
+
+// What the benches render or start finds the pinned helm and kustomize, as under `ballast dev`.
+process.env.PATH = toolsOnPath(process.env.PATH);
 
 const wanted = process.argv.slice(2);
 for (const [name, fn] of Object.entries(benches)) {

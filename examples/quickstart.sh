@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 npm ci --no-audit --no-fund
 npm run build
-ballast() { npx --no-install node dist/src/cli/main.js "$@"; }
+ballast() { npx --no-install ballast "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # Polls a shell condition (a string, evaluated each time) until it holds, so the demo never
 # sleeps longer than it must.
@@ -20,9 +20,23 @@ until_ok() {
 }
 
 state="${XDG_STATE_HOME:-$HOME/.local/state}/ballast/quickstart"
+# Runs `ballast ARGS` under nohup, logging to NAME.log, in a process group of its own (set -m):
+# npx runs ballast as a grandchild, so `kill -- -PID` of the group stops both.
+background() {
+  local name=$1
+  shift
+  set -m
+  nohup npx --no-install ballast "$@" >"$state/$name.log" 2>&1 &
+  echo $! >"$state/$name.pid"
+  set +m
+}
 stop_demo() {
+  local pid
   for p in controller git; do
-    [ -f "$state/$p.pid" ] && kill "$(cat "$state/$p.pid")" 2>/dev/null || true
+    [ -f "$state/$p.pid" ] || continue
+    pid="$(cat "$state/$p.pid")"
+    # A pid file from before process groups names the process alone.
+    { kill -- "-$pid" || kill "$pid"; } 2>/dev/null || true
     rm -f "$state/$p.pid"
   done
 }
@@ -42,9 +56,7 @@ kubectl get nodes -o wide
 step "Serve a Git repository from the local Git server (git http-backend, token auth)"
 openssl rand -hex 16 >"$state/token"
 openssl rand -hex 16 >"$state/webhook-secret"
-nohup node_modules/.bin/node dist/src/cli/main.js dev git --root "$state/git" --repo demo \
-  --token-file "$state/token" >"$state/git.log" 2>&1 &
-echo $! >"$state/git.pid"
+background git dev git --root "$state/git" --repo demo --token-file "$state/token"
 until_ok "the Git server" 60 'grep -q /demo.git "$state/git.log"'
 repo_url="$(grep -o 'http://[^ ]*/demo.git' "$state/git.log")"
 echo "repository: $repo_url"
@@ -59,10 +71,8 @@ gitw log --oneline
 step "Install the CRD and RBAC, and run the controller locally (kwok nodes cannot run images)"
 ballast install --replicas 0
 kubectl -n ballast-system create secret generic demo-repo --from-file=token="$state/token"
-nohup node_modules/.bin/node dist/src/cli/main.js controller --kubeconfig "$KUBECONFIG" --port 18080 --bind-address 127.0.0.1 \
-  --webhook-secret-file "$state/webhook-secret" --ledger "sqlite:$state/audit.db" \
-  >"$state/controller.log" 2>&1 &
-echo $! >"$state/controller.pid"
+background controller controller --kubeconfig "$KUBECONFIG" --port 18080 \
+  --webhook-secret-file "$state/webhook-secret" --ledger "sqlite:$state/audit.db"
 until_ok "the controller's /readyz" 60 'curl -sf http://127.0.0.1:18080/readyz'
 
 step "Create the Application; the controller syncs it and reports it Synced and Healthy"
@@ -97,6 +107,6 @@ ballast audit verify --ledger "sqlite:$state/audit.db"
 
 echo
 echo "Done. The control plane, the Git server and the controller keep running:"
-echo "  eval \"\$(npx node dist/src/cli/main.js dev env --state $state/dev)\"   # kubectl for it"
+echo "  eval \"\$(npx ballast dev env --state $state/dev)\"   # kubectl for it"
 echo "  logs: $state/controller.log"
-echo "  stop: kill \$(cat $state/controller.pid $state/git.pid); npx node dist/src/cli/main.js dev down --state $state/dev"
+echo "  stop: kill -- -\$(cat $state/controller.pid) -\$(cat $state/git.pid); npx ballast dev down --state $state/dev"

@@ -37,6 +37,7 @@ export const patterns = {
     regex: '^(/([^~]|~[01])*)+$',
     hint: 'a JSON pointer such as /spec/replicas (~1 for "/" and ~0 for "~" inside a key)',
   },
+  commitSha: { regex: '^[0-9a-f]{40}$', hint: 'a full 40-character commit SHA' },
 } satisfies Record<string, Pattern>;
 
 const secretRef = obj(
@@ -124,15 +125,18 @@ const source = obj(
   { description: 'Where the manifests come from.', atMostOne: ['kustomize', 'helm'] },
 );
 
+/** Shared with a FleetApplication's template, whose destination has no cluster. */
+export const destinationNamespace = str({
+  description:
+    'Namespace given to namespaced objects that name none; also the Helm release namespace.',
+  minLength: 1,
+  maxLength: 63,
+  pattern: patterns.dnsLabel,
+});
+
 const destination = obj(
   {
-    namespace: str({
-      description:
-        'Namespace given to namespaced objects that name none; also the Helm release namespace.',
-      minLength: 1,
-      maxLength: 63,
-      pattern: patterns.dnsLabel,
-    }),
+    namespace: destinationNamespace,
     cluster: opt(
       str({
         description:
@@ -238,7 +242,7 @@ const syncPolicy = obj(
   { description: 'When and how to sync.', default: {} },
 );
 
-/** Matches what src/diff/ignore.ts parseIgnoreRules accepts; parseApplication runs both. */
+/** Matches what parseIgnoreRules (ignore-rules.ts) accepts; parseApplication runs both. */
 const ignoreRule = obj(
   {
     group: str({ description: 'API group; "" is the core group, "*" any group.', default: '' }),
@@ -327,7 +331,7 @@ const rollback = obj(
   {
     revision: str({
       description: 'The full commit SHA to deploy.',
-      pattern: { regex: '^[0-9a-f]{40}$', hint: 'a full 40-character commit SHA' },
+      pattern: patterns.commitSha,
     }),
     historyId: opt(int({ description: 'The status.history entry rolled back to.', minimum: 0 })),
     reason: str({ description: 'Why, for the audit ledger.', default: '' }),
@@ -341,37 +345,42 @@ const rollback = obj(
   },
 );
 
-export const applicationSpecSchema = obj(
-  {
-    source,
-    destination,
-    serviceAccountName: opt(
-      str({
-        description:
-          "A ServiceAccount in the Application's namespace. Every request made for the " +
-          'Application (dry run, apply, prune, healing, health reads, namespace creation) ' +
-          'impersonates it, so the Application can do only what RBAC lets that account do. ' +
-          "Unset: the controller's --default-service-account, or, without that flag, the " +
-          "controller's own rights.",
-        minLength: 1,
-        maxLength: 253,
-        pattern: patterns.dnsSubdomain,
-      }),
-    ),
-    syncPolicy,
-    ignoreDifferences: opt(
-      arr(ignoreRule, {
-        description: 'Differences to leave alone, e.g. replicas owned by an autoscaler.',
-        maxItems: 100,
-      }),
-    ),
-    suspend: bool({
-      description: 'Stop reconciling: no fetch, no sync, no healing. Status keeps its last values.',
-      default: false,
+/**
+ * The fields of an Application's spec, exported so a FleetApplication's template reuses their
+ * declarations (and so their validation, defaults and documentation) instead of restating them.
+ */
+export const applicationSpecFields = {
+  source,
+  destination,
+  serviceAccountName: opt(
+    str({
+      description:
+        "A ServiceAccount in the Application's namespace. Every request made for the " +
+        'Application (dry run, apply, prune, healing, health reads, namespace creation) ' +
+        'impersonates it, so the Application can do only what RBAC lets that account do. ' +
+        "Unset: the controller's --default-service-account, or, without that flag, the " +
+        "controller's own rights.",
+      minLength: 1,
+      maxLength: 253,
+      pattern: patterns.dnsSubdomain,
     }),
-    verification,
-    decryption: opt(decryption),
-    rollback: opt(rollback),
-  },
-  { description: 'What to deploy, where, and how to keep it in sync.' },
-);
+  ),
+  syncPolicy,
+  ignoreDifferences: opt(
+    arr(ignoreRule, {
+      description: 'Differences to leave alone, e.g. replicas owned by an autoscaler.',
+      maxItems: 100,
+    }),
+  ),
+  suspend: bool({
+    description: 'Stop reconciling: no fetch, no sync, no healing. Status keeps its last values.',
+    default: false,
+  }),
+  verification,
+  decryption: opt(decryption),
+  rollback: opt(rollback),
+};
+
+export const applicationSpecSchema = obj(applicationSpecFields, {
+  description: 'What to deploy, where, and how to keep it in sync.',
+});

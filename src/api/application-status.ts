@@ -1,4 +1,5 @@
-import { HEALTH_ORDER } from '../health/report.js';
+import { conditionSchema } from './condition.js';
+import { HEALTH_ORDER } from './health-status.js';
 import { arr, enm, int, obj, opt, str, time, type Pattern } from './schema.js';
 
 /** The condition types an Application reports. */
@@ -20,7 +21,8 @@ const identity = {
   name: str({ description: 'Name.', minLength: 1 }),
 };
 
-const health = obj(
+/** How a set of objects is doing; an Assignment reports the same. */
+export const healthSchema = obj(
   {
     status: enm(HEALTH_ORDER, {
       description:
@@ -31,36 +33,20 @@ const health = obj(
   { description: 'How the objects are doing.' },
 );
 
-/** metav1.Condition, with the same validation, and the type narrowed to ours. */
-const condition = obj(
+/** How the cluster compares with Git; an Assignment reports the same. */
+export const syncSchema = obj(
   {
-    type: enm(conditionTypes, {
-      description:
-        'Ready: the last reconcile succeeded and the objects are healthy. Reconciling: work is ' +
-        'in progress. Stalled: it cannot progress without a change (see reason). Drifted: ' +
-        'objects differ from Git (see status.drift).',
-    }),
-    status: enm(['True', 'False', 'Unknown'], { description: 'True, False or Unknown.' }),
-    reason: str({
-      description: 'A CamelCase word for machines, e.g. SyncFailed.',
-      minLength: 1,
-      maxLength: 1024,
-      pattern: {
-        regex: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
-        hint: 'a CamelCase reason such as SyncFailed',
-      },
-    }),
-    message: str({ description: 'Details for a human.', maxLength: 32768 }),
-    lastTransitionTime: time({ description: 'When status last changed.' }),
-    observedGeneration: opt(
-      int({
-        description: 'metadata.generation the condition was set for.',
-        minimum: 0,
-        format: 'int64',
-      }),
-    ),
+    status: enm(syncStatuses, { description: 'Whether the cluster matches Git.' }),
+    revision: opt(str({ description: 'The commit compared against.' })),
   },
-  { description: 'One aspect of the current state.' },
+  { description: 'How the cluster compares with Git.' },
+);
+
+const condition = conditionSchema(
+  conditionTypes,
+  'Ready: the last reconcile succeeded and the objects are healthy. Reconciling: work is ' +
+    'in progress. Stalled: it cannot progress without a change (see reason). Drifted: ' +
+    'objects differ from Git (see status.drift).',
 );
 
 const count = (what: string): ReturnType<typeof int> =>
@@ -101,7 +87,7 @@ const resourceEntry = obj(
   {
     ...identity,
     status: enm(syncStatuses, { description: 'Whether the object matches Git.' }),
-    health: opt(health),
+    health: opt(healthSchema),
   },
   { description: 'One managed object.' },
 );
@@ -133,16 +119,8 @@ export const applicationStatusSchema = obj(
         maxItems: 16,
       }),
     ),
-    sync: opt(
-      obj(
-        {
-          status: enm(syncStatuses, { description: 'Whether the cluster matches Git.' }),
-          revision: opt(str({ description: 'The commit compared against.' })),
-        },
-        { description: 'How the cluster compares with Git.' },
-      ),
-    ),
-    health: opt(health),
+    sync: opt(syncSchema),
+    health: opt(healthSchema),
     resources: opt(arr(resourceEntry, { description: 'Every managed object.' })),
     inventory: opt(
       arr(str({ description: 'An object identity.', pattern: inventoryEntry }), {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseIgnoreRules } from '../diff/ignore.js';
-import type { HealthStatus } from '../health/report.js';
+import { parseIgnoreRules } from './ignore-rules.js';
+import type { HealthStatus } from './health-status.js';
 import {
   driftReaction,
   ignoreRulesOf,

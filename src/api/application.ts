@@ -1,13 +1,24 @@
-import { parseIgnoreRules, type IgnoreRule } from '../diff/ignore.js';
+import { parseIgnoreRules, type IgnoreRule } from './ignore-rules.js';
 import { applicationSpecSchema } from './application-spec.js';
 import { applicationStatusSchema } from './application-status.js';
+import {
+  ballastApiVersion,
+  ballastGroup,
+  ballastVersion,
+  InvalidResourceError,
+  parseResource,
+  type Resource,
+  type ResourceKind,
+  type ResourceMetadata,
+  type PrinterColumn,
+  type ResourceParseResult,
+} from './resource.js';
 import type { Infer } from './schema.js';
-import type { Result } from './errors.js';
-import { defaultValidateOptions, validate, type ValidateOptions } from './schema-validate.js';
+import { defaultValidateOptions, type ValidateOptions } from './schema-validate.js';
 
-export const applicationGroup = 'ballast.dev';
-export const applicationVersion = 'v1alpha1';
-export const applicationApiVersion = 'ballast.dev/v1alpha1';
+export const applicationGroup = ballastGroup;
+export const applicationVersion = ballastVersion;
+export const applicationApiVersion = ballastApiVersion;
 export const applicationKind = 'Application';
 export const applicationPlural = 'applications';
 
@@ -28,31 +39,12 @@ export type DriftEntry = NonNullable<ApplicationStatus['drift']>[number];
 export type ResourceStatus = NonNullable<ApplicationStatus['resources']>[number];
 
 /** The metadata fields Ballast reads, checked; any others are kept as they came. */
-export type ApplicationMetadata = {
-  name: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-  [key: string]: unknown;
-};
+export type ApplicationMetadata = ResourceMetadata;
 
 /** A `ballast.dev/v1alpha1` Application. A type alias (not an interface), so it is a KubeObject. */
-export type Application = {
-  apiVersion: typeof applicationApiVersion;
-  kind: typeof applicationKind;
-  metadata: ApplicationMetadata;
-  spec: ApplicationSpec;
-  status?: ApplicationStatus;
-};
+export type Application = Resource<typeof applicationKind, ApplicationSpec, ApplicationStatus>;
 
-/** The Application, or an InvalidApplicationError listing every problem with its field path. */
-export type ApplicationParseResult = Result<Application, InvalidApplicationError>;
+export type ApplicationParseResult = ResourceParseResult<Application>;
 
 export type ParseApplicationOptions = ValidateOptions;
 
@@ -60,10 +52,67 @@ export function defaultParseApplicationOptions(): ParseApplicationOptions {
   return defaultValidateOptions();
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const ready = '.status.conditions[?(@.type=="Ready")]';
 
-const topLevel = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+/** The columns of `kubectl get applications`. */
+export const applicationPrinterColumns: readonly PrinterColumn[] = [
+  {
+    name: 'Sync',
+    type: 'string',
+    jsonPath: '.status.sync.status',
+    description: 'Synced, OutOfSync or Unknown.',
+  },
+  {
+    name: 'Health',
+    type: 'string',
+    jsonPath: '.status.health.status',
+    description: 'Aggregated health of the objects.',
+  },
+  {
+    name: 'Revision',
+    type: 'string',
+    jsonPath: '.status.sync.revision',
+    description: 'The commit compared against.',
+  },
+  {
+    name: 'Ready',
+    type: 'string',
+    jsonPath: `${ready}.status`,
+    description: 'The Ready condition.',
+  },
+  {
+    name: 'Message',
+    type: 'string',
+    jsonPath: `${ready}.message`,
+    description: 'Why it is (not) ready.',
+    priority: 1,
+  },
+  {
+    name: 'Age',
+    type: 'date',
+    jsonPath: '.metadata.creationTimestamp',
+    description: 'Time since creation.',
+  },
+];
+
+/** The Application kind, from which its CRD (application-crd.ts) and its parser are derived. */
+export const applicationResource: ResourceKind<
+  typeof applicationKind,
+  ApplicationSpec,
+  ApplicationStatus
+> = {
+  kind: applicationKind,
+  plural: applicationPlural,
+  singular: 'application',
+  shortNames: ['app', 'apps'],
+  description:
+    'An Application keeps the objects rendered from one path of a Git repository applied to ' +
+    'the cluster, reports how they differ from Git and how healthy they are.',
+  scope: 'Namespaced',
+  spec: applicationSpecSchema,
+  status: applicationStatusSchema,
+  printerColumns: applicationPrinterColumns,
+};
 
 /**
  * Parses an Application from untrusted input (a YAML file, a watch event) into a result value.
@@ -75,92 +124,16 @@ export function parseApplication(
   input: unknown,
   partial: Partial<ParseApplicationOptions> = {},
 ): ApplicationParseResult {
-  const opts = { ...defaultParseApplicationOptions(), ...partial };
-  if (!isRecord(input)) return invalid(input, ['expected an Application object']);
-  const problems: string[] = [];
-  if (input['apiVersion'] !== applicationApiVersion)
-    problems.push(`apiVersion: expected ${applicationApiVersion}`);
-  if (input['kind'] !== applicationKind) problems.push(`kind: expected ${applicationKind}`);
-  const metadata = parseMetadata(input['metadata'], problems);
-  const spec = validate(applicationSpecSchema, input['spec'], 'spec', opts);
-  if (spec.kind === 'invalid') problems.push(...spec.problems);
-  const status =
-    input['status'] === undefined || input['status'] === null
-      ? undefined
-      : validate(applicationStatusSchema, input['status'], 'status', opts);
-  if (status?.kind === 'invalid') problems.push(...status.problems);
-  if (opts.unknownFields === 'reject') {
-    for (const key of Object.keys(input))
-      if (!topLevel.has(key)) problems.push(`${key}: unknown field`);
-  }
-  // The diff stage parses the rules again; refuse here what it would refuse there.
-  if (spec.kind === 'ok') {
-    const rules = parseIgnoreRules(spec.value.ignoreDifferences ?? []);
-    if (rules.kind === 'invalid') problems.push(`spec.${rules.problem}`);
-  }
-  if (problems.length > 0 || metadata === undefined || spec.kind !== 'ok')
-    return invalid(input, problems);
-  return {
-    kind: 'ok',
-    value: {
-      apiVersion: applicationApiVersion,
-      kind: applicationKind,
-      metadata,
-      spec: spec.value,
-      ...(status?.kind === 'ok' ? { status: status.value } : {}),
-    },
-  };
+  return parseResource(applicationResource, input, partial, (spec) => ignoreRuleProblems(spec));
 }
 
-/** The failed result, naming the Application as far as its metadata allows. */
-function invalid(input: unknown, problems: string[]): ApplicationParseResult {
-  const meta = isRecord(input) && isRecord(input['metadata']) ? input['metadata'] : {};
-  const part = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const name = part(meta['name']);
-  const subject = name === '' ? '(unnamed)' : `${part(meta['namespace'])}/${name}`;
-  return { kind: 'error', error: new InvalidApplicationError(subject, problems) };
-}
-
-const stringFields = [
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'creationTimestamp',
-  'deletionTimestamp',
-] as const;
-
-function isStringMap(v: unknown): v is Record<string, string> {
-  return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
-}
-
-/** Checks the metadata fields Ballast reads; metadata is not in the CRD schema, so it is ours to check. */
-function parseMetadata(raw: unknown, problems: string[]): ApplicationMetadata | undefined {
-  if (!isRecord(raw)) {
-    problems.push('metadata: expected an object');
-    return undefined;
-  }
-  const before = problems.length;
-  if (typeof raw['name'] !== 'string' || raw['name'] === '')
-    problems.push('metadata.name: expected a non-empty string');
-  for (const f of stringFields) {
-    if (raw[f] !== undefined && typeof raw[f] !== 'string')
-      problems.push(`metadata.${f}: expected a string`);
-  }
-  for (const f of ['labels', 'annotations'] as const) {
-    if (raw[f] !== undefined && !isStringMap(raw[f]))
-      problems.push(`metadata.${f}: expected a map of strings`);
-  }
-  const generation = raw['generation'];
-  if (generation !== undefined && !(typeof generation === 'number' && Number.isInteger(generation)))
-    problems.push('metadata.generation: expected a whole number');
-  const finalizers = raw['finalizers'];
-  if (
-    finalizers !== undefined &&
-    !(Array.isArray(finalizers) && finalizers.every((x) => typeof x === 'string'))
-  )
-    problems.push('metadata.finalizers: expected a list of strings');
-  if (problems.length > before) return undefined;
-  return structuredClone(raw) as ApplicationMetadata;
+/** The diff stage parses the rules again; refuse here what it would refuse there. */
+export function ignoreRuleProblems(
+  spec: Pick<ApplicationSpec, 'ignoreDifferences'>,
+  path = 'spec',
+): string[] {
+  const rules = parseIgnoreRules(spec.ignoreDifferences ?? []);
+  return rules.kind === 'invalid' ? [`${path}.${rules.problem}`] : [];
 }
 
 /**
@@ -176,15 +149,15 @@ export function driftReaction(spec: ApplicationSpec): DriftPolicy {
 }
 
 /** An Application that cannot be used as it is; the message names it and every problem. */
-export class InvalidApplicationError extends Error {
+export class InvalidApplicationError extends InvalidResourceError {
   override readonly name = 'InvalidApplicationError';
   constructor(
     /** `namespace/name` of the Application. */
-    readonly subject: string,
-    readonly problems: readonly string[],
+    subject: string,
+    problems: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(`Application ${subject}: invalid: ${problems.join('; ')}`, options);
+    super(applicationKind, subject, problems, options);
   }
 }
 

@@ -64,3 +64,11 @@ export function refKey(ref: ObjectRef): string {
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Is this the core `v1` Secret? Its values are masked in diffs and never reach the ledger. A
+ * custom resource that happens to be called Secret is ordinary data.
+ */
+export function isSecret(ref: ObjectRef): boolean {
+  return ref.group === '' && ref.kind === 'Secret';
+}

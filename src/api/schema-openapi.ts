@@ -20,8 +20,11 @@ export interface JsonSchemaProps {
   minimum?: number;
   maximum?: number;
   maxItems?: number;
+  maxProperties?: number;
   items?: JsonSchemaProps;
   properties?: Record<string, JsonSchemaProps>;
+  /** Only without `properties`: a structural schema may not mix the two. */
+  additionalProperties?: JsonSchemaProps;
   required?: string[];
   'x-kubernetes-preserve-unknown-fields'?: true;
   'x-kubernetes-list-type'?: 'map';
@@ -120,6 +123,13 @@ export function toOpenApi(s: AnySchema): JsonSchemaProps {
         ...when('x-kubernetes-validations', n.rules.length === 0 ? undefined : n.rules.map(celFor)),
       };
     }
+    case 'map':
+      return {
+        type: 'object',
+        ...d,
+        additionalProperties: toOpenApi(n.values),
+        ...when('maxProperties', n.maxProperties),
+      };
     case 'preserve':
       return { type: 'object', ...d, 'x-kubernetes-preserve-unknown-fields': true };
   }

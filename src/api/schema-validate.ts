@@ -83,6 +83,8 @@ function check(n: Node, v: unknown, path: string, ctx: Context): Checked {
       return checkArray(n, v, path, ctx);
     case 'object':
       return checkObject(n, v, path, ctx);
+    case 'map':
+      return checkMap(n, v, path, ctx);
     case 'preserve':
       return checkPreserved(v, path, ctx);
   }
@@ -204,6 +206,35 @@ function checkObject(
     ).length;
     const ok = rule.kind === 'atMostOne' ? present <= 1 : present === 1;
     if (!ok) fail(ctx, path, celFor(rule).message);
+  }
+  return out;
+}
+
+/** `path["key"]`: a map key may hold dots and slashes (`app.kubernetes.io/name`). */
+export const mapEntryPath = (path: string, key: string): string =>
+  `${path}[${JSON.stringify(key)}]`;
+
+function checkMap(
+  n: Extract<Node, { type: 'map' }>,
+  v: unknown,
+  path: string,
+  ctx: Context,
+): Checked {
+  if (!isRecord(v)) return fail(ctx, path, 'expected an object');
+  const entries = Object.entries(v);
+  if (n.maxProperties !== undefined && entries.length > n.maxProperties)
+    return fail(ctx, path, `must have at most ${n.maxProperties} entries`);
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of entries) {
+    const checked = check(n.values.node, raw, mapEntryPath(path, key), ctx);
+    // Defined, not assigned: a key named __proto__ must stay a key, not become the prototype.
+    if (checked !== INVALID)
+      Object.defineProperty(out, key, {
+        value: checked,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return out;
 }

@@ -8,6 +8,7 @@ import {
   duration,
   enm,
   int,
+  map,
   obj,
   opt,
   preserve,
@@ -160,6 +161,43 @@ describe('validate', () => {
     const r = validate(example, { name: 'n', extra }, '');
     expect(r.kind === 'ok' && r.value.extra).toEqual(extra);
     expect(r.kind === 'ok' && r.value.extra).not.toBe(extra);
+  });
+});
+
+describe('maps', () => {
+  const labels = map(str({ description: 'a value', maxLength: 3 }), {
+    description: 'labels',
+    maxProperties: 2,
+  });
+
+  it('infer a record and generate additionalProperties, never properties beside it', () => {
+    expectTypeOf<Infer<typeof labels>>().toEqualTypeOf<Record<string, string>>();
+    expect(toOpenApi(labels)).toEqual({
+      type: 'object',
+      description: 'labels',
+      additionalProperties: { type: 'string', description: 'a value', maxLength: 3 },
+      maxProperties: 2,
+    });
+  });
+
+  it('name a bad value by its key, quoted so dots and slashes in keys stay readable', () => {
+    expect(validate(labels, { 'app.kubernetes.io/name': 'long', ok: 'yes' }, 'm')).toEqual({
+      kind: 'invalid',
+      problems: ['m["app.kubernetes.io/name"]: must be at most 3 characters'],
+    });
+    expect(validate(labels, { a: '1', b: '2', c: '3' }, 'm')).toEqual({
+      kind: 'invalid',
+      problems: ['m: must have at most 2 entries'],
+    });
+  });
+
+  it('keep a key named __proto__ as a key, so it cannot replace the prototype', () => {
+    const r = validate(labels, JSON.parse('{"__proto__": "x"}'), 'm');
+    expect(r.kind).toBe('ok');
+    const value = r.kind === 'ok' ? r.value : {};
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toBe('x');
   });
 });
 

@@ -65,6 +65,12 @@ export type Node =
       default?: Record<string, never>;
       rules: readonly ObjectRule[];
     })
+  | (Described & {
+      type: 'map';
+      /** Every value's schema; keys are free text (the CRD cannot constrain them). */
+      values: AnySchema;
+      maxProperties?: number;
+    })
   | (Described & { type: 'preserve' });
 
 /**
@@ -181,6 +187,18 @@ export function obj<F extends Fields>(
   if (atMostOne !== undefined) rules.push({ kind: 'atMostOne', fields: atMostOne });
   if (exactlyOne !== undefined) rules.push({ kind: 'exactlyOne', fields: exactlyOne });
   return schema({ type: 'object', fields, rules, ...rest });
+}
+
+/**
+ * A map from free-form keys to values of one schema (`map[string]string` in Go, such as
+ * matchLabels). The CRD can bound its size and check its values, not its keys: a rule about
+ * keys belongs in the parser's checks after `validate`, as the ignore rules' do.
+ */
+export function map<S extends AnySchema>(
+  values: S,
+  o: { description: string; maxProperties?: number },
+): Schema<Record<string, Infer<S>>> {
+  return schema({ type: 'map', values, ...o });
 }
 
 /** An object the schema does not describe (Helm values): kept whole, never pruned. */

@@ -42,7 +42,7 @@ export type ApplyOutcome =
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Should this object be written? Only when it is new, drifted, or being taken over. */
-function shouldApply(p: PlannedObject): boolean {
+export function shouldApply(p: PlannedObject): boolean {
   return (
     p.deferred ||
     p.recreate ||
@@ -132,10 +132,19 @@ async function applyBlind(
   return { kind: 'applied', planned: p, result, created: stored.created };
 }
 
-function isEstablished(crd: KubeObject | undefined): boolean {
+/** Has the apiserver begun serving this CRD's kind? */
+export function isEstablished(crd: KubeObject | undefined): boolean {
   const conds = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)
     ?.conditions;
   return conds?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+}
+
+/**
+ * What a rollback deletes: the objects the applies created (answered 201), newest first, so
+ * that an object is gone before what it was created after (a workload before its ConfigMap).
+ */
+export function createdNewestFirst(outcomes: readonly ApplyOutcome[]): KubeObject[] {
+  return outcomes.flatMap((o) => (o.kind === 'applied' && o.created ? [o.result] : [])).reverse();
 }
 
 /**
@@ -145,14 +154,11 @@ function isEstablished(crd: KubeObject | undefined): boolean {
  * keeps the fields it was given.
  */
 export async function rollBackCreates(
-  cluster: Cluster,
+  cluster: Pick<Cluster, 'delete'>,
   outcomes: readonly ApplyOutcome[],
 ): Promise<RolledBack> {
-  const created = outcomes
-    .flatMap((o) => (o.kind === 'applied' && o.created ? [o.result] : []))
-    .reverse();
   const undone: RolledBack = { deleted: [], left: [] };
-  for (const obj of created) {
+  for (const obj of createdNewestFirst(outcomes)) {
     // A 404 counts as deleted: the object is gone either way.
     const gone = await cluster
       .delete({ ...refOf(obj), apiVersion: obj.apiVersion }, { propagationPolicy: 'Background' })
@@ -187,6 +193,24 @@ export async function waitForCrds(
   await cluster.discovery.refresh();
 }
 
+/** What one batch's outcomes mean for the next: stop after a failure, else wait for its CRDs. */
+export type BatchVerdict = { counts: { applied: number; unchanged: number } } & (
+  { kind: 'stop' } | { kind: 'continue'; newCrds: KubeObject[] }
+);
+
+export function afterBatch(results: readonly ApplyOutcome[]): BatchVerdict {
+  const counts = {
+    applied: results.filter((r) => r.kind === 'applied').length,
+    unchanged: results.filter((r) => r.kind === 'unchanged').length,
+  };
+  // Later batches may depend on this one (a Deployment on its ConfigMap, a CR on its CRD).
+  if (results.some((r) => r.kind === 'failed')) return { counts, kind: 'stop' };
+  const newCrds = results.flatMap((r) =>
+    r.kind === 'applied' && r.result.kind === 'CustomResourceDefinition' ? [r.result] : [],
+  );
+  return { counts, kind: 'continue', newCrds };
+}
+
 /**
  * Applies the plan batch by batch: foundation kinds first, then waves, each wave's admission
  * configuration last. A batch runs concurrently; a failed batch stops the sync, since later
@@ -206,17 +230,10 @@ export async function executePlan(
       .map((s) => (s.status === 'fulfilled' ? s.value : undefined))
       .filter((x) => x !== undefined);
     outcomes.push(...results);
-    opts.onBatch({
-      stage: batch.stage,
-      wave: batch.wave,
-      applied: results.filter((r) => r.kind === 'applied').length,
-      unchanged: results.filter((r) => r.kind === 'unchanged').length,
-    });
-    if (results.some((r) => r.kind === 'failed')) break;
-    const newCrds = results
-      .filter((r) => r.kind === 'applied' && r.result.kind === 'CustomResourceDefinition')
-      .map((r) => (r as { result: KubeObject }).result);
-    if (newCrds.length > 0) await waitForCrds(cluster, newCrds, opts.crdTimeoutMs);
+    const next = afterBatch(results);
+    opts.onBatch({ stage: batch.stage, wave: batch.wave, ...next.counts });
+    if (next.kind === 'stop') break;
+    if (next.newCrds.length > 0) await waitForCrds(cluster, next.newCrds, opts.crdTimeoutMs);
   }
   return outcomes;
 }

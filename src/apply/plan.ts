@@ -3,7 +3,9 @@ import { fieldManager, type Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import {
   appliesNothing,
+  configureEntry,
   diffObject,
+  unchangedEntry,
   type ChangeSetEntry,
   type DiffOptions,
 } from '../diff/index.js';
@@ -40,12 +42,15 @@ export interface PlanOptions {
   namespacesCreated: readonly string[];
   /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
   previouslyApplied: ReadonlySet<string>;
+  /** The Application's tracking value, as a refusal names it (`namespace.name`). */
   app: string;
   /** Take objects that carry another Application's tracking label. */
   adopt: boolean;
   /** Delete and recreate objects whose immutable fields changed. */
   forceRecreate: boolean;
+  /** Reads and dry runs in flight at once. */
   concurrency: number;
+  /** How entries are compared and whether they carry diff text. */
   diff: DiffOptions;
 }
 
@@ -54,7 +59,11 @@ function isImmutableError(e: unknown): e is KubeApiError {
 }
 
 /** A namespaced object whose namespace this sync creates answers NotFound to a dry run. */
-function awaitsItsNamespace(e: unknown, p: PreparedObject, namespacesInSet: Set<string>): boolean {
+function awaitsItsNamespace(
+  e: unknown,
+  p: PreparedObject,
+  namespacesInSet: ReadonlySet<string>,
+): boolean {
   return (
     isNamespaceMissing(e) && p.namespaced && namespacesInSet.has(p.object.metadata.namespace ?? '')
   );
@@ -77,82 +86,125 @@ function isFinishedJob(obj: KubeObject, previouslyApplied: ReadonlySet<string>):
   );
 }
 
+/** What planning decided about one object. */
+export type PlanDecision =
+  | { kind: 'planned'; planned: PlannedObject }
+  /** It cannot be synced as it is; the error names the object, its file and the fix. */
+  | { kind: 'refused'; error: SyncObjectError };
+
+/** What can be decided before asking the apiserver: a decision, or a dry run to ask for. */
+export type BeforeDryRun = PlanDecision | { kind: 'dry-run'; takeover: boolean };
+
+/** The apiserver's answer to the dry-run apply of one object. */
+export type DryRunAnswer =
+  { kind: 'answered'; stored: KubeObject } | { kind: 'refused'; error: unknown };
+
+const planned = (
+  p: PreparedObject,
+  live: KubeObject | undefined,
+  entry: ChangeSetEntry,
+  how: { takeover?: boolean; recreate?: boolean } = {},
+): PlanDecision => ({
+  kind: 'planned',
+  planned: {
+    prepared: p,
+    live,
+    entry,
+    takeover: how.takeover ?? false,
+    recreate: how.recreate ?? false,
+    deferred: false,
+  },
+});
+
+/** An object applied in order without a dry run: its entry is a create of the whole object. */
+function deferredPlan(p: PreparedObject, opts: Pick<PlanOptions, 'diff'>): PlanDecision {
+  const entry = diffObject(p.object, undefined, opts.diff);
+  const how = { takeover: false, recreate: false, deferred: true };
+  return { kind: 'planned', planned: { prepared: p, live: undefined, entry, ...how } };
+}
+
+/**
+ * Decides what it can about one object from its live state alone: deferred (a cold sync, or
+ * its CRD comes in this sync), a finished Job left gone, another Application's object refused,
+ * nothing to change. Otherwise the object needs a dry run, and says whether kubectl's fields
+ * are to be taken over first.
+ */
+export function decideBeforeDryRun(
+  p: PreparedObject,
+  live: KubeObject | undefined,
+  opts: Pick<PlanOptions, 'adopt' | 'app' | 'diff' | 'previouslyApplied'>,
+  cold: boolean,
+): BeforeDryRun {
+  if (p.crdInSet || cold) return deferredPlan(p, opts);
+  if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied))
+    return planned(p, live, unchangedEntry(refOf(p.object)));
+  const owner = live?.metadata.labels?.[TRACKING_LABEL];
+  if (owner !== undefined && owner !== p.object.metadata.labels?.[TRACKING_LABEL] && !opts.adopt) {
+    const problem = `already belongs to application ${owner}, not ${opts.app}; remove it from one of the two repos, or adopt it explicitly (--adopt)`;
+    return { kind: 'refused', error: new SyncObjectError(refOf(p.object), p.origin, problem) };
+  }
+  const takeover = live !== undefined && needsTakeover(live);
+  // Nothing to change and nothing to validate: the dry run would only confirm it.
+  if (live !== undefined && !takeover && appliesNothing(p.object, live, fieldManager))
+    return planned(p, live, unchangedEntry(refOf(p.object)));
+  return { kind: 'dry-run', takeover };
+}
+
+/**
+ * Decides from the dry run's answer: the diff of what the apiserver would store against what
+ * it stores; a deferral when the object's namespace comes in this sync; a recreate when an
+ * immutable field changed and the user opted in; otherwise the refusal, said for a person.
+ */
+export function decideFromDryRun(
+  p: PreparedObject,
+  live: KubeObject | undefined,
+  takeover: boolean,
+  answer: DryRunAnswer,
+  opts: Pick<PlanOptions, 'diff' | 'forceRecreate'>,
+  namespacesInSet: ReadonlySet<string>,
+): PlanDecision {
+  if (answer.kind === 'answered') {
+    const entry = diffObject(answer.stored, live, opts.diff);
+    if (takeover && entry.action === 'unchanged')
+      return planned(p, live, configureEntry(entry, 'fields owned by kubectl are taken over'), {
+        takeover,
+      });
+    return planned(p, live, entry, { takeover });
+  }
+  const e = answer.error;
+  if (live === undefined && awaitsItsNamespace(e, p, namespacesInSet)) return deferredPlan(p, opts);
+  const refused = (problem: string): PlanDecision => ({
+    kind: 'refused',
+    error: new SyncObjectError(refOf(p.object), p.origin, problem, { cause: e }),
+  });
+  if (!isImmutableError(e)) return refused(refusal(e));
+  const optedIn =
+    opts.forceRecreate || p.object.metadata.annotations?.[forceAnnotation] === 'enabled';
+  if (!optedIn)
+    return refused(
+      `${e.apiMessage}; to delete and recreate it, annotate it ${forceAnnotation}: enabled or sync with --force`,
+    );
+  const entry = diffObject(p.object, live, opts.diff);
+  return planned(p, live, configureEntry(entry, 'recreated: an immutable field changed'), {
+    recreate: true,
+  });
+}
+
 async function planOne(
   cluster: Cluster,
   p: PreparedObject,
   opts: PlanOptions,
-  namespacesInSet: Set<string>,
+  namespacesInSet: ReadonlySet<string>,
   live: KubeObject | undefined,
   cold: boolean,
-): Promise<PlannedObject> {
-  const deferred = (): PlannedObject => ({
-    prepared: p,
-    live: undefined,
-    entry: diffObject(p.object, undefined, opts.diff),
-    takeover: false,
-    recreate: false,
-    deferred: true,
-  });
-  if (p.crdInSet || cold) return deferred();
-  if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied)) {
-    const entry = diffObject(p.object, p.object, opts.diff);
-    return { prepared: p, live, entry, takeover: false, recreate: false, deferred: false };
-  }
-  const owner = live?.metadata.labels?.[TRACKING_LABEL];
-  if (owner !== undefined && owner !== p.object.metadata.labels?.[TRACKING_LABEL] && !opts.adopt) {
-    throw new SyncObjectError(
-      refOf(p.object),
-      p.origin,
-      `already belongs to application ${owner}, not ${opts.app}; remove it from one of the two repos, or adopt it explicitly (--adopt)`,
-    );
-  }
-  const takeover = live !== undefined && needsTakeover(live);
-  // Nothing to change and nothing to validate: the dry run would only confirm it.
-  if (live !== undefined && !takeover && appliesNothing(p.object, live, fieldManager)) {
-    const entry = {
-      subject: refOf(p.object),
-      action: 'unchanged',
-      changedPaths: [],
-      diff: '',
-    } as const;
-    return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
-  }
-  try {
-    const dryRun = await cluster.apply(p.object, { dryRun: true });
-    let entry = diffObject(dryRun, live, opts.diff);
-    if (takeover && entry.action === 'unchanged') {
-      entry = { ...entry, action: 'configure', reason: 'fields owned by kubectl are taken over' };
-    }
-    return { prepared: p, live, entry, takeover, recreate: false, deferred: false };
-  } catch (e) {
-    if (live === undefined && awaitsItsNamespace(e, p, namespacesInSet)) return deferred();
-    if (isImmutableError(e)) {
-      const optedIn =
-        opts.forceRecreate || p.object.metadata.annotations?.[forceAnnotation] === 'enabled';
-      if (!optedIn) {
-        throw new SyncObjectError(
-          refOf(p.object),
-          p.origin,
-          `${e.apiMessage}; to delete and recreate it, annotate it ${forceAnnotation}: enabled or sync with --force`,
-          { cause: e },
-        );
-      }
-      const entry = diffObject(p.object, live, opts.diff);
-      return {
-        prepared: p,
-        live,
-        entry: {
-          ...entry,
-          action: 'configure',
-          reason: 'recreated: an immutable field changed',
-        } as ChangeSetEntry,
-        takeover: false,
-        recreate: true,
-        deferred: false,
-      };
-    }
-    throw new SyncObjectError(refOf(p.object), p.origin, refusal(e), { cause: e });
-  }
+): Promise<PlanDecision> {
+  const first = decideBeforeDryRun(p, live, opts, cold);
+  if (first.kind !== 'dry-run') return first;
+  const answer = await cluster.apply(p.object, { dryRun: true }).then(
+    (stored): DryRunAnswer => ({ kind: 'answered', stored }),
+    (error: unknown): DryRunAnswer => ({ kind: 'refused', error }),
+  );
+  return decideFromDryRun(p, live, first.takeover, answer, opts, namespacesInSet);
 }
 
 /** Plans one object of a blind sync again, read live: its apply found it existed after all. */
@@ -161,7 +213,40 @@ export async function planExisting(
   p: PreparedObject,
   opts: PlanOptions,
 ): Promise<PlannedObject> {
-  return planOne(cluster, p, opts, new Set(), await cluster.get(p.object), false);
+  const decision = await planOne(cluster, p, opts, new Set(), await cluster.get(p.object), false);
+  if (decision.kind === 'refused') throw decision.error;
+  return decision.planned;
+}
+
+/** The namespaces this sync makes: those among its objects, and those createNamespace makes. */
+export function namespacesInSync(
+  prepared: readonly PreparedObject[],
+  namespacesCreated: readonly string[],
+): Set<string> {
+  return new Set([
+    ...namespacesCreated,
+    ...prepared
+      .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
+      .map((p) => p.object.metadata.name),
+  ]);
+}
+
+/**
+ * Is this sync cold: nothing it applies exists yet? Then every object is a create, so a refusal
+ * can be undone by deleting what this sync made, and the dry runs that would otherwise guard
+ * the cluster are skipped, halving the apiserver's work. A read that failed, or a finished Job
+ * the last sync applied, makes it warm.
+ */
+export function isColdSync(
+  prepared: readonly PreparedObject[],
+  lives: readonly PromiseSettledResult<KubeObject | undefined>[],
+  opts: Pick<PlanOptions, 'validateColdCreates' | 'previouslyApplied'>,
+): boolean {
+  return (
+    !opts.validateColdCreates &&
+    lives.every((r) => r.status === 'fulfilled' && r.value === undefined) &&
+    !prepared.some((p) => isFinishedJob(p.object, opts.previouslyApplied))
+  );
 }
 
 /**
@@ -179,12 +264,7 @@ export async function planObjects(
    */
   reader: LiveReader | undefined,
 ): Promise<{ planned: PlannedObject[]; errors: SyncObjectError[]; cold: boolean }> {
-  const namespacesInSet = new Set([
-    ...opts.namespacesCreated,
-    ...prepared
-      .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
-      .map((p) => p.object.metadata.name),
-  ]);
+  const namespacesInSet = namespacesInSync(prepared, opts.namespacesCreated);
   const lives = await mapBounded(prepared, opts.concurrency, (p) =>
     p.crdInSet || reader === undefined ? Promise.resolve(undefined) : reader.get(p.object),
   );
@@ -192,13 +272,7 @@ export async function planObjects(
     const r = lives[i];
     return r?.status === 'fulfilled' ? r.value : undefined;
   };
-  // Nothing exists yet: every object is a create, so a refusal can be undone by deleting what
-  // this sync made. The dry runs that would otherwise guard the cluster are skipped, halving
-  // the apiserver's work on a cold sync.
-  const cold =
-    !opts.validateColdCreates &&
-    lives.every((r) => r.status === 'fulfilled' && r.value === undefined) &&
-    !prepared.some((p) => isFinishedJob(p.object, opts.previouslyApplied));
+  const cold = isColdSync(prepared, lives, opts);
   const settled = await mapBounded(prepared, opts.concurrency, async (p, i) => {
     const r = lives[i];
     if (r?.status === 'rejected') throw r.reason;
@@ -207,15 +281,15 @@ export async function planObjects(
   const planned: PlannedObject[] = [];
   const errors: SyncObjectError[] = [];
   settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') planned.push(s.value);
-    else {
-      const p = prepared[i] as PreparedObject;
-      errors.push(
-        s.reason instanceof SyncObjectError
-          ? s.reason
-          : new SyncObjectError(refOf(p.object), p.origin, refusal(s.reason), { cause: s.reason }),
-      );
+    if (s.status === 'fulfilled') {
+      if (s.value.kind === 'planned') planned.push(s.value.planned);
+      else errors.push(s.value.error);
+      return;
     }
+    const p = prepared[i] as PreparedObject;
+    errors.push(
+      new SyncObjectError(refOf(p.object), p.origin, refusal(s.reason), { cause: s.reason }),
+    );
   });
   return { planned, errors, cold };
 }

@@ -1,6 +1,6 @@
 import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { diffObject, type ChangeSetEntry } from '../diff/index.js';
+import { pruneEntry, skipEntry, type ChangeSetEntry } from '../diff/index.js';
 import { refusal, SyncObjectError } from './errors.js';
 import { compareForApply, stageOf } from './order.js';
 import {
@@ -54,23 +54,17 @@ export async function planPruneFor(
     const live = await readEntry(cluster, ref).catch(() => null);
     if (live === undefined) plan.gone.push(ref);
     if (live === undefined || live === null) continue;
-    const e = diffObject(live, live);
+    const subject = refOf(live);
     if (!isPrunable(live, app)) {
-      plan.entries.push({
-        ...e,
-        action: 'skip',
-        reason: `left Git but is not pruned: ${isPruneDisabled(live) ? `annotated ${PRUNE_ANNOTATION}: disabled` : "it no longer carries this application's tracking label"}`,
-        diff: '',
-      });
+      const why = isPruneDisabled(live)
+        ? `annotated ${PRUNE_ANNOTATION}: disabled`
+        : "it no longer carries this application's tracking label";
+      plan.entries.push(skipEntry(subject, `left Git but is not pruned: ${why}`));
       continue;
     }
     plan.toPrune.push(live);
-    plan.entries.push({
-      ...e,
-      action: 'prune',
-      changedPaths: [''],
-      diff: opts.prune ? '' : `${formatRef(e.subject)} would be pruned (sync with --prune)`,
-    });
+    const note = opts.prune ? '' : `${formatRef(subject)} would be pruned (sync with --prune)`;
+    plan.entries.push(pruneEntry(subject, note));
   }
   return plan;
 }

@@ -1,6 +1,8 @@
 import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
+  configureEntry,
+  countByAction,
   defaultDiffOptions,
   type ChangeSet,
   type ChangeSetEntry,
@@ -100,9 +102,10 @@ export type SyncResult =
       live: KubeObject[];
     };
 
-function summarize(planned: readonly PlannedObject[]): string {
-  const n = (a: string): number => planned.filter((p) => p.entry.action === a).length;
-  return `${n('create')} to create, ${n('configure')} to configure, ${n('unchanged')} unchanged`;
+/** The plan's progress line: how many objects are to be created, configured, or left. */
+export function planSummary(planned: readonly PlannedObject[]): string {
+  const n = countByAction({ entries: planned.map((p) => p.entry) });
+  return `${n.create} to create, ${n.configure} to configure, ${n.unchanged} unchanged`;
 }
 
 /**
@@ -131,7 +134,7 @@ async function readsNeeded(
  * The plan's entries as the applies turned out: an object replanned after a blind apply has
  * its new entry, and a create that met an existing object (it answered 200) configured it.
  */
-function entriesAsApplied(
+export function entriesAsApplied(
   planned: readonly PlannedObject[],
   applied: readonly ApplyOutcome[],
 ): ChangeSetEntry[] {
@@ -140,8 +143,19 @@ function entriesAsApplied(
     const a = outcomes.get(p.prepared);
     if (a === undefined) return p.entry;
     if (a.kind === 'applied' && !a.created && a.planned.entry.action === 'create')
-      return { ...a.planned.entry, action: 'configure', reason: 'it existed already: adopted' };
+      return configureEntry(a.planned.entry, 'it existed already: adopted');
     return a.planned.entry;
+  });
+}
+
+/**
+ * The objects as the apiserver stores them after the applies, for health checks: each apply's
+ * answer, and the live read of what needed none. A failed apply has nothing to report.
+ */
+export function storedObjects(applied: readonly ApplyOutcome[]): KubeObject[] {
+  return applied.flatMap((a) => {
+    if (a.kind === 'applied') return [a.result];
+    return a.kind === 'unchanged' && a.planned.live !== undefined ? [a.planned.live] : [];
   });
 }
 
@@ -227,7 +241,7 @@ export async function sync(
     cold,
   } = await planObjects(cluster, prepared, planOptions, reads);
   if (planErrors.length > 0) return { kind: 'refused', errors: planErrors, effects };
-  opts.onProgress(`plan: ${summarize(planned)}`);
+  opts.onProgress(`plan: ${planSummary(planned)}`);
 
   const prune = await planPruneFor(
     cluster,
@@ -271,12 +285,6 @@ export async function sync(
   errors.push(...pruned.flatMap((p) => (p.kind === 'failed' ? [p.error] : [])));
   await store.write(nextInventory(planned, applied, pruned, prune.gone, inventory), inventory);
   const entries = [...entriesAsApplied(planned, applied), ...prune.entries];
-  const live = applied.flatMap((a) =>
-    a.kind === 'applied'
-      ? [a.result]
-      : a.kind === 'unchanged' && a.planned.live !== undefined
-        ? [a.planned.live]
-        : [],
-  );
+  const live = storedObjects(applied);
   return { kind: 'done', changeSet: { entries }, applied, pruned, errors, live };
 }

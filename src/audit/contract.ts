@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../dev/paths.js';
 import { run } from '../exec/run.js';
+import { packageRoot } from '../fs/package-root.js';
 import { prepareEntry, sealRow } from './chain.js';
 import { signedBehaviour } from './contract-signed.js';
 import { openLedger } from './open.js';
@@ -290,7 +290,7 @@ function concurrencyBehaviour(subject: LedgerStoreSubject): void {
 const replicaAppends = 25;
 
 /** The built openLedger, which a child process imports (the integration run builds first). */
-const builtOpen = (): string => join(repoRoot(), 'dist', 'src', 'audit', 'open.js');
+const builtOpen = (): string => join(packageRoot(), 'dist', 'src', 'audit', 'open.js');
 
 /** A child process that opens the ledger and appends on its own, as another replica would. */
 const replicaScript = `

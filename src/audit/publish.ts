@@ -16,12 +16,6 @@ export interface ConfigMapRef {
   name: string;
 }
 
-/** `NAMESPACE/NAME`, or undefined when the text is not one. */
-export function parseConfigMapRef(text: string): ConfigMapRef | undefined {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
-  return m?.[1] === undefined || m[3] === undefined ? undefined : { namespace: m[1], name: m[3] };
-}
-
 const stub = (ref: ConfigMapRef): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',

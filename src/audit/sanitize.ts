@@ -1,5 +1,4 @@
-import type { ObjectRef } from '../api/object.js';
-import { isSecret } from '../diff/secret.js';
+import { isSecret, type ObjectRef } from '../api/object.js';
 import type { AuditEntry, ObjectAction, ObjectChange, SafePath } from './types.js';
 
 /** What every change under a Secret's `data` or `stringData` is recorded as: no key, no value. */

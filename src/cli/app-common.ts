@@ -5,28 +5,33 @@ import {
   applicationPlural,
   type Application,
 } from '../api/application.js';
-import { Cluster } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
+import {
+  kubeOptions,
+  namespaceOf,
+  namespaceOption,
+  withCluster,
+  type KubeFlags,
+} from './options.js';
 
 /** What every `ballast app` command shares. */
-export interface AppFlags {
-  namespace: string;
+export interface AppFlags extends KubeFlags {
+  /** `-n`; when unset, the kubeconfig context's namespace (see AppCall). */
+  namespace?: string;
   allNamespaces?: boolean;
-  kubeconfig?: string;
-  context?: string;
   output?: string;
+}
+
+/** One `ballast app` command's cluster and the namespace its Application is in. */
+export interface AppCall {
+  cluster: Cluster;
+  namespace: string;
 }
 
 export const say = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 };
-
-export function connect(f: AppFlags): Cluster {
-  return Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-}
 
 export function appPath(ns: string, name: string): string {
   return `/apis/${applicationApiVersion}/namespaces/${ns}/${applicationPlural}/${name}`;
@@ -56,19 +61,12 @@ export async function mergePatch(
 }
 
 export function withCommon(cmd: Command): Command {
-  return cmd
-    .option('-n, --namespace <ns>', 'namespace of the Application', 'default')
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context');
+  return kubeOptions(namespaceOption(cmd, 'namespace of the Application', { kind: 'context' }));
 }
 
-export async function withCluster(f: AppFlags, fn: (c: Cluster) => Promise<void>): Promise<void> {
-  const cluster = connect(f);
-  try {
-    await fn(cluster);
-  } finally {
-    cluster.close();
-  }
+/** Runs `fn` against the flags' cluster, in `-n` or the kubeconfig context's namespace. */
+export function withApp(f: AppFlags, fn: (call: AppCall) => Promise<void>): Promise<void> {
+  return withCluster(f, (cluster) => fn({ cluster, namespace: namespaceOf(f, cluster) }));
 }
 
 /** Who the apiserver says we are, so a rollback records a person, not a kubeconfig nickname. */

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
 import { refOf, type KubeObject } from '../api/object.js';
-import type { Cluster } from '../cluster/cluster.js';
-import { changeSetText } from '../diff/index.js';
+import { changeSetText, needsSync } from '../diff/index.js';
 import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -12,32 +11,33 @@ import {
   mergePatch,
   say,
   whoAmI,
-  withCluster,
+  withApp,
   withCommon,
+  type AppCall,
   type AppFlags,
 } from './app-common.js';
 import { buildTree, treeTable } from './app-tree.js';
 import { sourceCacheDir } from './source-args.js';
 
 async function rollback(
-  cluster: Cluster,
-  f: AppFlags & { reason?: string },
+  { cluster, namespace }: AppCall,
+  f: { reason?: string },
   name: string,
   idText: string,
 ): Promise<void> {
-  const app = await getApp(cluster, f.namespace, name);
+  const app = await getApp(cluster, namespace, name);
   const history = app.status?.history ?? [];
   const entry = history.find((h) => String(h.id) === idText);
   if (entry === undefined) {
     const ids = history.map((h) => String(h.id)).join(', ');
     throw new Error(
-      `Application ${f.namespace}/${name}: no history entry ${idText}; ` +
+      `Application ${namespace}/${name}: no history entry ${idText}; ` +
         (ids === ''
           ? 'it has no history yet'
           : `choose one of ${ids} (ballast app history ${name})`),
     );
   }
-  await mergePatch(cluster, f.namespace, name, {
+  await mergePatch(cluster, namespace, name, {
     spec: {
       rollback: {
         revision: entry.revision,
@@ -55,8 +55,8 @@ async function rollback(
 }
 
 /** `ballast app diff`: fetch and render as the controller would, compare by dry run. */
-async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number> {
-  const parsed = parseApplication(await getApp(cluster, f.namespace, name));
+async function diff({ cluster, namespace }: AppCall, name: string): Promise<number> {
+  const parsed = parseApplication(await getApp(cluster, namespace, name));
   if (parsed.kind === 'error') throw parsed.error;
   const deps = {
     cluster,
@@ -71,9 +71,7 @@ async function diff(cluster: Cluster, f: AppFlags, name: string): Promise<number
   );
   const text = changeSetText(result.changeSet);
   if (text.trim() !== '') say(text);
-  const differs = result.changeSet.entries.some(
-    (e) => e.action !== 'unchanged' && e.action !== 'skip',
-  );
+  const differs = needsSync(result.changeSet);
   process.stderr.write(
     `${differs ? 'differs from' : 'matches'} revision ${sha.slice(0, 12)} of ${parsed.value.spec.source.repoURL}\n`,
   );
@@ -87,8 +85,8 @@ const ownedKinds = [
   { apiVersion: 'v1', kind: 'Pod' },
 ];
 
-async function tree(cluster: Cluster, f: AppFlags, name: string): Promise<void> {
-  const app: Application = await getApp(cluster, f.namespace, name);
+async function tree({ cluster, namespace }: AppCall, name: string): Promise<void> {
+  const app: Application = await getApp(cluster, namespace, name);
   const resources = app.status?.resources ?? [];
   const managed = (
     await Promise.all(
@@ -116,7 +114,7 @@ async function tree(cluster: Cluster, f: AppFlags, name: string): Promise<void> 
   say(
     treeTable(
       {
-        name: `Application.ballast.dev/${f.namespace}/${name}`,
+        name: `Application.ballast.dev/${namespace}/${name}`,
         sync: app.status?.sync?.status ?? 'Unknown',
         health: app.status?.health ?? { status: 'Unknown', message: 'not reconciled yet' },
       },
@@ -134,18 +132,18 @@ export function registerAppOps(app: Command): void {
   )
     .option('--reason <text>', 'why, recorded in the audit ledger')
     .action((name: string, id: string, f: AppFlags & { reason?: string }) =>
-      withCluster(f, (cluster) => rollback(cluster, f, name, id)),
+      withApp(f, (call) => rollback(call, f, name, id)),
     );
   withCommon(
     app
       .command('diff <name>')
       .description('what a sync would change (exit 0 same, 1 different, 2 error)'),
   ).action((name: string, f: AppFlags) =>
-    withCluster(f, async (cluster) => {
-      process.exitCode = await diff(cluster, f, name);
+    withApp(f, async (call) => {
+      process.exitCode = await diff(call, name);
     }),
   );
   withCommon(
     app.command('tree <name>').description('the managed objects, what they own, and their health'),
-  ).action((name: string, f: AppFlags) => withCluster(f, (cluster) => tree(cluster, f, name)));
+  ).action((name: string, f: AppFlags) => withApp(f, (call) => tree(call, name)));
 }

@@ -8,10 +8,11 @@ import {
   whoAmI,
   mergePatch,
   say,
-  withCluster,
+  withApp,
   withCommon,
   type AppFlags,
 } from './app-common.js';
+import { outputOption } from './options.js';
 import { table } from './table.js';
 
 /** kubectl's AGE column: the largest whole unit. */
@@ -55,38 +56,38 @@ export function listRows(
 
 export function registerApp(program: Command): void {
   const app = program.command('app').description('operate on Application resources');
-  withCommon(app.command('list').description('list Applications'))
+  outputOption(withCommon(app.command('list').description('list Applications')), ['table', 'json'])
     .option('-A, --all-namespaces', 'every namespace', false)
-    .option('-o, --output <format>', 'table or json', 'table')
     .action((f: AppFlags) =>
-      withCluster(f, async (cluster) => {
+      withApp(f, async ({ cluster, namespace }) => {
         const info = await cluster.discovery.resolve(applicationApiVersion, applicationKind);
         if (info === undefined)
           throw new Error('the Application CRD is not installed; run `ballast install`');
         const items = (await cluster.list(
           info,
-          f.allNamespaces === true ? {} : { namespace: f.namespace },
+          f.allNamespaces === true ? {} : { namespace },
         )) as unknown as Application[];
         if (f.output === 'json') say(JSON.stringify(items, null, 2));
         else if (items.length === 0)
           process.stderr.write(
-            `No Applications found${f.allNamespaces === true ? '' : ` in namespace ${f.namespace}`}.\n`,
+            `No Applications found${f.allNamespaces === true ? '' : ` in namespace ${namespace}`}.\n`,
           );
         else say(listRows(items, f.allNamespaces === true));
       }),
     );
-  withCommon(app.command('get <name>').description('show one Application'))
-    .option('-o, --output <format>', 'yaml or json', 'yaml')
-    .action((name: string, f: AppFlags) =>
-      withCluster(f, async (cluster) => {
-        const a = await getApp(cluster, f.namespace, name);
-        say(f.output === 'json' ? JSON.stringify(a, null, 2) : stringify(a));
-      }),
-    );
+  outputOption(withCommon(app.command('get <name>').description('show one Application')), [
+    'yaml',
+    'json',
+  ]).action((name: string, f: AppFlags) =>
+    withApp(f, async ({ cluster, namespace }) => {
+      const a = await getApp(cluster, namespace, name);
+      say(f.output === 'json' ? JSON.stringify(a, null, 2) : stringify(a));
+    }),
+  );
   withCommon(app.command('history <name>').description('the last syncs of an Application')).action(
     (name: string, f: AppFlags) =>
-      withCluster(f, async (cluster) => {
-        const a = await getApp(cluster, f.namespace, name);
+      withApp(f, async ({ cluster, namespace }) => {
+        const a = await getApp(cluster, namespace, name);
         const rows = (a.status?.history ?? []).map((h) => [
           String(h.id),
           h.revision.slice(0, 12),
@@ -116,9 +117,9 @@ export function registerApp(program: Command): void {
           suspend ? 'stop reconciling an Application' : 'reconcile it again; ends a rollback',
         ),
     ).action((name: string, f: AppFlags) =>
-      withCluster(f, async (cluster) => {
+      withApp(f, async ({ cluster, namespace }) => {
         // Resuming also ends a rollback: the Application follows targetRevision again.
-        await mergePatch(cluster, f.namespace, name, {
+        await mergePatch(cluster, namespace, name, {
           metadata: { annotations: { [requestedByAnnotation]: await whoAmI(cluster) } },
           spec: suspend ? { suspend } : { suspend, rollback: null },
         });
@@ -130,8 +131,8 @@ export function registerApp(program: Command): void {
   withCommon(
     app.command('sync <name>').description('ask the controller to reconcile it now'),
   ).action((name: string, f: AppFlags) =>
-    withCluster(f, async (cluster) => {
-      await mergePatch(cluster, f.namespace, name, {
+    withApp(f, async ({ cluster, namespace }) => {
+      await mergePatch(cluster, namespace, name, {
         metadata: {
           annotations: {
             'ballast.dev/sync': new Date().toISOString(),

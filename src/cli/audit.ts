@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   generateSigningKeyPair,
   loadPublicKey,
@@ -9,7 +9,7 @@ import {
 import { exportRecords, type ExportFormat } from '../audit/export.js';
 import { LedgerError } from '../audit/errors.js';
 import { defaultLedgerUrl, openLedger, parseLedgerUrl } from '../audit/open.js';
-import { parseConfigMapRef, readPublishedCheckpoint, type ConfigMapRef } from '../audit/publish.js';
+import { readPublishedCheckpoint } from '../audit/publish.js';
 import { verifySigned } from '../audit/signed.js';
 import type {
   AppRef,
@@ -19,7 +19,8 @@ import type {
   SignedCheckpoint,
   VerifyResult,
 } from '../audit/types.js';
-import { Cluster } from '../cluster/cluster.js';
+import { kubeOptions, outputOption, withCluster, type KubeFlags } from './options.js';
+import { parseObjectRef, parseTime, type ObjectRef } from './parse.js';
 
 interface LedgerFlags {
   ledger?: string;
@@ -32,13 +33,11 @@ interface ExportFlags extends LedgerFlags {
   format: ExportFormat;
 }
 
-interface VerifyFlags extends LedgerFlags {
+interface VerifyFlags extends LedgerFlags, KubeFlags {
   output: 'text' | 'json';
   publicKey?: string;
   checkpoint?: string;
-  checkpointConfigmap?: ConfigMapRef;
-  kubeconfig?: string;
-  context?: string;
+  checkpointConfigmap?: ObjectRef;
 }
 
 interface KeygenFlags {
@@ -49,29 +48,6 @@ const ledgerHelp =
   'ledger URL: sqlite:/path/audit.db, a bare file path, or postgres://user@host/db ' +
   '(default: $BALLAST_LEDGER, else sqlite:$XDG_STATE_HOME/ballast/audit.db, ' +
   'i.e. ~/.local/state/ballast/audit.db)';
-
-function parseTime(value: string): string {
-  if (Number.isNaN(Date.parse(value))) {
-    throw new InvalidArgumentError('expected an ISO 8601 time, e.g. 2026-03-01T10:00:00Z');
-  }
-  return value;
-}
-
-function parseApp(value: string): AppRef {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value);
-  if (m?.[1] === undefined || m[2] === undefined) {
-    throw new InvalidArgumentError('expected NAMESPACE/NAME');
-  }
-  return { namespace: m[1], name: m[2] };
-}
-
-function parseChoice<T extends string>(choices: readonly T[]): (value: string) => T {
-  return (value) => {
-    const found = choices.find((c) => c === value);
-    if (found === undefined) throw new InvalidArgumentError(`expected ${choices.join(' or ')}`);
-    return found;
-  };
-}
 
 /**
  * Opens the named ledger. A missing SQLite file is an error here, not a new empty ledger, so a
@@ -113,12 +89,6 @@ async function* pages(ledger: Ledger, query: ListQuery): AsyncIterable<LedgerRec
   }
 }
 
-function parseConfigMap(value: string): ConfigMapRef {
-  const ref = parseConfigMapRef(value);
-  if (ref === undefined) throw new InvalidArgumentError('expected NAMESPACE/NAME');
-  return ref;
-}
-
 function verifyText(r: VerifyResult): string {
   if (r.kind === 'intact') {
     const s = r.signed;
@@ -133,11 +103,6 @@ function verifyText(r: VerifyResult): string {
   return `ledger broken at ${at}: ${r.problem}: ${r.detail} (${r.checked} records sound before it)\n`;
 }
 
-/** Usage errors exit 2 like every other error, so exit 1 keeps meaning "the ledger is broken". */
-function usageExitsTwo(e: CommanderError): never {
-  throw e.exitCode === 0 ? e : new CommanderError(2, e.code, e.message);
-}
-
 async function publishedCheckpoint(f: VerifyFlags): Promise<SignedCheckpoint | undefined> {
   if (f.checkpoint !== undefined) {
     const text = await readFile(f.checkpoint, 'utf8').catch((e: unknown) => {
@@ -145,16 +110,9 @@ async function publishedCheckpoint(f: VerifyFlags): Promise<SignedCheckpoint | u
     });
     return parseSignedCheckpoint(text, f.checkpoint);
   }
-  if (f.checkpointConfigmap === undefined) return undefined;
-  const cluster = Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-  try {
-    return await readPublishedCheckpoint(cluster, f.checkpointConfigmap);
-  } finally {
-    cluster.close();
-  }
+  const ref = f.checkpointConfigmap;
+  if (ref === undefined) return undefined;
+  return withCluster(f, (cluster) => readPublishedCheckpoint(cluster, ref));
 }
 
 /** The chain alone, or with --public-key the chain and every signed checkpoint. */
@@ -180,10 +138,10 @@ async function writeNew(file: string, text: string, mode: number): Promise<void>
 }
 
 export function registerAudit(program: Command): void {
+  // Usage errors exit 2 (see main), so exit 1 keeps meaning "the ledger is broken".
   const audit = program
     .command('audit')
-    .description('read and check the audit ledger (one hash-chained record per outcome)')
-    .exitOverride(usageExitsTwo);
+    .description('read and check the audit ledger (one hash-chained record per outcome)');
 
   audit
     .command('export')
@@ -194,8 +152,10 @@ export function registerAudit(program: Command): void {
     .option('--ledger <url>', ledgerHelp)
     .option('--since <time>', 'only records at or after this ISO 8601 time', parseTime)
     .option('--until <time>', 'only records before this ISO 8601 time', parseTime)
-    .option('--app <namespace/name>', 'only records of this Application', parseApp)
-    .option('--format <format>', 'json or csv', parseChoice(['json', 'csv'] as const), 'json')
+    .option('--app <namespace/name>', 'only records of this Application', parseObjectRef)
+    .addOption(
+      new Option('--format <format>', 'json or csv').choices(['json', 'csv']).default('json'),
+    )
     .action((f: ExportFlags) =>
       withLedger(f, async (ledger) => {
         const query: ListQuery = {
@@ -207,7 +167,7 @@ export function registerAudit(program: Command): void {
       }),
     );
 
-  audit
+  const verify = audit
     .command('verify')
     .description(
       'walk the hash chain and name the first broken link (a record edited, deleted, inserted ' +
@@ -216,7 +176,6 @@ export function registerAudit(program: Command): void {
         'is unsigned; exits 0 intact, 1 broken, 2 error',
     )
     .option('--ledger <url>', ledgerHelp)
-    .option('-o, --output <format>', 'text or json', parseChoice(['text', 'json'] as const), 'text')
     .option(
       '--public-key <file>',
       'also check the signed checkpoints with this ed25519 public key (PEM): catches records ' +
@@ -229,19 +188,18 @@ export function registerAudit(program: Command): void {
     .option(
       '--checkpoint-configmap <namespace/name>',
       'read the published checkpoint from this ConfigMap (key checkpoint.json)',
-      parseConfigMap,
-    )
-    .option('--kubeconfig <file>', 'kubeconfig for --checkpoint-configmap')
-    .option('--context <name>', 'kubeconfig context for --checkpoint-configmap')
-    .action((f: VerifyFlags) =>
-      withLedger(f, async (ledger) => {
-        const result = await verifyWith(ledger, f);
-        if (f.output === 'json') await writeOut(`${JSON.stringify(result)}\n`);
-        else if (result.kind === 'intact') await writeOut(verifyText(result));
-        else process.stderr.write(verifyText(result));
-        process.exitCode = result.kind === 'intact' ? 0 : 1;
-      }),
+      parseObjectRef,
     );
+  kubeOptions(verify, 'for --checkpoint-configmap');
+  outputOption(verify, ['text', 'json']).action((f: VerifyFlags) =>
+    withLedger(f, async (ledger) => {
+      const result = await verifyWith(ledger, f);
+      if (f.output === 'json') await writeOut(`${JSON.stringify(result)}\n`);
+      else if (result.kind === 'intact') await writeOut(verifyText(result));
+      else process.stderr.write(verifyText(result));
+      process.exitCode = result.kind === 'intact' ? 0 : 1;
+    }),
+  );
 
   audit
     .command('keygen')

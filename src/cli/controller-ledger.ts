@@ -1,11 +1,7 @@
 import { CheckpointingLedger, defaultCheckpointOptions } from '../audit/checkpointing.js';
 import { loadSigningKey } from '../audit/checkpoint.js';
 import { openLedger } from '../audit/open.js';
-import {
-  ConfigMapCheckpointPublisher,
-  defaultCheckpointConfigMap,
-  parseConfigMapRef,
-} from '../audit/publish.js';
+import { ConfigMapCheckpointPublisher, defaultCheckpointConfigMap } from '../audit/publish.js';
 import type { Ledger } from '../audit/types.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { ledgerSink, type AuditSink } from '../reconcile/audit.js';
@@ -14,7 +10,7 @@ import {
   RequesterPolicyWatch,
   defaultRequesterPolicyOptions,
 } from '../reconcile/requester-policy.js';
-import { UsageError } from './source-args.js';
+import type { ObjectRef } from './parse.js';
 
 export interface ControllerLedgerFlags {
   /** `--ledger`: a URL, or `none`. */
@@ -22,7 +18,7 @@ export interface ControllerLedgerFlags {
   /** `--ledger-signing-key`: the ed25519 private key (PKCS#8 PEM) signing checkpoints. */
   ledgerSigningKey?: string;
   /** `--ledger-checkpoint-configmap`: NAMESPACE/NAME or `none`; default in $POD_NAMESPACE. */
-  ledgerCheckpointConfigmap?: string;
+  ledgerCheckpointConfigmap?: ObjectRef | 'none';
   /** Where the ConfigMap goes when not named: the controller's namespace. */
   fallbackNamespace: string;
 }
@@ -36,14 +32,11 @@ function publisherOf(
   f: ControllerLedgerFlags,
   cluster: Cluster,
 ): ConfigMapCheckpointPublisher | undefined {
-  const text =
-    f.ledgerCheckpointConfigmap ??
-    `${process.env['POD_NAMESPACE'] ?? f.fallbackNamespace}/${defaultCheckpointConfigMap}`;
-  if (text === 'none') return undefined;
-  const ref = parseConfigMapRef(text);
-  if (ref === undefined)
-    throw new UsageError(`--ledger-checkpoint-configmap ${text}: expected NAMESPACE/NAME or none`);
-  return new ConfigMapCheckpointPublisher(cluster, ref);
+  const ref = f.ledgerCheckpointConfigmap ?? {
+    namespace: process.env['POD_NAMESPACE'] ?? f.fallbackNamespace,
+    name: defaultCheckpointConfigMap,
+  };
+  return ref === 'none' ? undefined : new ConfigMapCheckpointPublisher(cluster, ref);
 }
 
 /**

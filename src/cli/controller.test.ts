@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindAddressOf, webhookSecretOf } from './controller.js';
-import { UsageError } from './source-args.js';
+import { defaultControllerOptions } from '../reconcile/controller.js';
+import { UsageError } from './parse.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -27,13 +28,14 @@ describe('ballast controller flags', () => {
     expect(await webhookSecretOf(good)).toBe('s3cret');
   });
 
-  it('/metrics and the probes listen on loopback outside a cluster and everywhere in a Pod', () => {
-    expect(bindAddressOf({}, {})).toBe('127.0.0.1');
-    expect(bindAddressOf({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBe('0.0.0.0');
-    expect(bindAddressOf({ metricsBindAddress: '0.0.0.0' }, {})).toBe('0.0.0.0');
+  it('/metrics and the probes listen on loopback unless told otherwise, in a Pod too', () => {
+    // The library's default; `ballast install` passes --metrics-bind-address 0.0.0.0.
+    expect(bindAddressOf({})).toBe('127.0.0.1');
+    expect(bindAddressOf({})).toBe(defaultControllerOptions().httpHost);
+    expect(bindAddressOf({ metricsBindAddress: '0.0.0.0' })).toBe('0.0.0.0');
     // The older name still works, and two different answers are a usage error.
-    expect(bindAddressOf({ bindAddress: '10.0.0.5' }, {})).toBe('10.0.0.5');
-    expect(() => bindAddressOf({ metricsBindAddress: '::1', bindAddress: '0.0.0.0' }, {})).toThrow(
+    expect(bindAddressOf({ bindAddress: '10.0.0.5' })).toBe('10.0.0.5');
+    expect(() => bindAddressOf({ metricsBindAddress: '::1', bindAddress: '0.0.0.0' })).toThrow(
       UsageError,
     );
   });

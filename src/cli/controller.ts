@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import type { Command } from 'commander';
-import { parseDuration } from '../api/schema-duration.js';
-import { Cluster } from '../cluster/cluster.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Cluster } from '../cluster/cluster.js';
 import {
   Controller,
   defaultControllerOptions,
@@ -12,93 +11,77 @@ import {
   type ControllerOptions,
 } from '../reconcile/controller.js';
 import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader.js';
-import { createLogger, parseLogLevel, type Logger } from '../reconcile/log.js';
+import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { sourceCacheDir, UsageError } from './source-args.js';
+import { sourceCacheDir } from './source-args.js';
+import { port as controllerPort } from './install-workload.js';
+import {
+  connect,
+  durationOption,
+  kubeOptions,
+  namespaceOption,
+  type KubeFlags,
+} from './options.js';
+import {
+  parseInteger,
+  parseNamespace,
+  parseObjectName,
+  parseObjectRef,
+  UsageError,
+  type ObjectRef,
+} from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
 
-interface ControllerFlags {
-  kubeconfig?: string;
-  context?: string;
-  workers: string;
-  port: string;
+interface ControllerFlags extends KubeFlags {
+  workers: number;
+  port: number;
   cacheDir?: string;
   leaderElect: boolean;
   leaseNamespace: string;
-  leaseDuration: string;
-  renewDeadline: string;
-  retryPeriod: string;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  /** `-n`: only this namespace's Applications; all when unset. */
   namespace?: string;
   webhookSecretFile?: string;
   metricsBindAddress?: string;
   /** The older name of --metrics-bind-address. */
   bindAddress?: string;
   allowFileRepos: boolean;
-  logLevel: string;
-  shutdownGrace: string;
+  logLevel: LogLevel;
+  shutdownGrace: number;
   ledger: string;
   ledgerSigningKey?: string;
-  ledgerCheckpointConfigmap?: string;
-  decryptionSecret?: string;
+  ledgerCheckpointConfigmap?: ObjectRef | 'none';
+  decryptionSecret?: ObjectRef;
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
 }
 
-/** Lease timings in ms, from Go durations; the elector checks how they relate. */
-interface Timings {
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
-  shutdownGraceMs: number;
+function parseLevel(text: string): LogLevel {
+  const level = parseLogLevel(text);
+  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
+  return level.level;
 }
 
-function duration(flag: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0)
-    throw new UsageError(`${flag} ${text}: expected a Go duration such as 15s or 500ms`);
-  return ms;
-}
-
-function timingsOf(f: ControllerFlags): Timings {
-  return {
-    leaseDurationMs: duration('--lease-duration', f.leaseDuration),
-    renewDeadlineMs: duration('--renew-deadline', f.renewDeadline),
-    retryPeriodMs: duration('--retry-period', f.retryPeriod),
-    shutdownGraceMs: duration('--shutdown-grace', f.shutdownGrace),
-  };
-}
-
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} ${text}: expected an integer >= 1`);
-  return n;
-}
-
-function loggerOf(f: ControllerFlags): Logger {
-  const level = parseLogLevel(f.logLevel);
-  if (level.kind === 'invalid') throw new UsageError(level.problem);
-  return createLogger({ level: level.level });
-}
+const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
+  text === 'none' ? 'none' : parseObjectRef(text);
 
 /**
- * Where the HTTP server listens. Outside a cluster nothing but this host needs /metrics or the
- * probes, so loopback; in a Pod the kubelet probes the Pod's IP, so every address.
+ * Where the HTTP server listens: loopback unless told otherwise, as the library does, so a
+ * controller run on a laptop does not serve /metrics and /hooks to the network. `ballast
+ * install` passes 0.0.0.0, which a Pod needs for the kubelet's probes and the Service.
  */
-export function bindAddressOf(
-  f: { metricsBindAddress?: string; bindAddress?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function bindAddressOf(f: { metricsBindAddress?: string; bindAddress?: string }): string {
   const { metricsBindAddress: m, bindAddress: b } = f;
   if (m !== undefined && b !== undefined && m !== b)
     throw new UsageError(
       `--metrics-bind-address ${m} and --bind-address ${b} disagree; --bind-address is the older name, give only --metrics-bind-address`,
     );
-  const inCluster = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
-  return m ?? b ?? (inCluster ? '0.0.0.0' : '127.0.0.1');
+  return m ?? b ?? defaultControllerOptions().httpHost;
 }
 
 /** The webhook secret; an empty one would let GitLab requests with no token through. */
@@ -117,8 +100,6 @@ export async function webhookSecretOf(file: string | undefined): Promise<string 
   return secret;
 }
 
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /**
  * Who Applications act as, and who may use the shared decryption keys. With a default
  * ServiceAccount the controller serves tenants, so the shared keys serve nobody unless listed.
@@ -127,8 +108,6 @@ function tenancyOf(
   f: ControllerFlags,
 ): Pick<ControllerOptions, 'defaultServiceAccount' | 'sharedDecryptionNamespaces'> {
   const sa = f.defaultServiceAccount;
-  if (sa !== undefined && (sa.length > 253 || !dnsSubdomain.test(sa)))
-    throw new UsageError(`--default-service-account ${sa}: expected a ServiceAccount name`);
   const list = f.decryptionNamespaces;
   const namespaces =
     list === undefined
@@ -155,18 +134,29 @@ const sigterm = (): Promise<NodeJS.Signals> =>
   });
 
 export function registerController(program: Command): void {
-  const d = defaultLeaderElectionOptions('', '', '');
-  const s = (ms: number): string => `${ms / 1000}s`;
-  program
+  const lease = defaultLeaderElectionOptions('', '', '');
+  const d = defaultControllerOptions();
+  const cmd = program
     .command('controller')
-    .description('reconcile Applications continuously and revert drift')
-    .option('--kubeconfig <file>', 'kubeconfig file (in-cluster config when unset)')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--workers <n>', 'Applications reconciled at once', '16')
-    .option('--port <port>', 'port of /healthz, /readyz, /metrics and /hooks', '8080')
+    .description('reconcile Applications continuously and revert drift');
+  kubeOptions(cmd);
+  namespaceOption(cmd, 'only Applications in this namespace', { kind: 'all' });
+  cmd
+    .option(
+      '--workers <n>',
+      'Applications reconciled at once',
+      parseInteger({ min: 1, max: 1024 }),
+      d.workers,
+    )
+    .option(
+      '--port <port>',
+      'port of /healthz, /readyz, /metrics and /hooks',
+      parseInteger({ min: 0, max: 65_535 }),
+      controllerPort,
+    )
     .option(
       '--metrics-bind-address <ip>',
-      'address of /healthz, /readyz, /metrics and /hooks (default: 0.0.0.0 in a cluster, else 127.0.0.1)',
+      `address of /healthz, /readyz, /metrics and /hooks (default: ${d.httpHost}; \`ballast install\` passes 0.0.0.0)`,
     )
     .option('--bind-address <ip>', 'the older name of --metrics-bind-address')
     .option(
@@ -176,21 +166,38 @@ export function registerController(program: Command): void {
     )
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
-    .option('--lease-namespace <ns>', 'namespace of the Lease', 'ballast-system')
+    .option('--lease-namespace <ns>', 'namespace of the Lease', parseNamespace, 'ballast-system');
+  durationOption(
+    cmd,
+    '--lease-duration <d>',
+    'how long a lease outlives its last renewal',
+    lease.leaseDurationMs,
+  );
+  durationOption(
+    cmd,
+    '--renew-deadline <d>',
+    'the leader steps down after failing renewals this long',
+    lease.renewDeadlineMs,
+  );
+  durationOption(
+    cmd,
+    '--retry-period <d>',
+    'how often the lease is tried or renewed',
+    lease.retryPeriodMs,
+  );
+  durationOption(
+    cmd,
+    '--shutdown-grace <d>',
+    'on SIGTERM, how long in-flight syncs may finish',
+    d.drainMs,
+  );
+  cmd
     .option(
-      '--lease-duration <d>',
-      'how long a lease outlives its last renewal',
-      s(d.leaseDurationMs),
+      '--log-level <level>',
+      'trace, debug, info, warn, error, fatal or silent',
+      parseLevel,
+      'info' satisfies LogLevel,
     )
-    .option(
-      '--renew-deadline <d>',
-      'the leader steps down after failing renewals this long',
-      s(d.renewDeadlineMs),
-    )
-    .option('--retry-period <d>', 'how often the lease is tried or renewed', s(d.retryPeriodMs))
-    .option('--shutdown-grace <d>', 'on SIGTERM, how long in-flight syncs may finish', '20s')
-    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
-    .option('-n, --namespace <ns>', 'only Applications in this namespace (default: all)')
     .option(
       '--webhook-secret-file <file>',
       'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
@@ -204,10 +211,12 @@ export function registerController(program: Command): void {
     .option(
       '--ledger-checkpoint-configmap <ns/name>',
       'publish the newest signed checkpoint here, or none (default: $POD_NAMESPACE/ballast-ledger-checkpoint)',
+      parseConfigMapOrNone,
     )
     .option(
       '--decryption-secret <ns/name>',
       "controller-wide SOPS keys (*.agekey, *.asc), tried after an Application's own",
+      parseObjectRef,
     )
     .option(
       '--decryption-namespaces <list>',
@@ -218,6 +227,7 @@ export function registerController(program: Command): void {
       '--default-service-account <name>',
       "the ServiceAccount, in each Application's own namespace, that an Application naming " +
         "none in spec.serviceAccountName impersonates; without it, such Applications use the controller's rights",
+      parseObjectName,
     )
     .action(runController);
 }
@@ -227,17 +237,13 @@ async function runController(f: ControllerFlags): Promise<void> {
   // Measured with 10k objects watched: 138-144 MiB RSS without, 121-129 MiB with, and a cold
   // start within run-to-run noise. NODE_OPTIONS may not carry this flag, so it is set here, before the heap grows.
   setFlagsFromString('--optimize-for-size');
-  const logger = loggerOf(f);
-  const timings = timingsOf(f);
+  const logger = createLogger({ level: f.logLevel });
   // Bad flags fail before anything is connected or opened.
   const httpHost = bindAddressOf(f);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   // Decrypted copies and sandboxes of a crashed predecessor go before anything renders.
   startRenderSandboxSweeper();
-  const cluster = Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
+  const cluster = connect(f);
   const source = new GitSource({
     ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
     allowFileRepos: f.allowFileRepos,
@@ -263,25 +269,26 @@ async function runController(f: ControllerFlags): Promise<void> {
     },
     {
       ...defaultControllerOptions(),
-      workers: positiveInt('--workers', f.workers),
-      httpPort: Number(f.port),
+      workers: f.workers,
+      httpPort: f.port,
       httpHost,
       namespace: f.namespace,
       webhookSecret,
       logger,
+      drainMs: f.shutdownGrace,
       ...tenancyOf(f),
     },
   );
   const stopping = sigterm();
   const port = await controller.listen();
   logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
-  const elector = f.leaderElect ? campaign(f, timings, { cluster, controller, logger }) : undefined;
+  const elector = f.leaderElect ? campaign(f, { cluster, controller, logger }) : undefined;
   if (elector === undefined) {
     await controller.start();
     logger.info({}, 'controller started');
   }
   const signal = await stopping;
-  await shutDown({ signal, controller, elector, logger, graceMs: timings.shutdownGraceMs });
+  await shutDown({ signal, controller, elector, logger, graceMs: f.shutdownGrace });
   await ledger?.close();
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
@@ -298,7 +305,6 @@ let shuttingDown = false;
  */
 function campaign(
   f: ControllerFlags,
-  t: Timings,
   parts: { cluster: Cluster; controller: Controller; logger: Logger },
 ): LeaderElector {
   const { controller, logger } = parts;
@@ -307,9 +313,9 @@ function campaign(
     leaseName: 'ballast-controller',
     namespace: f.leaseNamespace,
     identity,
-    leaseDurationMs: t.leaseDurationMs,
-    renewDeadlineMs: t.renewDeadlineMs,
-    retryPeriodMs: t.retryPeriodMs,
+    leaseDurationMs: f.leaseDuration,
+    renewDeadlineMs: f.renewDeadline,
+    retryPeriodMs: f.retryPeriod,
     onStartedLeading: () => {
       logger.info({ identity }, 'started leading');
       controller.start().then(

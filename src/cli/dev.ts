@@ -1,21 +1,12 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { devDown, devStatus, devUp, defaultUpOptions } from '../dev/controlplane.js';
 import { join } from 'node:path';
-import { absolute, defaultStateDir, toolDir } from '../dev/paths.js';
+import { absolute, defaultStateDir, pathTools, toolDir } from '../dev/paths.js';
 import { ensureTools } from '../dev/tools.js';
 import { toolVersions, type ToolName } from '../dev/versions.js';
 import { registerDevGit } from './dev-git.js';
+import { parseInteger } from './parse.js';
 import { table } from './table.js';
-
-function positiveInt(max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
 const say = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -40,9 +31,13 @@ export function registerDev(program: Command): void {
   dev
     .command('up')
     .description('start etcd and N clusters (apiserver, controller-manager, scheduler, kwok nodes)')
-    .option('--clusters <n>', 'clusters sharing one etcd', positiveInt(64), 1)
-    .option('--nodes <n>', 'fake nodes per cluster', positiveInt(100), 1)
-    .option('--port-base <port>', 'use ports from here on instead of free ones', positiveInt(65000))
+    .option('--clusters <n>', 'clusters sharing one etcd', parseInteger({ min: 1, max: 64 }), 1)
+    .option('--nodes <n>', 'fake nodes per cluster', parseInteger({ min: 1, max: 100 }), 1)
+    .option(
+      '--port-base <port>',
+      'use ports from here on instead of free ones',
+      parseInteger({ min: 1, max: 65_000 }),
+    )
     .option(...stateOpt)
     .action(async (o: { clusters: number; nodes: number; portBase?: number; state: string }) => {
       const stateDir = absolute(o.state);
@@ -101,7 +96,7 @@ export function registerDev(program: Command): void {
     .action((o: { state: string }) => {
       const stateDir = absolute(o.state);
       say(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
-      say(`export PATH=${toolDir('kubectl')}:${toolDir('helm')}:${toolDir('kustomize')}:$PATH`);
+      say(`export PATH=${pathTools.map(toolDir).join(':')}:$PATH`);
     });
 
   registerDevGit(dev);

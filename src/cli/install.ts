@@ -1,9 +1,11 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { applicationCrd } from '../api/application-crd.js';
 import { groupOf, type KubeObject } from '../api/object.js';
 import { waitForCrds } from '../apply/execute.js';
-import { Cluster } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
+import { parseInteger, parseObjectName } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
@@ -146,7 +148,7 @@ export async function ensureSigningKey(
   return `${subject} created`;
 }
 
-interface InstallFlags {
+interface InstallFlags extends KubeFlags {
   print: boolean;
   namespace: string;
   image: string;
@@ -156,29 +158,6 @@ interface InstallFlags {
   ledgerSize: string;
   ledgerStorageClass?: string;
   ledgerPostgresSecret?: string;
-  kubeconfig?: string;
-  context?: string;
-}
-
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function namespaceFlag(value: string): string {
-  if (value.length > 63 || !dnsLabel.test(value))
-    throw new InvalidArgumentError(`expected a namespace name (a DNS label), got "${value}"`);
-  return value;
-}
-
-function replicasFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 10)
-    throw new InvalidArgumentError(`expected a replica count from 0 to 10, got "${value}"`);
-  return n;
-}
-
-function tenancyFlag(value: string): Tenancy {
-  if (value !== 'single' && value !== 'multi')
-    throw new InvalidArgumentError(`expected single or multi, got "${value}"`);
-  return value;
 }
 
 function ledgerOf(f: InstallFlags): LedgerStorage {
@@ -189,29 +168,32 @@ function ledgerOf(f: InstallFlags): LedgerStorage {
 
 export function registerInstall(program: Command): void {
   const d = defaultInstallOptions();
-  program
+  const cmd = program
     .command('install')
     .description('install the Application CRD and the controller (RBAC, StatefulSet, Service)')
-    .option('--print', 'print the manifests as YAML instead of applying them', false)
-    .option('-n, --namespace <ns>', 'namespace of the controller', namespaceFlag, d.namespace)
+    .option('--print', 'print the manifests as YAML instead of applying them', false);
+  namespaceOption(cmd, 'namespace of the controller', { kind: 'fixed', namespace: d.namespace })
     .option('--image <ref>', 'controller image', d.image)
     .option(
       '--replicas <n>',
       'controller replicas; 0 installs the CRDs and RBAC for a controller run elsewhere',
-      replicasFlag,
+      parseInteger({ min: 0, max: 10 }),
       d.replicas,
     )
-    .option(
-      '--tenancy <mode>',
-      "multi: each Application acts as a ServiceAccount of its own namespace and the controller's " +
-        'own role only reads, writes status and impersonates; single: Applications apply with ' +
-        "the controller's cluster-admin-equivalent role",
-      tenancyFlag,
-      d.tenancy,
+    .addOption(
+      new Option(
+        '--tenancy <mode>',
+        "multi: each Application acts as a ServiceAccount of its own namespace and the controller's " +
+          'own role only reads, writes status and impersonates; single: Applications apply with ' +
+          "the controller's cluster-admin-equivalent role",
+      )
+        .choices(['single', 'multi'] satisfies Tenancy[])
+        .default(d.tenancy),
     )
     .option(
       '--default-service-account <name>',
       'with --tenancy multi, the ServiceAccount an Application naming none uses',
+      parseObjectName,
       d.defaultServiceAccount,
     )
     .option('--ledger-size <quantity>', "each replica's audit ledger volume", '1Gi')
@@ -219,36 +201,29 @@ export function registerInstall(program: Command): void {
     .option(
       '--ledger-postgres-secret <name>',
       'keep the ledger in Postgres instead: a Secret in the namespace whose key url is postgres://…',
-    )
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context')
-    .action(async (f: InstallFlags) => {
-      const objects = installManifests({
-        ...d,
-        namespace: f.namespace,
-        image: f.image,
-        replicas: f.replicas,
-        tenancy: f.tenancy,
-        defaultServiceAccount: f.defaultServiceAccount,
-        ledger: ledgerOf(f),
-      });
-      if (f.print) {
-        // Applying this output again replaces the key: keep the Secret out of later applies.
-        process.stdout.write(toYaml([...objects, newLedgerSigningSecret(f.namespace)]));
-        return;
-      }
-      const cluster = Cluster.connect({
-        ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-        ...(f.context === undefined ? {} : { context: f.context }),
-      });
-      try {
-        await applyInstall(cluster, objects, {
-          ...defaultApplyInstallOptions(),
-          onApplied: (line) => process.stdout.write(line + '\n'),
-        });
-        process.stdout.write((await ensureSigningKey(cluster, f.namespace, objects.length)) + '\n');
-      } finally {
-        cluster.close();
-      }
+      parseObjectName,
+    );
+  kubeOptions(cmd).action(async (f: InstallFlags) => {
+    const objects = installManifests({
+      ...d,
+      namespace: f.namespace,
+      image: f.image,
+      replicas: f.replicas,
+      tenancy: f.tenancy,
+      defaultServiceAccount: f.defaultServiceAccount,
+      ledger: ledgerOf(f),
     });
+    if (f.print) {
+      // Applying this output again replaces the key: keep the Secret out of later applies.
+      process.stdout.write(toYaml([...objects, newLedgerSigningSecret(f.namespace)]));
+      return;
+    }
+    await withCluster(f, async (cluster) => {
+      await applyInstall(cluster, objects, {
+        ...defaultApplyInstallOptions(),
+        onApplied: (line) => process.stdout.write(line + '\n'),
+      });
+      process.stdout.write((await ensureSigningKey(cluster, f.namespace, objects.length)) + '\n');
+    });
+  });
 }

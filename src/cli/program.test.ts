@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, commandModules, commandOf } from './program.js';
 
@@ -37,6 +37,31 @@ describe('buildProgram', () => {
     for (const args of [[], ['--help'], ['-h', 'sync'], ['help', 'sync'], ['synk']]) {
       expect(names(await buildProgram(args))).toEqual(all);
     }
+  });
+});
+
+describe('ballast --version', () => {
+  /** Parses `args` with output captured; the CommanderError commander ends with, if any. */
+  async function parse(args: string[]): Promise<{ out: string; err: string; end: unknown }> {
+    const program = await buildProgram(args);
+    const seen = { out: '', err: '' };
+    program.configureOutput({
+      writeOut: (s) => (seen.out += s),
+      writeErr: (s) => (seen.err += s),
+    });
+    const end = await program.parseAsync(['node', 'ballast', ...args]).catch((e: unknown) => e);
+    return { ...seen, end };
+  }
+
+  it('prints the version; -v is not the version, as in kubectl', async () => {
+    const version = await parse(['--version']);
+    expect(version.out).toMatch(/^\d+\.\d+\.\d+/);
+    expect((version.end as CommanderError).exitCode).toBe(0);
+    const v = await parse(['-v']);
+    expect(v.out).toBe('');
+    expect(v.err).toContain("error: unknown option '-v'");
+    expect(v.end).toBeInstanceOf(CommanderError);
+    expect((v.end as CommanderError).exitCode).not.toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { repoRoot } from '../dev/paths.js';
+import { packageRoot } from '../fs/package-root.js';
 
 type Register = (program: Command) => void;
 
@@ -27,10 +27,14 @@ export const commandModules: readonly {
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
   { names: ['verify-commit'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  {
+    names: ['completion'],
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
 ];
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
@@ -54,7 +58,8 @@ export function commandOf(args: readonly string[]): string | undefined {
 export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('ballast')
     .description('Ballast: a GitOps controller for Kubernetes.')
-    .version(version(), '-v, --version', 'print the Ballast version')
+    // kubectl's spelling: -v is not the version (kubectl keeps it for log verbosity).
+    .version(version(), '--version', 'print the Ballast version')
     .showHelpAfterError()
     .exitOverride();
   const name = commandOf(args);

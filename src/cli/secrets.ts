@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { Cluster } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
 import {
   decryptionKeysFromSecretData,
   decryptSops,
@@ -18,7 +18,8 @@ import {
   type EncryptionRules,
   type SopsFormat,
 } from '../secrets/index.js';
-import { UsageError } from './source-args.js';
+import { kubeOptions, withCluster, type KubeFlags } from './options.js';
+import { collect, parseObjectRef, UsageError, type ObjectRef } from './parse.js';
 
 const out = (s: string): void => {
   process.stdout.write(s);
@@ -26,7 +27,6 @@ const out = (s: string): void => {
 const note = (s: string): void => {
   process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 };
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 async function unwrap(
   r: Promise<import('../secrets/index.js').KeysResult>,
@@ -63,11 +63,8 @@ export async function keysFromPath(path: string): Promise<DecryptionKeys> {
 }
 
 /** Keys from a Secret's `*.agekey` and `*.asc` entries, as the controller reads them. */
-export async function keysFromSecret(cluster: Cluster, ref: string): Promise<DecryptionKeys> {
-  const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : ['default', ref];
-  if (namespace === undefined || name === undefined || name === '') {
-    throw new UsageError(`--decryption-secret ${ref}: expected NAMESPACE/NAME`);
-  }
+export async function keysFromSecret(cluster: Cluster, ref: ObjectRef): Promise<DecryptionKeys> {
+  const { namespace, name } = ref;
   const secret = await cluster.get({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -159,11 +156,9 @@ async function decryptCommand(
   out(r.text);
 }
 
-interface KeygenFlags {
+interface KeygenFlags extends KubeFlags {
   out?: string;
-  secret?: string;
-  kubeconfig?: string;
-  context?: string;
+  secret?: ObjectRef;
 }
 
 async function keygenCommand(f: KeygenFlags): Promise<void> {
@@ -186,16 +181,9 @@ async function keygenCommand(f: KeygenFlags): Promise<void> {
   out(`${recipient}\n`);
 }
 
-async function createKeySecret(f: KeygenFlags, ref: string, file: string): Promise<void> {
-  const [namespace, name] = ref.split('/', 2);
-  if (namespace === undefined || name === undefined || name === '') {
-    throw new UsageError(`--secret ${ref}: expected NAMESPACE/NAME`);
-  }
-  const cluster = Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-  try {
+async function createKeySecret(f: KeygenFlags, ref: ObjectRef, file: string): Promise<void> {
+  const { namespace, name } = ref;
+  await withCluster(f, async (cluster) => {
     const existing = await cluster.get({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -211,9 +199,7 @@ async function createKeySecret(f: KeygenFlags, ref: string, file: string): Promi
       data: { 'age.agekey': Buffer.from(file, 'utf8').toString('base64') },
     });
     note(`created Secret ${namespace}/${name} with the entry age.agekey`);
-  } finally {
-    cluster.close();
-  }
+  });
 }
 
 const inputType = (): Option =>
@@ -257,15 +243,14 @@ export function registerSecrets(program: Command): void {
     .action((file: string, f: { key: string[]; inputType?: SopsFormat }) =>
       decryptCommand(file, f),
     );
-  secrets
+  const keygen = secrets
     .command('keygen')
     .description('make an age identity and print its recipient; optionally store it in a Secret')
     .option('--out <file>', 'write the identity here (mode 0600; never overwrites)')
     .option(
       '--secret <namespace/name>',
       'create this Secret with the identity as age.agekey, for spec.decryption.secretRef',
-    )
-    .option('--kubeconfig <file>', 'kubeconfig file (with --secret)')
-    .option('--context <name>', 'kubeconfig context (with --secret)')
-    .action((f: KeygenFlags) => keygenCommand(f));
+      parseObjectRef,
+    );
+  kubeOptions(keygen, 'with --secret').action((f: KeygenFlags) => keygenCommand(f));
 }

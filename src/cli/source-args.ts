@@ -8,40 +8,23 @@ import type { GitAuth, GitRemote } from '../source/git.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { credentialsFromSecretData, type RepoCredentials } from '../source/credentials.js';
 import type { Cluster } from '../cluster/cluster.js';
+import type { GitCredentialFlags } from './options.js';
+import { UsageError } from './parse.js';
 
 /** Source flags shared by `diff` and `sync`. Secrets are read from files, never passed as values. */
-export interface SourceFlags {
+export interface SourceFlags extends GitCredentialFlags {
   dir?: string;
   /** The repository root `--dir` renders within; by default the nearest `.git` above it. */
   root?: string;
   repo?: string;
   ref: string;
   path: string;
-  gitUsername?: string;
-  gitPasswordFile?: string;
-  gitTokenFile?: string;
-  sshKeyFile?: string;
-  knownHostsFile?: string;
-  caFile?: string;
-  /** Send the credentials over a plain http:// --repo. */
-  insecureAllowHttpCredentials?: boolean;
   /** A Secret in the destination namespace holding the repository credentials. */
   gitSecret?: string;
-  namespace: string;
-}
-
-/** A usage mistake on the command line; exits 2 with the message. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** Git credentials from files, as every command takes them; never from flag values. */
-export async function authFrom(
-  f: Pick<
-    SourceFlags,
-    'sshKeyFile' | 'knownHostsFile' | 'gitTokenFile' | 'gitUsername' | 'gitPasswordFile'
-  >,
-): Promise<GitAuth> {
+export async function authFrom(f: GitCredentialFlags): Promise<GitAuth> {
   const read = async (p: string): Promise<string> => (await readFile(p, 'utf8')).trim();
   if (f.sshKeyFile !== undefined) {
     if (f.knownHostsFile === undefined) {
@@ -174,7 +157,11 @@ export function cliGitSource(): GitSource {
 }
 
 /** Turns the flags into a directory to render: a local dir, or a fetched commit. */
-export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<ResolvedSource> {
+export async function resolveSource(
+  f: SourceFlags,
+  namespace: string,
+  cluster: Cluster,
+): Promise<ResolvedSource> {
   if ((f.dir === undefined) === (f.repo === undefined)) {
     throw new UsageError('give exactly one of --dir PATH or --repo URL');
   }
@@ -196,7 +183,7 @@ export async function resolveSource(f: SourceFlags, cluster: Cluster): Promise<R
           auth: await authFrom(f),
           ...(f.caFile === undefined ? {} : { caBundle: await readFile(f.caFile, 'utf8') }),
         }
-      : await authFromSecret(cluster, f.gitSecret, f.namespace);
+      : await authFromSecret(cluster, f.gitSecret, namespace);
   const remote: GitRemote = {
     url: f.repo as string,
     ...creds,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { refusalAftermath } from './sync.js';
+import { UsageError } from './parse.js';
+import { refusalAftermath } from './sync-output.js';
+import { appOf, waitTimeoutMs } from './sync.js';
 
 const cm = (name: string) => ({ group: '', kind: 'ConfigMap', namespace: 'web', name });
 
@@ -21,5 +23,25 @@ describe('refusalAftermath', () => {
       'namespace web was created and kept; 3 objects created by this sync were deleted again; ' +
         '1 object created by this sync could not be deleted and remains: ConfigMap/web/d',
     );
+  });
+});
+
+describe('appOf', () => {
+  it('a sync without --app is refused, saying why and to pass one, instead of sharing an inventory', () => {
+    expect(() => appOf({})).toThrow(UsageError);
+    expect(() => appOf({})).toThrow(
+      /--app NAME is required: it names the inventory \(ConfigMap ballast-inventory-NAME\).*--prune.*e\.g\. --app web/,
+    );
+    expect(appOf({ app: 'web' })).toBe('web');
+  });
+});
+
+describe('waitTimeoutMs', () => {
+  it('waits --timeout after --wait; the deprecated --wait SECONDS counts unless --timeout is given', () => {
+    expect(waitTimeoutMs({ timeout: 300_000 }, false)).toBeUndefined();
+    expect(waitTimeoutMs({ wait: true, timeout: 300_000 }, false)).toBe(300_000);
+    expect(waitTimeoutMs({ wait: true, timeout: 90_000 }, true)).toBe(90_000);
+    expect(waitTimeoutMs({ wait: 120, timeout: 300_000 }, false)).toBe(120_000);
+    expect(waitTimeoutMs({ wait: 120, timeout: 60_000 }, true)).toBe(60_000);
   });
 });

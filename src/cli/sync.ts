@@ -1,21 +1,39 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatRef, refOf } from '../api/object.js';
-import { groupedErrors } from '../apply/errors.js';
-import { defaultSyncOptions, sync, type RefusalEffects, type SyncResult } from '../apply/sync.js';
-import { Cluster } from '../cluster/cluster.js';
+import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { defaultDiffOptions } from '../diff/index.js';
 import { aggregateHealth, assessHealth, type HealthReport } from '../health/index.js';
 import { defaultRenderOptions, render, type RenderOptions } from '../render/index.js';
 import { mergeKeys, type DecryptionKeys } from '../secrets/index.js';
 import { keysFromPath, keysFromSecret } from './secrets.js';
+import {
+  connect,
+  durationOption,
+  gitCredentialOptions,
+  kubeOptions,
+  namespaceOf,
+  namespaceOption,
+  outputOption,
+  type KubeFlags,
+} from './options.js';
+import {
+  collect,
+  parseInteger,
+  parseObjectName,
+  parseObjectRef,
+  UsageError,
+  type ObjectRef,
+} from './parse.js';
 import { renderFailure, resolveSource, type SourceFlags } from './source-args.js';
+import { err, out, printRefused, printSyncResult } from './sync-output.js';
 import { parseSetFlag } from './values.js';
 
-interface CommonFlags extends SourceFlags {
-  app: string;
-  namespace: string;
-  kubeconfig?: string;
-  context?: string;
+interface CommonFlags extends SourceFlags, KubeFlags {
+  /** `--app`: required, see appOf. */
+  app?: string;
+  /** `-n`; when unset, the kubeconfig context's namespace. */
+  namespace?: string;
   output: 'text' | 'json';
   renderer: RenderOptions['renderer'];
   helmValues: string[];
@@ -23,29 +41,66 @@ interface CommonFlags extends SourceFlags {
   releaseName?: string;
   /** A file or directory of `*.agekey` / `*.asc` keys for SOPS-encrypted files. */
   decryptionKeys?: string;
-  /** NAMESPACE/NAME of a Secret with `*.agekey` / `*.asc` entries, as spec.decryption.secretRef. */
-  decryptionSecret?: string;
+  /** A Secret with `*.agekey` / `*.asc` entries, as spec.decryption.secretRef. */
+  decryptionSecret?: ObjectRef;
 }
 
 interface SyncFlags extends CommonFlags {
   prune: boolean;
   dryRun: boolean;
-  wait?: number | true;
+  /** `--wait`, or the seconds of the deprecated `--wait 300`. */
+  wait?: true | number;
+  /** `--timeout`: how long `--wait` waits for health. */
+  timeout: number;
   force: boolean;
   adopt: boolean;
   createNamespace: boolean;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-const out = (s: string): void => {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
-};
-const err = (s: string): void => {
-  process.stderr.write(s.endsWith('\n') ? s : s + '\n');
-};
+/** What one `sync` or `diff` works on, once the flags are checked and the cluster is known. */
+interface Target {
+  app: string;
+  namespace: string;
+}
+
+/**
+ * `--app`, which names the inventory `--prune` deletes from. It has no default: every sync
+ * without one shared `ballast-inventory-default`, so two unrelated syncs in a namespace pruned
+ * each other's objects.
+ */
+export function appOf(f: { app?: string }): string {
+  if (f.app !== undefined) return f.app;
+  throw new UsageError(
+    '--app NAME is required: it names the inventory (ConfigMap ballast-inventory-NAME) that ' +
+      'records what this sync applied and what --prune may delete, so two syncs sharing one ' +
+      "delete each other's objects; pass a name of its own for each set of manifests, e.g. --app web",
+  );
+}
+
+/**
+ * `--wait [seconds]` is the older spelling of `--wait --timeout 5m`; a number after it still
+ * works, with a note, and gives the timeout when `--timeout` is not given.
+ */
+function parseWaitSeconds(text: string): number {
+  const n = parseInteger({ min: 1, max: 86_400 })(text);
+  err(`--wait ${text} is deprecated: use --wait --timeout ${text}s`);
+  return n;
+}
+
+/** How long `sync --wait` waits for health when `--timeout` is not given. */
+const defaultWaitMs = 300_000;
+
+/** The wait of `--wait`, in ms; undefined without it. `--timeout` wins over `--wait SECONDS`. */
+export function waitTimeoutMs(
+  f: { wait?: true | number; timeout: number },
+  timeoutGiven: boolean,
+): number | undefined {
+  if (f.wait === undefined) return undefined;
+  return f.wait === true || timeoutGiven ? f.timeout : f.wait * 1000;
+}
 
 function addCommonFlags(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--dir <path>', 'render a local directory')
     .option(
       '--root <dir>',
@@ -54,28 +109,21 @@ function addCommonFlags(cmd: Command): Command {
     .option('--repo <url>', 'render a Git repository (https://, ssh://, file://)')
     .option('--ref <ref>', 'branch, tag, semver range or commit', 'main')
     .option('--path <path>', 'directory inside the repository', '.')
-    .option('--git-username <name>', 'user for HTTPS basic auth')
-    .option('--git-password-file <file>', 'file holding the HTTPS password')
-    .option('--git-token-file <file>', 'file holding an HTTPS token')
-    .option('--ssh-key-file <file>', 'SSH private key file')
-    .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
-    .option('--ca-file <file>', 'extra CA bundle for HTTPS')
-    .option(
-      '--insecure-allow-http-credentials',
-      'send the Git credentials over a plain http:// --repo (readable on the network)',
-    )
     .option(
       '--git-secret <name>',
       'Secret in the namespace with repo credentials (username, password, token, sshPrivateKey, knownHosts, caBundle)',
     )
-    .option('--app <name>', 'application name (tracking label and inventory)', 'default')
     .option(
-      '-n, --namespace <ns>',
-      'destination namespace, the default for namespaced objects',
-      'default',
-    )
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context')
+      '--app <name>',
+      'required: names the tracking label and the inventory --prune deletes from; one per set of manifests',
+      parseObjectName,
+    );
+  gitCredentialOptions(cmd);
+  namespaceOption(cmd, 'destination namespace, the default for namespaced objects', {
+    kind: 'context',
+  });
+  kubeOptions(cmd);
+  cmd
     .addOption(
       new Option('--renderer <name>', 'force a renderer')
         .choices(['auto', 'plain', 'kustomize', 'helm'])
@@ -96,15 +144,16 @@ function addCommonFlags(cmd: Command): Command {
     .option(
       '--decryption-secret <namespace/name>',
       'Secret with *.agekey / *.asc entries for SOPS-encrypted files (as spec.decryption.secretRef)',
-    )
-    .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['text', 'json'])
-        .default('text'),
+      parseObjectRef,
     );
+  return outputOption(cmd, ['text', 'json']);
 }
 
-function renderOptionsFrom(f: CommonFlags, decryption: DecryptionKeys | undefined): RenderOptions {
+function renderOptionsFrom(
+  f: CommonFlags,
+  t: Target,
+  decryption: DecryptionKeys | undefined,
+): RenderOptions {
   const base = defaultRenderOptions();
   let values: Record<string, unknown> = {};
   for (const s of f.helmSet) values = parseSetFlag(s, values);
@@ -114,10 +163,10 @@ function renderOptionsFrom(f: CommonFlags, decryption: DecryptionKeys | undefine
     decryption,
     helm: {
       ...base.helm,
-      namespace: f.namespace,
+      namespace: t.namespace,
       valuesFiles: f.helmValues,
       values,
-      releaseName: f.releaseName ?? f.app,
+      releaseName: f.releaseName ?? t.app,
     },
   };
 }
@@ -127,15 +176,14 @@ async function runSync(
   extra: Partial<SyncFlags>,
   { dryRun, diffText }: { dryRun: boolean; diffText: boolean },
 ): Promise<{ result: SyncResult; cluster: Cluster }> {
-  const cluster = Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-  const src = await resolveSource(f, cluster);
+  const app = appOf(f);
+  const cluster = connect(f);
+  const t: Target = { app, namespace: namespaceOf(f, cluster) };
+  const src = await resolveSource(f, t.namespace, cluster);
   if (f.output === 'text') err(`source: ${src.describe}`);
   const rendered = await render(
     src.source,
-    renderOptionsFrom(f, await decryptionKeysFor(f, cluster)),
+    renderOptionsFrom(f, t, await decryptionKeysFor(f, cluster)),
   );
   if (rendered.kind === 'error') throw renderFailure(src, rendered.error);
   if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);
@@ -157,8 +205,8 @@ async function runSync(
   const result = await sync(
     cluster,
     {
-      app: { name: f.app, namespace: f.namespace },
-      defaultNamespace: f.namespace,
+      app: { name: t.app, namespace: t.namespace },
+      defaultNamespace: t.namespace,
       objects: rendered.objects,
     },
     opts,
@@ -176,47 +224,6 @@ async function decryptionKeysFor(
   if (f.decryptionSecret !== undefined)
     sets.push(await keysFromSecret(cluster, f.decryptionSecret));
   return sets.length === 0 ? undefined : mergeKeys(...sets);
-}
-
-/** What a refused sync did and undid, or that it changed nothing. */
-export function refusalAftermath(effects: RefusalEffects): string {
-  const parts: string[] = [];
-  if (effects.namespaceCreated !== undefined)
-    parts.push(`namespace ${effects.namespaceCreated} was created and kept`);
-  const { rolledBack, leftBehind } = effects;
-  const objects = (count: number, one: string, many: string): string =>
-    count === 1
-      ? `1 object created by this sync ${one}`
-      : `${count} objects created by this sync ${many}`;
-  if (rolledBack.length > 0)
-    parts.push(objects(rolledBack.length, 'was deleted again', 'were deleted again'));
-  if (leftBehind.length > 0)
-    parts.push(
-      `${objects(leftBehind.length, 'could not be deleted and remains', 'could not be deleted and remain')}: ${leftBehind.map(formatRef).join(', ')}`,
-    );
-  return parts.length === 0 ? 'nothing was changed' : parts.join('; ');
-}
-
-/** Text groups the errors by cause; JSON lists every object, so nothing is lost either way. */
-function printRefused(f: CommonFlags, result: Extract<SyncResult, { kind: 'refused' }>): void {
-  err(
-    `refused: ${result.errors.length} object(s) cannot be synced; ${refusalAftermath(result.effects)}`,
-  );
-  if (f.output === 'json')
-    out(
-      JSON.stringify(
-        {
-          refused: true,
-          errors: result.errors.map((e) => e.message),
-          namespaceCreated: result.effects.namespaceCreated ?? null,
-          rolledBack: result.effects.rolledBack.map(formatRef),
-          leftBehind: result.effects.leftBehind.map(formatRef),
-        },
-        null,
-        2,
-      ),
-    );
-  else for (const line of groupedErrors(result.errors)) err(`  ${line}`);
 }
 
 async function waitHealthy(
@@ -272,16 +279,17 @@ export function registerSync(program: Command): void {
       process.exitCode = changed.length === 0 ? 0 : 1;
     });
 
-  addCommonFlags(
+  const syncCmd = addCommonFlags(
     program.command('sync').description('apply the rendered objects with server-side apply'),
   )
     .option('--prune', 'delete objects that left Git', false)
     .option('--dry-run', 'plan only; change nothing', false)
-    .option('--wait [timeout]', 'wait until healthy (seconds, default 300)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected seconds');
-      return n;
-    })
+    .option(
+      '--wait [seconds]',
+      'wait until every applied object is healthy, up to --timeout (a number here is the deprecated form of --timeout)',
+      parseWaitSeconds,
+    );
+  durationOption(syncCmd, '--timeout <duration>', 'how long --wait waits', defaultWaitMs)
     .option('--force', 'delete and recreate objects whose immutable fields changed', false)
     .option('--adopt', 'take objects that belong to another application', false)
     .option(
@@ -289,7 +297,8 @@ export function registerSync(program: Command): void {
       'create the namespace given by -n first if it does not exist',
       false,
     )
-    .action(async (f: SyncFlags) => {
+    .action(async (f: SyncFlags, cmd: Command) => {
+      const waitMs = waitTimeoutMs(f, cmd.getOptionValueSource('timeout') !== 'default');
       const { result, cluster } = await runSync(f, f, { dryRun: f.dryRun, diffText: false });
       try {
         if (result.kind === 'refused') {
@@ -298,9 +307,7 @@ export function registerSync(program: Command): void {
           return;
         }
         const health =
-          f.wait === undefined || f.dryRun
-            ? undefined
-            : await waitHealthy(cluster, result, (f.wait === true ? 300 : f.wait) * 1000);
+          waitMs === undefined || f.dryRun ? undefined : await waitHealthy(cluster, result, waitMs);
         printSyncResult(f, result, health);
         process.exitCode =
           result.errors.length > 0 || (health !== undefined && health.status !== 'Healthy') ? 2 : 0;
@@ -308,49 +315,4 @@ export function registerSync(program: Command): void {
         cluster.close();
       }
     });
-}
-
-function printSyncResult(
-  f: SyncFlags,
-  result: Extract<SyncResult, { kind: 'done' }>,
-  health: HealthReport | undefined,
-): void {
-  const count = (a: string): number =>
-    result.changeSet.entries.filter((e) => e.action === a).length;
-  const summary = {
-    created: count('create'),
-    configured: count('configure'),
-    unchanged: count('unchanged'),
-    pruned: result.pruned.filter((p) => p.kind === 'deleted').length,
-    ...(health === undefined ? {} : { health: health.status }),
-  };
-  if (f.output === 'json') {
-    out(
-      JSON.stringify(
-        {
-          dryRun: f.dryRun,
-          summary,
-          entries: result.changeSet.entries.map(({ diff: _d, ...e }) => e),
-          errors: result.errors.map((e) => e.message),
-        },
-        null,
-        2,
-      ),
-    );
-    return;
-  }
-  const verb = (a: string): string =>
-    ({ create: 'created', configure: 'configured', prune: 'pruned' })[a] ?? a;
-  for (const e of result.changeSet.entries) {
-    if (e.action !== 'unchanged')
-      out(`${formatRef(e.subject)} ${verb(e.action)}${f.dryRun ? ' (dry run)' : ''}`);
-  }
-  for (const line of groupedErrors(result.errors)) err(`error: ${line}`);
-  const h =
-    health === undefined
-      ? ''
-      : `; health: ${health.status}${health.status === 'Healthy' ? '' : ` (${health.message})`}`;
-  out(
-    `${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned${h}`,
-  );
 }

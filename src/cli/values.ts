@@ -1,4 +1,4 @@
-import { UsageError } from './source-args.js';
+import { UsageError } from './parse.js';
 
 /**
  * Applies one `--helm-set a.b.c=value` to a values object, as `helm --set` does for the common

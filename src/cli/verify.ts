@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CommanderError, Option, type Command } from 'commander';
-import { Cluster } from '../cluster/cluster.js';
+import { Option, type Command } from 'commander';
 import { git, type GitRemote } from '../source/git.js';
 import {
   checkDescends,
@@ -14,27 +13,27 @@ import {
   type TrustedKeys,
   type VerificationResult,
 } from '../source/verify/index.js';
-import { authFrom, cliGitSource, UsageError } from './source-args.js';
+import {
+  gitCredentialOptions,
+  kubeOptions,
+  outputOption,
+  withCluster,
+  type GitCredentialFlags,
+  type KubeFlags,
+} from './options.js';
+import { parseObjectRef, UsageError, type ObjectRef } from './parse.js';
+import { authFrom, cliGitSource } from './source-args.js';
 import { table } from './table.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends GitCredentialFlags, KubeFlags {
   repo?: string;
   dir?: string;
   ref: string;
   keys?: string;
-  keysSecret?: string;
+  keysSecret?: ObjectRef;
   mode: 'head' | 'all';
   since?: string;
   output: 'text' | 'json';
-  gitUsername?: string;
-  gitPasswordFile?: string;
-  gitTokenFile?: string;
-  sshKeyFile?: string;
-  knownHostsFile?: string;
-  caFile?: string;
-  insecureAllowHttpCredentials?: boolean;
-  kubeconfig?: string;
-  context?: string;
 }
 
 const out = (s: string): void => {
@@ -42,22 +41,17 @@ const out = (s: string): void => {
 };
 
 async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
-  if ((f.keys === undefined) === (f.keysSecret === undefined))
-    throw new UsageError('give exactly one of --keys DIR or --keys-secret NAMESPACE/NAME');
-  if (f.keys !== undefined) {
+  const ref = f.keysSecret;
+  if (f.keys !== undefined && ref === undefined) {
     if (!existsSync(f.keys)) throw new UsageError(`--keys ${f.keys}: no such directory`);
     const r = await trustedKeysFromDir(f.keys);
     if (r.kind === 'error') throw new UsageError(`--keys ${f.keys}: ${r.error.problem}`);
     return r.value;
   }
-  const [namespace, name, extra] = (f.keysSecret ?? '').split('/');
-  if (namespace === undefined || name === undefined || extra !== undefined || name === '')
-    throw new UsageError(`--keys-secret ${f.keysSecret ?? ''}: expected NAMESPACE/NAME`);
-  const cluster = Cluster.connect({
-    ...(f.kubeconfig === undefined ? {} : { kubeconfig: f.kubeconfig }),
-    ...(f.context === undefined ? {} : { context: f.context }),
-  });
-  try {
+  if (ref === undefined || f.keys !== undefined)
+    throw new UsageError('give exactly one of --keys DIR or --keys-secret NAMESPACE/NAME');
+  const { namespace, name } = ref;
+  return withCluster(f, async (cluster) => {
     const secret = await cluster.get({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -68,9 +62,7 @@ async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
     const r = await trustedKeysFromSecretData(data, `Secret ${namespace}/${name}`);
     if (r.kind === 'error') throw new UsageError(r.error.message);
     return r.value;
-  } finally {
-    cluster.close();
-  }
+  });
 }
 
 /** `rev-parse` in a git dir; a revision that does not resolve is a usage error. */
@@ -173,7 +165,7 @@ async function runVerify(f: VerifyFlags): Promise<number> {
 
 /** `ballast verify-commit`: exit 0 trusted, 1 refused, 2 error (usage errors included). */
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify-commit')
     .description(
       'check commit signatures as the controller does; exits 0 trusted, 1 refused, 2 error',
@@ -185,40 +177,21 @@ export function registerVerify(program: Command): void {
       '--keys <dir>',
       'directory of trusted keys: *.asc (OpenPGP), *.pub or allowed_signers (SSH)',
     )
-    .option('--keys-secret <ns/name>', 'Secret holding the trusted keys, same entries as --keys')
+    .option(
+      '--keys-secret <ns/name>',
+      'Secret holding the trusted keys, same entries as --keys',
+      parseObjectRef,
+    )
     .addOption(
       new Option('--mode <mode>', 'head: the target only; all: every commit since --since')
         .choices(['head', 'all'])
         .default('head'),
     )
-    .option('--since <sha>', 'the last applied revision: the target must descend from it')
-    .option('--git-username <name>', 'user for HTTPS basic auth')
-    .option('--git-password-file <file>', 'file holding the HTTPS password')
-    .option('--git-token-file <file>', 'file holding an HTTPS token')
-    .option('--ssh-key-file <file>', 'SSH private key file')
-    .option('--known-hosts-file <file>', 'known_hosts for SSH (required with --ssh-key-file)')
-    .option('--ca-file <file>', 'extra CA bundle for HTTPS')
-    .option(
-      '--insecure-allow-http-credentials',
-      'send the Git credentials over a plain http:// --repo (readable on the network)',
-    )
-    .option('--kubeconfig <file>', 'kubeconfig file (for --keys-secret)')
-    .option('--context <name>', 'kubeconfig context (for --keys-secret)')
-    .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['text', 'json'])
-        .default('text'),
-    )
-    // Exit 1 means "refused"; a mistyped flag must not look like one.
-    .exitOverride((e) => {
-      throw e.exitCode === 0 ? e : new CommanderError(2, e.code, e.message);
-    })
-    .action(async (f: VerifyFlags) => {
-      try {
-        process.exitCode = await runVerify(f);
-      } catch (e) {
-        process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 2;
-      }
-    });
+    .option('--since <sha>', 'the last applied revision: the target must descend from it');
+  gitCredentialOptions(cmd);
+  kubeOptions(cmd, 'for --keys-secret');
+  // Exit 1 means "refused"; main exits 2 on usage errors and failures, so neither looks like one.
+  outputOption(cmd, ['text', 'json']).action(async (f: VerifyFlags) => {
+    process.exitCode = await runVerify(f);
+  });
 }

@@ -129,6 +129,11 @@ export class KubeHttp {
     return this.kube.context;
   }
 
+  /** The context's namespace (the Pod's in a cluster); undefined when it names none. */
+  get namespace(): string | undefined {
+    return this.kube.namespace;
+  }
+
   async request(
     method: string,
     path: string,

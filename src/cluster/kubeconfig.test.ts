@@ -187,6 +187,19 @@ describe('loadKubeAuth', () => {
     expect([auth.server, auth.context]).toEqual(['https://prod', 'prod']);
   });
 
+  it("gives the context's namespace, kubectl's default for -n, and none when it names none", async () => {
+    const doc = single({}, {});
+    doc.contexts = [
+      { name: 'dev', context: { cluster: 'dev', namespace: 'shop' } },
+      { name: 'bare', context: { cluster: 'dev' } },
+    ];
+    const file = await kubeconfig(doc);
+    expect(loadKubeAuth({ kubeconfig: file }, isolated()).namespace).toBe('shop');
+    expect(loadKubeAuth({ kubeconfig: file, context: 'bare' }, isolated()).namespace).toBe(
+      undefined,
+    );
+  });
+
   it('merges $KUBECONFIG files: the first to define a name or the current-context wins', async () => {
     const a = await kubeconfig(
       {
@@ -240,8 +253,12 @@ describe('loadKubeAuth', () => {
     const env = isolated({
       env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' },
     });
+    expect(loadKubeAuth({}, env).namespace).toBeUndefined();
+    await put('sa/namespace', 'ballast-system\n');
     const auth = loadKubeAuth({}, env);
     expect([auth.server, auth.context]).toEqual(['https://[fd00::1]:443', 'in-cluster']);
+    // In a Pod, kubectl's default namespace is the Pod's own.
+    expect(auth.namespace).toBe('ballast-system');
     expect(await auth.credentials()).toEqual({
       options: { ca: Buffer.from('SA CA') },
       headers: { authorization: 'Bearer sa-token' },

@@ -36,6 +36,11 @@ export interface KubeAuth {
   server: string;
   /** The context's name, or `in-cluster`; for messages. */
   context: string;
+  /**
+   * The context's namespace, or in a Pod its own: what kubectl uses when `-n` is not given.
+   * Undefined when the context names none (kubectl then uses `default`).
+   */
+  namespace: string | undefined;
   /** Reads the files again on each call, so rotated tokens and certificates are honoured. */
   credentials(): Promise<KubeCredentials>;
 }
@@ -141,7 +146,7 @@ function merge(files: readonly string[], origin: KubeconfigOrigin): Merged {
 function select(
   m: Merged,
   wanted: string | undefined,
-): { context: string; cluster: Entry; user?: Entry } {
+): { context: string; namespace: string | undefined; cluster: Entry; user?: Entry } {
   const context = wanted ?? m.current;
   const ctx = context === undefined ? undefined : m.contexts.get(context);
   if (context === undefined || ctx === undefined)
@@ -150,11 +155,12 @@ function select(
   const cluster = clusterName === undefined ? undefined : m.clusters.get(clusterName);
   if (cluster === undefined)
     throw new KubeconfigReferenceError(m.files, context, 'cluster', clusterName);
+  const namespace = str(ctx.fields.namespace);
   const userName = str(ctx.fields.user);
-  if (userName === undefined) return { context, cluster };
+  if (userName === undefined) return { context, namespace, cluster };
   const user = m.users.get(userName);
   if (user === undefined) throw new KubeconfigReferenceError(m.files, context, 'user', userName);
-  return { context, cluster, user };
+  return { context, namespace, cluster, user };
 }
 
 /** Inline base64 `<field>-data` wins over the `<field>` path, as in kubectl. */
@@ -298,7 +304,7 @@ function fromFiles(
   wanted: string | undefined,
 ): KubeAuth {
   const m = merge(files, origin);
-  const { context, cluster, user } = select(m, wanted);
+  const { context, namespace, cluster, user } = select(m, wanted);
   const server = str(cluster.fields.server);
   if (server === undefined || !/^https?:\/\/./.test(server))
     throw new KubeconfigServerError(cluster.file, cluster.name, server);
@@ -310,8 +316,18 @@ function fromFiles(
   return {
     server: server.replace(/\/+$/, ''),
     context,
+    namespace,
     credentials: plugin ? pluginCredentials(user, plan) : () => credentialsOf(plan),
   };
+}
+
+/** The Pod's namespace, as client-go's in-cluster config reads it; undefined when unreadable. */
+function podNamespace(serviceAccountDir: string): string | undefined {
+  try {
+    return str(readFileSync(join(serviceAccountDir, 'namespace'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
 }
 
 /** A Pod's own service account, as client-go's InClusterConfig: always https, token re-read. */
@@ -330,6 +346,7 @@ function inCluster(where: KubeconfigEnvironment): KubeAuth {
   return {
     server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
     context: 'in-cluster',
+    namespace: podNamespace(where.serviceAccountDir),
     credentials: () => credentialsOf(plan),
   };
 }

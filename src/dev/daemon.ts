@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { toolsOnPath } from './paths.js';
 
 /** A long-running process that `ballast dev` started and must stop again. */
 export interface DaemonRecord {
@@ -14,7 +15,9 @@ export interface DaemonRecord {
 
 /**
  * Starts a process in its own process group, detached from the caller, with stdout and stderr
- * appended to `log`. The caller may exit; `stopDaemon` ends the whole group later.
+ * appended to `log`. The caller may exit; `stopDaemon` ends the whole group later. Its PATH has
+ * the built tools first, so a controller started this way renders with the pinned helm and
+ * kustomize.
  */
 export function startDaemon(
   role: string,
@@ -28,7 +31,7 @@ export function startDaemon(
     const child = spawn(binary, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
+      env: { PATH: toolsOnPath(process.env.PATH), HOME: process.env.HOME ?? '/', ...env },
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`${role}: could not start ${binary}`);

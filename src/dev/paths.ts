@@ -1,23 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
+import { packageRoot } from '../fs/package-root.js';
 import { toolVersions, type ToolName } from './versions.js';
 
-/** The repository root: the nearest ancestor of this module holding Ballast's package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      const parsed = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown };
-      if (parsed.name === 'ballast') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('ballast: cannot find the repository root above ' + dir);
-    dir = parent;
-  }
-}
+/** The repository root (in a checkout, the package root is the repository). */
+export const repoRoot = packageRoot;
 
 /** Where built tools are cached: $BALLAST_CACHE, else ~/.cache/ballast. */
 export function cacheDir(): string {
@@ -33,6 +20,20 @@ export function toolDir(tool: ToolName): string {
 
 export function toolPath(tool: ToolName): string {
   return join(toolDir(tool), tool);
+}
+
+/** The built tools a user or a controller runs by name: first on the PATH `ballast dev` gives. */
+export const pathTools: readonly ToolName[] = ['kubectl', 'helm', 'kustomize', 'sops'];
+
+/**
+ * A search path with the built tools' directories first, then `searchPath` without them (so
+ * applying it twice changes nothing). What `ballast dev` and the tests start (a controller, the
+ * CLI, a render) thus run the pinned helm and kustomize; the product itself only looks at PATH.
+ */
+export function toolsOnPath(searchPath: string | undefined): string {
+  const dirs = pathTools.map(toolDir);
+  const rest = (searchPath ?? '/usr/bin:/bin').split(delimiter).filter((d) => !dirs.includes(d));
+  return [...dirs, ...rest].join(delimiter);
 }
 
 /** The default state directory of `ballast dev`: ~/.local/state/ballast/dev. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultKubeVersion } from '../render/options.js';
 import { repoRoot } from './paths.js';
 import { toolModules, toolVersions, type ToolName } from './versions.js';
 
@@ -14,4 +15,10 @@ describe('tool versions', () => {
       expect(line?.trim().split(/\s+/)[1]).toBe(toolVersions[tool]);
     },
   );
+});
+
+describe('the Kubernetes version helm renders for', () => {
+  it('is the dev control plane’s, unless the caller names one', () => {
+    expect(defaultKubeVersion).toBe(toolVersions['kube-apiserver']);
+  });
 });

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { refKey, refOf, type KubeObject } from '../api/object.js';
+import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import {
-  buildChangeSet,
   changeSetText,
+  configureEntry,
   countByAction,
   defaultDiffOptions,
   diffObject,
-  hasDrifted,
+  driftOf,
+  isChange,
   needsSync,
   pruneEntry,
   skipEntry,
+  unchangedEntry,
 } from './changeset.js';
-import type { IgnoreRule } from './ignore.js';
+import type { IgnoreRule } from '../api/ignore-rules.js';
 import configmapDryRunCoowned from './testdata/configmap-dryrun-coowned-label-dropped.json' with { type: 'json' };
 import configmapDryRunDropped from './testdata/configmap-dryrun-label-dropped.json' with { type: 'json' };
 import configmapCoowned from './testdata/configmap-live-coowned-label.json' with { type: 'json' };
@@ -195,69 +197,121 @@ describe('ignoreDifferences', () => {
   });
 });
 
-describe('hasDrifted', () => {
-  it('answers no for an object that matches its dry-run', () => {
-    expect(hasDrifted(deploymentNoop, deploymentLive, [])).toBe(false);
+describe('driftOf', () => {
+  it('finds no drift in an object that matches its dry-run', () => {
+    expect(driftOf(deploymentNoop, deploymentLive, [])).toEqual({ kind: 'none' });
   });
 
-  it('answers yes for a changed field, a missing object and a terminating one', () => {
-    expect(hasDrifted(deploymentImage, deploymentLive, [])).toBe(true);
-    expect(hasDrifted(deploymentImage, undefined, [])).toBe(true);
-    expect(hasDrifted(configmapDryRunTerminating, configmapTerminating, [])).toBe(true);
+  it('finds the changed paths of an edit, and the whole object when it is missing or terminating', () => {
+    expect(driftOf(deploymentImage, deploymentLive, [])).toEqual({
+      kind: 'drifted',
+      changedPaths: ['/spec/template/spec/containers/0/image'],
+    });
+    expect(driftOf(deploymentImage, undefined, [])).toEqual({
+      kind: 'drifted',
+      changedPaths: [''],
+    });
+    expect(driftOf(configmapDryRunTerminating, configmapTerminating, [])).toEqual({
+      kind: 'drifted',
+      changedPaths: [''],
+    });
   });
 
-  it('answers no when the object cannot be compared, so self-heal does not loop on it', () => {
+  it('finds no drift when the object cannot be compared, so self-heal does not loop on it', () => {
     const broken: IgnoreRule = { type: 'jsonPointers', match: deployment, pointers: ['~'] };
-    expect(hasDrifted(deploymentImage, deploymentLive, [broken])).toBe(false);
+    expect(driftOf(deploymentImage, deploymentLive, [broken])).toEqual({ kind: 'none' });
+  });
+
+  it('agrees with the change set entry of the same comparison, paths included', () => {
+    const pairs: [KubeObject, KubeObject | undefined][] = [
+      [deploymentNoop, deploymentLive],
+      [deploymentImage, deploymentLive],
+      [deploymentImage, undefined],
+      [configmapDryRunTerminating, configmapTerminating],
+      [deploymentNoop, deploymentScaled],
+    ];
+    for (const [desired, live] of pairs) {
+      const entry = diffObject(desired, live, { ...options, text: false });
+      const found = driftOf(desired, live, []);
+      expect(found.kind === 'drifted' ? found.changedPaths : []).toEqual(entry.changedPaths);
+      expect(found.kind === 'drifted').toBe(isChange(entry));
+    }
   });
 });
 
-describe('buildChangeSet', () => {
-  it('lists desired objects in order, then prunes, and counts them', () => {
-    const stale = copyOf(configmapLive) as KubeObject;
-    stale.metadata.name = 'old-nginx';
-    const changeSet = buildChangeSet(
-      {
-        desired: [
-          { dryRun: deploymentImage, live: deploymentLive },
-          { dryRun: configmapLive, live: configmapLive },
-        ],
-        prune: [stale, configmapLive],
-      },
-      options,
-    );
+describe('change set summaries', () => {
+  const subject = (name: string): ObjectRef => ({
+    group: '',
+    kind: 'ConfigMap',
+    namespace: 'web',
+    name,
+  });
+
+  it('counts each action once, and needs a sync for a configure or a prune', () => {
+    const changeSet = {
+      entries: [
+        diffObject(deploymentImage, deploymentLive, options),
+        diffObject(configmapLive, configmapLive, options),
+        pruneEntry(subject('old-nginx'), ''),
+        skipEntry(subject('kept'), 'annotated ballast.dev/prune: disabled'),
+      ],
+    };
     expect(changeSet.entries.map((e) => [e.action, e.subject.name])).toEqual([
       ['configure', 'api'],
       ['unchanged', 'nginx'],
       ['prune', 'old-nginx'],
+      ['skip', 'kept'],
     ]);
     expect(countByAction(changeSet)).toEqual({
       create: 0,
       configure: 1,
       unchanged: 1,
       prune: 1,
-      skip: 0,
+      skip: 1,
     });
     expect(needsSync(changeSet)).toBe(true);
-    expect(changeSetText(changeSet)).toContain('+++ ConfigMap/web/old-nginx (pruned)\n');
+    expect(needsSync({ entries: [pruneEntry(subject('old-nginx'), '')] })).toBe(true);
   });
 
   it('needs no sync when everything is unchanged or skipped', () => {
     const changeSet = {
       entries: [
         diffObject(deploymentNoop, deploymentLive, options),
-        skipEntry({ group: '', kind: 'ConfigMap', namespace: 'web', name: 'x' }, 'dry-run refused'),
+        unchangedEntry(subject('x')),
+        skipEntry(subject('y'), 'dry-run refused'),
       ],
     };
     expect(needsSync(changeSet)).toBe(false);
   });
 
-  it('renders a prune as the whole live object removed, without server noise', () => {
-    const entry = pruneEntry(configmapLive, options);
-    expect(entry.changedPaths).toEqual(['']);
-    expect(entry.diff).toMatch(
-      /^--- ConfigMap\/web\/nginx \(live\)\n\+\+\+ ConfigMap\/web\/nginx \(pruned\)\n@@ -1,\d+ \+0,0 @@\n-apiVersion: v1\n/,
-    );
-    expect(entry.diff).not.toMatch(/managedFields|resourceVersion|last-applied/);
+  it('shows a prune as its note, never as the values of the object it deletes', () => {
+    const entry = pruneEntry(subject('old-nginx'), 'ConfigMap/web/old-nginx would be pruned');
+    expect(entry).toEqual({
+      subject: subject('old-nginx'),
+      action: 'prune',
+      changedPaths: [''],
+      diff: 'ConfigMap/web/old-nginx would be pruned',
+    });
+    const text = changeSetText({
+      entries: [diffObject(deploymentImage, deploymentLive, options), entry],
+    });
+    expect(text).toMatch(/^--- Deployment\.apps\/web\/api \(live\)\n/);
+    expect(text.endsWith('ConfigMap/web/old-nginx would be pruned')).toBe(true);
+  });
+
+  it('keeps the paths and text of an entry configured for a reason the comparison cannot see', () => {
+    const image = diffObject(deploymentImage, deploymentLive, options);
+    expect(configureEntry(image, 'recreated: an immutable field changed')).toEqual({
+      ...image,
+      reason: 'recreated: an immutable field changed',
+    });
+    const same = configureEntry(unchangedEntry(subject('x')), 'fields owned by kubectl');
+    expect(same).toEqual({
+      subject: subject('x'),
+      action: 'configure',
+      changedPaths: [],
+      diff: '',
+      reason: 'fields owned by kubectl',
+    });
   });
 });

@@ -1,11 +1,10 @@
-import { formatRef, refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import { formatRef, isSecret, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { compareObjects } from './compare.js';
 import type { DiffError } from './errors.js';
-import type { IgnoreRule } from './ignore.js';
+import type { IgnoreRule } from '../api/ignore-rules.js';
 import type { JsonRecord } from './json.js';
-import { normalizeForDiff } from './normalize.js';
 import { unifiedDiff, yamlLines, type RenderOptions } from './render.js';
-import { isSecret, maskSecretPair } from './secret.js';
+import { maskSecretPair } from './secret.js';
 
 export type ChangeAction = 'create' | 'configure' | 'unchanged' | 'prune' | 'skip';
 
@@ -16,7 +15,10 @@ interface EntryBase {
    * name, never its value). `""` alone means the whole object (create and prune).
    */
   changedPaths: readonly string[];
-  /** A unified diff of the YAML, live before desired; empty when unchanged or skipped. */
+  /**
+   * A unified diff of the YAML, live before desired, when the caller asked for text; empty when
+   * unchanged or skipped. A prune carries a note instead: no value of a pruned object is shown.
+   */
   diff: string;
 }
 
@@ -58,24 +60,22 @@ export function defaultDiffOptions(): DiffOptions {
   return { ignoreDifferences: [], color: 'none', contextLines: 3, text: true };
 }
 
-/** What the reconciler hands over: dry-run results with their live objects, and what to prune. */
-export interface ChangeSetInput {
-  /** Each desired object as the server-side-apply dry-run returned it, and its live object if any. */
-  desired: readonly { dryRun: KubeObject; live: KubeObject | undefined }[];
-  /** Live objects the inventory decided to prune (see inventory/planPrune). */
-  prune: readonly KubeObject[];
-}
-
 const WHOLE_OBJECT = [''] as const;
 
-/** Compares one dry-run result with its live object (absent when it does not exist yet). */
+/**
+ * Compares an object as it should be with the object as it is (`live`, absent when it does not
+ * exist yet). `desired` is normally the apiserver's server-side-apply dry run of the object, so
+ * that defaults, quantities and list order match the live side and a structural comparison is
+ * exact. Callers that have no dry run (a create that cannot be dry-run yet, a recreate) pass the
+ * object as it will be applied; its diff then shows the whole object or the fields Git sets.
+ */
 export function diffObject(
-  dryRun: KubeObject,
+  desired: KubeObject,
   live: KubeObject | undefined,
   options: DiffOptions = defaultDiffOptions(),
 ): ChangeSetEntry {
-  const subject = refOf(dryRun);
-  const comparison = compareObjects(dryRun, live, options.ignoreDifferences);
+  const subject = refOf(desired);
+  const comparison = compareObjects(desired, live, options.ignoreDifferences);
   switch (comparison.kind) {
     case 'failed': {
       const { error } = comparison;
@@ -98,69 +98,83 @@ export function diffObject(
       };
     case 'compared': {
       const { changedPaths } = comparison;
-      if (changedPaths.length === 0)
-        return { subject, action: 'unchanged', changedPaths, diff: '' };
+      if (changedPaths.length === 0) return unchangedEntry(subject);
       const diff = render(subject, comparison.live, comparison.desired, options);
       return { subject, action: 'configure', changedPaths, diff };
     }
   }
 }
 
-/** An entry for a live object that will be deleted: its whole YAML as removed lines. */
-export function pruneEntry(
-  live: KubeObject,
-  options: DiffOptions = defaultDiffOptions(),
-): ChangeSetEntry {
-  const subject = refOf(live);
-  const diff = render(subject, normalizeForDiff(live), undefined, options);
-  return { subject, action: 'prune', changedPaths: WHOLE_OBJECT, diff };
-}
-
-/** An entry for an object that could not be compared, e.g. because its dry-run was refused. */
-export function skipEntry(subject: ObjectRef, reason: string): ChangeSetEntry {
-  return { subject, action: 'skip', changedPaths: [], diff: '', reason };
+/** An entry for an object known to need no change, without comparing anything. */
+export function unchangedEntry(subject: ObjectRef): UnchangedEntry {
+  return { subject, action: 'unchanged', changedPaths: [], diff: '' };
 }
 
 /**
- * The change set of one reconcile, desired objects first in the order given, then prunes.
- * A prune candidate that is also desired is dropped: the desired entry already covers it, and
- * deleting what was just applied is never the intent.
+ * An entry for an object that will be configured for a reason the comparison cannot see (kubectl's
+ * fields taken over, an immutable field forcing a recreate, a blind create that met an existing
+ * object). Its changed paths and diff text are kept.
  */
-export function buildChangeSet(
-  input: ChangeSetInput,
-  options: DiffOptions = defaultDiffOptions(),
-): ChangeSet {
-  const desiredKeys = new Set(input.desired.map(({ dryRun }) => refKey(refOf(dryRun))));
-  const entries = input.desired.map(({ dryRun, live }) => diffObject(dryRun, live, options));
-  for (const live of input.prune) {
-    if (!desiredKeys.has(refKey(refOf(live)))) entries.push(pruneEntry(live, options));
-  }
-  return { entries };
+export function configureEntry(entry: ChangeSetEntry, reason: string): ChangedEntry {
+  const { subject, changedPaths, diff } = entry;
+  return { subject, action: 'configure', changedPaths, diff, reason };
 }
+
+/**
+ * An entry for a live object that left Git and will be deleted. `note` is its text in place of
+ * a diff (what will happen to it, or nothing), as no value of a pruned object is shown.
+ */
+export function pruneEntry(subject: ObjectRef, note: string): ChangedEntry {
+  return { subject, action: 'prune', changedPaths: WHOLE_OBJECT, diff: note };
+}
+
+/** An entry for an object that could not be compared or is left alone, with the reason. */
+export function skipEntry(subject: ObjectRef, reason: string): SkippedEntry {
+  return { subject, action: 'skip', changedPaths: [], diff: '', reason };
+}
+
+/** Whether an entry changes the cluster: something to create, configure or prune. */
+export function isChange(entry: ChangeSetEntry): entry is ChangedEntry {
+  return entry.action === 'create' || entry.action === 'configure' || entry.action === 'prune';
+}
+
+/** What a drift check found in one object. */
+export type Drift =
+  | { kind: 'none' }
+  /** `changedPaths` as in a change set entry: `[""]` when the object is gone or terminating. */
+  | { kind: 'drifted'; changedPaths: readonly string[] };
 
 // Policy: an object has drifted when, with server noise and the ignored fields hidden, what the
 // apiserver would store differs from what it stores, or when it is absent or terminating. An
 // object that cannot be compared has NOT drifted: self-heal must not fight over what it cannot
-// judge; the change set shows it as skipped, with the reason.
-export function hasDrifted(
+// judge; the change set shows it as skipped, with the reason. (A cheaper first test, before any
+// dry run, is holdsDesired in subset.ts.)
+export function driftOf(
   desired: KubeObject,
   live: KubeObject | undefined,
   rules: readonly IgnoreRule[],
-): boolean {
+): Drift {
   const comparison = compareObjects(desired, live, rules);
-  if (comparison.kind === 'failed') return false;
-  return comparison.kind !== 'compared' || comparison.changedPaths.length > 0;
+  switch (comparison.kind) {
+    case 'failed':
+      return { kind: 'none' };
+    case 'missing':
+    case 'terminating':
+      return { kind: 'drifted', changedPaths: WHOLE_OBJECT };
+    case 'compared':
+      return comparison.changedPaths.length === 0
+        ? { kind: 'none' }
+        : { kind: 'drifted', changedPaths: comparison.changedPaths };
+  }
 }
 
 // Policy: a change set needs a sync when anything would be created, configured or pruned. Skipped
 // entries do not count: applying cannot fix what could not be compared.
 export function needsSync(changeSet: ChangeSet): boolean {
-  return changeSet.entries.some(
-    (e) => e.action === 'create' || e.action === 'configure' || e.action === 'prune',
-  );
+  return changeSet.entries.some(isChange);
 }
 
-/** How many entries there are of each action, for a one-line summary. */
+/** How many entries there are of each action: the one count every summary and status uses. */
 export function countByAction(changeSet: ChangeSet): Record<ChangeAction, number> {
   const counts: Record<ChangeAction, number> = {
     create: 0,
@@ -181,7 +195,7 @@ export function changeSetText(changeSet: ChangeSet): string {
 function render(
   subject: ObjectRef,
   live: JsonRecord | undefined,
-  desired: JsonRecord | undefined,
+  desired: JsonRecord,
   options: RenderOptions & { text: boolean },
 ): string {
   if (!options.text) return '';
@@ -190,7 +204,7 @@ function render(
   const name = formatRef(subject);
   const labels = {
     before: live === undefined ? `${name} (absent)` : `${name} (live)`,
-    after: desired === undefined ? `${name} (pruned)` : `${name} (desired)`,
+    after: `${name} (desired)`,
   };
   return unifiedDiff(yamlLines(live), yamlLines(desired), labels, options);
 }

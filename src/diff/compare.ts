@@ -1,9 +1,10 @@
 import { formatRef, refKey, refOf, type KubeObject } from '../api/object.js';
 import { DiffError } from './errors.js';
-import { applyIgnoreRules, type IgnoreRule } from './ignore.js';
+import type { IgnoreRule } from '../api/ignore-rules.js';
+import { formatPointer } from '../api/pointer.js';
+import { applyIgnoreRules } from './ignore.js';
 import { isRecord, jsonEqual, type JsonRecord } from './json.js';
 import { normalizeForDiff } from './normalize.js';
-import { formatPointer } from './pointer.js';
 
 /**
  * The outcome of comparing one desired object with its live counterpart. The copies are

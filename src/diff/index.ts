@@ -1,31 +1,26 @@
 export {
-  buildChangeSet,
   changeSetText,
+  configureEntry,
   countByAction,
   defaultDiffOptions,
   diffObject,
-  hasDrifted,
+  driftOf,
+  isChange,
   needsSync,
   pruneEntry,
   skipEntry,
+  unchangedEntry,
   type ChangeAction,
   type ChangedEntry,
   type ChangeSet,
   type ChangeSetEntry,
-  type ChangeSetInput,
   type DiffOptions,
+  type Drift,
   type SkippedEntry,
   type UnchangedEntry,
 } from './changeset.js';
 export { changedPaths, compareObjects, isTerminating, type Comparison } from './compare.js';
 export { DiffError } from './errors.js';
-export {
-  parseIgnoreRules,
-  ruleMatches,
-  type IgnoreRule,
-  type IgnoreRulesResult,
-  type ResourceMatch,
-} from './ignore.js';
 export { jsonEqual } from './json.js';
 export { diffLines, type Edit } from './linediff.js';
 export { MASK } from './secret.js';

@@ -1,6 +1,6 @@
-import { refOf, type KubeObject } from '../api/object.js';
+import { isSecret, refOf, type KubeObject } from '../api/object.js';
 import { isRecord, type JsonRecord } from './json.js';
-import { foldStringData, isSecret } from './secret.js';
+import { foldStringData } from './secret.js';
 
 /**
  * Metadata the apiserver writes on every write or read. None of it is state a user declares,

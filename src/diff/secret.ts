@@ -1,11 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { ObjectRef } from '../api/object.js';
 import { isRecord, type JsonRecord } from './json.js';
-
-/** Only the core `v1` Secret is masked; a CRD that happens to be called Secret is ordinary data. */
-export function isSecret(ref: ObjectRef): boolean {
-  return ref.group === '' && ref.kind === 'Secret';
-}
 
 /**
  * Folds `stringData` into `data` the way the apiserver does on write (base64, `stringData`

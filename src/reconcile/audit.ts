@@ -1,7 +1,7 @@
 import type { Application } from '../api/application.js';
 import type { ObjectRef } from '../api/object.js';
 import { objectChange, safePaths, type NewEntry } from '../audit/index.js';
-import type { ChangeSet } from '../diff/index.js';
+import { isChange, needsSync, type ChangeSet } from '../diff/index.js';
 import type { VerificationStatus } from './trust.js';
 
 /**
@@ -36,11 +36,11 @@ export function syncApplied(
   verification: VerificationStatus,
   changeSet: ChangeSet,
 ): NewEntry {
-  const changes = changeSet.entries.flatMap((e) =>
-    e.action === 'create' || e.action === 'configure' || e.action === 'prune'
-      ? [objectChange({ subject: e.subject, action: e.action, changedPaths: e.changedPaths })]
-      : [],
-  );
+  const changes = changeSet.entries
+    .filter(isChange)
+    .map((e) =>
+      objectChange({ subject: e.subject, action: e.action, changedPaths: e.changedPaths }),
+    );
   return {
     kind: 'sync-applied',
     app: appRef(app),
@@ -151,10 +151,7 @@ export function recordsFor(
   const requested = app.metadata.annotations?.['ballast.dev/sync'];
   if (requested !== undefined && requested !== before?.lastHandledSync)
     out.push(manualSync(app, pass.sha));
-  const changed = pass.changeSet.entries.some(
-    (e) => e.action !== 'unchanged' && e.action !== 'skip',
-  );
-  if (pass.automated && changed)
+  if (pass.automated && needsSync(pass.changeSet))
     out.push(syncApplied(app, pass.sha, pass.verification, pass.changeSet));
   const previous = before?.lastSyncedRevision;
   if (pass.automated && app.spec.rollback !== undefined && previous !== pass.sha)

@@ -13,7 +13,13 @@ import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
 import { reconcileApplication } from './reconcile.js';
 import { AppStates } from './app-state.js';
-import { startRunner, type Outcome, type ReconcileResult, type Runner } from './runner.js';
+import {
+  defaultStopOptions,
+  startRunner,
+  type Outcome,
+  type ReconcileResult,
+  type Runner,
+} from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { writeStatus } from './status.js';
@@ -51,6 +57,8 @@ export interface ControllerOptions {
    * repository must not get them: list the namespaces trusted with them, or `all`.
    */
   sharedDecryptionNamespaces: 'all' | readonly string[];
+  /** On stop(), how long in-flight reconciles may finish before they are aborted. */
+  drainMs: number;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -66,6 +74,7 @@ export function defaultControllerOptions(): ControllerOptions {
     logger: createLogger({ level: 'silent' }),
     defaultServiceAccount: undefined,
     sharedDecryptionNamespaces: [],
+    drainMs: defaultStopOptions().drainMs,
   };
 }
 
@@ -382,7 +391,7 @@ export class Controller {
    * Stops taking work, lets in-flight reconciles finish within `drainMs` (then aborts them),
    * closes watches and the HTTP server. Returns the keys whose runs were aborted.
    */
-  async stop(drainMs = 20_000): Promise<{ aborted: string[] }> {
+  async stop(drainMs = this.opts.drainMs): Promise<{ aborted: string[] }> {
     this.stopped = true;
     this.ready = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);

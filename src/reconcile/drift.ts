@@ -16,7 +16,7 @@ import { isNamespaceMissing } from '../apply/errors.js';
 import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { actingFor } from './identity.js';
-import { defaultDiffOptions, diffObject, holdsDesired } from '../diff/index.js';
+import { driftOf, holdsDesired } from '../diff/index.js';
 import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
 import type { RenderedObject } from '../render/index.js';
 import type { DesiredCache } from './app-state.js';
@@ -172,9 +172,10 @@ async function checkDrift(
   if (reaction === 'ignore') return { kind: 'ok' };
   const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
   const heal = reaction === 'heal' && !optedOut;
-  let dryRun: KubeObject;
+  // What the apiserver would store if Ballast applied now, to compare with what it stores.
+  let wouldStore: KubeObject;
   try {
-    dryRun = await acting.apply(desired, { dryRun: true });
+    wouldStore = await acting.apply(desired, { dryRun: true });
   } catch (e) {
     if (!isNamespaceMissing(e)) throw e;
     // Its namespace was deleted with it. Only a sync can create the namespace again (under
@@ -184,20 +185,17 @@ async function checkDrift(
       deps.requestReconcile(parsed.appKey);
       return { kind: 'ok' };
     }
-    dryRun = desired;
+    wouldStore = desired;
   }
-  const entry = diffObject(dryRun, live, {
-    ...defaultDiffOptions(),
-    ignoreDifferences: ignoreRulesOf(cache.app),
-    text: false,
-  });
-  if (entry.action === 'unchanged' || entry.action === 'skip') return { kind: 'ok' };
+  const found = driftOf(wouldStore, live, ignoreRulesOf(cache.app));
+  if (found.kind === 'none') return { kind: 'ok' };
+  const { changedPaths } = found;
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
   if (heal) cache.observed.stored(await acting.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   const ref = refOf(desired);
-  await deps.audit?.(drift(cache.app, ref, entry.changedPaths, manager, heal));
-  const what = `${formatRef(ref)} changed by ${manager} (${entry.changedPaths.join(', ') || 'whole object'})`;
+  await deps.audit?.(drift(cache.app, ref, changedPaths, manager, heal));
+  const what = `${formatRef(ref)} changed by ${manager} (${changedPaths.join(', ') || 'whole object'})`;
   await recordEvent(
     deps.cluster,
     cache.app,
@@ -206,7 +204,7 @@ async function checkDrift(
     heal ? `${what}; reverted` : what,
   );
   const record = (): Promise<void> =>
-    recordDrift(deps.cluster, cache.app, { ref, what, paths: entry.changedPaths, manager, heal });
+    recordDrift(deps.cluster, cache.app, { ref, what, paths: changedPaths, manager, heal });
   await (deps.statusTurn?.(parsed.appKey, record) ?? record());
   return { kind: 'ok' };
 }

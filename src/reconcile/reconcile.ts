@@ -7,7 +7,7 @@ import {
 import { parseDuration } from '../api/schema-duration.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { defaultDiffOptions } from '../diff/index.js';
+import { countByAction, defaultDiffOptions } from '../diff/index.js';
 import { render, type RenderedObject } from '../render/index.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { GitSource } from '../source/source.js';
@@ -265,7 +265,7 @@ async function synced(
       (rolledBack ? '; rolled back, new commits wait for `ballast app resume`' : ''),
   );
   pass.cond('Stalled', 'False', 'Succeeded', '');
-  const changed = result.changeSet.entries.filter((e) => e.action !== 'unchanged').length;
+  const changed = result.changeSet.entries.length - countByAction(result.changeSet).unchanged;
   if (automated && changed > 0) {
     const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;
     await recordEvent(deps.cluster, app, 'Normal', 'Synced', message);

@@ -1,6 +1,7 @@
 import type { ApplicationStatus } from '../api/application.js';
 import { refKey, refOf } from '../api/object.js';
 import type { SyncResult } from '../apply/sync.js';
+import { countByAction, needsSync } from '../diff/index.js';
 import type { HealthReport } from '../health/index.js';
 import type { AppHealth, ObservedApp } from './observed.js';
 import { appendHistory } from './status.js';
@@ -27,16 +28,12 @@ export function statusAfterSync(
   automated: boolean,
   health: AppHealth,
 ): ApplicationStatus {
-  const count = (a: string): number =>
-    result.changeSet.entries.filter((e) => e.action === a).length;
-  const outOfSync = result.changeSet.entries.some(
-    (e) => e.action === 'create' || e.action === 'configure' || e.action === 'prune',
-  );
-  const synced = automated || !outOfSync;
+  const n = countByAction(result.changeSet);
+  const synced = automated || !needsSync(result.changeSet);
   const counts = {
-    created: count('create'),
-    configured: count('configure'),
-    unchanged: count('unchanged'),
+    created: n.create,
+    configured: n.configure,
+    unchanged: n.unchanged,
     pruned: result.pruned.filter((p) => p.kind === 'deleted').length,
   };
   const applied = automated && counts.created + counts.configured + counts.pruned > 0;

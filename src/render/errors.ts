@@ -123,8 +123,9 @@ export class ToolFailedError extends RenderError {
     subject: ErrorSubject,
     readonly tool: 'helm' | 'kustomize',
     detail: string,
+    remedy = `fix the ${tool} input and push again`,
   ) {
-    super(subject, `${tool} failed: ${detail}; fix the ${tool} input and push again`);
+    super(subject, `${tool} failed: ${detail}; ${remedy}`);
   }
 }
 

@@ -1,6 +1,4 @@
-import { toolPath } from '../dev/paths.js';
 import type { DecryptionKeys } from '../secrets/index.js';
-import { toolVersions } from '../dev/versions.js';
 import type { RendererName } from './types.js';
 
 /** Bounds on what the YAML reader accepts, so a hostile repository cannot exhaust the controller. */
@@ -25,7 +23,10 @@ export interface ParseLimits {
 
 /** How `helm template` is called. */
 export interface HelmOptions {
-  /** The helm binary. Deployments point this at their image's helm. */
+  /**
+   * The helm binary: a path, or a name looked up on the controller's `$PATH` when it runs (the
+   * tool itself gets an empty PATH). The default is `$BALLAST_HELM`, else `helm`.
+   */
   binary: string;
   /** `.Release.Name`; undefined means the chart directory's base name. */
   releaseName?: string | undefined;
@@ -47,7 +48,10 @@ export interface HelmOptions {
 
 /** How `kustomize build` is called. */
 export interface KustomizeOptions {
-  /** The kustomize binary. Deployments point this at their image's kustomize. */
+  /**
+   * The kustomize binary: a path, or a name looked up on the controller's `$PATH` when it runs.
+   * The default is `$BALLAST_KUSTOMIZE`, else `kustomize`.
+   */
   binary: string;
   /**
    * Run a second, annotated build to learn each object's source file. The objects themselves
@@ -99,6 +103,24 @@ export function defaultParseLimits(): ParseLimits {
   };
 }
 
+/** The environment variable that names each tool's binary, over a lookup on `$PATH`. */
+export const toolEnvironment = { helm: 'BALLAST_HELM', kustomize: 'BALLAST_KUSTOMIZE' } as const;
+
+/** The binary a tool runs as by default: its environment variable when set, else its name. */
+export function defaultToolBinary(
+  tool: keyof typeof toolEnvironment,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const named = env[toolEnvironment[tool]];
+  return named === undefined || named === '' ? tool : named;
+}
+
+/**
+ * `.Capabilities.KubeVersion` when the caller names none: the Kubernetes version Ballast is
+ * tested against (the dev control plane's, which a test of src/dev keeps equal to this).
+ */
+export const defaultKubeVersion = 'v1.36.3';
+
 export function defaultRenderOptions(): RenderOptions {
   return {
     renderer: 'auto',
@@ -107,14 +129,14 @@ export function defaultRenderOptions(): RenderOptions {
     maxToolMemoryBytes: 384 * 1024 * 1024,
     limits: defaultParseLimits(),
     helm: {
-      binary: toolPath('helm'),
+      binary: defaultToolBinary('helm'),
       namespace: 'default',
-      kubeVersion: toolVersions['kube-apiserver'],
+      kubeVersion: defaultKubeVersion,
       valuesFiles: [],
       values: {},
       apiVersions: [],
     },
-    kustomize: { binary: toolPath('kustomize'), originAnnotations: true },
+    kustomize: { binary: defaultToolBinary('kustomize'), originAnnotations: true },
     plaintextDir: defaultPlaintextDir(),
   };
 }

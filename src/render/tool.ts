@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findOnPath } from '../exec/path.js';
 import { describeFailure, ProcessError, run } from '../exec/run.js';
 import { threadScratchDir } from '../fs/sandbox.js';
 import { LimitExceededError, ToolFailedError } from './errors.js';
-import type { RenderOptions } from './options.js';
+import { toolEnvironment, type RenderOptions } from './options.js';
 
 /**
  * A private, empty world for one helm or kustomize run: its own HOME, config, cache and temp
@@ -78,9 +79,29 @@ export type ToolResult =
 const outOfMemory =
   /fatal error: (?:runtime: )?(?:out of memory|cannot allocate memory)|runtime: out of memory/;
 
+/**
+ * The binary to start: a path as given, a bare name as found on this process's `$PATH`. The
+ * lookup happens here because the tool runs with the sandbox's empty PATH.
+ */
+function binaryOf(spec: ToolRun): { kind: 'found'; file: string } | { kind: 'missing' } {
+  if (spec.binary.includes('/')) return { kind: 'found', file: spec.binary };
+  const file = findOnPath(spec.binary);
+  return file === undefined ? { kind: 'missing' } : { kind: 'found', file };
+}
+
 /** Runs helm or kustomize through the one process runner, inside its sandbox. */
 export async function runTool(spec: ToolRun, options: RenderOptions): Promise<ToolResult> {
-  const result = await run(spec.binary, spec.args, {
+  const binary = binaryOf(spec);
+  if (binary.kind === 'missing') {
+    const { tool } = spec;
+    const remedy = `install ${tool} on the controller's PATH, or set ${toolEnvironment[tool]} to its path`;
+    const problem = `no ${spec.binary} on PATH`;
+    return {
+      kind: 'error',
+      error: new ToolFailedError({ file: spec.subject }, tool, problem, remedy),
+    };
+  }
+  const result = await run(binary.file, spec.args, {
     cwd: spec.sandbox.dir,
     timeoutMs: options.timeoutMs,
     maxStdoutBytes: options.maxOutputBytes,

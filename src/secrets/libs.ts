@@ -3,7 +3,7 @@ import type * as OpenPgp from 'openpgp';
 
 // age-encryption and openpgp each add about 20 MiB of resident memory once imported, and most
 // processes never use them: the controller reconciling sources without SOPS files or signature
-// checks (source/verify loads openpgp through here too), and most other commands. So they are
+// checks (source/verify imports openpgp the same way), and most other commands. So they are
 // imported on first use rather than at startup. The promise is kept so that concurrent first
 // uses share one import.
 

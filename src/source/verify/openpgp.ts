@@ -1,8 +1,12 @@
+import type * as OpenPgp from 'openpgp';
 import type { PublicKey, Signature, Subkey } from 'openpgp';
-// Imported on first use: a controller whose Applications ask for no signature verification
-// never pays for openpgp (see libs.ts). SOPS decryption shares the same import.
-import { loadOpenPgp } from '../../secrets/libs.js';
 import type { RefusalReason, SignatureCheck, SignatureVerifier } from './types.js';
+
+// openpgp adds about 20 MiB of resident memory once imported, so a controller whose
+// Applications ask for no signature verification never imports it. (secrets/ loads it the same
+// way for SOPS; Node keeps one instance of the module for both.)
+let imported: Promise<typeof OpenPgp> | undefined;
+const loadOpenPgp = (): Promise<typeof OpenPgp> => (imported ??= import('openpgp'));
 
 const begin = '-----BEGIN PGP SIGNATURE-----';
 

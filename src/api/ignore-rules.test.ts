@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseIgnoreRules, ruleMatches } from './ignore.js';
-import { formatPointer, parsePointer, removeAt } from './pointer.js';
+import { parseIgnoreRules, ruleMatches } from './ignore-rules.js';
+import { formatPointer, parsePointer } from './pointer.js';
 
 describe('parseIgnoreRules', () => {
   it('reads pointer and manager rules as an Application spec writes them', () => {
@@ -69,13 +69,5 @@ describe('JSON pointers', () => {
       tokens: ['metadata', 'annotations', 'a/b~c'],
     });
     expect(parsePointer('/a~2')).toMatchObject({ kind: 'invalid' });
-  });
-
-  it('removes a list item by index and the containers it leaves empty', () => {
-    const value = { spec: { args: ['--a'] }, keep: true };
-    expect(removeAt(value, ['spec', 'args', '0'])).toBe(true);
-    expect(value).toEqual({ keep: true });
-    expect(removeAt(value, ['spec', 'args', '0'])).toBe(false);
-    expect(removeAt({ list: [1] }, ['list', '01'])).toBe(false);
   });
 });
