@@ -42,6 +42,15 @@ function problems(input: unknown): string[] {
   return [...r.error.problems];
 }
 
+describe('an Application naming another cluster', () => {
+  it('is refused with the field path and what to do, rather than synced into this cluster', () => {
+    const input = minimal({ destination: { namespace: 'shop', cluster: 'store-42' } });
+    expect(problems(input)).toEqual([
+      expect.stringMatching(/^spec\.destination\.cluster: .*FleetApplication/),
+    ]);
+  });
+});
+
 describe('parseApplication', () => {
   it('accepts an Application with every spec and status field set, and keeps them all', () => {
     const app = ok(full);

@@ -124,7 +124,21 @@ export function parseApplication(
   input: unknown,
   partial: Partial<ParseApplicationOptions> = {},
 ): ApplicationParseResult {
-  return parseResource(applicationResource, input, partial, (spec) => ignoreRuleProblems(spec));
+  return parseResource(applicationResource, input, partial, (spec) => [
+    ...ignoreRuleProblems(spec),
+    ...destinationClusterProblems(spec),
+  ]);
+}
+
+/**
+ * `destination.cluster` is reserved for the fleet. Syncing such an Application into the
+ * controller's own cluster would put objects where its author said they must not go.
+ */
+function destinationClusterProblems(spec: Pick<ApplicationSpec, 'destination'>): string[] {
+  if (spec.destination.cluster === undefined) return [];
+  return [
+    'spec.destination.cluster: an Application syncs only into the cluster its controller runs in; remove the field, or use a FleetApplication to place objects on other clusters',
+  ];
 }
 
 /** The diff stage parses the rules again; refuse here what it would refuse there. */
