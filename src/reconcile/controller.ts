@@ -2,7 +2,8 @@ import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { GitSource } from '../source/source.js';
-import { appKeyOf, desiredFor, driftKey, handleDrift } from './drift.js';
+import { appKeyOf, desiredFor, handleDrift } from './drift.js';
+import { formatDriftKey } from './drift-key.js';
 import { holdsDesired } from '../diff/index.js';
 import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -315,7 +316,7 @@ export class Controller {
     if (appKey === undefined || cache === undefined) return;
     if (cache.observed.event(type, object)) this.healthQueue.add(appKey);
     const queue = (): void => {
-      this.driftQueue.add(driftKey(appKey, refOf(object)));
+      this.driftQueue.add(formatDriftKey(appKey, refOf(object)));
     };
     if (type === 'DELETED') queue();
     else

@@ -17,7 +17,9 @@ import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { actingFor } from './identity.js';
 import { driftOf, holdsDesired } from '../diff/index.js';
-import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
+import { ownerOf } from '../inventory/index.js';
+import { formatAppKey, type AppKey } from '../api/app-key.js';
+import { parseDriftKey } from './drift-key.js';
 import type { RenderedObject } from '../render/index.js';
 import type { DesiredCache } from './app-state.js';
 import type { Outcome } from './runner.js';
@@ -27,23 +29,10 @@ import { apiFailureOutcome } from './errors.js';
 
 export const selfHealAnnotation = 'ballast.dev/self-heal';
 
-/** A managed object to re-check, keyed `appNamespace/appName#group|kind|namespace|name`. */
-export function driftKey(appKey: string, ref: ObjectRef): string {
-  return `${appKey}#${refKey(ref)}`;
-}
-
-/** The Application key a tracked object belongs to, from its tracking label. */
-export function appKeyOf(obj: KubeObject): string | undefined {
-  const id = parseTrackingValue(obj.metadata.labels?.[TRACKING_LABEL]);
-  return id === undefined ? undefined : `${id.namespace}/${id.name}`;
-}
-
-function parseDriftKey(key: string): { appKey: string; ref: ObjectRef } | undefined {
-  const hash = key.indexOf('#');
-  const [group = '', kind = '', namespace = '', name = ''] = key.slice(hash + 1).split('|');
-  return hash < 0
-    ? undefined
-    : { appKey: key.slice(0, hash), ref: { group, kind, namespace, name } };
+/** The Application key a tracked object belongs to, from its tracking label (and annotation). */
+export function appKeyOf(obj: KubeObject): AppKey | undefined {
+  const id = ownerOf(obj);
+  return id === undefined ? undefined : formatAppKey(id);
 }
 
 interface ManagedFieldsEntry {
