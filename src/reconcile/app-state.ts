@@ -3,6 +3,8 @@ import type { KubeObject } from '../api/object.js';
 import type { RenderedObject } from '../render/index.js';
 import { ObservedApp } from './observed.js';
 import { normalizeRepoUrl } from './webhook.js';
+import { triggerOf, type Trigger } from './trigger.js';
+import { appKeyOf, type AppKey } from '../api/app-key.js';
 
 /** What the drift and health paths need to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -17,7 +19,7 @@ export interface DesiredCache {
 /** Everything known of one Application between its reconciles. */
 interface AppState {
   /** Generation, refresh and sync annotations, deletion: when it changes, reconcile now. */
-  trigger: string | undefined;
+  trigger: Trigger | undefined;
   /** `spec.source.repoURL`, normalized, so a webhook's push finds the Applications it moves. */
   repo: string | undefined;
   /**
@@ -32,13 +34,6 @@ interface AppState {
   desired: DesiredCache | undefined;
   /** Failed passes in a row that count against `spec.syncPolicy.retry.limit`. */
   failures: number;
-}
-
-/** What a trigger is made of: a change to any of these means "reconcile now". */
-function triggerOf(app: KubeObject): string {
-  const a = app.metadata.annotations ?? {};
-  const deleting = app.metadata['deletionTimestamp'] === undefined ? '' : 'deleting';
-  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}|${deleting}`;
 }
 
 /**
@@ -80,8 +75,8 @@ export class AppStates {
    * The Application as a list or a watch event shows it. `changed` is true when it is new or
    * its trigger moved, i.e. when it should be reconciled now.
    */
-  observe(app: KubeObject): { key: string; changed: boolean } {
-    const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+  observe(app: KubeObject): { key: AppKey; changed: boolean } {
+    const key = appKeyOf(app);
     const s = this.stateOf(key);
     const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source?.repoURL;
     s.repo = typeof repoURL === 'string' ? normalizeRepoUrl(repoURL) : undefined;

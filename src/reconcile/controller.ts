@@ -4,6 +4,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { GitSource } from '../source/source.js';
 import { appKeyOf, desiredFor, handleDrift } from './drift.js';
 import { formatDriftKey } from './drift-key.js';
+import { parseAppKey } from '../api/app-key.js';
 import { holdsDesired } from '../diff/index.js';
 import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -196,7 +197,7 @@ export class Controller {
   private sharedKeysFor(key: string): { decryptionKeys?: DecryptionKeys } {
     const keys = this.deps.decryptionKeys;
     const allowed = this.opts.sharedDecryptionNamespaces;
-    const ns = key.slice(0, key.indexOf('/'));
+    const ns = parseAppKey(key)?.namespace ?? '';
     return keys !== undefined && (allowed === 'all' || allowed.includes(ns))
       ? { decryptionKeys: keys }
       : {};

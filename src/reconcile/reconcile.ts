@@ -17,7 +17,8 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
-import { appId, appKey, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
+import { appId, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
+import { appKeyOf, parseAppKey } from '../api/app-key.js';
 import {
   ApiServerRetryError,
   failureOf,
@@ -70,7 +71,10 @@ type Loaded =
 
 /** Reads and validates the Application; an invalid one is marked Stalled and not retried. */
 async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loaded> {
-  const [namespace = '', name = ''] = key.split('/');
+  // Keys come from AppStates.observe; one that names no Application names nothing to read.
+  const id = parseAppKey(key);
+  if (id === undefined) return { kind: 'gone' };
+  const { namespace, name } = id;
   const raw =
     deps.apps.firstRead(key) ??
     (await deps.cluster.get({
@@ -172,7 +176,7 @@ export async function compareApplication(
   app: Application,
   signal: AbortSignal,
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
-  const key = appKey(app);
+  const key = appKeyOf(app);
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const inventory = statusInventory(appId(app, app.status), () => undefined);
   const once = { ...deps, apps: new AppStates() };
