@@ -53,9 +53,9 @@ function cachedApp(app: Application): Application {
  * renders and re-diffs Applications can keep its knowledge here.
  */
 export class AppStates {
-  private readonly apps = new Map<string, AppState>();
+  private readonly apps = new Map<AppKey, AppState>();
 
-  private stateOf(key: string): AppState {
+  private stateOf(key: AppKey): AppState {
     let s = this.apps.get(key);
     if (s === undefined) {
       s = {
@@ -91,7 +91,7 @@ export class AppStates {
    * The listed copy, for this process's first reconcile of the Application, once; undefined
    * after that (or when it was never listed), and the reconcile reads it from the apiserver.
    */
-  firstRead(key: string): KubeObject | undefined {
+  firstRead(key: AppKey): KubeObject | undefined {
     const s = this.stateOf(key);
     const listed = s.listed;
     s.listed = undefined;
@@ -101,7 +101,7 @@ export class AppStates {
 
   /** A reconcile rendered `objects` at `revision`; returns what is observed of them. */
   rendered(
-    key: string,
+    key: AppKey,
     r: { revision: string; app: Application; objects: readonly RenderedObject[] },
   ): ObservedApp {
     const s = this.stateOf(key);
@@ -111,47 +111,47 @@ export class AppStates {
   }
 
   /** A reconcile read a spec it did not render, e.g. a suspension: drift must see it too. */
-  sawSpec(key: string, app: Application): void {
+  sawSpec(key: AppKey, app: Application): void {
     const d = this.apps.get(key)?.desired;
     if (d !== undefined) d.app = cachedApp(app);
   }
 
   /** The last rendered desired state, for the drift and health paths. */
-  desired(key: string): DesiredCache | undefined {
+  desired(key: AppKey): DesiredCache | undefined {
     return this.apps.get(key)?.desired;
   }
 
   /** The Application is gone or being deleted: nothing of it is desired any more. */
-  dropDesired(key: string): void {
+  dropDesired(key: AppKey): void {
     const s = this.apps.get(key);
     if (s !== undefined) s.desired = undefined;
   }
 
   /** Counts a failed pass against the retry limit; returns how many failed in a row now. */
-  countFailure(key: string): number {
+  countFailure(key: AppKey): number {
     const s = this.stateOf(key);
     s.failures += 1;
     return s.failures;
   }
 
   /** A pass ended without a failure to count: the next one starts a new row. */
-  clearFailures(key: string): void {
+  clearFailures(key: AppKey): void {
     const s = this.apps.get(key);
     if (s !== undefined) s.failures = 0;
   }
 
   /** Keys of the Applications whose repository is `url`, however a webhook spells it. */
-  byRepo(url: string): string[] {
+  byRepo(url: string): AppKey[] {
     const repo = normalizeRepoUrl(url);
     return [...this.apps].filter(([, s]) => s.repo === repo).map(([key]) => key);
   }
 
-  keys(): string[] {
+  keys(): AppKey[] {
     return [...this.apps.keys()];
   }
 
   /** The Application was deleted, or is no longer listed: everything about it goes. */
-  forget(key: string): void {
+  forget(key: AppKey): void {
     this.apps.delete(key);
   }
 }

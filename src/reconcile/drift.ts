@@ -30,7 +30,7 @@ import { apiFailureOutcome } from './errors.js';
 export const selfHealAnnotation = 'ballast.dev/self-heal';
 
 /** The Application key a tracked object belongs to, from its tracking label (and annotation). */
-export function appKeyOf(obj: KubeObject): AppKey | undefined {
+export function ownerKeyOf(obj: KubeObject): AppKey | undefined {
   const id = ownerOf(obj);
   return id === undefined ? undefined : formatAppKey(id);
 }
@@ -108,18 +108,18 @@ export interface DriftDeps {
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
   /** An Application's last rendered desired state (see AppStates.desired). */
-  desired: (appKey: string) => DesiredCache | undefined;
+  desired: (appKey: AppKey) => DesiredCache | undefined;
   /** Asks for a full reconcile of an Application (its desired state is not cached yet). */
-  requestReconcile: (appKey: string) => void;
+  requestReconcile: (appKey: AppKey) => void;
   /** Called for every drift seen, for metrics. */
-  onDrift: (d: { appKey: string; healed: boolean }) => void;
+  onDrift: (d: { appKey: AppKey; healed: boolean }) => void;
   /** The audit ledger's sink: each drift found or reverted is one record. */
   audit?: AuditSink;
   /**
    * Runs a status write in the Application's turn (see KeyedTurns). A reconcile writes back
    * the drift list it read when it started, so a drift recorded while it runs would be lost.
    */
-  statusTurn?: (appKey: string, write: () => Promise<void>) => Promise<void>;
+  statusTurn?: (appKey: AppKey, write: () => Promise<void>) => Promise<void>;
 }
 
 /**
@@ -141,7 +141,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
 
 async function checkDrift(
   deps: DriftDeps,
-  parsed: { appKey: string; ref: ObjectRef },
+  parsed: { appKey: AppKey; ref: ObjectRef },
 ): Promise<Outcome> {
   const cache = deps.desired(parsed.appKey);
   if (cache === undefined) {
