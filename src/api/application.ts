@@ -1,3 +1,4 @@
+import { appKeyOf } from './app-key.js';
 import { parseIgnoreRules, type IgnoreRule } from './ignore-rules.js';
 import { applicationSpecSchema } from './application-spec.js';
 import { applicationStatusSchema } from './application-status.js';
@@ -179,8 +180,7 @@ export class InvalidApplicationError extends InvalidResourceError {
 export function ignoreRulesOf(app: Application): IgnoreRule[] {
   const rules = parseIgnoreRules(app.spec.ignoreDifferences ?? []);
   if (rules.kind === 'invalid') {
-    const subject = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
-    throw new InvalidApplicationError(subject, [`spec.${rules.problem}`]);
+    throw new InvalidApplicationError(appKeyOf(app), [`spec.${rules.problem}`]);
   }
   return rules.value;
 }

@@ -52,9 +52,21 @@ export function formatRef(ref: ObjectRef): string {
   return ref.namespace === '' ? `${kind}/${ref.name}` : `${kind}/${ref.namespace}/${ref.name}`;
 }
 
-/** A stable map key for an identity. */
+/** A stable map key for an identity: `group|kind|namespace|name`, split by `parseRefKey`. */
 export function refKey(ref: ObjectRef): string {
   return `${ref.group}|${ref.kind}|${ref.namespace}|${ref.name}`;
+}
+
+/**
+ * The identity a `refKey` names, or undefined when `key` has fewer than four parts. A group,
+ * a kind and a namespace never hold `|`; a name of some kinds may, so the name is the rest.
+ */
+export function parseRefKey(key: string): ObjectRef | undefined {
+  const parts = key.split('|');
+  if (parts.length < 4) return undefined;
+  const [group = '', kind = '', namespace = ''] = parts;
+  const name = parts.slice(3).join('|');
+  return kind === '' || name === '' ? undefined : { group, kind, namespace, name };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from './plan.js';
 import type { PreparedObject } from './prepare.js';
 import { inventoryKey } from './store.js';
+import { trackingMetadata } from '../api/tracking.js';
 import { answered, planOptions, refusal, sent } from './testdata/fixtures.js';
 
 const opts = planOptions();
@@ -80,6 +81,30 @@ describe('planning an object from its live state, before any dry run', () => {
     );
     const adopting = planOptions({ adopt: true });
     expect(decideBeforeDryRun(ours, live, adopting, false).kind).toBe('dry-run');
+  });
+
+  it("refuses to take over a long-named Application's object whose hashed label its own equals", () => {
+    const victim = { namespace: 'n'.repeat(60), name: 'a'.repeat(60) };
+    const attacker = { namespace: 'n'.repeat(60), name: `${'a'.repeat(59)}z` };
+    // A hash collision, made by hand: the live object carries the label the attacker stamps,
+    // but its identity annotation names the victim.
+    const live = answered('configmap-other-app-live');
+    live.metadata.labels = trackingMetadata(attacker).labels;
+    live.metadata.annotations = trackingMetadata(victim).annotations;
+    const ours = renamed(configMap, 'payments');
+    ours.object.metadata.labels = trackingMetadata(attacker).labels;
+    ours.object.metadata.annotations = trackingMetadata(attacker).annotations;
+    const asAttacker = planOptions({ app: attacker });
+    expect(refusedWith(decideBeforeDryRun(ours, live, asAttacker, false))).toMatch(
+      /already belongs to application n{46}_[0-9a-f]{16}, not n{60}\/a{59}z;/,
+    );
+    // Its rightful owner, whose annotation it carries, is not refused.
+    live.metadata.labels = trackingMetadata(victim).labels;
+    ours.object.metadata.labels = trackingMetadata(victim).labels;
+    ours.object.metadata.annotations = trackingMetadata(victim).annotations;
+    expect(decideBeforeDryRun(ours, live, planOptions({ app: victim }), false).kind).toBe(
+      'dry-run',
+    );
   });
 
   it('leaves a finished Job the last sync applied and the cluster removed gone, not run again', () => {

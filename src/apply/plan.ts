@@ -13,7 +13,9 @@ import { isNamespaceMissing, refusal, SyncObjectError } from './errors.js';
 import type { LiveReader } from './live.js';
 import { needsTakeover } from './ownership.js';
 import { mapBounded } from './pool.js';
-import { TRACKING_LABEL } from '../inventory/index.js';
+import { describeOwner, hasTrackingLabel, ownerName } from '../inventory/index.js';
+import { isOwnedBy } from '../api/tracking.js';
+import type { ApplicationId } from '../api/app-key.js';
 import type { PreparedObject } from './prepare.js';
 import { inventoryKey } from './store.js';
 
@@ -42,8 +44,8 @@ export interface PlanOptions {
   namespacesCreated: readonly string[];
   /** Keys (see inventoryKey) of what the last sync applied, to recognise finished Jobs. */
   previouslyApplied: ReadonlySet<string>;
-  /** The Application's tracking value, as a refusal names it (`namespace.name`). */
-  app: string;
+  /** The Application the objects belong to: who owns a live object is compared with it. */
+  app: ApplicationId;
   /** Take objects that carry another Application's tracking label. */
   adopt: boolean;
   /** Delete and recreate objects whose immutable fields changed. */
@@ -138,9 +140,9 @@ export function decideBeforeDryRun(
   if (p.crdInSet || cold) return deferredPlan(p, opts);
   if (live === undefined && isFinishedJob(p.object, opts.previouslyApplied))
     return planned(p, live, unchangedEntry(refOf(p.object)));
-  const owner = live?.metadata.labels?.[TRACKING_LABEL];
-  if (owner !== undefined && owner !== p.object.metadata.labels?.[TRACKING_LABEL] && !opts.adopt) {
-    const problem = `already belongs to application ${owner}, not ${opts.app}; remove it from one of the two repos, or adopt it explicitly (--adopt)`;
+  // Another Application's object, or one whose label names no Application we can verify.
+  if (live !== undefined && hasTrackingLabel(live) && !isOwnedBy(live, opts.app) && !opts.adopt) {
+    const problem = `already belongs to application ${describeOwner(live) ?? ''}, not ${ownerName(opts.app)}; remove it from one of the two repos, or adopt it explicitly (--adopt)`;
     return { kind: 'refused', error: new SyncObjectError(refOf(p.object), p.origin, problem) };
   }
   const takeover = live !== undefined && needsTakeover(live);

@@ -1,6 +1,6 @@
 import { groupOf, refOf, type KubeObject, type Origin } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { TRACKING_LABEL, trackingValue } from '../inventory/index.js';
+import { trackingMetadata } from '../inventory/index.js';
 import { refuseCiphertext } from './ciphertext.js';
 import { SyncObjectError } from './errors.js';
 
@@ -74,7 +74,10 @@ export async function prepareObjects(
     const metadata = { ...d.object.metadata };
     if (namespaced) metadata.namespace = metadata.namespace ?? defaultNamespace;
     else delete metadata.namespace;
-    metadata.labels = { ...(metadata.labels ?? {}), [TRACKING_LABEL]: trackingValue(app) };
+    const tracking = trackingMetadata(app);
+    metadata.labels = { ...(metadata.labels ?? {}), ...tracking.labels };
+    if (Object.keys(tracking.annotations).length > 0)
+      metadata.annotations = { ...(metadata.annotations ?? {}), ...tracking.annotations };
     prepared.push({
       object: { ...d.object, metadata },
       origin: d.origin,

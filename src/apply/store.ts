@@ -8,8 +8,7 @@ import {
   inventoryOf,
   inventoryText,
   parseInventory,
-  TRACKING_LABEL,
-  trackingValue,
+  trackingMetadata,
   type Inventory,
 } from '../inventory/index.js';
 
@@ -67,6 +66,7 @@ export function configMapInventory(
     metadata: { name: inventoryName(app), namespace: app.namespace },
   };
   const where = `ConfigMap ${app.namespace}/${inventoryName(app)}`;
+  const tracking = trackingMetadata(app);
   let stored = false;
   return {
     async read() {
@@ -93,10 +93,10 @@ export function configMapInventory(
         ...ref,
         metadata: {
           ...ref.metadata,
-          labels: {
-            [TRACKING_LABEL]: trackingValue(app),
-            'app.kubernetes.io/managed-by': 'ballast',
-          },
+          labels: { ...tracking.labels, 'app.kubernetes.io/managed-by': 'ballast' },
+          ...(Object.keys(tracking.annotations).length > 0
+            ? { annotations: tracking.annotations }
+            : {}),
         },
         data: { inventory: inventoryText(next) },
       });

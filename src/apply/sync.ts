@@ -224,7 +224,7 @@ export async function sync(
   const reads = await readsNeeded(cluster, prepared, inventory.entries.length === 0, opts);
   const blind = reads === undefined;
   const planOptions = {
-    app: `${target.app.namespace}.${target.app.name}`,
+    app: target.app,
     adopt: opts.adopt,
     forceRecreate: opts.forceRecreate,
     concurrency: opts.concurrency,

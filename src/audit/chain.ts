@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { formatAppKey, type AppKey } from '../api/app-key.js';
 import { canonicalJson, sha256Hex, type Canonical } from './canonical.js';
 import { LedgerDataError } from './errors.js';
 import { sanitizeEntry } from './sanitize.js';
@@ -28,8 +29,9 @@ export interface StoredRow {
 /** Bumped if the hashed layout ever changes, so old and new records stay verifiable. */
 const chainVersion = 1;
 
-export function appKey(app: AppRef): string {
-  return `${app.namespace}/${app.name}`;
+/** The ledger's `app` column: the Application key, as api/app-key.ts builds it. */
+export function appKey(app: AppRef): AppKey {
+  return formatAppKey(app);
 }
 
 /** Records are plain JSON built from the entry types; canonicalJson re-checks that at run time. */

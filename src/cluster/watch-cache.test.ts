@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/object.js';
+import { APPLICATION_ID_ANNOTATION } from '../api/tracking.js';
 import { diffRelist, recordChange, Relist, trackingLabel, type WatchCache } from './watch-cache.js';
+import { formatCacheKey } from './watch-key.js';
 
 const kind = { apiVersion: 'v1', kind: 'ConfigMap' };
 const cm = (name: string, rv: string, app = 'apps.web', ns = 'prod'): KubeObject => ({
@@ -57,6 +59,15 @@ describe('diffRelist', () => {
     expect(cache.size).toBe(0);
   });
 
+  it("keeps a long-named Application's identity annotation in the tombstone of its object", () => {
+    const id = `${'n'.repeat(60)}/${'a'.repeat(60)}`;
+    const obj = cm('gone', '3', 'hashed_0123456789abcdef');
+    obj.metadata.annotations = { [APPLICATION_ID_ANNOTATION]: id, other: 'dropped' };
+    const [gone] = diffRelist(cacheOf(obj), [], kind);
+    expect(gone?.object.metadata.annotations).toEqual({ [APPLICATION_ID_ANNOTATION]: id });
+    expect(gone?.object.metadata.labels).toEqual({ [trackingLabel]: 'hashed_0123456789abcdef' });
+  });
+
   it('reports everything as ADDED from an empty cache and nothing on an identical relist', () => {
     const cache: WatchCache = new Map();
     expect(diffRelist(cache, [cm('a', '1'), cm('b', '2')], kind).map((c) => c.type)).toEqual([
@@ -87,7 +98,7 @@ describe('recordChange', () => {
     const cache = cacheOf(cm('a', '1'));
     expect(recordChange(cache, { type: 'MODIFIED', object: cm('a', '1') })).toBe(false);
     expect(recordChange(cache, { type: 'MODIFIED', object: cm('a', '2') })).toBe(true);
-    expect(cache.get('prod/a')?.resourceVersion).toBe('2');
+    expect(cache.get(formatCacheKey({ namespace: 'prod', name: 'a' }))?.resourceVersion).toBe('2');
   });
 
   it('forgets a deleted object', () => {

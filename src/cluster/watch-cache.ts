@@ -1,7 +1,9 @@
 import type { KubeObject } from '../api/object.js';
+import { APPLICATION_ID_ANNOTATION, TRACKING_LABEL } from '../api/tracking.js';
+import { formatCacheKey, parseCacheKey, type CacheKey } from './watch-key.js';
 
 /** The tracking label that names an object's owning Application. */
-export const trackingLabel = 'ballast.dev/application';
+export const trackingLabel = TRACKING_LABEL;
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -14,10 +16,15 @@ export interface CacheEntry {
   resourceVersion: string;
   /** The tracking label's value, when the object carried it. */
   application: string | undefined;
+  /**
+   * The identity annotation, when the object carried it: a hashed tracking label names its
+   * owner only with it (api/tracking.ts), so a tombstone must keep it too.
+   */
+  applicationId?: string;
 }
 
 /** One kind's objects, keyed by `namespace/name` (a cache never mixes kinds). */
-export type WatchCache = Map<string, CacheEntry>;
+export type WatchCache = Map<CacheKey, CacheEntry>;
 
 /** A change to hand on: the object as the apiserver sent it, or a tombstone when deleted. */
 export interface CacheChange {
@@ -25,8 +32,8 @@ export interface CacheChange {
   object: KubeObject;
 }
 
-export function cacheKey(obj: KubeObject): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+export function cacheKey(obj: KubeObject): CacheKey {
+  return formatCacheKey({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
 }
 
 function resourceVersionOf(obj: KubeObject): string {
@@ -35,10 +42,14 @@ function resourceVersionOf(obj: KubeObject): string {
 }
 
 function entryOf(obj: KubeObject): CacheEntry {
-  return {
+  const entry: CacheEntry = {
     resourceVersion: resourceVersionOf(obj),
     application: obj.metadata.labels?.[trackingLabel],
   };
+  // Only objects of long-named Applications carry it; the others keep no extra field.
+  const id = obj.metadata.annotations?.[APPLICATION_ID_ANNOTATION];
+  if (id !== undefined) entry.applicationId = id;
+  return entry;
 }
 
 /**
@@ -63,18 +74,16 @@ export function recordChange(cache: WatchCache, change: CacheChange): boolean {
  * resourceVersion and tracking label, which is all a consumer needs to find the owner.
  */
 export function tombstone(
-  key: string,
+  key: CacheKey,
   entry: CacheEntry,
   kind: { apiVersion: string; kind: string },
 ): KubeObject {
-  const slash = key.indexOf('/');
-  const namespace = key.slice(0, slash);
-  const metadata: KubeObject['metadata'] = {
-    name: key.slice(slash + 1),
-    resourceVersion: entry.resourceVersion,
-  };
+  const { namespace, name } = parseCacheKey(key) ?? { namespace: '', name: key };
+  const metadata: KubeObject['metadata'] = { name, resourceVersion: entry.resourceVersion };
   if (namespace !== '') metadata.namespace = namespace;
   if (entry.application !== undefined) metadata.labels = { [trackingLabel]: entry.application };
+  if (entry.applicationId !== undefined)
+    metadata.annotations = { [APPLICATION_ID_ANNOTATION]: entry.applicationId };
   return { apiVersion: kind.apiVersion, kind: kind.kind, metadata };
 }
 
@@ -84,7 +93,7 @@ export function tombstone(
  * fails half-way and is retried does not report the same change twice.
  */
 export class Relist {
-  private readonly seen = new Set<string>();
+  private readonly seen = new Set<CacheKey>();
 
   constructor(
     private readonly cache: WatchCache,

@@ -1,3 +1,4 @@
+import { formatCacheKey, formatWatchKey, type WatchKey } from './watch-key.js';
 import type { KubeObject } from '../api/object.js';
 import { apiVersionOf, type ResourceInfo } from './discovery.js';
 import { KubeApiError } from './errors.js';
@@ -96,10 +97,6 @@ function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
 }
 
-function watchKey(info: ResourceInfo): string {
-  return `${info.group}/${info.version}/${info.kind}`;
-}
-
 function collectionPath(info: ResourceInfo): string {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
   return `${base}/${info.resource}`;
@@ -156,7 +153,7 @@ interface Watch {
  */
 export class WatchManager {
   private readonly opts: WatchOptions;
-  private readonly watches = new Map<string, Watch>();
+  private readonly watches = new Map<WatchKey, Watch>();
   private readonly stopping = new AbortController();
 
   constructor(
@@ -173,7 +170,7 @@ export class WatchManager {
   ensure(info: ResourceInfo): Promise<void> {
     if (!info.verbs.includes('list') || !info.verbs.includes('watch'))
       return Promise.reject(new UnwatchableKindError(info));
-    const key = watchKey(info);
+    const key = formatWatchKey(info);
     const running = this.watches.get(key);
     if (running !== undefined) return running.ready;
     if (this.stopping.signal.aborted) return Promise.resolve();
@@ -209,9 +206,9 @@ export class WatchManager {
    * watch knows; undefined when the kind is not watched or its watch is between connections.
    */
   tracked(info: ResourceInfo, namespace: string, name: string): boolean | undefined {
-    const w = this.watches.get(watchKey(info));
+    const w = this.watches.get(formatWatchKey(info));
     if (w?.open !== true) return undefined;
-    return w.cache.has(`${info.namespaced ? namespace : ''}/${name}`);
+    return w.cache.has(formatCacheKey({ namespace: info.namespaced ? namespace : '', name }));
   }
 
   /** Objects remembered across all watches, for memory figures. */

@@ -8,11 +8,17 @@ export {
   type InventoryParseResult,
 } from './serialize.js';
 export {
+  APPLICATION_ID_ANNOTATION,
+  describeOwner,
+  formatTrackingValue,
+  hasTrackingLabel,
   isPruneDisabled,
   isTrackedBy,
+  ownerName,
+  ownerOf,
   parseTrackingValue,
   PRUNE_ANNOTATION,
   TRACKING_LABEL,
-  trackingValue,
+  trackingMetadata,
   type ApplicationId,
 } from './tracking.js';

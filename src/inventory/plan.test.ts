@@ -5,7 +5,12 @@ import { planPrune, type PrunePlanInput } from './plan.js';
 import { parseInventory } from './serialize.js';
 import application from './testdata/application.json' with { type: 'json' };
 import liveList from './testdata/live.json' with { type: 'json' };
-import { isPruneDisabled, parseTrackingValue, trackingValue } from './tracking.js';
+import {
+  formatTrackingValue,
+  isPruneDisabled,
+  parseTrackingValue,
+  trackingMetadata,
+} from './tracking.js';
 
 const app = { namespace: 'shop', name: 'web' };
 const ref = (group: string, kind: string, name: string, namespace = 'shop'): ObjectRef => ({
@@ -52,6 +57,42 @@ describe('planPrune', () => {
   it('never prunes an object whose tracking label was removed, though the inventory lists it', () => {
     const kept = planPrune(input()).toKeep.find((k) => k.ref.name === 'web-debug');
     expect(kept?.reason).toEqual({ kind: 'untracked' });
+  });
+
+  it("never prunes a long-named Application's object for another whose hashed label collides", () => {
+    const victim = { namespace: 'n'.repeat(60), name: 'a'.repeat(60) };
+    const attacker = { namespace: 'n'.repeat(60), name: `${'a'.repeat(59)}z` };
+    const held: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      // The label the attacker's app stamps (a collision, made by hand), the victim's identity.
+      metadata: {
+        name: 'held',
+        namespace: victim.namespace,
+        labels: trackingMetadata(attacker).labels,
+        annotations: trackingMetadata(victim).annotations,
+      },
+    };
+    const heldRef = ref('', 'ConfigMap', 'held', victim.namespace);
+    const plan = planPrune({
+      application: attacker,
+      previous: inventoryOf([heldRef]),
+      desired: [],
+      live: [held],
+    });
+    expect(plan.toPrune).toEqual([]);
+    expect(plan.toKeep).toEqual([
+      { ref: heldRef, reason: { kind: 'tracked-by-other', owner: formatTrackingValue(attacker) } },
+    ]);
+    // Its owner by identity prunes it once its label is the owner's own.
+    held.metadata.labels = trackingMetadata(victim).labels;
+    const byVictim = planPrune({
+      application: victim,
+      previous: inventoryOf([heldRef]),
+      desired: [],
+      live: [held],
+    });
+    expect(names(byVictim.toPrune)).toEqual([formatRef(heldRef)]);
   });
 
   it('never prunes an object another Application now tracks', () => {
@@ -101,8 +142,8 @@ describe('planPrune', () => {
 describe('tracking', () => {
   it('round-trips the tracking label value, names with dots included', () => {
     const id = { namespace: 'shop', name: 'web.v2' };
-    expect(trackingValue(id)).toBe('shop.web.v2');
-    expect(parseTrackingValue('shop.web.v2')).toEqual(id);
+    expect(formatTrackingValue(id)).toBe('shop.web.v2');
+    expect(parseTrackingValue('shop.web.v2')).toEqual({ kind: 'plain', id });
     expect(parseTrackingValue('shop')).toBeUndefined();
     expect(parseTrackingValue('.web')).toBeUndefined();
     expect(parseTrackingValue(3)).toBeUndefined();

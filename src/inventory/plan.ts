@@ -1,6 +1,6 @@
 import { refKey, refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { inventoryOf, type Inventory } from './inventory.js';
-import { isPruneDisabled, isTrackedBy, TRACKING_LABEL, type ApplicationId } from './tracking.js';
+import { describeOwner, isPruneDisabled, isTrackedBy, type ApplicationId } from './tracking.js';
 
 export interface PrunePlanInput {
   /** The Application being synced. */
@@ -70,7 +70,7 @@ export function planPrune(input: PrunePlanInput): PrunePlan {
 /** Why a live object that left Git must stay, or undefined when it may be pruned. */
 function keepReason(obj: KubeObject, app: ApplicationId): KeepReason | undefined {
   if (!isTrackedBy(obj, app)) {
-    const owner = obj.metadata.labels?.[TRACKING_LABEL];
+    const owner = describeOwner(obj);
     return owner === undefined ? { kind: 'untracked' } : { kind: 'tracked-by-other', owner };
   }
   if (isPruneDisabled(obj)) return { kind: 'prune-disabled' };

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
+import { formatAppKey } from '../api/app-key.js';
 import { AppStates } from './app-state.js';
+
+const shop = formatAppKey({ namespace: 'team-a', name: 'shop' });
 
 /** An Application as a list or watch shows it; `meta` overrides metadata fields. */
 function listed(
@@ -45,12 +48,14 @@ describe('AppStates, what the controller knows of each Application', () => {
     const apps = new AppStates();
     const first = listed('shop');
     apps.observe(first);
-    expect(apps.firstRead('team-a/shop')).toBe(first);
-    expect(apps.firstRead('team-a/shop')).toBeUndefined();
+    expect(apps.firstRead(shop)).toBe(first);
+    expect(apps.firstRead(shop)).toBeUndefined();
     // Listed again after our own writes: the copy may predate them, so it is not kept.
     apps.observe(listed('shop', { resourceVersion: '12' }));
-    expect(apps.firstRead('team-a/shop')).toBeUndefined();
-    expect(apps.firstRead('team-a/never-listed')).toBeUndefined();
+    expect(apps.firstRead(shop)).toBeUndefined();
+    expect(
+      apps.firstRead(formatAppKey({ namespace: 'team-a', name: 'never-listed' })),
+    ).toBeUndefined();
   });
 
   it('keeps what is observed of live objects across renders, and caches the spec without status or managedFields', () => {
@@ -60,11 +65,11 @@ describe('AppStates, what the controller knows of each Application', () => {
       status: { sync: { status: 'Synced' } },
     });
     const objects = [{ object: configMap('settings'), origin: { file: 'cm.yaml', line: 1 } }];
-    const observed = apps.rendered('team-a/shop', { revision: 'r1', app, objects });
+    const observed = apps.rendered(shop, { revision: 'r1', app, objects });
     observed.stored(configMap('settings'));
-    const again = apps.rendered('team-a/shop', { revision: 'r2', app, objects });
+    const again = apps.rendered(shop, { revision: 'r2', app, objects });
     expect(again).toBe(observed);
-    const desired = apps.desired('team-a/shop');
+    const desired = apps.desired(shop);
     expect(desired?.revision).toBe('r2');
     expect(desired?.objects).toBe(objects);
     expect(desired?.app.status).toBeUndefined();
@@ -75,11 +80,11 @@ describe('AppStates, what the controller knows of each Application', () => {
   it('lets a suspension reach the drift path, and records nothing before the first render', () => {
     const apps = new AppStates();
     const app = asApp(listed('shop'));
-    apps.sawSpec('team-a/shop', { ...app, spec: { ...app.spec, suspend: true } });
-    expect(apps.desired('team-a/shop')).toBeUndefined();
-    apps.rendered('team-a/shop', { revision: 'r1', app, objects: [] });
-    apps.sawSpec('team-a/shop', { ...app, spec: { ...app.spec, suspend: true } });
-    expect(apps.desired('team-a/shop')?.app.spec.suspend).toBe(true);
+    apps.sawSpec(shop, { ...app, spec: { ...app.spec, suspend: true } });
+    expect(apps.desired(shop)).toBeUndefined();
+    apps.rendered(shop, { revision: 'r1', app, objects: [] });
+    apps.sawSpec(shop, { ...app, spec: { ...app.spec, suspend: true } });
+    expect(apps.desired(shop)?.app.spec.suspend).toBe(true);
   });
 
   it('finds the Applications of a pushed repository however the webhook spells its URL', () => {
@@ -97,32 +102,32 @@ describe('AppStates, what the controller knows of each Application', () => {
     const apps = new AppStates();
     const deleting = listed('shop', { deletionTimestamp: '2026-01-01T00:00:00Z' });
     apps.observe(deleting);
-    apps.rendered('team-a/shop', { revision: 'r1', app: asApp(deleting), objects: [] });
-    apps.dropDesired('team-a/shop');
-    expect(apps.desired('team-a/shop')).toBeUndefined();
+    apps.rendered(shop, { revision: 'r1', app: asApp(deleting), objects: [] });
+    apps.dropDesired(shop);
+    expect(apps.desired(shop)).toBeUndefined();
     expect(apps.observe(deleting).changed).toBe(false);
   });
 
   it('counts failed passes in a row until a pass ends otherwise', () => {
     const apps = new AppStates();
-    expect([1, 2, 3].map(() => apps.countFailure('team-a/shop'))).toEqual([1, 2, 3]);
-    apps.clearFailures('team-a/shop');
-    expect(apps.countFailure('team-a/shop')).toBe(1);
+    expect([1, 2, 3].map(() => apps.countFailure(shop))).toEqual([1, 2, 3]);
+    apps.clearFailures(shop);
+    expect(apps.countFailure(shop)).toBe(1);
   });
 
   it('forgets everything of an Application that is gone: listed again, it is new', () => {
     const apps = new AppStates();
     apps.observe(listed('shop'));
-    apps.firstRead('team-a/shop');
-    apps.rendered('team-a/shop', { revision: 'r1', app: asApp(listed('shop')), objects: [] });
-    apps.countFailure('team-a/shop');
-    apps.forget('team-a/shop');
+    apps.firstRead(shop);
+    apps.rendered(shop, { revision: 'r1', app: asApp(listed('shop')), objects: [] });
+    apps.countFailure(shop);
+    apps.forget(shop);
     expect(apps.keys()).toEqual([]);
-    expect(apps.desired('team-a/shop')).toBeUndefined();
+    expect(apps.desired(shop)).toBeUndefined();
     expect(apps.byRepo('https://git.example/shop.git')).toEqual([]);
     const again = listed('shop');
     expect(apps.observe(again).changed).toBe(true);
-    expect(apps.firstRead('team-a/shop')).toBe(again);
-    expect(apps.countFailure('team-a/shop')).toBe(1);
+    expect(apps.firstRead(shop)).toBe(again);
+    expect(apps.countFailure(shop)).toBe(1);
   });
 });

@@ -3,6 +3,8 @@ import type { KubeObject } from '../api/object.js';
 import type { RenderedObject } from '../render/index.js';
 import { ObservedApp } from './observed.js';
 import { normalizeRepoUrl } from './webhook.js';
+import { triggerOf, type Trigger } from './trigger.js';
+import { appKeyOf, type AppKey } from '../api/app-key.js';
 
 /** What the drift and health paths need to re-diff one object without fetching or rendering again. */
 export interface DesiredCache {
@@ -17,7 +19,7 @@ export interface DesiredCache {
 /** Everything known of one Application between its reconciles. */
 interface AppState {
   /** Generation, refresh and sync annotations, deletion: when it changes, reconcile now. */
-  trigger: string | undefined;
+  trigger: Trigger | undefined;
   /** `spec.source.repoURL`, normalized, so a webhook's push finds the Applications it moves. */
   repo: string | undefined;
   /**
@@ -32,13 +34,6 @@ interface AppState {
   desired: DesiredCache | undefined;
   /** Failed passes in a row that count against `spec.syncPolicy.retry.limit`. */
   failures: number;
-}
-
-/** What a trigger is made of: a change to any of these means "reconcile now". */
-function triggerOf(app: KubeObject): string {
-  const a = app.metadata.annotations ?? {};
-  const deleting = app.metadata['deletionTimestamp'] === undefined ? '' : 'deleting';
-  return `${String(app.metadata.generation)}|${a['ballast.dev/refresh'] ?? ''}|${a['ballast.dev/sync'] ?? ''}|${deleting}`;
 }
 
 /**
@@ -58,9 +53,9 @@ function cachedApp(app: Application): Application {
  * renders and re-diffs Applications can keep its knowledge here.
  */
 export class AppStates {
-  private readonly apps = new Map<string, AppState>();
+  private readonly apps = new Map<AppKey, AppState>();
 
-  private stateOf(key: string): AppState {
+  private stateOf(key: AppKey): AppState {
     let s = this.apps.get(key);
     if (s === undefined) {
       s = {
@@ -80,8 +75,8 @@ export class AppStates {
    * The Application as a list or a watch event shows it. `changed` is true when it is new or
    * its trigger moved, i.e. when it should be reconciled now.
    */
-  observe(app: KubeObject): { key: string; changed: boolean } {
-    const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
+  observe(app: KubeObject): { key: AppKey; changed: boolean } {
+    const key = appKeyOf(app);
     const s = this.stateOf(key);
     const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source?.repoURL;
     s.repo = typeof repoURL === 'string' ? normalizeRepoUrl(repoURL) : undefined;
@@ -96,7 +91,7 @@ export class AppStates {
    * The listed copy, for this process's first reconcile of the Application, once; undefined
    * after that (or when it was never listed), and the reconcile reads it from the apiserver.
    */
-  firstRead(key: string): KubeObject | undefined {
+  firstRead(key: AppKey): KubeObject | undefined {
     const s = this.stateOf(key);
     const listed = s.listed;
     s.listed = undefined;
@@ -106,7 +101,7 @@ export class AppStates {
 
   /** A reconcile rendered `objects` at `revision`; returns what is observed of them. */
   rendered(
-    key: string,
+    key: AppKey,
     r: { revision: string; app: Application; objects: readonly RenderedObject[] },
   ): ObservedApp {
     const s = this.stateOf(key);
@@ -116,47 +111,47 @@ export class AppStates {
   }
 
   /** A reconcile read a spec it did not render, e.g. a suspension: drift must see it too. */
-  sawSpec(key: string, app: Application): void {
+  sawSpec(key: AppKey, app: Application): void {
     const d = this.apps.get(key)?.desired;
     if (d !== undefined) d.app = cachedApp(app);
   }
 
   /** The last rendered desired state, for the drift and health paths. */
-  desired(key: string): DesiredCache | undefined {
+  desired(key: AppKey): DesiredCache | undefined {
     return this.apps.get(key)?.desired;
   }
 
   /** The Application is gone or being deleted: nothing of it is desired any more. */
-  dropDesired(key: string): void {
+  dropDesired(key: AppKey): void {
     const s = this.apps.get(key);
     if (s !== undefined) s.desired = undefined;
   }
 
   /** Counts a failed pass against the retry limit; returns how many failed in a row now. */
-  countFailure(key: string): number {
+  countFailure(key: AppKey): number {
     const s = this.stateOf(key);
     s.failures += 1;
     return s.failures;
   }
 
   /** A pass ended without a failure to count: the next one starts a new row. */
-  clearFailures(key: string): void {
+  clearFailures(key: AppKey): void {
     const s = this.apps.get(key);
     if (s !== undefined) s.failures = 0;
   }
 
   /** Keys of the Applications whose repository is `url`, however a webhook spells it. */
-  byRepo(url: string): string[] {
+  byRepo(url: string): AppKey[] {
     const repo = normalizeRepoUrl(url);
     return [...this.apps].filter(([, s]) => s.repo === repo).map(([key]) => key);
   }
 
-  keys(): string[] {
+  keys(): AppKey[] {
     return [...this.apps.keys()];
   }
 
   /** The Application was deleted, or is no longer listed: everything about it goes. */
-  forget(key: string): void {
+  forget(key: AppKey): void {
     this.apps.delete(key);
   }
 }

@@ -2,7 +2,9 @@ import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { GitSource } from '../source/source.js';
-import { appKeyOf, desiredFor, driftKey, handleDrift } from './drift.js';
+import { desiredFor, handleDrift, ownerKeyOf } from './drift.js';
+import { formatDriftKey, type DriftKey } from './drift-key.js';
+import { appKeyOf, parseAppKey, type AppKey } from '../api/app-key.js';
 import { holdsDesired } from '../diff/index.js';
 import { createLogger, logFnOf, reconcileLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -93,10 +95,10 @@ export interface ControllerDeps {
 export class Controller {
   /** What is known of each Application between reconciles; see AppStates. */
   private readonly apps = new AppStates();
-  private readonly appQueue = new WorkQueue();
-  private readonly driftQueue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 10_000 });
+  private readonly appQueue = new WorkQueue<AppKey>();
+  private readonly driftQueue = new WorkQueue<DriftKey>({ baseDelayMs: 50, maxDelayMs: 10_000 });
   /** Applications whose health moved since their status was written. */
-  private readonly healthQueue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  private readonly healthQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
   private runners: Runner[] = [];
@@ -192,10 +194,10 @@ export class Controller {
   }
 
   /** The controller-wide decryption keys, where the Application's namespace may use them. */
-  private sharedKeysFor(key: string): { decryptionKeys?: DecryptionKeys } {
+  private sharedKeysFor(key: AppKey): { decryptionKeys?: DecryptionKeys } {
     const keys = this.deps.decryptionKeys;
     const allowed = this.opts.sharedDecryptionNamespaces;
-    const ns = key.slice(0, key.indexOf('/'));
+    const ns = parseAppKey(key)?.namespace ?? '';
     return keys !== undefined && (allowed === 'all' || allowed.includes(ns))
       ? { decryptionKeys: keys }
       : {};
@@ -289,7 +291,7 @@ export class Controller {
   }
 
   /** Watches every kind the Application manages, so a manual change is seen within a second. */
-  private async watchDesiredKinds(key: string): Promise<void> {
+  private async watchDesiredKinds(key: AppKey): Promise<void> {
     const cache = this.apps.desired(key);
     const watches = this.watches;
     if (cache === undefined || watches === undefined) return;
@@ -310,12 +312,12 @@ export class Controller {
    * Ballast's own writes cost no request.
    */
   private onManagedEvent({ type, object }: ManagedEvent): void {
-    const appKey = appKeyOf(object);
+    const appKey = ownerKeyOf(object);
     const cache = appKey === undefined ? undefined : this.apps.desired(appKey);
     if (appKey === undefined || cache === undefined) return;
     if (cache.observed.event(type, object)) this.healthQueue.add(appKey);
     const queue = (): void => {
-      this.driftQueue.add(driftKey(appKey, refOf(object)));
+      this.driftQueue.add(formatDriftKey(appKey, refOf(object)));
     };
     if (type === 'DELETED') queue();
     else
@@ -331,7 +333,7 @@ export class Controller {
     return key;
   }
 
-  private forgetApp(key: string): void {
+  private forgetApp(key: AppKey): void {
     this.apps.forget(key);
     this.appQueue.forget(key);
   }
@@ -348,7 +350,7 @@ export class Controller {
       onEvent: (e) => {
         const ns = e.object.metadata.namespace ?? '';
         if (this.opts.namespace !== undefined && ns !== this.opts.namespace) return;
-        if (e.type === 'DELETED') this.forgetApp(`${ns}/${e.object.metadata.name}`);
+        if (e.type === 'DELETED') this.forgetApp(appKeyOf(e.object));
         else this.observeApp(e.object);
       },
       onError: (e) => {

@@ -17,7 +17,9 @@ import { prepareObjects } from '../apply/prepare.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { actingFor } from './identity.js';
 import { driftOf, holdsDesired } from '../diff/index.js';
-import { parseTrackingValue, TRACKING_LABEL } from '../inventory/index.js';
+import { ownerOf } from '../inventory/index.js';
+import { formatAppKey, type AppKey } from '../api/app-key.js';
+import { parseDriftKey } from './drift-key.js';
 import type { RenderedObject } from '../render/index.js';
 import type { DesiredCache } from './app-state.js';
 import type { Outcome } from './runner.js';
@@ -27,23 +29,10 @@ import { apiFailureOutcome } from './errors.js';
 
 export const selfHealAnnotation = 'ballast.dev/self-heal';
 
-/** A managed object to re-check, keyed `appNamespace/appName#group|kind|namespace|name`. */
-export function driftKey(appKey: string, ref: ObjectRef): string {
-  return `${appKey}#${refKey(ref)}`;
-}
-
-/** The Application key a tracked object belongs to, from its tracking label. */
-export function appKeyOf(obj: KubeObject): string | undefined {
-  const id = parseTrackingValue(obj.metadata.labels?.[TRACKING_LABEL]);
-  return id === undefined ? undefined : `${id.namespace}/${id.name}`;
-}
-
-function parseDriftKey(key: string): { appKey: string; ref: ObjectRef } | undefined {
-  const hash = key.indexOf('#');
-  const [group = '', kind = '', namespace = '', name = ''] = key.slice(hash + 1).split('|');
-  return hash < 0
-    ? undefined
-    : { appKey: key.slice(0, hash), ref: { group, kind, namespace, name } };
+/** The Application key a tracked object belongs to, from its tracking label (and annotation). */
+export function ownerKeyOf(obj: KubeObject): AppKey | undefined {
+  const id = ownerOf(obj);
+  return id === undefined ? undefined : formatAppKey(id);
 }
 
 interface ManagedFieldsEntry {
@@ -119,18 +108,18 @@ export interface DriftDeps {
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
   /** An Application's last rendered desired state (see AppStates.desired). */
-  desired: (appKey: string) => DesiredCache | undefined;
+  desired: (appKey: AppKey) => DesiredCache | undefined;
   /** Asks for a full reconcile of an Application (its desired state is not cached yet). */
-  requestReconcile: (appKey: string) => void;
+  requestReconcile: (appKey: AppKey) => void;
   /** Called for every drift seen, for metrics. */
-  onDrift: (d: { appKey: string; healed: boolean }) => void;
+  onDrift: (d: { appKey: AppKey; healed: boolean }) => void;
   /** The audit ledger's sink: each drift found or reverted is one record. */
   audit?: AuditSink;
   /**
    * Runs a status write in the Application's turn (see KeyedTurns). A reconcile writes back
    * the drift list it read when it started, so a drift recorded while it runs would be lost.
    */
-  statusTurn?: (appKey: string, write: () => Promise<void>) => Promise<void>;
+  statusTurn?: (appKey: AppKey, write: () => Promise<void>) => Promise<void>;
 }
 
 /**
@@ -152,7 +141,7 @@ export async function handleDrift(deps: DriftDeps, key: string): Promise<Outcome
 
 async function checkDrift(
   deps: DriftDeps,
-  parsed: { appKey: string; ref: ObjectRef },
+  parsed: { appKey: AppKey; ref: ObjectRef },
 ): Promise<Outcome> {
   const cache = deps.desired(parsed.appKey);
   if (cache === undefined) {

@@ -43,19 +43,19 @@ interface Scheduled {
  * processed marks it dirty, so it is handed out once more after `done` and never to two workers
  * at once. Keys are handed out in the order they became ready.
  */
-export class WorkQueue {
+export class WorkQueue<K extends string = string> {
   private readonly opts: QueueOptions;
   /** FIFO of ready keys; `head` avoids an O(n) shift per `get`. */
-  private ready: string[] = [];
+  private ready: K[] = [];
   private head = 0;
   /** Keys that must be handed out (again): the ready ones, and processing ones re-added. */
-  private readonly dirty = new Set<string>();
-  private readonly processing = new Set<string>();
-  private readonly scheduled = new Map<string, Scheduled>();
-  private readonly failures = new Map<string, number>();
+  private readonly dirty = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly scheduled = new Map<K, Scheduled>();
+  private readonly failures = new Map<K, number>();
   /** performance.now() of each key's latest `add`, for `addedAt`. */
-  private readonly lastAdd = new Map<string, number>();
-  private waiters: ((key: string | undefined) => void)[] = [];
+  private readonly lastAdd = new Map<K, number>();
+  private waiters: ((key: K | undefined) => void)[] = [];
   private closed = false;
 
   constructor(partial: Partial<QueueOptions> = {}) {
@@ -63,7 +63,7 @@ export class WorkQueue {
   }
 
   /** Asks for a run of `key` now. A no-op when it is already waiting or the queue is shut down. */
-  add(key: string): void {
+  add(key: K): void {
     if (this.closed) return;
     this.lastAdd.set(key, performance.now());
     // A run is coming sooner than any scheduled one, and its outcome schedules the next.
@@ -78,7 +78,7 @@ export class WorkQueue {
    * Asks for a run of `key` after `delayMs`. When the key is already due earlier (scheduled, or
    * ready, or re-added while processing) the earlier time stands.
    */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: K, delayMs: number): void {
     if (this.closed || this.dirty.has(key)) return;
     if (delayMs <= 0) {
       this.add(key);
@@ -101,7 +101,7 @@ export class WorkQueue {
    * `notBeforeMs` is a wait the failure itself asked for (an apiserver's Retry-After): the delay
    * is at least that, up to the backoff's ceiling, so no answer can park a key for longer.
    */
-  addRateLimited(key: string, backoff?: Backoff, notBeforeMs = 0): number | undefined {
+  addRateLimited(key: K, backoff?: Backoff, notBeforeMs = 0): number | undefined {
     if (this.closed) return undefined;
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
@@ -117,7 +117,7 @@ export class WorkQueue {
    * next failure backs off from the base delay) and any scheduled add. A run already asked for
    * by `add` still happens.
    */
-  forget(key: string): void {
+  forget(key: K): void {
     this.failures.delete(key);
     this.unschedule(key);
   }
@@ -126,12 +126,12 @@ export class WorkQueue {
    * performance.now() when `key` was last asked for: what its run must see is whatever happened
    * before then, so the run may share work (a Git fetch) begun since.
    */
-  addedAt(key: string): number {
+  addedAt(key: K): number {
     return this.lastAdd.get(key) ?? performance.now();
   }
 
   /** Failures of `key` in a row since it last succeeded or was forgotten. */
-  failuresOf(key: string): number {
+  failuresOf(key: K): number {
     return this.failures.get(key) ?? 0;
   }
 
@@ -139,7 +139,7 @@ export class WorkQueue {
    * The next ready key, waiting for one if none is ready; the caller owns it until `done`.
    * Undefined once the queue is shut down, even if keys are still ready.
    */
-  get(): Promise<string | undefined> {
+  get(): Promise<K | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const key = this.shift();
     if (key !== undefined) {
@@ -150,7 +150,7 @@ export class WorkQueue {
   }
 
   /** Ends the processing of `key`; if it was re-added meanwhile it becomes ready again. */
-  done(key: string): void {
+  done(key: K): void {
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.closed) this.push(key);
     else this.lastAdd.delete(key);
@@ -185,7 +185,7 @@ export class WorkQueue {
     for (const w of waiters) w(undefined);
   }
 
-  private push(key: string): void {
+  private push(key: K): void {
     const waiter = this.waiters.shift();
     if (waiter === undefined) {
       this.ready.push(key);
@@ -195,12 +195,12 @@ export class WorkQueue {
     waiter(key);
   }
 
-  private take(key: string): void {
+  private take(key: K): void {
     this.dirty.delete(key);
     this.processing.add(key);
   }
 
-  private shift(): string | undefined {
+  private shift(): K | undefined {
     if (this.head >= this.ready.length) return undefined;
     const key = this.ready[this.head++];
     // Compact now and then so a long-lived queue does not keep every key it ever held.
@@ -211,7 +211,7 @@ export class WorkQueue {
     return key;
   }
 
-  private unschedule(key: string): void {
+  private unschedule(key: K): void {
     const s = this.scheduled.get(key);
     if (s === undefined) return;
     clearTimeout(s.timer);

@@ -17,7 +17,8 @@ import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './f
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type VerificationStatus } from './trust.js';
-import { appId, appKey, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
+import { appId, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
+import { appKeyOf, parseAppKey, type AppKey } from '../api/app-key.js';
 import {
   ApiServerRetryError,
   failureOf,
@@ -69,8 +70,11 @@ type Loaded =
   { kind: 'gone' } | { kind: 'invalid'; outcome: Outcome } | { kind: 'ok'; app: Application };
 
 /** Reads and validates the Application; an invalid one is marked Stalled and not retried. */
-async function loadApplication(deps: ReconcilerDeps, key: string): Promise<Loaded> {
-  const [namespace = '', name = ''] = key.split('/');
+async function loadApplication(deps: ReconcilerDeps, key: AppKey): Promise<Loaded> {
+  // Keys come from AppStates.observe; one that names no Application names nothing to read.
+  const id = parseAppKey(key);
+  if (id === undefined) return { kind: 'gone' };
+  const { namespace, name } = id;
   const raw =
     deps.apps.firstRead(key) ??
     (await deps.cluster.get({
@@ -111,7 +115,7 @@ interface StagesDone {
 async function runStages(
   deps: ReconcilerDeps,
   app: Application,
-  key: string,
+  key: AppKey,
   ctx: ReconcileContext,
   inventory: InventoryStore,
   compareOnly = false,
@@ -172,7 +176,7 @@ export async function compareApplication(
   app: Application,
   signal: AbortSignal,
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
-  const key = appKey(app);
+  const key = appKeyOf(app);
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const inventory = statusInventory(appId(app, app.status), () => undefined);
   const once = { ...deps, apps: new AppStates() };
@@ -183,7 +187,7 @@ export async function compareApplication(
 /** Fetch, render, diff, apply, prune, assess health, then report: one Application, one pass. */
 export async function reconcileApplication(
   deps: ReconcilerDeps,
-  key: string,
+  key: AppKey,
   ctx: ReconcileContext,
 ): Promise<Outcome> {
   const outcome = await reconcileOnce(deps, key, ctx);
@@ -194,7 +198,7 @@ export async function reconcileApplication(
 
 async function reconcileOnce(
   deps: ReconcilerDeps,
-  key: string,
+  key: AppKey,
   ctx: ReconcileContext,
 ): Promise<Outcome> {
   // From the first read on, whatever fails is caught here and reported once, by `failed`.
@@ -215,13 +219,13 @@ async function reconcileOnce(
     if (pass.app.spec.suspend) return suspended(deps, key, pass);
     return await synced(deps, key, ctx, pass);
   } catch (e) {
-    return await failed(deps, ctx, pass, failureOf(key, e));
+    return await failed(deps, ctx, key, pass, failureOf(key, e));
   } finally {
     if (pass !== undefined) await report(deps, key, pass);
   }
 }
 
-function suspended(deps: ReconcilerDeps, key: string, pass: Pass): Outcome {
+function suspended(deps: ReconcilerDeps, key: AppKey, pass: Pass): Outcome {
   // The drift path reads the cached Application, so it must see the suspension too.
   deps.apps.sawSpec(key, pass.app);
   pass.cond('Ready', 'False', 'Suspended', 'reconciliation is suspended (spec.suspend)');
@@ -231,7 +235,7 @@ function suspended(deps: ReconcilerDeps, key: string, pass: Pass): Outcome {
 
 async function synced(
   deps: ReconcilerDeps,
-  key: string,
+  key: AppKey,
   ctx: ReconcileContext,
   pass: Pass,
 ): Promise<Outcome> {
@@ -288,6 +292,7 @@ async function synced(
 async function failed(
   deps: ReconcilerDeps,
   ctx: ReconcileContext,
+  key: AppKey,
   pass: Pass | undefined,
   failure: ApplicationError,
 ): Promise<Outcome> {
@@ -315,7 +320,7 @@ async function failed(
   // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.
   if (failure instanceof ApiServerRetryError)
     return { kind: 'retry', error: failure, backoff: backoffOf(app), ...notBefore };
-  if (retriesExhausted(app, deps.apps.countFailure(ctx.key))) {
+  if (retriesExhausted(app, deps.apps.countFailure(key))) {
     // Stop hammering a failure that retries did not cure; the next interval starts over.
     const limit = app.spec.syncPolicy.retry.limit;
     pass.cond(
@@ -346,7 +351,7 @@ function retriesExhausted(app: Application, failures: number): boolean {
 }
 
 /** A deleted Application: prune if asked, release the finalizer, forget its desired state. */
-async function finalize(deps: ReconcilerDeps, key: string, app: Application): Promise<Outcome> {
+async function finalize(deps: ReconcilerDeps, key: AppKey, app: Application): Promise<Outcome> {
   deps.apps.dropDesired(key);
   if (!hasFinalizer(app)) return { kind: 'ok' };
   const result = await finalizeApplication(

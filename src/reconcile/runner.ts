@@ -35,7 +35,10 @@ export interface ReconcileContext {
   queuedAt: number;
 }
 
-export type Reconcile = (key: string, ctx: ReconcileContext) => Promise<Outcome>;
+export type Reconcile<K extends string = string> = (
+  key: K,
+  ctx: ReconcileContext,
+) => Promise<Outcome>;
 
 /** One finished run, for metrics and logs. */
 export interface ReconcileResult {
@@ -97,8 +100,8 @@ export interface Runner {
 }
 
 /** One run in flight. */
-interface Run {
-  key: string;
+interface Run<K extends string> {
+  key: K;
   controller: AbortController;
   reconcileId: string;
   attempt: number;
@@ -148,7 +151,11 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 /** Calls the reconcile, turning a throw (sync or async) into a retry. */
-async function invoke(reconcile: Reconcile, key: string, ctx: ReconcileContext): Promise<Outcome> {
+async function invoke<K extends string>(
+  reconcile: Reconcile<K>,
+  key: K,
+  ctx: ReconcileContext,
+): Promise<Outcome> {
   try {
     return await reconcile(key, ctx);
   } catch (e) {
@@ -157,7 +164,11 @@ async function invoke(reconcile: Reconcile, key: string, ctx: ReconcileContext):
 }
 
 /** The one place an outcome becomes queue operations; returns the requeue delay, if any. */
-function schedule(queue: WorkQueue, key: string, outcome: Outcome): number | undefined {
+function schedule<K extends string>(
+  queue: WorkQueue<K>,
+  key: K,
+  outcome: Outcome,
+): number | undefined {
   switch (outcome.kind) {
     case 'ok':
       queue.forget(key);
@@ -185,23 +196,23 @@ function validate(o: RunnerOptions): RunnerOptions {
  * and panic recovery, and its outcome is mapped to the queue here and nowhere else. The runner
  * owns the queue from now on: `stop` shuts it down.
  */
-export function startRunner(
-  queue: WorkQueue,
-  reconcile: Reconcile,
+export function startRunner<K extends string>(
+  queue: WorkQueue<K>,
+  reconcile: Reconcile<K>,
   partial: Partial<RunnerOptions> = {},
 ): Runner {
   return new WorkerPool(queue, reconcile, validate({ ...defaultRunnerOptions(), ...partial }));
 }
 
-class WorkerPool implements Runner {
+class WorkerPool<K extends string> implements Runner {
   /** Each run not yet returned, with the promise that settles when it has. */
-  private readonly inflight = new Map<Run, Promise<void>>();
+  private readonly inflight = new Map<Run<K>, Promise<void>>();
   private readonly workers: Promise<unknown>;
   private stopping: Promise<StopResult> | undefined;
 
   constructor(
-    private readonly queue: WorkQueue,
-    private readonly reconcile: Reconcile,
+    private readonly queue: WorkQueue<K>,
+    private readonly reconcile: Reconcile<K>,
     private readonly opts: RunnerOptions,
   ) {
     this.workers = Promise.all(Array.from({ length: opts.workers }, () => this.work()));
@@ -242,8 +253,8 @@ class WorkerPool implements Runner {
   }
 
   /** Runs one key; resolves when the worker may move on (the run returned, or its grace ran out). */
-  private async runKey(key: string): Promise<void> {
-    const run: Run = {
+  private async runKey(key: K): Promise<void> {
+    const run: Run<K> = {
       key,
       controller: new AbortController(),
       reconcileId: shortId(),
@@ -271,7 +282,7 @@ class WorkerPool implements Runner {
     await Promise.race([settled, grace.promise]);
   }
 
-  private finish(run: Run, outcome: Outcome): void {
+  private finish(run: Run<K>, outcome: Outcome): void {
     // An aborted run's own answer is not trusted: it was cut short, whatever it says.
     const effective: Outcome = run.controller.signal.aborted
       ? { kind: 'retry', error: abortReason(run.controller.signal) }

@@ -5,11 +5,7 @@ import { credentialsFromSecretData } from '../source/credentials.js';
 import type { GitRemote } from '../source/git.js';
 import { decryptionKeysFromSecretData, mergeKeys, type DecryptionKeys } from '../secrets/index.js';
 import { StageError } from './errors.js';
-
-/** The Application's key, `namespace/name`, as the work queue and messages name it. */
-export function appKey(app: Application): string {
-  return `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
-}
+import { appKeyOf } from '../api/app-key.js';
 
 /** The repository and its credentials, from the Secret `spec.source.secretRef` names. */
 export async function remoteFor(deps: { cluster: Cluster }, app: Application): Promise<GitRemote> {
@@ -28,7 +24,7 @@ export async function remoteFor(deps: { cluster: Cluster }, app: Application): P
   });
   if (secret === undefined)
     throw new StageError(
-      appKey(app),
+      appKeyOf(app),
       'CredentialsNotFound',
       `Secret ${ns}/${src.secretRef.name} not found`,
     );
@@ -37,7 +33,7 @@ export async function remoteFor(deps: { cluster: Cluster }, app: Application): P
     `Secret ${ns}/${src.secretRef.name}`,
   );
   if (creds.kind === 'error')
-    throw new StageError(appKey(app), 'InvalidCredentials', creds.error.message, {
+    throw new StageError(appKeyOf(app), 'InvalidCredentials', creds.error.message, {
       cause: creds.error,
     });
   return { ...base, ...creds.value };
@@ -81,7 +77,7 @@ export async function decryptionFor(
   });
   if (secret === undefined)
     throw new StageError(
-      appKey(app),
+      appKeyOf(app),
       'DecryptionFailed',
       `Secret ${ns}/${ref.name} of decryption keys not found`,
     );
@@ -90,7 +86,7 @@ export async function decryptionFor(
   );
   if (keys.kind === 'error')
     throw new StageError(
-      appKey(app),
+      appKeyOf(app),
       'DecryptionFailed',
       `Secret ${ns}/${ref.name}: ${keys.error.message}`,
       { cause: keys.error },

@@ -9,7 +9,9 @@ import {
 import { refOf, type KubeObject } from '../../src/api/object.js';
 import { waitForCrds } from '../../src/apply/execute.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import { desiredFor, driftKey, handleDrift } from '../../src/reconcile/drift.js';
+import { desiredFor, handleDrift } from '../../src/reconcile/drift.js';
+import { formatDriftKey } from '../../src/reconcile/drift-key.js';
+import { formatAppKey } from '../../src/api/app-key.js';
 import { ObservedApp } from '../../src/reconcile/observed.js';
 import type { DesiredCache } from '../../src/reconcile/app-state.js';
 import { writeStatus } from '../../src/reconcile/status.js';
@@ -51,7 +53,7 @@ describe('the drift path and a reconcile of the same Application', () => {
     const parsed = parseApplication(raw);
     if (parsed.kind !== 'ok') throw parsed.error;
     const app: Application = parsed.value;
-    const key = `${ns}/warned`;
+    const key = formatAppKey({ namespace: ns, name: 'warned' });
     const configMap: KubeObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -92,7 +94,7 @@ describe('the drift path and a reconcile of the same Application', () => {
         onDrift: () => undefined,
         statusTurn: (k, write) => turns.run(k, write),
       },
-      driftKey(key, refOf(desired)),
+      formatDriftKey(key, refOf(desired)),
     );
     // The Event goes out at once; the status entry waits for the reconcile's turn to end.
     await eventually('a Drifted Event', async () => {

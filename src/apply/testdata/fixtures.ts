@@ -55,7 +55,7 @@ export function planOptions(partial: Partial<PlanOptions> = {}): PlanOptions {
     validateColdCreates: false,
     namespacesCreated: [],
     previouslyApplied: new Set(),
-    app: 'ballast-system.shop',
+    app: { namespace: 'ballast-system', name: 'shop' },
     adopt: false,
     forceRecreate: false,
     concurrency: 4,
