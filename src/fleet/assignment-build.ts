@@ -1,3 +1,4 @@
+import { appKeyOf } from '../api/app-key.js';
 import { patterns } from '../api/application-spec.js';
 import { ballastApiVersion } from '../api/resource.js';
 import { assignmentKind, type Assignment } from './assignment.js';
@@ -46,7 +47,7 @@ const sha = new RegExp(patterns.commitSha.regex);
 export function buildAssignment(input: AssignmentInput): Assignment {
   const { fleetApplication: app, cluster, revision } = input;
   const ns = app.metadata.namespace;
-  const subject = `${ns ?? ''}/${app.metadata.name}`;
+  const subject = appKeyOf(app);
   if (ns === undefined || ns === '')
     throw new AssignmentInputError(subject, 'it has no metadata.namespace');
   if (!sha.test(revision))
@@ -68,7 +69,7 @@ export function buildAssignment(input: AssignmentInput): Assignment {
         [assignmentLabels.fleetName]: labelValueFor(app.metadata.name),
         'app.kubernetes.io/managed-by': 'ballast',
       },
-      annotations: { [fleetApplicationAnnotation]: `${ns}/${app.metadata.name}` },
+      annotations: { [fleetApplicationAnnotation]: subject },
     },
     spec: {
       fleetApplication: {

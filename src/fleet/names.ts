@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatAppKey } from '../api/app-key.js';
 
 /** Where Clusters live on the hub unless `--fleet-namespace` says otherwise. */
 export const defaultFleetNamespace = 'ballast-fleet';
@@ -56,7 +57,7 @@ const nameHashChars = 32;
 export function assignmentName(namespace: string, name: string): string {
   const whole = `${namespace}.${name}`;
   if (whole.length <= wholeNameLimit) return whole;
-  const suffix = `-${digest(`${namespace}/${name}`, nameHashChars)}`;
+  const suffix = `-${digest(formatAppKey({ namespace, name }), nameHashChars)}`;
   return `${cleanCut(whole, 253 - suffix.length)}${suffix}`;
 }
 
