@@ -13,6 +13,9 @@ import {
   type ResourceMetadata,
   type PrinterColumn,
   type ResourceParseResult,
+  readyColumn,
+  messageColumn,
+  ageColumn,
 } from './resource.js';
 import type { Infer } from './schema.js';
 import { defaultValidateOptions, type ValidateOptions } from './schema-validate.js';
@@ -53,8 +56,6 @@ export function defaultParseApplicationOptions(): ParseApplicationOptions {
   return defaultValidateOptions();
 }
 
-const ready = '.status.conditions[?(@.type=="Ready")]';
-
 /** The columns of `kubectl get applications`. */
 export const applicationPrinterColumns: readonly PrinterColumn[] = [
   {
@@ -75,25 +76,9 @@ export const applicationPrinterColumns: readonly PrinterColumn[] = [
     jsonPath: '.status.sync.revision',
     description: 'The commit compared against.',
   },
-  {
-    name: 'Ready',
-    type: 'string',
-    jsonPath: `${ready}.status`,
-    description: 'The Ready condition.',
-  },
-  {
-    name: 'Message',
-    type: 'string',
-    jsonPath: `${ready}.message`,
-    description: 'Why it is (not) ready.',
-    priority: 1,
-  },
-  {
-    name: 'Age',
-    type: 'date',
-    jsonPath: '.metadata.creationTimestamp',
-    description: 'Time since creation.',
-  },
+  readyColumn,
+  messageColumn,
+  ageColumn,
 ];
 
 /** The Application kind, from which its CRD (application-crd.ts) and its parser are derived. */

@@ -19,6 +19,29 @@ export interface PrinterColumn {
   priority?: number;
 }
 
+const readyCondition = '.status.conditions[?(@.type=="Ready")]';
+
+/** The columns every ballast.dev kind with a Ready condition shows, as kubectl users expect. */
+export const readyColumn: PrinterColumn = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: `${readyCondition}.status`,
+  description: 'The Ready condition.',
+};
+export const messageColumn: PrinterColumn = {
+  name: 'Message',
+  type: 'string',
+  jsonPath: `${readyCondition}.message`,
+  description: 'Why it is (not) ready.',
+  priority: 1,
+};
+export const ageColumn: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+  description: 'Time since creation.',
+};
+
 /**
  * One ballast.dev kind, declared once: its CRD and its parser are both derived from this, so
  * they cannot disagree about what is valid.

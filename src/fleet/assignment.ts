@@ -8,6 +8,8 @@ import {
   type Resource,
   type ResourceKind,
   type ResourceParseResult,
+  messageColumn,
+  ageColumn,
 } from '../api/resource.js';
 import { arr, int, map, obj, opt, str, time, type Infer } from '../api/schema.js';
 import { mapEntryPath, type ValidateOptions } from '../api/schema-validate.js';
@@ -115,8 +117,6 @@ export type AssignmentStatus = Infer<typeof assignmentStatusSchema>;
 export type Assignment = Resource<typeof assignmentKind, AssignmentSpec, AssignmentStatus>;
 export type Refusal = NonNullable<AssignmentStatus['refusal']>;
 
-const ready = '.status.conditions[?(@.type=="Ready")]';
-
 export const assignmentPrinterColumns: readonly PrinterColumn[] = [
   { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster', description: 'The Cluster.' },
   {
@@ -144,19 +144,8 @@ export const assignmentPrinterColumns: readonly PrinterColumn[] = [
     description: 'The commit the hub pinned.',
     priority: 1,
   },
-  {
-    name: 'Message',
-    type: 'string',
-    jsonPath: `${ready}.message`,
-    description: 'Why it is (not) ready.',
-    priority: 1,
-  },
-  {
-    name: 'Age',
-    type: 'date',
-    jsonPath: '.metadata.creationTimestamp',
-    description: 'Time since creation.',
-  },
+  messageColumn,
+  ageColumn,
 ];
 
 export const assignmentResource: ResourceKind<

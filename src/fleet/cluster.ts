@@ -5,6 +5,9 @@ import {
   type Resource,
   type ResourceKind,
   type ResourceParseResult,
+  readyColumn,
+  messageColumn,
+  ageColumn,
 } from '../api/resource.js';
 import { arr, bool, duration, obj, opt, str, time, type Infer } from '../api/schema.js';
 import type { ValidateOptions } from '../api/schema-validate.js';
@@ -72,15 +75,8 @@ export type ClusterSpec = Infer<typeof clusterSpecSchema>;
 export type ClusterStatus = Infer<typeof clusterStatusSchema>;
 export type Cluster = Resource<typeof clusterKind, ClusterSpec, ClusterStatus>;
 
-const ready = '.status.conditions[?(@.type=="Ready")]';
-
 export const clusterPrinterColumns: readonly PrinterColumn[] = [
-  {
-    name: 'Ready',
-    type: 'string',
-    jsonPath: `${ready}.status`,
-    description: 'The Ready condition.',
-  },
+  readyColumn,
   {
     name: 'Agent',
     type: 'string',
@@ -105,19 +101,8 @@ export const clusterPrinterColumns: readonly PrinterColumn[] = [
     jsonPath: '.status.apps.total',
     description: 'Assignments on this cluster.',
   },
-  {
-    name: 'Message',
-    type: 'string',
-    jsonPath: `${ready}.message`,
-    description: 'Why it is (not) ready.',
-    priority: 1,
-  },
-  {
-    name: 'Age',
-    type: 'date',
-    jsonPath: '.metadata.creationTimestamp',
-    description: 'Time since creation.',
-  },
+  messageColumn,
+  ageColumn,
 ];
 
 const nameRule =

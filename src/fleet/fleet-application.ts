@@ -6,6 +6,9 @@ import {
   type Resource,
   type ResourceKind,
   type ResourceParseResult,
+  readyColumn,
+  messageColumn,
+  ageColumn,
 } from '../api/resource.js';
 import { arr, enm, int, obj, opt, str, type Infer } from '../api/schema.js';
 import type { ValidateOptions } from '../api/schema-validate.js';
@@ -121,8 +124,6 @@ export type FailingCluster = NonNullable<FleetApplicationStatus['failing']>[numb
 export type FleetClusterEntry = NonNullable<FleetApplicationStatus['clusters']>[number];
 export type FleetSummary = NonNullable<FleetApplicationStatus['summary']>;
 
-const ready = '.status.conditions[?(@.type=="Ready")]';
-
 export const fleetApplicationPrinterColumns: readonly PrinterColumn[] = [
   {
     name: 'Clusters',
@@ -155,25 +156,9 @@ export const fleetApplicationPrinterColumns: readonly PrinterColumn[] = [
     jsonPath: '.status.revision',
     description: 'The commit the hub pinned.',
   },
-  {
-    name: 'Ready',
-    type: 'string',
-    jsonPath: `${ready}.status`,
-    description: 'The Ready condition.',
-  },
-  {
-    name: 'Message',
-    type: 'string',
-    jsonPath: `${ready}.message`,
-    description: 'Why it is (not) ready.',
-    priority: 1,
-  },
-  {
-    name: 'Age',
-    type: 'date',
-    jsonPath: '.metadata.creationTimestamp',
-    description: 'Time since creation.',
-  },
+  readyColumn,
+  messageColumn,
+  ageColumn,
 ];
 
 export const fleetApplicationResource: ResourceKind<
