@@ -67,9 +67,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * SIGSTOP first, top down, so nothing forks or gets re-parented to init between the scan and the
  * kill.
  */
-export function killTree(pid: number | undefined): void {
+export function killTree(pid: number | undefined): number[] {
   // Signalling pid 0 or -1 would hit our own process group or every process we may signal.
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 1) return;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 1) return [];
   const frozen = new Set<number>([pid]);
   signal(pid, 'SIGSTOP');
   for (let round = 0; round < 50; round++) {
@@ -81,6 +81,23 @@ export function killTree(pid: number | undefined): void {
     }
   }
   for (const p of frozen) signal(p, 'SIGKILL');
+  return [...frozen];
+}
+
+/**
+ * Resolves once none of `pids` runs any more. A SIGKILLed process still runs until the kernel has
+ * torn it down, and only its direct parent's exit event says so; its descendants, re-parented to
+ * init, give no sign but /proc.
+ */
+export async function untilGone(pids: readonly number[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some((p) => isAlive(p))) {
+    if (Date.now() > deadline) {
+      const left = pids.filter((p) => isAlive(p)).join(', ');
+      throw new Error(`processes ${left} still run ${timeoutMs} ms after SIGKILL`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runOrThrow } from '../../exec/run.js';
 import { freePort } from '../ports.js';
 import { GitServerError } from './errors.js';
-import { exitOf, killTree } from './proc.js';
+import { exitOf, killTree, untilGone } from './proc.js';
 import {
   authorizedKeysLine,
   forceCommandScript,
@@ -169,8 +169,10 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     livePid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     logTail: log,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) killTree(child.pid);
+      const killed =
+        child.exitCode === null && child.signalCode === null ? killTree(child.pid) : [];
       await exited;
+      await untilGone(killed);
     },
   };
 }
