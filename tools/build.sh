@@ -22,7 +22,7 @@ kube-apiserver|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|k8s.io/kubernetes
 kube-controller-manager|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|k8s.io/kubernetes
 kube-scheduler|kubernetes|k8s.io/kubernetes/cmd/kube-scheduler|k8s.io/kubernetes
 kubectl|kubernetes|k8s.io/kubernetes/cmd/kubectl|k8s.io/kubernetes
-kwok|kwok|sigs.k8s.io/kwok/cmd/kwok|sigs.k8s.io/kwok
+kwok|kubernetes|sigs.k8s.io/kwok/cmd/kwok|sigs.k8s.io/kwok
 helm|helm|helm.sh/helm/v3/cmd/helm|helm.sh/helm/v3
 kustomize|kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5
 sops|sops|github.com/getsops/sops/v3/cmd/sops|github.com/getsops/sops/v3
@@ -63,8 +63,8 @@ ldflags_for() { # tool version wrapper-dir
 
 # kwok ships its default node and pod lifecycles as Stage manifests inside its module, and the
 # binary needs them passed with --config; copy them from the pinned module next to the binary.
-kwok_stages() { # dest
-  local src; src=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage
+kwok_stages() { # dest wrapper-dir
+  local src; src=$(cd "$here/$2" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage
   local f out="$1/stages.yaml"
   : > "$out.tmp"
   for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
@@ -95,7 +95,7 @@ while IFS='|' read -r tool dir pkg vermod; do
   (cd "$here/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath \
       -ldflags "$(ldflags_for "$tool" "$version" "$dir")" -o "$tmp" "$pkg")
   mv -f "$tmp" "$dest/$tool"
-  [ "$tool" = kwok ] && kwok_stages "$dest"
+  [ "$tool" = kwok ] && kwok_stages "$dest" "$dir"
   echo "ballast: built $tool $version in $((SECONDS - t0))s"
   built=$((built + 1))
 done <<< "$table"
