@@ -23,7 +23,7 @@ export const toolModules: Record<ToolName, { dir: string; module: string }> = {
   'kube-controller-manager': { dir: 'kubernetes', module: 'k8s.io/kubernetes' },
   'kube-scheduler': { dir: 'kubernetes', module: 'k8s.io/kubernetes' },
   kubectl: { dir: 'kubernetes', module: 'k8s.io/kubernetes' },
-  kwok: { dir: 'kwok', module: 'sigs.k8s.io/kwok' },
+  kwok: { dir: 'kubernetes', module: 'sigs.k8s.io/kwok' },
   helm: { dir: 'helm', module: 'helm.sh/helm/v3' },
   kustomize: { dir: 'kustomize', module: 'sigs.k8s.io/kustomize/kustomize/v5' },
   sops: { dir: 'sops', module: 'github.com/getsops/sops/v3' },

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,29 @@ describe('ballast dev preconditions', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Go is not installed; install Go 1\.26/);
+  });
+
+  it('refuses a misspelt tool name or a BALLAST_BUILD_JOBS that is not a count, before building anything', async () => {
+    const cache = await temp.make('ballast-badargs-');
+    const build = (args: string[], jobs: string): ReturnType<typeof run> =>
+      run('bash', [join(repoRoot(), 'tools', 'build.sh'), ...args], {
+        env: { PATH: process.env.PATH ?? '', BALLAST_CACHE: cache, BALLAST_BUILD_JOBS: jobs },
+        timeoutMs: 10_000,
+      });
+    const typo = await build(['kubctl'], '2');
+    expect(typo.kind).toBe('exit');
+    if (typo.kind !== 'exit') return;
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("no tool named 'kubctl'");
+    expect(typo.stderr).toContain('kubectl');
+    const jobs = await build(['helm'], 'two');
+    expect(jobs.kind).toBe('exit');
+    if (jobs.kind !== 'exit') return;
+    expect(jobs.code).toBe(2);
+    expect(jobs.stderr).toContain(
+      "BALLAST_BUILD_JOBS must be a positive number of modules to build at once, not 'two'",
+    );
+    expect(await readdir(cache)).toEqual([]);
   });
 
   it('refuses a state dir whose state file is unreadable and says how to recover', async () => {
