@@ -130,9 +130,14 @@ export async function withRepoLimits<T>(
   }
 }
 
+/**
+ * git writes a fetch's pack as `tmp_pack_*`, then its index (`tmp_idx_*`) and reverse index
+ * (`tmp_rev_*`) before renaming them; a kill may land after any of these. The mirror is locked
+ * for the fetch, so every `tmp_` file in it is this fetch's.
+ */
 async function removeIncoming(mirror: string): Promise<void> {
   const dir = join(mirror, 'objects', 'pack');
   for (const n of await readdir(dir).catch(() => [] as string[])) {
-    if (n.startsWith(packPrefix)) await rm(join(dir, n), { force: true });
+    if (n.startsWith('tmp_')) await rm(join(dir, n), { force: true });
   }
 }
