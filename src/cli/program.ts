@@ -22,6 +22,7 @@ export const commandModules: readonly {
     load: async () => (await import('./controller.js')).registerController,
   },
   { names: ['app'], load: async () => (await import('./app.js')).registerApp },
+  { names: ['fleet'], load: async () => (await import('./fleet.js')).registerFleet },
   { names: ['secrets'], load: async () => (await import('./secrets.js')).registerSecrets },
   { names: ['dev'], load: async () => (await import('./dev.js')).registerDev },
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
