@@ -225,7 +225,7 @@ describe('ballast fleet status', () => {
     );
     expect(report.source).toBe('aggregate');
     expect(statusText(report).split('\n')).toEqual([
-      "From the FleetApplication's status: the Assignments could not be listed.",
+      "From the FleetApplication's status, as the hub aggregated it: this identity may not list Assignments.",
       'CLUSTER   SYNC     HEALTH        REVISION       MESSAGE',
       'store-1   Synced   Progressing   aaaaaaaaaaaa',
       '1 cluster: 1 Synced; 1 Progressing (pinned aaaaaaaaaaaa)',

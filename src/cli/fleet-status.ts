@@ -216,7 +216,9 @@ export function statusText(report: FleetStatusReport): string {
       ),
     );
   if (report.source === 'aggregate')
-    lines.push("From the FleetApplication's status: the Assignments could not be listed.");
+    lines.push(
+      "From the FleetApplication's status, as the hub aggregated it: this identity may not list Assignments.",
+    );
   if (report.clusters.length > 0)
     lines.push(
       safeTable(

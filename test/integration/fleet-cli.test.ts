@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { kubeRequest } from '../../src/dev/kube.js';
 import {
   buildAssignment,
@@ -19,6 +21,7 @@ import {
 } from '../../src/fleet/testdata/fixtures.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { eventually, kubeFor, testNamespace, type TestKube } from '../support/kube.js';
+import { tempDirs } from '../support/temp.js';
 
 /*
  * The hub's objects are written here by hand, statuses included, as the hub controller and the
@@ -36,6 +39,7 @@ let kubeconfig: string;
 let fleetNs: string;
 let tenantNs: string;
 const namespaces: string[] = [];
+const temp = tempDirs();
 
 const ballast = (...args: string[]): Promise<CliResult> =>
   runCli(['fleet', ...args, '--kubeconfig', kubeconfig, '--fleet-namespace', fleetNs]);
@@ -191,13 +195,77 @@ beforeAll(async () => {
   // s4 was placed, but the hub has not written its Assignment yet.
 
   // The same name in a tenant's namespace: its Assignment must not show up as pos's above.
-  const other = await createFleetApp(tenantNs, { observedGeneration: 1, revision: sha2 });
+  const other = await createFleetApp(tenantNs, {
+    observedGeneration: 1,
+    revision: sha2,
+    clusters: [{ name: s1, sync: 'OutOfSync', health: 'Degraded', revision: sha1 }],
+    failing: [{ cluster: s1, reason: 'Degraded', message: 'Deployment pos/web: 0/3 ready' }],
+  });
   await assign(other, s1, reported('OutOfSync', 'Degraded'));
 }, 120_000);
 
 afterAll(async () => {
   for (const ns of namespaces) await kube.del(`/api/v1/namespaces/${ns}`);
+  await temp.removeAll();
 });
+
+/**
+ * A kubeconfig for the tenant namespace's default ServiceAccount, which may only read the
+ * FleetApplications of its own namespace: not the Assignments or the Clusters.
+ */
+async function tenantKubeconfig(): Promise<string> {
+  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${tenantNs}`;
+  await ok(
+    kube.post(`${rbac}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'fleet-reader' },
+      rules: [
+        { apiGroups: ['ballast.dev'], resources: ['fleetapplications'], verbs: ['get', 'list'] },
+      ],
+    }),
+    201,
+  );
+  await ok(
+    kube.post(`${rbac}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'fleet-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'fleet-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: tenantNs }],
+    }),
+    201,
+  );
+  const token = (
+    (await ok(
+      kube.post(`/api/v1/namespaces/${tenantNs}/serviceaccounts/default/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      }),
+      201,
+    )) as unknown as { status: { token: string } }
+  ).status.token;
+  const admin = parse(await readFile(kubeconfig, 'utf8')) as {
+    clusters: { name: string; cluster: object }[];
+  };
+  const file = join(await temp.make('ballast-fleet-tenant-'), 'kubeconfig');
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'hub', cluster: admin.clusters[0]?.cluster }],
+      users: [{ name: 'tenant', user: { token } }],
+      contexts: [
+        { name: 'tenant', context: { cluster: 'hub', user: 'tenant', namespace: tenantNs } },
+      ],
+      'current-context': 'tenant',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
 
 describe('ballast fleet list and get', () => {
   it('lists the FleetApplications of --fleet-namespace as kubectl does, and -A every namespace', async () => {
@@ -328,6 +396,29 @@ describe('ballast fleet status', () => {
       [s1, 'OutOfSync', 'Degraded'],
     ]);
     expect(lines.at(-1)).toMatch(/^1 cluster: 1 OutOfSync; 1 Degraded/);
+  });
+
+  it("a tenant who may read only its own FleetApplications gets the hub's aggregate, and is told so", async () => {
+    const tenant = await tenantKubeconfig();
+    const r = await runCli(['fleet', 'status', 'pos', '-n', tenantNs, '--kubeconfig', tenant]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s{2,}/)),
+    ).toEqual([
+      [
+        "From the FleetApplication's status, as the hub aggregated it: this identity may not list Assignments.",
+      ],
+      ['CLUSTER', 'SYNC', 'HEALTH', 'REVISION', 'MESSAGE'],
+      [s1, 'OutOfSync', 'Degraded', sha1.slice(0, 12), 'Degraded: Deployment pos/web: 0/3 ready'],
+      [`1 cluster: 1 OutOfSync; 1 Degraded (pinned ${sha2.slice(0, 12)})`],
+    ]);
+    // Listing the Clusters is the hub operator's: the apiserver's refusal is the error.
+    const clusters = await runCli(['fleet', 'clusters', '--kubeconfig', tenant]);
+    expect(clusters.code).toBe(2);
+    expect(clusters.stderr).toContain('Cluster list: list failed: 403 Forbidden');
   });
 
   it('a missing FleetApplication is an error naming it and its namespace, exit 2', async () => {
