@@ -17,7 +17,7 @@ import {
 } from './fleet-status.js';
 
 const t = '2026-12-07T11:00:00Z';
-const app: FleetApplication = { ...fleetApp(), status: { revision: sha1 } };
+const app: FleetApplication = { ...fleetApp(), status: { observedGeneration: 3, revision: sha1 } };
 
 /** The Assignment the hub would write for `name`, at generation 1, with the agent's status. */
 function assigned(name: string, status?: AssignmentStatus): Assignment {
@@ -130,6 +130,7 @@ describe('ballast fleet status', () => {
     const placed: FleetApplication = {
       ...app,
       status: {
+        observedGeneration: 3,
         revision: sha1,
         clusters: [
           { name: 'store-1', sync: 'Unknown', health: 'Unknown' },
@@ -187,10 +188,32 @@ describe('ballast fleet status', () => {
     expect(allReady(report)).toBe(true);
   });
 
+  it('a spec the hub has not acted on yet is said first, and is not ready whatever the rows say', () => {
+    const edited: FleetApplication = { ...app, status: { observedGeneration: 2, revision: sha1 } };
+    const synced = [assigned('store-1', reported('Synced', 'Healthy'))];
+    const behind = fleetStatusReport(input({ fleetApplication: edited, assignments: synced }));
+    expect(statusText(behind).split('\n')[0]).toBe(
+      'The hub has not acted on generation 3 of FleetApplication retail/pos yet (it last acted on 2).',
+    );
+    expect(allReady(behind)).toBe(false);
+    const fresh = fleetStatusReport(input({ fleetApplication: fleetApp() }));
+    expect(statusText(fresh)).toBe(
+      [
+        'The hub has not acted on generation 3 of FleetApplication retail/pos yet (nor on any before it).',
+        '0 clusters',
+      ].join('\n'),
+    );
+    const caughtUp = fleetStatusReport(
+      input({ assignments: synced, clusters: [readyCluster('store-1')] }),
+    );
+    expect([caughtUp.hubBehind, allReady(caughtUp)]).toEqual([undefined, true]);
+  });
+
   it('a Stalled FleetApplication says why first, and is not ready', () => {
     const stalled: FleetApplication = {
       ...app,
       status: {
+        observedGeneration: 3,
         conditions: [
           {
             type: 'Stalled',
@@ -216,6 +239,7 @@ describe('ballast fleet status', () => {
     const aggregated: FleetApplication = {
       ...app,
       status: {
+        observedGeneration: 3,
         revision: sha1,
         clusters: [{ name: 'store-1', sync: 'Synced', health: 'Progressing', revision: sha1 }],
       },

@@ -46,6 +46,11 @@ export interface FleetStatusReport {
    * them, the hub's aggregate in the FleetApplication's status.
    */
   source: 'assignments' | 'aggregate';
+  /**
+   * Set while the hub has not acted on the FleetApplication's current spec: the rows may be
+   * of an older placement or commit. `observed` is undefined when it has not acted at all.
+   */
+  hubBehind?: { generation: number; observed?: number };
 }
 
 /** What the report is built from, as read from the hub. */
@@ -168,7 +173,15 @@ export function fleetStatusReport(input: FleetStatusInput): FleetStatusReport {
     clusters: rows,
     summary: countOf(rows),
     source: input.assignments === undefined ? 'aggregate' : 'assignments',
+    ...hubBehind(app),
   };
+}
+
+function hubBehind(app: FleetApplication): Pick<FleetStatusReport, 'hubBehind'> {
+  const generation = app.metadata.generation;
+  const observed = app.status?.observedGeneration;
+  if (generation === undefined || (observed !== undefined && observed >= generation)) return {};
+  return { hubBehind: { generation, ...(observed === undefined ? {} : { observed }) } };
 }
 
 const syncOrder: readonly SyncStatus[] = ['Synced', 'OutOfSync', 'Unknown'];
@@ -215,6 +228,13 @@ export function statusText(report: FleetStatusReport): string {
         `FleetApplication ${namespace}/${name} is Stalled (${report.stalled.reason}): ${report.stalled.message}`,
       ),
     );
+  if (report.hubBehind !== undefined) {
+    const { generation, observed } = report.hubBehind;
+    lines.push(
+      `The hub has not acted on generation ${generation} of FleetApplication ${namespace}/${name} yet ` +
+        (observed === undefined ? '(nor on any before it).' : `(it last acted on ${observed}).`),
+    );
+  }
   if (report.source === 'aggregate')
     lines.push(
       "From the FleetApplication's status, as the hub aggregated it: this identity may not list Assignments.",
@@ -236,10 +256,14 @@ export function statusText(report: FleetStatusReport): string {
   return lines.join('\n');
 }
 
-/** Whether every cluster is Synced and Healthy and the FleetApplication is not Stalled. */
+/**
+ * Whether every cluster is Synced and Healthy, the FleetApplication is not Stalled, and the hub
+ * has acted on its current spec (else a spec just applied would pass on the old one's state).
+ */
 export function allReady(report: FleetStatusReport): boolean {
   return (
     report.stalled === undefined &&
+    report.hubBehind === undefined &&
     report.clusters.every((r) => r.sync === 'Synced' && r.health === 'Healthy')
   );
 }

@@ -53,7 +53,7 @@ type Output = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 export class FleetObjectNotFoundError extends Error {
   override readonly name = 'FleetObjectNotFoundError';
   constructor(
-    readonly kind: 'FleetApplication' | 'Cluster',
+    readonly kind: 'FleetApplication',
     readonly namespace: string,
     readonly objectName: string,
     /** What to run to find the right one. */
@@ -156,8 +156,10 @@ async function listFleetApps(f: FleetFlags, name: string | undefined): Promise<v
   });
 }
 
-/** `list` of a fleet kind, or undefined when the caller may not: a tenant who may read only
- * its own FleetApplications still gets the hub's aggregate. */
+/**
+ * `list` of a fleet kind, or undefined when the caller may not: a tenant who may read only its
+ * own FleetApplications still gets the hub's aggregate.
+ */
 async function listIfAllowed<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
   try {
     return await list();
@@ -288,7 +290,7 @@ export function registerFleet(program: Command): void {
   )
     .option(
       '--exit-code',
-      'exit 1 unless every cluster is Synced and Healthy, as git diff --exit-code',
+      'exit 1 unless the hub has acted on the spec and every cluster is Synced and Healthy',
     )
     .action((name: string, f: StatusFlags) => fleetStatus(f, name));
   outputOption(
