@@ -1,30 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { kubeRequest } from '../../src/dev/kube.js';
+import { parse } from 'yaml';
 import {
-  buildAssignment,
   clusterNamespace,
-  fleetCrds,
   type AssignmentStatus,
   type ClusterStatus,
   type FleetApplication,
-  type FleetApplicationStatus,
 } from '../../src/fleet/index.js';
-import {
-  cluster as clusterFixture,
-  fleetApp,
-  sha1,
-  sha2,
-} from '../../src/fleet/testdata/fixtures.js';
+import { sha1, sha2 } from '../../src/fleet/testdata/fixtures.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { eventually, kubeFor, testNamespace, type TestKube } from '../support/kube.js';
+import {
+  assign,
+  createCluster,
+  createFleetApp,
+  installFleetCrds,
+  serviceAccountKubeconfig,
+} from '../support/fleet-hub.js';
+import { kubeFor, testNamespace, type TestKube } from '../support/kube.js';
 import { tempDirs } from '../support/temp.js';
 
 /*
- * The hub's objects are written here by hand, statuses included, as the hub controller and the
+ * The hub's objects are written by hand, statuses included, as the hub controller and the
  * agents would write them: this file tests what `ballast fleet` reads and prints.
  */
 
@@ -32,7 +28,6 @@ const id = randomBytes(3).toString('hex');
 const stores = ['store-1', 'store-2', 'store-3', 'store-4'].map((s) => `cli${id}-${s}`);
 const [s1, s2, s3, s4] = stores as [string, string, string, string];
 const t = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
-const base = (ns: string) => `/apis/ballast.dev/v1alpha1/namespaces/${ns}`;
 
 let kube: TestKube;
 let kubeconfig: string;
@@ -44,41 +39,6 @@ const temp = tempDirs();
 const ballast = (...args: string[]): Promise<CliResult> =>
   runCli(['fleet', ...args, '--kubeconfig', kubeconfig, '--fleet-namespace', fleetNs]);
 
-async function ok(r: Promise<{ status: number; body: string }>, ...expected: number[]) {
-  const res = await r;
-  expect(expected, res.body).toContain(res.status);
-  return JSON.parse(res.body) as { metadata: { generation?: number } };
-}
-
-const mergeStatus = (path: string, status: object) =>
-  ok(
-    kubeRequest(
-      kube.ep,
-      'PATCH',
-      `${path}/status`,
-      { status },
-      {
-        contentType: 'application/merge-patch+json',
-      },
-    ),
-    200,
-  );
-
-async function installCrds(): Promise<void> {
-  for (const crd of fleetCrds()) {
-    const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
-    await ok(kube.apply(path, crd, 'ballast'), 200, 201);
-    await eventually(`${crd.metadata.name} is Established`, 30_000, async () => {
-      const c = await kube.json<{ status?: { conditions?: { type: string; status: string }[] } }>(
-        path,
-      );
-      return (
-        c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ?? false
-      );
-    });
-  }
-}
-
 const ready = (status: 'True' | 'False', reason: string, message: string) => ({
   type: 'Ready' as const,
   status,
@@ -86,18 +46,6 @@ const ready = (status: 'True' | 'False', reason: string, message: string) => ({
   message,
   lastTransitionTime: t,
 });
-
-async function createCluster(name: string, labels: Record<string, string>, status: ClusterStatus) {
-  await ok(
-    kube.post(`${base(fleetNs)}/clusters`, {
-      apiVersion: 'ballast.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name, labels },
-    }),
-    201,
-  );
-  await mergeStatus(`${base(fleetNs)}/clusters/${name}`, status);
-}
 
 const apps = (total: number, synced: number, healthy: number) => ({
   total,
@@ -112,96 +60,63 @@ const apps = (total: number, synced: number, healthy: number) => ({
   },
 });
 
-async function createFleetApp(
-  ns: string,
-  status: FleetApplicationStatus,
-): Promise<FleetApplication> {
-  const app = fleetApp({}, { namespace: ns, uid: undefined, generation: undefined });
-  // The status is written below, through its subresource, as the hub writes it.
-  await ok(kube.post(`${base(ns)}/fleetapplications`, app), 201);
-  await mergeStatus(`${base(ns)}/fleetapplications/pos`, status);
-  return app;
-}
-
-async function assign(app: FleetApplication, cluster: string, status?: AssignmentStatus) {
-  const a = buildAssignment({
-    fleetApplication: app,
-    cluster: clusterFixture(cluster),
-    revision: sha1,
-    variables: {},
-  });
-  const ns = clusterNamespace(cluster);
-  const created = await ok(kube.post(`${base(ns)}/assignments`, a), 201);
-  if (status !== undefined)
-    await mergeStatus(`${base(ns)}/assignments/${a.metadata.name}`, {
-      ...status,
-      observedGeneration: created.metadata.generation,
-    });
-}
-
 const reported = (
   sync: 'Synced' | 'OutOfSync',
   health: 'Healthy' | 'Degraded',
 ): AssignmentStatus => ({
   sync: { status: sync, revision: sha1 },
-  health: { status: health, message: health === 'Degraded' ? 'Deployment pos/web: 0/3 ready' : '' },
+  health: {
+    status: health,
+    message: health === 'Degraded' ? 'Deployment pos/web: 0/3 ready' : '',
+  },
   lastSyncedRevision: sha1,
 });
 
 beforeAll(async () => {
   kubeconfig = inject('controlPlane').clusters[0]?.kubeconfig ?? '';
   kube = await kubeFor(kubeconfig);
-  await installCrds();
+  await installFleetCrds(kube);
   fleetNs = await testNamespace(kube, 'fleet-cli');
   tenantNs = await testNamespace(kube, 'fleet-tenant');
-  namespaces.push(fleetNs, tenantNs);
-  for (const s of stores) {
-    await ok(
-      kube.post('/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: clusterNamespace(s) },
-      }),
-      201,
-    );
-    namespaces.push(clusterNamespace(s));
-  }
+  namespaces.push(fleetNs, tenantNs, ...stores.map(clusterNamespace));
   const heartbeat = new Date(Date.now() - 5_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  for (const s of [s1, s2, s3])
-    await createCluster(
-      s,
-      { tier: 'store', region: s === s3 ? 'us' : 'eu' },
-      {
-        conditions: [ready('True', 'HeartbeatRenewed', 'the agent renewed its Lease')],
-        registered: true,
-        agentVersion: '0.9.0',
-        kubernetesVersion: 'v1.36.3',
-        lastHeartbeatTime: heartbeat,
-        apps: s === s3 ? apps(1, 1, 0) : apps(1, 1, 1),
-      },
-    );
-  await createCluster(s4, { tier: 'store', region: 'eu' }, {});
+  const seen = (healthy: number): ClusterStatus => ({
+    conditions: [ready('True', 'HeartbeatRenewed', 'the agent renewed its Lease')],
+    registered: true,
+    agentVersion: '0.9.0',
+    kubernetesVersion: 'v1.36.3',
+    lastHeartbeatTime: heartbeat,
+    apps: apps(1, 1, healthy),
+  });
+  const eu = { tier: 'store', region: 'eu' };
+  await createCluster(kube, fleetNs, { name: s1, labels: eu, status: seen(1) });
+  await createCluster(kube, fleetNs, { name: s2, labels: eu, status: seen(1) });
+  const us = { tier: 'store', region: 'us' };
+  await createCluster(kube, fleetNs, { name: s3, labels: us, status: seen(0) });
+  await createCluster(kube, fleetNs, { name: s4, labels: eu, status: {} });
 
-  const app = await createFleetApp(fleetNs, {
+  const app = await createFleetApp(kube, fleetNs, {
     observedGeneration: 1,
     revision: sha1,
     conditions: [ready('False', 'ClustersFailing', `1 of 4 clusters is failing: ${s3}`)],
     summary: { ...apps(4, 3, 2), failing: 1 },
     clusters: stores.map((name) => ({ name, sync: 'Unknown', health: 'Unknown' })),
   });
-  await assign(app, s1, reported('Synced', 'Healthy'));
-  await assign(app, s2, reported('Synced', 'Healthy'));
-  await assign(app, s3, reported('Synced', 'Degraded'));
+  const revision = sha1;
+  await assign(kube, { app, cluster: s1, revision, status: reported('Synced', 'Healthy') });
+  await assign(kube, { app, cluster: s2, revision, status: reported('Synced', 'Healthy') });
+  await assign(kube, { app, cluster: s3, revision, status: reported('Synced', 'Degraded') });
   // s4 was placed, but the hub has not written its Assignment yet.
 
   // The same name in a tenant's namespace: its Assignment must not show up as pos's above.
-  const other = await createFleetApp(tenantNs, {
+  const other = await createFleetApp(kube, tenantNs, {
     observedGeneration: 1,
     revision: sha2,
     clusters: [{ name: s1, sync: 'OutOfSync', health: 'Degraded', revision: sha1 }],
     failing: [{ cluster: s1, reason: 'Degraded', message: 'Deployment pos/web: 0/3 ready' }],
   });
-  await assign(other, s1, reported('OutOfSync', 'Degraded'));
+  const status = reported('OutOfSync', 'Degraded');
+  await assign(kube, { app: other, cluster: s1, revision, status });
 }, 120_000);
 
 afterAll(async () => {
@@ -209,63 +124,16 @@ afterAll(async () => {
   await temp.removeAll();
 });
 
-/**
- * A kubeconfig for the tenant namespace's default ServiceAccount, which may only read the
- * FleetApplications of its own namespace: not the Assignments or the Clusters.
- */
-async function tenantKubeconfig(): Promise<string> {
-  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${tenantNs}`;
-  await ok(
-    kube.post(`${rbac}/roles`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'fleet-reader' },
-      rules: [
-        { apiGroups: ['ballast.dev'], resources: ['fleetapplications'], verbs: ['get', 'list'] },
-      ],
-    }),
-    201,
-  );
-  await ok(
-    kube.post(`${rbac}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'fleet-reader' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'fleet-reader' },
-      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: tenantNs }],
-    }),
-    201,
-  );
-  const token = (
-    (await ok(
-      kube.post(`/api/v1/namespaces/${tenantNs}/serviceaccounts/default/token`, {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 3600 },
-      }),
-      201,
-    )) as unknown as { status: { token: string } }
-  ).status.token;
-  const admin = parse(await readFile(kubeconfig, 'utf8')) as {
-    clusters: { name: string; cluster: object }[];
-  };
-  const file = join(await temp.make('ballast-fleet-tenant-'), 'kubeconfig');
-  await writeFile(
-    file,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'hub', cluster: admin.clusters[0]?.cluster }],
-      users: [{ name: 'tenant', user: { token } }],
-      contexts: [
-        { name: 'tenant', context: { cluster: 'hub', user: 'tenant', namespace: tenantNs } },
-      ],
-      'current-context': 'tenant',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
+/** The tenant's ServiceAccount, which may read only the FleetApplications of its namespace. */
+const tenantKubeconfig = async (): Promise<string> =>
+  serviceAccountKubeconfig(kube, {
+    adminKubeconfig: kubeconfig,
+    namespace: tenantNs,
+    rules: [
+      { apiGroups: ['ballast.dev'], resources: ['fleetapplications'], verbs: ['get', 'list'] },
+    ],
+    dir: await temp.make('ballast-fleet-tenant-'),
+  });
 
 describe('ballast fleet list and get', () => {
   it('lists the FleetApplications of --fleet-namespace as kubectl does, and -A every namespace', async () => {
