@@ -104,7 +104,9 @@ function assignmentProblem(a: Assignment): Failure | undefined {
   if (status === undefined || (generation !== undefined && (observed ?? 0) < generation))
     return {
       reason: 'Pending',
-      message: `waiting for the cluster's agent to report on generation ${String(generation ?? 1)}`,
+      message:
+        "waiting for the cluster's agent to report" +
+        (generation === undefined ? '' : ` on generation ${generation}`),
     };
   if (status.drift !== undefined && status.drift.objects > 0)
     return { reason: 'Drifted', message: status.drift.message };

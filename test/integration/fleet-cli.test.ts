@@ -183,6 +183,12 @@ describe('ballast fleet list and get', () => {
     expect((parse(yaml.stdout) as FleetApplication).status?.summary?.total).toBe(4);
     const name = await ballast('list', '-o', 'name');
     expect(name.stdout).toBe('fleetapplication.ballast.dev/pos\n');
+    const table = await ballast('get', 'pos', '-n', tenantNs);
+    // A table of one, as kubectl get prints it; its hub has written no counts yet.
+    const [header, row, ...more] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME\s+CLUSTERS\s+SYNCED\s+HEALTHY\s+REVISION\s+READY\s+AGE$/);
+    expect(row?.split(/\s+/).slice(0, 2)).toEqual(['pos', sha2.slice(0, 12)]);
+    expect(more).toEqual([]);
   });
 
   it('a missing FleetApplication is an error naming it and its namespace, exit 2', async () => {
