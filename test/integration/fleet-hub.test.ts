@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../src/api/object.js';
 import { waitForCrds } from '../../src/apply/execute.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
@@ -16,6 +17,7 @@ import { startHub, hubManifests, type RunningHub } from '../../src/fleet/hub/ind
 import { removeTree } from '../../src/fs/remove.js';
 import { formatMicroTime } from '../../src/reconcile/microtime.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
+import { runCli } from '../support/cli.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
 
@@ -27,6 +29,8 @@ const appNs = `fleetapps-${suffix}`;
 const name = (base: string): string => `${base}-${suffix}`;
 
 let hub: Cluster;
+/** The hub controller's own client: the ballast-hub ServiceAccount, with only its narrow role. */
+let asHub: Cluster;
 let server: GitServer;
 let repo: WorkingClone;
 let repoURL: string;
@@ -107,12 +111,44 @@ async function ensureNamespace(n: string): Promise<void> {
   await hub.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } });
 }
 
+/**
+ * A kubeconfig for the hub's ServiceAccount, from a token the apiserver issues: the hub runs
+ * with exactly the RBAC `ballast install --hub` grants, so a rule missing from it fails here.
+ */
+async function hubKubeconfig(adminKubeconfig: string): Promise<string> {
+  const path = `/api/v1/namespaces/${fleetNs}/serviceaccounts/ballast-hub/token`;
+  const body = {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  };
+  const r = await hub.http.request('POST', path, JSON.stringify(body), {
+    'content-type': 'application/json',
+  });
+  expect(r.status, r.body).toBe(201);
+  const token = (JSON.parse(r.body) as { status: { token: string } }).status.token;
+  const kc = parse(await readFile(adminKubeconfig, 'utf8')) as {
+    users: { name: string; user: object }[];
+  };
+  kc.users = kc.users.map((u) => ({ name: u.name, user: { token } }));
+  const file = join(cache, 'hub.kubeconfig');
+  await writeFile(file, stringify(kc), { mode: 0o600 });
+  return file;
+}
+
 beforeAll(async () => {
-  hub = clusterFor(inject('controlPlane').clusters[0]?.kubeconfig ?? '');
+  const adminKubeconfig = inject('controlPlane').clusters[0]?.kubeconfig ?? '';
+  hub = clusterFor(adminKubeconfig);
   const manifests = hubManifests(fleetNs);
   const crds = [];
   for (const m of manifests) {
-    const stored = await hub.apply(m);
+    // The binding's name is global: another test's hub namespace must not take it over, so this
+    // run binds the same ClusterRole under a name of its own.
+    const own =
+      m.kind === 'ClusterRoleBinding'
+        ? { ...m, metadata: { ...m.metadata, name: `ballast-hub-${suffix}` } }
+        : m;
+    const stored = await hub.apply(own);
     if (m.kind === 'CustomResourceDefinition') crds.push(stored);
   }
   await waitForCrds(hub, crds, 30_000);
@@ -129,14 +165,16 @@ beforeAll(async () => {
   firstSha = await repo.commit('the point-of-sale app');
   await repo.push();
   cache = await mkdtemp(join(tmpdir(), 'ballast-hub-'));
+  asHub = clusterFor(await hubKubeconfig(adminKubeconfig));
   running = await startHub(
-    { hub, source: new GitSource(defaultSourceOptions(cache)) },
+    { hub: asHub, source: new GitSource(defaultSourceOptions(join(cache, 'source'))) },
     { namespace: appNs, fleetNamespace: fleetNs },
   );
 });
 
 afterAll(async () => {
   await running.stop();
+  asHub.close();
   hub.close();
   await repo.remove();
   await server.stop();
@@ -265,6 +303,11 @@ describe('the hub controller', () => {
     await hub.apply(
       fleetApp('bad', { values: [{ clusterSelector: {}, variables: { cluster_region: 'x' } }] }),
     );
+    // A tenant's file:// URL would read the hub's own disk: refused, and nothing is written.
+    const local = fleetApp('local', {});
+    const spec = local as unknown as { spec: { template: { source: { repoURL: string } } } };
+    spec.spec.template.source.repoURL = 'file:///etc';
+    await hub.apply(local);
     await hub.apply(
       fleetApp('nowhere', { placement: { clusterSelector: { matchLabels: { tier: 'moon' } } } }),
     );
@@ -287,6 +330,16 @@ describe('the hub controller', () => {
       total: 0,
       failing: 0,
     });
+    await eventually('local is Stalled', 30_000, async () => {
+      return (
+        condition(await get('FleetApplication', appNs, 'local'), 'Stalled')?.reason ===
+        'RevisionUnresolved'
+      );
+    });
+    expect(condition(await get('FleetApplication', appNs, 'local'), 'Stalled')?.message).toContain(
+      'file://',
+    );
+    expect(await assignment(store, 'local')).toBeUndefined();
     // The lone store matches bad's selector, yet bad wrote nothing for it.
     expect(await assignment(store, 'bad')).toBeUndefined();
     await hub.delete({
@@ -371,5 +424,12 @@ describe('the hub controller', () => {
     const after = await get('Cluster', fleetNs, calm);
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
     expect(after?.status?.['lastHeartbeatTime']).toBe(before?.status?.['lastHeartbeatTime']);
+  });
+
+  it('is installed by `ballast install --hub`, which prints the same CRDs and RBAC the hub ran with here', async () => {
+    const r = await runCli(['install', '--hub', '--print']);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject);
+    expect(printed).toEqual(hubManifests());
   });
 });
