@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
 
 const api = 'ballast.dev/v1alpha1';
+const webhookSecret = randomBytes(16).toString('hex');
 const suffix = randomBytes(3).toString('hex');
 const fleetNs = `fleet-${suffix}`;
 const appNs = `fleetapps-${suffix}`;
@@ -168,7 +169,7 @@ beforeAll(async () => {
   asHub = clusterFor(await hubKubeconfig(adminKubeconfig));
   running = await startHub(
     { hub: asHub, source: new GitSource(defaultSourceOptions(join(cache, 'source'))) },
-    { namespace: appNs, fleetNamespace: fleetNs },
+    { namespace: appNs, fleetNamespace: fleetNs, httpPort: 0, webhookSecret },
   );
 });
 
@@ -431,5 +432,44 @@ describe('the hub controller', () => {
     expect(r.code, r.stderr).toBe(0);
     const printed = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject);
     expect(printed).toEqual(hubManifests());
+  });
+
+  it("resolves a FleetApplication's revision at once on a signed push webhook, long before its interval", async () => {
+    const store = name('hooked');
+    await applyCluster(store, { tier: 'hooked' });
+    const app = fleetApp('hooked', { placement: { clusterNames: [store] } });
+    const spec = app as unknown as { spec: { template: { syncPolicy: { interval: string } } } };
+    spec.spec.template.syncPolicy.interval = '1h';
+    await hub.apply(app);
+    const before = await repo.head();
+    await eventually('hooked has its Assignment', 30_000, async () => {
+      return (await assignment(store, 'hooked'))?.spec?.['revision'] === before;
+    });
+    const health = await fetch(`http://127.0.0.1:${String(running.port)}/healthz`);
+    expect(health.status).toBe(200);
+
+    await repo.writeFile(
+      'app/hooked.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hooked\n',
+    );
+    const after = await repo.commit('pushed with a webhook');
+    await repo.push();
+    const body = JSON.stringify({ repoURL });
+    const unsigned = await fetch(`http://127.0.0.1:${String(running.port)}/hooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ballast-signature': 'sha256=00' },
+      body,
+    });
+    expect(unsigned.status).toBe(401);
+    const signature = `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`;
+    const hook = await fetch(`http://127.0.0.1:${String(running.port)}/hooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
+      body,
+    });
+    expect(hook.status).toBeLessThan(300);
+    await eventually('the Assignment moves to the pushed commit', 30_000, async () => {
+      return (await assignment(store, 'hooked'))?.spec?.['revision'] === after;
+    });
   });
 });

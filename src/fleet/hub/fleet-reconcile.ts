@@ -1,5 +1,6 @@
 import { parseAppKey, type AppKey } from '../../api/app-key.js';
 import { refOf, type KubeObject } from '../../api/object.js';
+import { InvalidResourceError } from '../../api/resource.js';
 import { parseDuration } from '../../api/schema-duration.js';
 import { KubeApiError } from '../../cluster/errors.js';
 import { apiFailureOutcome } from '../../reconcile/errors.js';
@@ -11,9 +12,9 @@ import { parseFleetApplication, type FleetApplication } from '../fleet-applicati
 import { assignmentName, clusterNamespace } from '../names.js';
 import { sameJson } from './conditions.js';
 import { ownerOf, type HubContext, type Resolved } from './context.js';
-import { fleetStatus, stalledStatus } from './fleet-status.js';
+import { fleetStatus, stalledStatus, type Stall } from './fleet-status.js';
 import { applyAsHub, ensureNamespace, patchStatus, setFinalizer } from './kube.js';
-import { planAssignments } from './plan.js';
+import { planAssignments, type FleetPlan } from './plan.js';
 
 /**
  * Held on every FleetApplication while it may have Assignments: they live in other namespaces,
@@ -167,75 +168,88 @@ export async function reconcileFleetApplication(
   }
 }
 
+/** Writes a Stalled status and returns the outcome that waits for the next change (or retries). */
+async function stall(
+  ctx: HubContext,
+  raw: KubeObject,
+  why: Stall,
+  outcome: Outcome,
+): Promise<Outcome> {
+  const current = (raw as { status?: FleetApplication['status'] }).status;
+  const generation = raw.metadata.generation as number | undefined;
+  const next = stalledStatus(current, why, generation, ctx.opts.now());
+  await writeFleetStatus(ctx, raw, current, next);
+  return outcome;
+}
+
+/** Applies and deletes what the plan says; returns the Assignments written, by cluster. */
+async function carryOut(
+  ctx: HubContext,
+  key: AppKey,
+  plan: Extract<FleetPlan, { kind: 'ok' }>,
+  revision: string,
+): Promise<Map<string, KubeObject>> {
+  const written = new Map<string, KubeObject>();
+  for (const a of plan.write) written.set(a.spec.cluster, await writeAssignment(ctx, a));
+  for (const a of plan.remove) await ctx.hub.delete(refParts(a));
+  if (plan.write.length + plan.remove.length === 0) return written;
+  ctx.log.info(
+    {
+      key,
+      revision,
+      written: plan.write.map((a) => a.spec.cluster),
+      deleted: plan.remove.map((a) => a.metadata.namespace),
+    },
+    'Assignments updated',
+  );
+  // Said once, when the Assignment is written, rather than on every reconcile.
+  for (const c of plan.collisions.filter((x) => written.has(x.cluster)))
+    ctx.log.warn({ key, ...c }, 'variable left unset: two keys give it');
+  return written;
+}
+
 async function reconcileLive(
   ctx: HubContext,
   key: AppKey,
   raw: KubeObject,
   run: ReconcileContext,
 ): Promise<Outcome> {
-  const generation = raw.metadata.generation as number | undefined;
-  const current = (raw as { status?: FleetApplication['status'] }).status;
-  const now = ctx.opts.now();
   const parsed = parseFleetApplication(raw, { unknownFields: 'drop' });
-  if (parsed.kind === 'error') {
-    // Its Assignments stay as they are: a typo in the spec must not pull the app off the fleet.
-    const message = parsed.error.problems.join('; ');
-    await writeFleetStatus(
+  // Its Assignments stay as they are: a typo in the spec must not pull the app off the fleet.
+  if (parsed.kind === 'error')
+    return stall(
       ctx,
       raw,
-      current,
-      stalledStatus(current, { reason: 'InvalidSpec', message }, generation, now),
+      { reason: 'InvalidSpec', message: parsed.error.problems.join('; ') },
+      { kind: 'terminal', error: parsed.error },
     );
-    return { kind: 'terminal', error: parsed.error };
-  }
   const app = parsed.value;
   let resolved: Resolved;
   try {
     resolved = await resolveRevision(ctx, key, app, run);
   } catch (e) {
     if (!(e instanceof RevisionUnresolvedError)) throw e;
-    await writeFleetStatus(
+    return stall(
       ctx,
       raw,
-      current,
-      stalledStatus(current, { reason: 'RevisionUnresolved', message: e.message }, generation, now),
+      { reason: 'RevisionUnresolved', message: e.message },
+      { kind: 'retry', error: e },
     );
-    return { kind: 'retry', error: e };
   }
   run.signal.throwIfAborted();
   const clusters = ctx.clusters.list((c) => c.metadata.namespace === ctx.opts.fleetNamespace);
-  const existing = assignmentsOf(ctx, key);
   const plan = planAssignments({
     app,
     clusters,
-    existing,
+    existing: assignmentsOf(ctx, key),
     revision: resolved.sha,
   });
   if (plan.kind === 'invalid') {
+    const error = new InvalidResourceError('FleetApplication', key, plan.problems);
     const message = plan.problems.join('; ');
-    await writeFleetStatus(
-      ctx,
-      raw,
-      current,
-      stalledStatus(current, { reason: 'InvalidSpec', message }, generation, now),
-    );
-    return { kind: 'terminal', error: new Error(`FleetApplication ${key}: ${message}`) };
+    return stall(ctx, raw, { reason: 'InvalidSpec', message }, { kind: 'terminal', error });
   }
-  const written = new Map<string, KubeObject>();
-  for (const a of plan.write) written.set(a.spec.cluster, await writeAssignment(ctx, a));
-  for (const a of plan.remove) await ctx.hub.delete(refParts(a));
-  if (plan.write.length + plan.remove.length > 0)
-    ctx.log.info(
-      {
-        key,
-        revision: resolved.sha,
-        written: plan.write.map((a) => a.spec.cluster),
-        deleted: plan.remove.map((a) => a.metadata.namespace),
-      },
-      'Assignments updated',
-    );
-  for (const c of plan.collisions)
-    ctx.log.warn({ key, ...c }, 'variable left unset: two keys give it');
+  const written = await carryOut(ctx, key, plan, resolved.sha);
   const ownName = assignmentName(app.metadata.namespace ?? '', app.metadata.name);
   const assignments = plan.selected.flatMap((name) => {
     const stored = written.get(name) ?? ctx.assignments.get(clusterNamespace(name), ownName);
@@ -248,13 +262,14 @@ async function reconcileLive(
     assignments,
     clusterProblems: clusterProblems(clusters),
   });
+  const current = (raw as { status?: FleetApplication['status'] }).status;
   const status = fleetStatus({
     current,
-    generation,
+    generation: raw.metadata.generation as number | undefined,
     revision: resolved.sha,
     aggregate,
     collisions: plan.collisions,
-    nowMs: now,
+    nowMs: ctx.opts.now(),
   });
   await writeFleetStatus(ctx, raw, current, status);
   const nextResolve = Math.max(1_000, resolved.atMs + intervalOf(app) - ctx.opts.now());

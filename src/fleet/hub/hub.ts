@@ -25,6 +25,19 @@ export interface HubDeps {
   source: GitSource;
 }
 
+/** The hub apiserver does not serve a kind the hub watches: the fleet CRDs are not installed. */
+export class HubKindMissingError extends Error {
+  override readonly name = 'HubKindMissingError';
+  constructor(
+    readonly kind: string,
+    readonly apiVersion: string,
+  ) {
+    super(
+      `the hub serves no ${kind} (${apiVersion}): install the fleet CRDs with \`ballast install --hub\``,
+    );
+  }
+}
+
 /** Whether a change to a Cluster can change which Assignments exist or what they hold. */
 function placementMoved(before: KubeObject | undefined, after: KubeObject | undefined): boolean {
   if (before === undefined || after === undefined) return true;
@@ -116,10 +129,7 @@ export class Hub {
     onEvent: (e: WatchEvent) => void,
   ): Promise<void> {
     const info = await this.ctx.hub.discovery.resolve(apiVersion, kind);
-    if (info === undefined)
-      throw new Error(
-        `the hub serves no ${kind} (${apiVersion}): install the fleet CRDs with \`ballast install --hub\``,
-      );
+    if (info === undefined) throw new HubKindMissingError(kind, apiVersion);
     const w = new WatchManager(this.ctx.hub.http, {
       labelSelector,
       announceInitialList: true,

@@ -6,7 +6,7 @@
 import { Hub, type HubDeps } from './hub.js';
 import { defaultHubOptions, type HubOptions } from './options.js';
 
-export { Hub, type HubDeps } from './hub.js';
+export { Hub, HubKindMissingError, type HubDeps } from './hub.js';
 export { defaultHubOptions, type HubOptions } from './options.js';
 export { hubManifests, hubName } from './manifests.js';
 export {
