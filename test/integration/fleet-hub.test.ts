@@ -13,6 +13,8 @@ import {
   WorkingClone,
   type GitServer,
 } from '../../src/dev/git/index.js';
+import { buildAssignment } from '../../src/fleet/assignment-build.js';
+import { parseFleetApplication } from '../../src/fleet/fleet-application.js';
 import { startHub, hubManifests, type RunningHub } from '../../src/fleet/hub/index.js';
 import { removeTree } from '../../src/fs/remove.js';
 import { formatMicroTime } from '../../src/reconcile/microtime.js';
@@ -471,5 +473,28 @@ describe('the hub controller', () => {
     await eventually('the Assignment moves to the pushed commit', 30_000, async () => {
       return (await assignment(store, 'hooked'))?.spec?.['revision'] === after;
     });
+  });
+
+  it('deletes an Assignment whose FleetApplication is gone, as when its finalizer was removed by hand', async () => {
+    const store = name('orphan');
+    await applyCluster(store, { tier: 'orphan' });
+    await ensureNamespace(`ballast-cluster-${store}`);
+    const ghost = parseFleetApplication({
+      ...fleetApp('ghost', {}),
+      metadata: { name: 'ghost', namespace: appNs, uid: 'gone' },
+    });
+    if (ghost.kind !== 'ok') throw ghost.error;
+    const left = buildAssignment({
+      fleetApplication: ghost.value,
+      cluster: { metadata: { name: store } },
+      revision: firstSha,
+      variables: {},
+    });
+    await hub.apply(left);
+    await eventually(
+      'the orphaned Assignment is deleted',
+      30_000,
+      async () => (await assignment(store, 'ghost')) === undefined,
+    );
   });
 });

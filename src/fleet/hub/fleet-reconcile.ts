@@ -41,9 +41,15 @@ const assignmentsOf = (ctx: HubContext, key: AppKey): KubeObject[] =>
   ctx.assignments.list((a) => ownerOf(a) === key);
 
 /** Deletes what a deleted FleetApplication left in the cluster namespaces, then lets it go. */
-async function finalize(ctx: HubContext, key: AppKey, raw: KubeObject): Promise<Outcome> {
-  for (const a of assignmentsOf(ctx, key)) await ctx.hub.delete(refParts(a));
-  await setFinalizer(ctx.hub, raw, fleetFinalizer, 'absent');
+async function finalize(
+  ctx: HubContext,
+  key: AppKey,
+  raw: KubeObject | undefined,
+): Promise<Outcome> {
+  const left = assignmentsOf(ctx, key);
+  for (const a of left) await ctx.hub.delete(refParts(a));
+  if (raw !== undefined) await setFinalizer(ctx.hub, raw, fleetFinalizer, 'absent');
+  else if (left.length === 0) return { kind: 'ok' };
   ctx.resolved.delete(key);
   ctx.opts.logger.info({ key }, 'FleetApplication deleted; its Assignments are gone');
   return { kind: 'ok' };
@@ -158,9 +164,11 @@ export async function reconcileFleetApplication(
 ): Promise<Outcome> {
   const id = parseAppKey(key);
   const raw = id === undefined ? undefined : ctx.fleetApps.get(id.namespace, id.name);
-  if (raw === undefined) return { kind: 'ok' };
   try {
-    if (raw.metadata.deletionTimestamp !== undefined) return await finalize(ctx, key, raw);
+    // Gone without the finalizer (removed by hand, or the hub was not running): what it left
+    // in the cluster namespaces is deleted all the same.
+    if (raw === undefined || raw.metadata.deletionTimestamp !== undefined)
+      return await finalize(ctx, key, raw);
     await setFinalizer(ctx.hub, raw, fleetFinalizer, 'present');
     return await reconcileLive(ctx, key, raw, run);
   } catch (e) {

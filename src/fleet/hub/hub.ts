@@ -118,8 +118,22 @@ export class Hub {
         onResult,
       }),
     );
+    this.sweepOrphans();
     this.ready = true;
     return { port };
+  }
+
+  /** Queues the FleetApplications in scope that are gone but left Assignments behind. */
+  private sweepOrphans(): void {
+    for (const a of this.ctx.assignments.list()) {
+      const owner = ownerOf(a);
+      if (owner === undefined || !this.inScope(split(owner)[0])) continue;
+      if (this.ctx.fleetApps.get(...split(owner)) === undefined) this.fleetQueue.add(owner);
+    }
+  }
+
+  private inScope(namespace: string): boolean {
+    return this.opts.namespace === undefined || namespace === this.opts.namespace;
   }
 
   private async watch(
@@ -143,14 +157,12 @@ export class Hub {
   }
 
   private onFleetApp(e: WatchEvent): void {
-    const ns = e.object.metadata.namespace ?? '';
-    if (this.opts.namespace !== undefined && ns !== this.opts.namespace) return;
+    if (!this.inScope(e.object.metadata.namespace ?? '')) return;
     this.ctx.fleetApps.record(e.type, e.object);
     const key = appKeyOf(e.object);
-    if (e.type === 'DELETED') {
-      this.ctx.resolved.delete(key);
-      this.fleetQueue.forget(key);
-    } else this.fleetQueue.add(key);
+    if (e.type === 'DELETED') this.ctx.resolved.delete(key);
+    // Deleted too: a run then removes any Assignment it left, as without the finalizer.
+    this.fleetQueue.add(key);
   }
 
   private onCluster(e: WatchEvent): void {
@@ -167,8 +179,8 @@ export class Hub {
     if (!ns.startsWith(clusterNamespacePrefix)) return;
     const before = this.ctx.assignments.record(e.type, e.object);
     const owner = ownerOf(e.object) ?? (before === undefined ? undefined : ownerOf(before));
-    if (owner !== undefined && this.ctx.fleetApps.get(...split(owner)) !== undefined)
-      this.fleetQueue.add(owner);
+    // An owner that is gone gets a run too, which deletes what it left.
+    if (owner !== undefined && this.inScope(split(owner)[0])) this.fleetQueue.add(owner);
     this.clusterQueue.add(ns.slice(clusterNamespacePrefix.length));
   }
 
