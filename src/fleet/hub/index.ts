@@ -22,7 +22,9 @@ export { hubFieldManager } from './kube.js';
 
 /** A running hub: the port its HTTP server took (if any) and how to stop it. */
 export interface RunningHub {
+  /** The port /healthz, /readyz, /metrics and /hooks listen on; undefined without httpPort. */
   port: number | undefined;
+  /** Stops reconciling (in-flight runs get drainMs), the watches and the HTTP server. */
   stop: () => Promise<void>;
 }
 
