@@ -5,6 +5,8 @@ import type { KubeObject } from '../../src/api/object.js';
 import { buildAssignment } from '../../src/fleet/assignment-build.js';
 import { parseFleetApplication } from '../../src/fleet/fleet-application.js';
 import { hubManifests } from '../../src/fleet/hub/index.js';
+import { holdsAssignment } from '../../src/fleet/hub/plan.js';
+import { clusterVariables } from '../../src/fleet/variables.js';
 import { runCli } from '../support/cli.js';
 import {
   conditionOf as condition,
@@ -61,6 +63,20 @@ describe('the hub controller', () => {
       (a?.metadata.managedFields as { manager: string }[] | undefined)?.map((m) => m.manager),
     ).toContain('ballast-hub');
     expect(await fx.assignment(depot, 'pos')).toBeUndefined();
+    // What the apiserver stored (defaults and all) holds what the hub would write again, so a
+    // reconcile writes nothing until something moves.
+    const parsed = parseFleetApplication(await fx.get('FleetApplication', fx.appNs, 'pos'), {
+      unknownFields: 'drop',
+    });
+    const euCluster = await fx.get('Cluster', fx.fleetNs, eu);
+    if (parsed.kind !== 'ok' || euCluster === undefined) throw new Error('unreachable');
+    const again = buildAssignment({
+      fleetApplication: parsed.value,
+      cluster: euCluster,
+      revision: fx.firstSha,
+      variables: clusterVariables(euCluster, parsed.value.spec.values).variables,
+    });
+    expect(holdsAssignment(a, again)).toBe(true);
 
     // The agents report: the FleetApplication and each Cluster aggregate it.
     if (a === undefined || b === undefined) throw new Error('unreachable');
