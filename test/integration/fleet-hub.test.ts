@@ -13,7 +13,7 @@ import {
   fleetApi as api,
   startHubFixture,
   type HubFixture,
-} from '../support/hub.js';
+} from '../support/hub-controller.js';
 import { eventually } from '../support/kube.js';
 
 let fx: HubFixture;
