@@ -67,6 +67,12 @@ export async function reconcileCluster(ctx: HubContext, name: string): Promise<O
   };
   const was = (status ?? {}) as Record<string, unknown>;
   const changed = Object.entries(next).some(([k, v]) => !sameJson(was[k], v));
+  // Ready is a Cluster's one condition type; its flips are what an operator wants in the log.
+  if (current[0]?.status !== judged.ready.status)
+    ctx.log.info(
+      { cluster: name, ready: judged.ready.status, reason: judged.ready.reason },
+      judged.ready.message,
+    );
   try {
     if (changed) await patchStatus(ctx.hub, raw, next);
   } catch (e) {
