@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
 import { parseInteger, parseObjectName } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
+import { hubManifests } from '../fleet/hub/manifests.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
   controllerService,
@@ -150,6 +151,7 @@ export async function ensureSigningKey(
 
 interface InstallFlags extends KubeFlags {
   print: boolean;
+  hub: boolean;
   namespace: string;
   image: string;
   replicas: number;
@@ -171,7 +173,12 @@ export function registerInstall(program: Command): void {
   const cmd = program
     .command('install')
     .description('install the Application CRD and the controller (RBAC, StatefulSet, Service)')
-    .option('--print', 'print the manifests as YAML instead of applying them', false);
+    .option('--print', 'print the manifests as YAML instead of applying them', false)
+    .option(
+      '--hub',
+      "install a fleet hub instead: the Cluster, FleetApplication and Assignment CRDs, the ballast-fleet namespace and the hub controller's RBAC (`ballast hub` runs it)",
+      false,
+    );
   namespaceOption(cmd, 'namespace of the controller', { kind: 'fixed', namespace: d.namespace })
     .option('--image <ref>', 'controller image', d.image)
     .option(
@@ -204,6 +211,10 @@ export function registerInstall(program: Command): void {
       parseObjectName,
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
+    if (f.hub) {
+      await installHub(f);
+      return;
+    }
     const objects = installManifests({
       ...d,
       namespace: f.namespace,
@@ -224,6 +235,21 @@ export function registerInstall(program: Command): void {
         onApplied: (line) => process.stdout.write(line + '\n'),
       });
       process.stdout.write((await ensureSigningKey(cluster, f.namespace, objects.length)) + '\n');
+    });
+  });
+}
+
+/** `ballast install --hub`: the hub's CRDs and RBAC; no Secret, no workload. */
+async function installHub(f: InstallFlags): Promise<void> {
+  const objects = hubManifests();
+  if (f.print) {
+    process.stdout.write(toYaml(objects));
+    return;
+  }
+  await withCluster(f, async (cluster) => {
+    await applyInstall(cluster, objects, {
+      ...defaultApplyInstallOptions(),
+      onApplied: (line) => process.stdout.write(line + '\n'),
     });
   });
 }

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { defaultHubOptions, startHub } from '../fleet/hub/index.js';
+import { parseNamespace, parseInteger } from './parse.js';
+import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+import { bindAddressOf, webhookSecretOf } from './controller.js';
+import {
+  connect,
+  durationOption,
+  kubeOptions,
+  namespaceOption,
+  type KubeFlags,
+} from './options.js';
+import { sourceCacheDir } from './source-args.js';
+
+interface HubFlags extends KubeFlags {
+  /** `-n`: only this namespace's FleetApplications; all when unset. */
+  namespace?: string;
+  fleetNamespace: string;
+  heartbeatTimeout: number;
+  workers: number;
+  port: number;
+  metricsBindAddress?: string;
+  webhookSecretFile?: string;
+  cacheDir?: string;
+  logLevel: LogLevel;
+  shutdownGrace: number;
+}
+
+/** The hub listens beside a controller on one machine, so not on the controller's 8080. */
+const defaultHubPort = 8081;
+
+function parseLevel(text: string): LogLevel {
+  const level = parseLogLevel(text);
+  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
+  return level.level;
+}
+
+export function registerHub(program: Command): void {
+  const d = defaultHubOptions();
+  const cmd = program
+    .command('hub')
+    .description(
+      "run the fleet's hub controller: pin each FleetApplication's commit, write one Assignment per selected Cluster, and turn agents' Leases into each Cluster's Ready",
+    );
+  kubeOptions(cmd, 'the hub cluster');
+  namespaceOption(cmd, 'only FleetApplications in this namespace', { kind: 'all' });
+  cmd.option(
+    '--fleet-namespace <ns>',
+    'namespace of the Clusters',
+    parseNamespace,
+    d.fleetNamespace,
+  );
+  durationOption(
+    cmd,
+    '--heartbeat-timeout <d>',
+    "how long an agent's Lease may go unrenewed before its Cluster is Ready=False (HeartbeatMissed), for Clusters that leave spec.heartbeatTimeout at its default",
+    d.heartbeatTimeoutMs,
+  );
+  cmd
+    .option(
+      '--workers <n>',
+      'FleetApplications reconciled at once',
+      parseInteger({ min: 1, max: 256 }),
+      d.workers,
+    )
+    .option(
+      '--port <port>',
+      'port of /healthz, /readyz, /metrics and /hooks',
+      parseInteger({ min: 0, max: 65_535 }),
+      defaultHubPort,
+    )
+    .option(
+      '--metrics-bind-address <ip>',
+      `address of /healthz, /readyz, /metrics and /hooks (default: ${d.httpHost})`,
+    )
+    .option(
+      '--webhook-secret-file <file>',
+      "enable POST /hooks/{github,gitlab,gitea,generic}: a push resolves its FleetApplications' revision at once",
+    )
+    .option('--cache-dir <dir>', 'Git mirror cache');
+  durationOption(
+    cmd,
+    '--shutdown-grace <d>',
+    'on SIGTERM, how long in-flight reconciles may finish',
+    d.drainMs,
+  );
+  cmd
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error, fatal or silent',
+      parseLevel,
+      'info' satisfies LogLevel,
+    )
+    .action(runHub);
+}
+
+const signalled = (): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
+
+async function runHub(f: HubFlags): Promise<void> {
+  const logger = createLogger({ level: f.logLevel });
+  // Bad flags fail before anything is connected.
+  const httpHost = bindAddressOf(f);
+  const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
+  const hub = connect(f);
+  const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
+  const stopping = signalled();
+  const running = await startHub(
+    { hub, source },
+    {
+      namespace: f.namespace,
+      fleetNamespace: f.fleetNamespace,
+      heartbeatTimeoutMs: f.heartbeatTimeout,
+      workers: f.workers,
+      httpPort: f.port,
+      httpHost,
+      webhookSecret,
+      logger,
+      drainMs: f.shutdownGrace,
+    },
+  );
+  logger.info(
+    { port: running.port, pid: process.pid, fleetNamespace: f.fleetNamespace },
+    'hub started',
+  );
+  const signal = await stopping;
+  logger.info({ signal }, 'shutting down');
+  await running.stop();
+  hub.close();
+  logger.info({}, 'stopped');
+  setTimeout(() => process.exit(0), 2_000).unref();
+}
