@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { defaultHubOptions, startHub } from '../fleet/hub/index.js';
+import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
 import { parseNamespace, parseInteger } from './parse.js';
 import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -13,8 +13,9 @@ import {
   type KubeFlags,
 } from './options.js';
 import { sourceCacheDir } from './source-args.js';
+import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 
-interface HubFlags extends KubeFlags {
+interface HubFlags extends KubeFlags, LeaderElectFlags {
   /** `-n`: only this namespace's FleetApplications; all when unset. */
   namespace?: string;
   fleetNamespace: string;
@@ -80,6 +81,10 @@ export function registerHub(program: Command): void {
       "enable POST /hooks/{github,gitlab,gitea,generic}: a push resolves its FleetApplications' revision at once",
     )
     .option('--cache-dir <dir>', 'Git mirror cache');
+  leaderElectOptions(cmd, {
+    leaseName: hubName,
+    namespace: { kind: 'described', text: 'the --fleet-namespace' },
+  });
   durationOption(
     cmd,
     '--shutdown-grace <d>',
@@ -111,12 +116,12 @@ async function runHub(f: HubFlags): Promise<void> {
   // Bad flags fail before anything is connected.
   const httpHost = bindAddressOf(f);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
-  const hub = connect(f);
+  const cluster = connect(f);
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
-  const stopping = signalled();
-  const running = await startHub(
-    { hub, source },
+  const hub = new Hub(
+    { hub: cluster, source },
     {
+      ...defaultHubOptions(),
       namespace: f.namespace,
       fleetNamespace: f.fleetNamespace,
       heartbeatTimeoutMs: f.heartbeatTimeout,
@@ -128,14 +133,37 @@ async function runHub(f: HubFlags): Promise<void> {
       drainMs: f.shutdownGrace,
     },
   );
-  logger.info(
-    { port: running.port, pid: process.pid, fleetNamespace: f.fleetNamespace },
-    'hub started',
-  );
+  const stopping = signalled();
+  const port = await hub.listen();
+  logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
+  const start = async (): Promise<void> => {
+    await hub.start().catch(async (e: unknown) => {
+      await hub.stop();
+      throw e;
+    });
+  };
+  const campaign = f.leaderElect
+    ? Campaign.start({
+        http: cluster.http,
+        leaseName: hubName,
+        namespace: f.leaseNamespace ?? f.fleetNamespace,
+        flags: f,
+        logger,
+        what: 'hub',
+        lead: start,
+      })
+    : undefined;
+  if (campaign === undefined) {
+    await start();
+    logger.info({ fleetNamespace: f.fleetNamespace }, 'hub started');
+  }
   const signal = await stopping;
+  campaign?.beginShutdown();
   logger.info({ signal }, 'shutting down');
-  await running.stop();
-  hub.close();
+  // The work stops before the Lease is handed back: the next leader may start at once.
+  await hub.stop();
+  await campaign?.release();
+  cluster.close();
   logger.info({}, 'stopped');
   setTimeout(() => process.exit(0), 2_000).unref();
 }

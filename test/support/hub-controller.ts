@@ -37,21 +37,23 @@ export const conditionOf = (o: FleetObject | undefined, type: string): FleetCond
   (o?.status?.['conditions'] as FleetCondition[] | undefined)?.find((c) => c.type === type);
 
 /**
- * A real hub controller on one test cluster, running as the ballast-hub ServiceAccount with
- * exactly the RBAC `ballast install --hub` grants, in a fleet namespace and a FleetApplication
- * namespace of its own, with an anonymous Git server holding one repository (app/cm.yaml).
+ * A hub cluster prepared for a real hub controller: the RBAC `ballast install --hub` grants,
+ * in a fleet namespace and a FleetApplication namespace of its own, a kubeconfig of the
+ * ballast-hub ServiceAccount, and an anonymous Git server holding one repository (app/cm.yaml).
  */
-export interface HubFixture {
+export interface PreparedHub {
   /** The admin client, for the test's own reads and writes. */
   admin: Cluster;
   fleetNs: string;
   appNs: string;
-  webhookSecret: string;
+  /** A kubeconfig of the ballast-hub ServiceAccount, for a hub run in another process. */
+  hubKubeconfig: string;
+  /** A directory of this run's own, removed by close. */
+  dir: string;
   repo: WorkingClone;
   repoURL: string;
   /** The commit the repository starts at. */
   firstSha: string;
-  running: RunningHub;
   /** A Cluster name unique to this run: each has a global namespace on the hub. */
   name: (base: string) => string;
   get: (kind: string, namespace: string, name: string) => Promise<FleetObject | undefined>;
@@ -60,11 +62,19 @@ export interface HubFixture {
   applyCluster: (name: string, labels: Record<string, string>, spec?: object) => Promise<void>;
   /** A FleetApplication in appNs reading app/ at main, every 2 s, on clusters labelled tier=store. */
   fleetApp: (name: string, spec: Record<string, unknown>) => KubeObject;
+  ensureNamespace: (name: string) => Promise<void>;
+  /** Stops the Git server and removes what this run made on disk. */
+  close: () => Promise<void>;
+}
+
+/** A PreparedHub with a real hub controller running in this process as the ServiceAccount. */
+export interface HubFixture extends PreparedHub {
+  webhookSecret: string;
+  running: RunningHub;
   /** What an agent writes back: synced and healthy at `sha`, for the spec it saw. */
   reportSynced: (a: FleetObject, sha: string) => Promise<void>;
   /** What an agent's heartbeat writes: its Lease, renewed at `renewMs`. */
   renewLease: (cluster: string, renewMs: number) => Promise<void>;
-  ensureNamespace: (name: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -137,11 +147,10 @@ async function startRepo(): Promise<{
   return { server, repo, repoURL, firstSha };
 }
 
-export async function startHubFixture(clusterIndex: number): Promise<HubFixture> {
+export async function prepareHub(clusterIndex: number): Promise<PreparedHub> {
   const suffix = randomBytes(3).toString('hex');
   const fleetNs = `fleet-${suffix}`;
   const appNs = `fleetapps-${suffix}`;
-  const webhookSecret = randomBytes(16).toString('hex');
   const adminKubeconfig = inject('controlPlane').clusters[clusterIndex]?.kubeconfig ?? '';
   const admin = clusterFor(adminKubeconfig);
   const ensureNamespace = async (n: string): Promise<void> => {
@@ -150,23 +159,18 @@ export async function startHubFixture(clusterIndex: number): Promise<HubFixture>
   await installHub(admin, fleetNs, suffix);
   await ensureNamespace(appNs);
   const { server, repo, repoURL, firstSha } = await startRepo();
-  const cache = await mkdtemp(join(tmpdir(), 'ballast-hub-'));
-  const asHub = clusterFor(await hubKubeconfig(admin, adminKubeconfig, fleetNs, cache));
-  const running = await startHub(
-    { hub: asHub, source: new GitSource(defaultSourceOptions(join(cache, 'source'))) },
-    { namespace: appNs, fleetNamespace: fleetNs, httpPort: 0, webhookSecret },
-  );
-  const get: HubFixture['get'] = (kind, namespace, n) =>
+  const dir = await mkdtemp(join(tmpdir(), 'ballast-hub-'));
+  const get: PreparedHub['get'] = (kind, namespace, n) =>
     admin.get({ apiVersion: fleetApi, kind, metadata: { name: n, namespace } });
   return {
     admin,
     fleetNs,
     appNs,
-    webhookSecret,
+    hubKubeconfig: await hubKubeconfig(admin, adminKubeconfig, fleetNs, dir),
+    dir,
     repo,
     repoURL,
     firstSha,
-    running,
     name: (base) => `${base}-${suffix}`,
     get,
     assignment: (cluster, app) =>
@@ -193,6 +197,29 @@ export async function startHubFixture(clusterIndex: number): Promise<HubFixture>
         ...spec,
       },
     }),
+    ensureNamespace,
+    close: async () => {
+      admin.close();
+      await repo.remove();
+      await server.stop();
+      await removeTree(dir);
+    },
+  };
+}
+
+export async function startHubFixture(clusterIndex: number): Promise<HubFixture> {
+  const base = await prepareHub(clusterIndex);
+  const { admin } = base;
+  const webhookSecret = randomBytes(16).toString('hex');
+  const asHub = clusterFor(base.hubKubeconfig);
+  const running = await startHub(
+    { hub: asHub, source: new GitSource(defaultSourceOptions(join(base.dir, 'source'))) },
+    { namespace: base.appNs, fleetNamespace: base.fleetNs, httpPort: 0, webhookSecret },
+  );
+  return {
+    ...base,
+    webhookSecret,
+    running,
     reportSynced: async (a, sha) => {
       const path = `/apis/${fleetApi}/namespaces/${a.metadata.namespace ?? ''}/assignments/${a.metadata.name}/status`;
       const status = {
@@ -218,14 +245,10 @@ export async function startHubFixture(clusterIndex: number): Promise<HubFixture>
         },
       });
     },
-    ensureNamespace,
     stop: async () => {
       await running.stop();
       asHub.close();
-      admin.close();
-      await repo.remove();
-      await server.stop();
-      await removeTree(cache);
+      await base.close();
     },
   };
 }

@@ -62,6 +62,7 @@ export class Hub {
   private readonly watches: WatchManager[] = [];
   private runners: Runner[] = [];
   private server: ControllerHttp | undefined;
+  private listening: Promise<number | undefined> | undefined;
   private ready = false;
   private reconciles = { ok: 0, retry: 0, terminal: 0 };
 
@@ -83,12 +84,22 @@ export class Hub {
   }
 
   /**
+   * Serves /healthz, /readyz, /metrics and the webhooks without reconciling yet: a replica
+   * waiting for the Lease must answer its liveness probe. /readyz stays 503 until `start`, so
+   * a Service routes webhooks to the leader only. Idempotent.
+   */
+  listen(): Promise<number | undefined> {
+    this.listening ??= this.startHttp();
+    return this.listening;
+  }
+
+  /**
    * Watches the fleet's kinds and Leases, and only once every first list is in starts
    * reconciling: a FleetApplication reconciled before all Clusters are known would delete the
    * Assignments of the ones not listed yet.
    */
   async start(): Promise<{ port: number | undefined }> {
-    const port = await this.startHttp();
+    const port = await this.listen();
     await Promise.all([
       this.watch('', ballastApiVersion, 'FleetApplication', (e) => {
         this.onFleetApp(e);

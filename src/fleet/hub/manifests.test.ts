@@ -4,6 +4,7 @@ import { hubManifests } from './manifests.js';
 interface Rule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -20,10 +21,29 @@ describe('hubManifests', () => {
       'ServiceAccount/ballast-hub',
       'ClusterRole/ballast-hub',
       'ClusterRoleBinding/ballast-hub',
+      'Role/ballast-hub-leader-election',
+      'RoleBinding/ballast-hub-leader-election',
     ]);
-    const binding = objects.at(-1) as unknown as { subjects: unknown[] };
-    expect(binding.subjects).toEqual([
-      { kind: 'ServiceAccount', name: 'ballast-hub', namespace: 'fleet-x' },
+    for (const binding of objects.filter((o) => o.kind.endsWith('Binding')))
+      expect(binding['subjects']).toEqual([
+        { kind: 'ServiceAccount', name: 'ballast-hub', namespace: 'fleet-x' },
+      ]);
+  });
+
+  it("lets the hub's replicas hold their own Lease, in the fleet namespace only, and update no other", () => {
+    const lease = objects.find((o) => o.kind === 'Role') as unknown as {
+      metadata: { namespace: string };
+      rules: Rule[];
+    };
+    expect(lease.metadata.namespace).toBe('fleet-x');
+    expect(lease.rules).toEqual([
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['ballast-hub'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     ]);
   });
 

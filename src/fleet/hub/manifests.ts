@@ -3,8 +3,14 @@ import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
 
-/** The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding. */
+/**
+ * The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding, and of
+ * the Lease its replicas contend for (`ballast hub --leader-elect`), in the fleet namespace.
+ */
 export const hubName = 'ballast-hub';
+
+/** The Role, in the fleet namespace, that lets the hub's replicas hold their Lease. */
+export const hubLeaderElectionName = 'ballast-hub-leader-election';
 
 const labels = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'hub' };
 
@@ -48,8 +54,31 @@ export function hubClusterRole(): KubeObject {
 }
 
 /**
+ * The hub's own Lease and nothing more: get and update by name, and create, which RBAC cannot
+ * limit to a name, only in the fleet namespace.
+ */
+export function hubLeaderElectionRole(fleetNamespace: string): KubeObject {
+  const group = 'coordination.k8s.io';
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: hubLeaderElectionName, namespace: fleetNamespace, labels },
+    rules: [
+      {
+        apiGroups: [group],
+        resources: ['leases'],
+        resourceNames: [hubName],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: [group], resources: ['leases'], verbs: ['create'] },
+    ],
+  };
+}
+
+/**
  * What `ballast install --hub` applies: the fleet CRDs, the fleet namespace, and the hub
- * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole.
+ * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole and to
+ * the Role of its Lease.
  */
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [
@@ -66,6 +95,14 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
       kind: 'ClusterRoleBinding',
       metadata: { name: hubName, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: hubName },
+      subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
+    },
+    hubLeaderElectionRole(fleetNamespace),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: hubLeaderElectionName, namespace: fleetNamespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: hubLeaderElectionName },
       subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
     },
   ];
