@@ -13,6 +13,7 @@ import {
   type KubeFlags,
 } from './options.js';
 import { sourceCacheDir } from './source-args.js';
+import { hubPort } from './install-hub.js';
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 
 interface HubFlags extends KubeFlags, LeaderElectFlags {
@@ -28,9 +29,6 @@ interface HubFlags extends KubeFlags, LeaderElectFlags {
   logLevel: LogLevel;
   shutdownGrace: number;
 }
-
-/** The hub listens beside a controller on one machine, so not on the controller's 8080. */
-const defaultHubPort = 8081;
 
 function parseLevel(text: string): LogLevel {
   const level = parseLogLevel(text);
@@ -70,7 +68,7 @@ export function registerHub(program: Command): void {
       '--port <port>',
       'port of /healthz, /readyz, /metrics and /hooks',
       parseInteger({ min: 0, max: 65_535 }),
-      defaultHubPort,
+      hubPort,
     )
     .option(
       '--metrics-bind-address <ip>',

@@ -7,7 +7,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
 import { parseInteger, parseObjectName } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
-import { hubManifests } from '../fleet/hub/manifests.js';
+import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
   controllerService,
@@ -176,14 +176,14 @@ export function registerInstall(program: Command): void {
     .option('--print', 'print the manifests as YAML instead of applying them', false)
     .option(
       '--hub',
-      "install a fleet hub instead: the Cluster, FleetApplication and Assignment CRDs, the ballast-fleet namespace and the hub controller's RBAC (`ballast hub` runs it)",
+      "install a fleet hub instead: the Cluster, FleetApplication and Assignment CRDs, the ballast-fleet namespace, the hub controller's RBAC and a Deployment of `ballast hub --leader-elect` (--image, --replicas; --replicas 0 for a hub run elsewhere)",
       false,
     );
   namespaceOption(cmd, 'namespace of the controller', { kind: 'fixed', namespace: d.namespace })
     .option('--image <ref>', 'controller image', d.image)
     .option(
       '--replicas <n>',
-      'controller replicas; 0 installs the CRDs and RBAC for a controller run elsewhere',
+      'controller replicas (with --hub, hub replicas); 0 installs the CRDs and RBAC for one run elsewhere',
       parseInteger({ min: 0, max: 10 }),
       d.replicas,
     )
@@ -239,9 +239,13 @@ export function registerInstall(program: Command): void {
   });
 }
 
-/** `ballast install --hub`: the hub's CRDs and RBAC; no Secret, no workload. */
+/** `ballast install --hub`: the hub's CRDs, RBAC and workload; no Secret. */
 async function installHub(f: InstallFlags): Promise<void> {
-  const objects = hubManifests();
+  const objects = hubInstallManifests({
+    ...defaultHubInstallOptions(),
+    image: f.image,
+    replicas: f.replicas,
+  });
   if (f.print) {
     process.stdout.write(toYaml(objects));
     return;

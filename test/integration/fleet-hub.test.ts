@@ -293,11 +293,13 @@ describe('the hub controller', () => {
     expect(after?.status?.['lastHeartbeatTime']).toBe(before?.status?.['lastHeartbeatTime']);
   });
 
-  it('is installed by `ballast install --hub`, which prints the same CRDs and RBAC the hub ran with here', async () => {
+  it('is installed by `ballast install --hub`, which prints the same CRDs and RBAC the hub ran with here, then its workload', async () => {
     const r = await runCli(['install', '--hub', '--print']);
     expect(r.code, r.stderr).toBe(0);
     const printed = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject);
-    expect(printed).toEqual(hubManifests());
+    const rbac = hubManifests();
+    expect(printed.slice(0, rbac.length)).toEqual(rbac);
+    expect(printed.slice(rbac.length).map((o) => o.kind)).toEqual(['Service', 'Deployment']);
   });
 
   it("resolves a FleetApplication's revision at once on a signed push webhook, long before its interval", async () => {

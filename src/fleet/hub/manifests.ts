@@ -12,7 +12,12 @@ export const hubName = 'ballast-hub';
 /** The Role, in the fleet namespace, that lets the hub's replicas hold their Lease. */
 export const hubLeaderElectionName = 'ballast-hub-leader-election';
 
-const labels = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'hub' };
+/** The labels of everything `ballast install --hub` applies; the hub's Pods are selected by them. */
+export const hubLabels = {
+  'app.kubernetes.io/name': 'ballast',
+  'app.kubernetes.io/component': 'hub',
+};
+const labels = hubLabels;
 
 /**
  * What the hub controller may do, and nothing more: no `*`, no Secrets (it fetches Git without
@@ -83,7 +88,15 @@ export function hubLeaderElectionRole(fleetNamespace: string): KubeObject {
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [
     ...fleetCrds(),
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: fleetNamespace, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      // The hub's Pods meet the restricted Pod Security Standard; enforce it.
+      metadata: {
+        name: fleetNamespace,
+        labels: { ...labels, 'pod-security.kubernetes.io/enforce': 'restricted' },
+      },
+    },
     {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
