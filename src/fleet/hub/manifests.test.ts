@@ -11,6 +11,9 @@ interface Rule {
 describe('hubManifests', () => {
   const objects = hubManifests('fleet-x');
   const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: Rule[] };
+  const viewer = objects.find((o) => o.metadata.name === 'ballast-fleet-viewer') as unknown as {
+    rules: Rule[];
+  };
 
   it('installs the three fleet CRDs first, then the fleet namespace and the ServiceAccount bound to the hub role', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
@@ -23,6 +26,7 @@ describe('hubManifests', () => {
       'ClusterRoleBinding/ballast-hub',
       'Role/ballast-hub-leader-election',
       'RoleBinding/ballast-hub-leader-election',
+      'ClusterRole/ballast-fleet-viewer',
     ]);
     for (const binding of objects.filter((o) => o.kind.endsWith('Binding')))
       expect(binding['subjects']).toEqual([
@@ -67,5 +71,15 @@ describe('hubManifests', () => {
     expect(ns?.verbs).toEqual(['create']);
     const leases = role.rules.find((r) => r.resources.includes('leases'));
     expect(leases?.verbs).toEqual(['get', 'list', 'watch']);
+  });
+
+  it("lets the fleet's operators read Clusters, FleetApplications and Assignments, and nothing else", () => {
+    expect(viewer.rules).toEqual([
+      {
+        apiGroups: ['ballast.dev'],
+        resources: ['clusters', 'fleetapplications', 'assignments'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ]);
   });
 });

@@ -9,6 +9,9 @@ import { defaultFleetNamespace } from '../names.js';
  */
 export const hubName = 'ballast-hub';
 
+/** The ClusterRole of operators who read the fleet (`ballast fleet status|clusters`). */
+export const fleetViewerName = 'ballast-fleet-viewer';
+
 /** The Role, in the fleet namespace, that lets the hub's replicas hold their Lease. */
 export const hubLeaderElectionName = 'ballast-hub-leader-election';
 
@@ -81,9 +84,29 @@ export function hubLeaderElectionRole(fleetNamespace: string): KubeObject {
 }
 
 /**
+ * Reading the fleet and nothing else: the fleet's three kinds with their status, but no
+ * Secrets, no Leases, and no write. Bind it to whoever runs `ballast fleet list|get|status|
+ * clusters`; an Assignment holds only what its FleetApplication does, pinned.
+ */
+export function fleetViewerRole(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: fleetViewerName, labels },
+    rules: [
+      {
+        apiGroups: [ballastGroup],
+        resources: ['clusters', 'fleetapplications', 'assignments'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
+  };
+}
+
+/**
  * What `ballast install --hub` applies: the fleet CRDs, the fleet namespace, and the hub
  * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole and to
- * the Role of its Lease.
+ * the Role of its Lease, and the read-only ClusterRole of the fleet's operators, bound to nobody.
  */
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [
@@ -118,5 +141,6 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: hubLeaderElectionName },
       subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
     },
+    fleetViewerRole(),
   ];
 }
