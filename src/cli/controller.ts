@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -12,6 +11,7 @@ import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-el
 import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir } from './source-args.js';
+import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import { port as controllerPort } from './install-workload.js';
 import {
   connect,
@@ -20,13 +20,7 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import {
-  parseInteger,
-  parseObjectName,
-  parseObjectRef,
-  UsageError,
-  type ObjectRef,
-} from './parse.js';
+import { parseInteger, parseObjectName, parseObjectRef, type ObjectRef } from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
@@ -63,36 +57,6 @@ function parseLevel(text: string): LogLevel {
 
 const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
   text === 'none' ? 'none' : parseObjectRef(text);
-
-/**
- * Where the HTTP server listens: loopback unless told otherwise, as the library does, so a
- * controller run on a laptop does not serve /metrics and /hooks to the network. `ballast
- * install` passes 0.0.0.0, which a Pod needs for the kubelet's probes and the Service.
- */
-export function bindAddressOf(f: { metricsBindAddress?: string; bindAddress?: string }): string {
-  const { metricsBindAddress: m, bindAddress: b } = f;
-  if (m !== undefined && b !== undefined && m !== b)
-    throw new UsageError(
-      `--metrics-bind-address ${m} and --bind-address ${b} disagree; --bind-address is the older name, give only --metrics-bind-address`,
-    );
-  return m ?? b ?? defaultControllerOptions().httpHost;
-}
-
-/** The webhook secret; an empty one would let GitLab requests with no token through. */
-export async function webhookSecretOf(file: string | undefined): Promise<string | undefined> {
-  if (file === undefined) return undefined;
-  const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new UsageError(
-      `--webhook-secret-file ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-    );
-  });
-  const secret = text.trim();
-  if (secret === '')
-    throw new UsageError(
-      `--webhook-secret-file ${file} is empty: an empty secret would accept unsigned hooks; write a random secret into it (openssl rand -hex 32) or drop the flag`,
-    );
-  return secret;
-}
 
 /**
  * Who Applications act as, and who may use the shared decryption keys. With a default
@@ -219,7 +183,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const logger = createLogger({ level: f.logLevel });
   // Bad flags fail before anything is connected or opened.
-  const httpHost = bindAddressOf(f);
+  const httpHost = bindAddressOf(f, defaultControllerOptions().httpHost);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   // Decrypted copies and sandboxes of a crashed predecessor go before anything renders.
   startRenderSandboxSweeper();

@@ -4,7 +4,7 @@ import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
 import { parseNamespace, parseInteger } from './parse.js';
 import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { bindAddressOf, webhookSecretOf } from './controller.js';
+import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import {
   connect,
   durationOption,
@@ -112,7 +112,7 @@ const signalled = (): Promise<NodeJS.Signals> =>
 async function runHub(f: HubFlags): Promise<void> {
   const logger = createLogger({ level: f.logLevel });
   // Bad flags fail before anything is connected.
-  const httpHost = bindAddressOf(f);
+  const httpHost = bindAddressOf(f, defaultHubOptions().httpHost);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   const cluster = connect(f);
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
