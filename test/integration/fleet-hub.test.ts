@@ -8,6 +8,7 @@ import { hubManifests } from '../../src/fleet/hub/index.js';
 import { holdsAssignment } from '../../src/fleet/hub/plan.js';
 import { clusterVariables } from '../../src/fleet/variables.js';
 import { runCli } from '../support/cli.js';
+import { clusterFor } from '../support/sync.js';
 import {
   conditionOf as condition,
   fleetApi as api,
@@ -291,6 +292,24 @@ describe('the hub controller', () => {
     const after = await fx.get('Cluster', fx.fleetNs, calm);
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
     expect(after?.status?.['lastHeartbeatTime']).toBe(before?.status?.['lastHeartbeatTime']);
+  });
+
+  it("may read the agents' Leases by name and no other Lease: the apiserver refuses the hub a list of every Lease", async () => {
+    const asHub = clusterFor(fx.hubKubeconfig);
+    try {
+      const leases = '/apis/coordination.k8s.io/v1';
+      const all = await asHub.http.request('GET', `${leases}/leases`);
+      expect(all.status, all.body).toBe(403);
+      const nodes = await asHub.http.request('GET', `${leases}/namespaces/kube-node-lease/leases`);
+      expect(nodes.status, nodes.body).toBe(403);
+      const agents = await asHub.http.request(
+        'GET',
+        `${leases}/leases?fieldSelector=${encodeURIComponent('metadata.name=ballast-agent')}`,
+      );
+      expect(agents.status, agents.body).toBe(200);
+    } finally {
+      asHub.close();
+    }
   });
 
   it('is installed by `ballast install --hub`, which prints the same CRDs and RBAC the hub ran with here, then its workload', async () => {

@@ -100,17 +100,25 @@ export class Hub {
    */
   async start(): Promise<{ port: number | undefined }> {
     const port = await this.listen();
+    // Only the agents' Leases: every node's and controller's would be read for nothing, and
+    // RBAC can then grant list and watch of that one name instead of every Lease.
+    const agentLeases = { fieldSelector: `metadata.name=${agentLeaseName}` };
     await Promise.all([
-      this.watch('', ballastApiVersion, 'FleetApplication', (e) => {
+      this.watch({}, ballastApiVersion, 'FleetApplication', (e) => {
         this.onFleetApp(e);
       }),
-      this.watch('', ballastApiVersion, 'Cluster', (e) => {
+      this.watch({}, ballastApiVersion, 'Cluster', (e) => {
         this.onCluster(e);
       }),
-      this.watch(assignmentLabels.cluster, ballastApiVersion, 'Assignment', (e) => {
-        this.onAssignment(e);
-      }),
-      this.watch('', 'coordination.k8s.io/v1', 'Lease', (e) => {
+      this.watch(
+        { labelSelector: assignmentLabels.cluster },
+        ballastApiVersion,
+        'Assignment',
+        (e) => {
+          this.onAssignment(e);
+        },
+      ),
+      this.watch(agentLeases, 'coordination.k8s.io/v1', 'Lease', (e) => {
         this.onLease(e);
       }),
     ]);
@@ -148,7 +156,7 @@ export class Hub {
   }
 
   private async watch(
-    labelSelector: string,
+    selectors: { labelSelector?: string; fieldSelector?: string },
     apiVersion: string,
     kind: string,
     onEvent: (e: WatchEvent) => void,
@@ -156,7 +164,8 @@ export class Hub {
     const info = await this.ctx.hub.discovery.resolve(apiVersion, kind);
     if (info === undefined) throw new HubKindMissingError(kind, apiVersion);
     const w = new WatchManager(this.ctx.hub.http, {
-      labelSelector,
+      labelSelector: selectors.labelSelector ?? '',
+      fieldSelector: selectors.fieldSelector ?? '',
       announceInitialList: true,
       onEvent,
       onError: (e) => {

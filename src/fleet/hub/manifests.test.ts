@@ -71,6 +71,8 @@ describe('hubManifests', () => {
     expect(ns?.verbs).toEqual(['create']);
     const leases = role.rules.find((r) => r.resources.includes('leases'));
     expect(leases?.verbs).toEqual(['get', 'list', 'watch']);
+    // Only the agents' Leases: the hub watches them by name.
+    expect(leases?.resourceNames).toEqual(['ballast-agent']);
   });
 
   it("lets the fleet's operators read Clusters, FleetApplications and Assignments, and nothing else", () => {

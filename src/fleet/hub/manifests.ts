@@ -2,6 +2,7 @@ import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
+import { agentLeaseName } from './heartbeat.js';
 
 /**
  * The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding, and of
@@ -26,7 +27,7 @@ const labels = hubLabels;
  * What the hub controller may do, and nothing more: no `*`, no Secrets (it fetches Git without
  * credentials) and nothing on any spoke. It reads Clusters and FleetApplications, writes their
  * status and the FleetApplication's finalizer, writes and deletes Assignments, reads the
- * agents' Leases, creates the cluster namespaces and records Events.
+ * agents' Leases (by name, no other Lease), creates the cluster namespaces and records Events.
  */
 export function hubClusterRole(): KubeObject {
   return {
@@ -50,9 +51,12 @@ export function hubClusterRole(): KubeObject {
         resources: ['assignments'],
         verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
       },
+      // The hub watches with fieldSelector metadata.name=ballast-agent, which RBAC matches
+      // against resourceNames: it reads the agents' Leases and no other.
       {
         apiGroups: ['coordination.k8s.io'],
         resources: ['leases'],
+        resourceNames: [agentLeaseName],
         verbs: ['get', 'list', 'watch'],
       },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
