@@ -16,9 +16,7 @@ import {
   installFleetCrds,
   serviceAccountKubeconfig,
 } from '../support/fleet-hub.js';
-import { eventually, kubeFor, testNamespace, type TestKube } from '../support/kube.js';
-import { Cluster } from '../../src/cluster/cluster.js';
-import { fleetViewerName, fleetViewerRole } from '../../src/fleet/hub/manifests.js';
+import { kubeFor, testNamespace, type TestKube } from '../support/kube.js';
 import { tempDirs } from '../support/temp.js';
 
 /*
@@ -295,81 +293,6 @@ describe('ballast fleet status', () => {
     const clusters = await runCli(['fleet', 'clusters', '--kubeconfig', tenant]);
     expect(clusters.code).toBe(2);
     expect(clusters.stderr).toContain('Cluster list: list failed: 403 Forbidden');
-  });
-
-  it("an operator bound only to ballast-fleet-viewer reads every cluster's row and the Clusters, and the apiserver refuses its writes", async () => {
-    const viewerNs = await testNamespace(kube, 'fleet-viewer');
-    namespaces.push(viewerNs);
-    const role = fleetViewerRole();
-    const applied = await kube.apply(
-      `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role.metadata.name}`,
-      role,
-      'ballast',
-    );
-    expect(applied.status, applied.body).toBeLessThan(300);
-    const bindingName = `ballast-fleet-viewer-${viewerNs}`;
-    const bound = await kube.post('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: bindingName },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: fleetViewerName,
-      },
-      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: viewerNs }],
-    });
-    expect(bound.status, bound.body).toBe(201);
-    try {
-      const viewer = await serviceAccountKubeconfig(kube, {
-        adminKubeconfig: kubeconfig,
-        namespace: viewerNs,
-        rules: [],
-        dir: await temp.make('ballast-fleet-viewer-'),
-      });
-      const asViewer = Cluster.connect({ kubeconfig: viewer });
-      try {
-        // The apiserver's RBAC authorizer learns of the new binding from a watch, a moment later.
-        const api = '/apis/ballast.dev/v1alpha1';
-        await eventually('the viewer may list Clusters', 10_000, async () => {
-          const r = await asViewer.http.request('GET', `${api}/namespaces/${fleetNs}/clusters`);
-          return r.status === 200;
-        });
-        const as = ['--kubeconfig', viewer, '--fleet-namespace', fleetNs];
-        const status = await runCli(['fleet', 'status', 'pos', '-n', fleetNs, ...as]);
-        expect([status.code, status.stderr]).toEqual([0, '']);
-        // Read from each cluster's Assignment, not from the aggregate a tenant falls back to.
-        expect(status.stdout).not.toContain("From the FleetApplication's status");
-        const rows = status.stdout.trimEnd().split('\n');
-        expect(rows[0]).toMatch(/^CLUSTER\s+SYNC\s+HEALTH\s+REVISION\s+MESSAGE$/);
-        for (const store of stores) expect(rows.some((r) => r.startsWith(`${store} `))).toBe(true);
-        const clusters = await runCli(['fleet', 'clusters', ...as]);
-        expect([clusters.code, clusters.stderr]).toEqual([0, '']);
-        for (const store of stores) expect(clusters.stdout).toContain(store);
-
-        const patch = { 'content-type': 'application/merge-patch+json' };
-        const writes = [
-          ['PATCH', `${api}/namespaces/${fleetNs}/fleetapplications/pos`, patch],
-          [
-            'PATCH',
-            `${api}/namespaces/${clusterNamespace(s1)}/assignments/${fleetNs}.pos/status`,
-            patch,
-          ],
-          ['PATCH', `${api}/namespaces/${fleetNs}/clusters/${s1}`, patch],
-          ['DELETE', `${api}/namespaces/${clusterNamespace(s1)}/assignments/${fleetNs}.pos`, {}],
-          ['GET', `/api/v1/namespaces/${fleetNs}/secrets`, {}],
-        ] as const;
-        for (const [method, path, headers] of writes) {
-          const body = method === 'PATCH' ? '{"metadata":{"labels":{"x":"y"}}}' : undefined;
-          const r = await asViewer.http.request(method, path, body, headers);
-          expect(r.status, `${method} ${path}`).toBe(403);
-        }
-      } finally {
-        asViewer.close();
-      }
-    } finally {
-      await kube.del(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${bindingName}`);
-    }
   });
 
   it('a missing FleetApplication is an error naming it and its namespace, exit 2', async () => {

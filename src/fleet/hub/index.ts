@@ -8,7 +8,7 @@ import { defaultHubOptions, type HubOptions } from './options.js';
 
 export { Hub, HubKindMissingError, type HubDeps } from './hub.js';
 export { defaultHubOptions, type HubOptions } from './options.js';
-export { fleetViewerName, hubLabels, hubManifests, hubName } from './manifests.js';
+export { fleetViewerName, fleetViewerRole, hubLabels, hubManifests, hubName } from './manifests.js';
 export {
   agentLeaseName,
   judgeReadiness,
