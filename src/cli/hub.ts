@@ -153,7 +153,7 @@ async function runHub(f: HubFlags): Promise<void> {
     : undefined;
   if (campaign === undefined) {
     await start();
-    logger.info({ fleetNamespace: f.fleetNamespace }, 'hub started');
+    logger.info({ port, pid: process.pid, fleetNamespace: f.fleetNamespace }, 'hub started');
   }
   const signal = await stopping;
   campaign?.beginShutdown();
