@@ -27,6 +27,16 @@ export const commandModules: readonly {
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
   { names: ['verify-commit'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  // Temporary, on the fleet-registration branch only: fleet.ts (helper "cli") owns this group.
+  {
+    names: ['fleet'],
+    load: async () => {
+      const { addRegistrationCommands } = await import('./fleet-registration.js');
+      return (program) => {
+        addRegistrationCommands(program.command('fleet').description('the hub and its spokes'));
+      };
+    },
+  },
   {
     names: ['completion'],
     load: async () => (await import('./completion.js')).registerCompletion,

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { Cluster } from '../../cluster/cluster.js';
+import type { KubeCredentials } from '../../cluster/kubeconfig.js';
+import { clusterNamespace } from '../names.js';
+import { buildCsr, generateAgentKey } from './csr.js';
+import {
+  NoRegistrationTokenError,
+  RegistrationDeniedError,
+  RegistrationTimeoutError,
+  RegistrationTokenError,
+} from './errors.js';
+import { call, csrPath, csrState, type CsrObject } from './kube.js';
+import { clientSigner, clusterIdentity, registrationCsrName } from './names.js';
+import {
+  credentialOf,
+  deleteStored,
+  readStored,
+  writeStored,
+  type HubCredential,
+  type StoredRegistration,
+  type StoreLocation,
+} from './store.js';
+
+/** How an agent gets and keeps its hub identity. */
+export interface AgentRegistrationOptions {
+  /** The Cluster name to register as (a DNS label of at most 47 characters). */
+  clusterName: string;
+  /** The hub apiserver's URL. */
+  hubUrl: string;
+  /** PEM CA bundle for the hub's serving certificate; undefined: the system's CAs. */
+  hubCaPem: string | undefined;
+  /** The registration token; only needed when nothing valid is stored. */
+  token: string | undefined;
+  /** Where the token came from, for messages (never the token itself). */
+  tokenSource: string;
+  /** The agent's namespace on the spoke, where the credential Secret is kept. */
+  namespace: string;
+  /** The credential Secret's name. */
+  secretName: string;
+  /** Lifetime asked for each certificate. */
+  expirationSeconds: number;
+  /** How long to wait for the hub to approve and sign. */
+  waitTimeoutMs: number;
+  /** Between reads of a pending CSR. */
+  pollIntervalMs: number;
+}
+
+export function defaultAgentRegistrationOptions(): Omit<
+  AgentRegistrationOptions,
+  'clusterName' | 'hubUrl' | 'hubCaPem' | 'token'
+> {
+  return {
+    tokenSource: 'the registration token',
+    namespace: 'ballast-agent',
+    secretName: 'ballast-hub-credential',
+    expirationSeconds: 24 * 3600,
+    waitTimeoutMs: 120_000,
+    pollIntervalMs: 500,
+  };
+}
+
+/** A client of the hub with in-memory credentials; the key is exported only into TLS options. */
+function hubClient(
+  server: string,
+  context: string,
+  credentials: () => KubeCredentials,
+  namespace?: string,
+): Cluster {
+  return Cluster.connectWith(
+    {
+      server: server.replace(/\/+$/, ''),
+      context,
+      namespace,
+      credentials: () => Promise.resolve(credentials()),
+    },
+    { requestTimeoutMs: 15_000 },
+  );
+}
+
+/** The hub `Cluster` client that acts as the agent's own identity. */
+export function hubClusterOf(cred: HubCredential): Cluster {
+  const ca = cred.caPem;
+  return hubClient(
+    cred.server,
+    `hub as ${cred.identity}`,
+    () => ({
+      options: {
+        ...(ca === undefined ? {} : { ca }),
+        cert: cred.certificatePem,
+        key: cred.key.export({ type: 'pkcs8', format: 'pem' }),
+      },
+      headers: {},
+    }),
+    clusterNamespace(cred.clusterName),
+  );
+}
+
+const tokenShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function tokenClient(opts: AgentRegistrationOptions): Cluster {
+  const token = (opts.token ?? '').trim();
+  if (!tokenShape.test(token))
+    throw new RegistrationTokenError(
+      'malformed',
+      opts.tokenSource,
+      opts.hubUrl,
+      'expected three base64url parts joined by dots, as a JWT',
+    );
+  const ca = opts.hubCaPem;
+  return hubClient(opts.hubUrl, 'hub (registration token)', () => ({
+    options: ca === undefined ? {} : { ca },
+    headers: { authorization: `Bearer ${token}` },
+  }));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Creates the CSR unless it exists (a restarted agent resumes its own). */
+async function submitCsr(
+  hub: Cluster,
+  name: string,
+  s: StoredRegistration,
+  expirationSeconds: number,
+): Promise<void> {
+  const request = buildCsr(s.key, clusterIdentity(s.clusterName, s.registrationId));
+  await call(hub, {
+    method: 'POST',
+    path: csrPath(),
+    subject: `CertificateSigningRequest ${name}`,
+    verb: 'create',
+    body: {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name },
+      spec: {
+        request: Buffer.from(request, 'utf8').toString('base64'),
+        signerName: clientSigner,
+        usages: ['client auth'],
+        expirationSeconds,
+      },
+    },
+    accept: [201, 409],
+  });
+}
+
+/** Waits for the CSR's certificate; throws when it is denied or none comes in time. */
+async function awaitCertificate(
+  hub: Cluster,
+  name: string,
+  cluster: string,
+  opts: AgentRegistrationOptions,
+): Promise<string> {
+  const started = Date.now();
+  for (;;) {
+    const r = await call(hub, {
+      method: 'GET',
+      path: csrPath(name),
+      subject: `CertificateSigningRequest ${name}`,
+      verb: 'get',
+    });
+    const csr = r.body as CsrObject | undefined;
+    const state = csr === undefined ? 'pending' : csrState(csr);
+    if (state === 'denied' || state === 'failed') {
+      const c = csr?.status?.conditions?.find((x) => x.type === 'Denied' || x.type === 'Failed');
+      throw new RegistrationDeniedError(cluster, name, c?.reason ?? state, c?.message ?? '');
+    }
+    const cert = csr?.status?.certificate;
+    if (cert !== undefined && cert !== '') return Buffer.from(cert, 'base64').toString('utf8');
+    if (Date.now() - started > opts.waitTimeoutMs)
+      throw new RegistrationTimeoutError(cluster, name, Date.now() - started);
+    await sleep(opts.pollIntervalMs);
+  }
+}
+
+/** Turns a 401 on the token's first request into a RegistrationTokenError. */
+async function withToken<T>(
+  opts: AgentRegistrationOptions,
+  fn: (hub: Cluster) => Promise<T>,
+): Promise<T> {
+  const hub = tokenClient(opts);
+  try {
+    return await fn(hub);
+  } catch (e) {
+    const status = (e as { status?: unknown }).status;
+    if (status === 401)
+      throw new RegistrationTokenError(
+        'refused',
+        opts.tokenSource,
+        opts.hubUrl,
+        '401 Unauthorized',
+        { cause: e },
+      );
+    throw e;
+  } finally {
+    hub.close();
+  }
+}
+
+/** Registers with the token: a new key and id, stored before the CSR so a restart resumes it. */
+async function register(
+  spoke: Cluster,
+  at: StoreLocation,
+  opts: AgentRegistrationOptions,
+  resume: StoredRegistration | undefined,
+): Promise<HubCredential> {
+  const stored: StoredRegistration = resume ?? {
+    server: opts.hubUrl,
+    caPem: opts.hubCaPem,
+    clusterName: opts.clusterName,
+    registrationId: randomBytes(8).toString('hex'),
+    key: generateAgentKey(),
+    certificatePem: undefined,
+  };
+  if (resume === undefined) await writeStored(spoke, at, stored);
+  const name = registrationCsrName(stored.clusterName, stored.registrationId);
+  let pem: string;
+  try {
+    pem = await withToken(opts, async (hub) => {
+      await submitCsr(hub, name, stored, opts.expirationSeconds);
+      return awaitCertificate(hub, name, stored.clusterName, opts);
+    });
+  } catch (e) {
+    // A denied registration is over: the next attempt starts afresh rather than resuming it.
+    if (e instanceof RegistrationDeniedError) await deleteStored(spoke, at);
+    throw e;
+  }
+  const cred = credentialOf(stored, pem);
+  if (cred === undefined)
+    throw new RegistrationDeniedError(
+      stored.clusterName,
+      name,
+      'BadCertificate',
+      'the issued certificate does not match the key and identity requested',
+    );
+  await writeStored(spoke, at, { ...stored, certificatePem: pem });
+  return cred;
+}
+
+/**
+ * The agent's hub credential: the stored one while its certificate is valid (no new CSR, no
+ * new registration), else a registration with the token. A registration that was interrupted
+ * (key stored, no certificate yet) is resumed with the same CSR.
+ */
+export async function obtainHubCredential(
+  spoke: Cluster,
+  partial: Partial<AgentRegistrationOptions> &
+    Pick<AgentRegistrationOptions, 'clusterName' | 'hubUrl'>,
+): Promise<HubCredential> {
+  const opts: AgentRegistrationOptions = {
+    hubCaPem: undefined,
+    token: undefined,
+    ...defaultAgentRegistrationOptions(),
+    ...partial,
+  };
+  const at = { namespace: opts.namespace, secret: opts.secretName };
+  const stored = await readStored(spoke, at);
+  const same =
+    stored !== undefined &&
+    stored.clusterName === opts.clusterName &&
+    stored.server === opts.hubUrl.replace(/\/+$/, '');
+  if (stored !== undefined && same) {
+    const cred =
+      stored.certificatePem === undefined ? undefined : credentialOf(stored, stored.certificatePem);
+    if (cred !== undefined && cred.notAfter.getTime() > Date.now() + 60_000) return cred;
+    if (stored.certificatePem === undefined) {
+      if (opts.token === undefined)
+        throw new NoRegistrationTokenError(
+          opts.clusterName,
+          'a registration was begun but not finished',
+        );
+      return register(spoke, at, opts, stored);
+    }
+  }
+  if (opts.token === undefined)
+    throw new NoRegistrationTokenError(
+      opts.clusterName,
+      stored === undefined
+        ? 'no hub credential is stored on the spoke'
+        : same
+          ? 'the stored hub certificate has expired'
+          : `the stored hub credential is for cluster "${stored.clusterName}" at ${stored.server}`,
+    );
+  return register(spoke, at, { ...opts, hubUrl: opts.hubUrl.replace(/\/+$/, '') }, undefined);
+}
