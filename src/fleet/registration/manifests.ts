@@ -22,12 +22,14 @@ const labels = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/compone
  * whatever account `ballast hub` runs as (`registrarControllerRole`).
  */
 export function registrationManifests(fleetNamespace = defaultFleetNamespace): KubeObject[] {
-  const name = registrarServiceAccount;
+  const sa = registrarServiceAccount;
+  // Cluster-scoped, so named after the fleet namespace: two fleets on one hub keep their own.
+  const name = `${sa}:${fleetNamespace}`;
   return [
     {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name, namespace: fleetNamespace, labels },
+      metadata: { name: sa, namespace: fleetNamespace, labels },
     },
     {
       apiVersion: rbac,
@@ -42,7 +44,7 @@ export function registrationManifests(fleetNamespace = defaultFleetNamespace): K
       kind: 'ClusterRoleBinding',
       metadata: { name, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: fleetNamespace }],
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: fleetNamespace }],
     },
   ];
 }
