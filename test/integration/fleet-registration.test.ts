@@ -181,6 +181,50 @@ describe('registering spoke clusters with the hub', () => {
     expect(c.metadata.annotations['ballast.dev/registered-identity']).toBe(credA.identity);
   }, 90_000);
 
+  it("a token holder who copies a registered cluster's identity from its CSR gets no certificate", async () => {
+    // The registrar account may list CSRs, so every token holder can read A's common name.
+    const holder = Cluster.connectWith({
+      server: hubUrl,
+      context: 'token holder',
+      namespace: undefined,
+      credentials: () =>
+        Promise.resolve({
+          options: { ca: hubCaPem },
+          headers: { authorization: `Bearer ${token}` },
+        }),
+    });
+    const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+    const listed = await holder.http.request('GET', csrs);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toContain(`ballast-register-${nameA}-${credA.registrationId}`);
+    const copy = `copy-${suffix}`;
+    const request = Buffer.from(buildCsr(generateAgentKey(), credA.identity)).toString('base64');
+    const body = {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name: copy },
+      spec: {
+        request,
+        signerName: 'kubernetes.io/kube-apiserver-client',
+        usages: ['client auth'],
+        expirationSeconds: 3600,
+      },
+    };
+    expect(await statusOf(holder, 'POST', csrs, body, 'application/json')).toBe(201);
+    holder.close();
+    let csr: {
+      status?: { certificate?: string; conditions?: { type: string; reason: string }[] };
+    } = {};
+    await eventually('the registrar decides the copied identity', 30_000, async () => {
+      csr = await hubKube.json<typeof csr>(`${csrs}/${copy}`);
+      return (csr.status?.conditions ?? []).length > 0;
+    });
+    expect(csr.status?.conditions?.map((c) => `${c.type}/${c.reason}`)).toEqual([
+      'Denied/NameTaken',
+    ]);
+    expect(csr.status?.certificate).toBeUndefined();
+  }, 60_000);
+
   it('a revoked token is refused with a message saying what to do, and a malformed one before any request', async () => {
     const revoked = await createRegistrationToken(hub, {
       fleetNamespace: fleetNs,

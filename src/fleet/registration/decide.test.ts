@@ -18,6 +18,7 @@ const other = 'ballast:cluster:store-1:fedcba9876543210';
 function facts(over: Partial<CsrFacts> = {}, cn = me): CsrFacts {
   return {
     name: 'x',
+    uid: 'uid-1',
     signerName: 'kubernetes.io/kube-apiserver-client',
     requester: registrar,
     usages: ['client auth'],
@@ -40,6 +41,7 @@ describe('screening a CSR', () => {
       purpose: 'registration',
       cluster: 'store-1',
       identity: me,
+      csrUid: 'uid-1',
     });
   });
 
@@ -101,23 +103,32 @@ describe('judging a candidate against the name', () => {
     purpose: 'registration',
     cluster: 'store-1',
     identity: me,
+    csrUid: 'uid-1',
   };
   const renewal: Candidate = { ...registration, purpose: 'renewal' };
 
-  it('lets a registration take a free name, or resume its own claim', () => {
+  it('lets a registration take a free name, or resume the claim its own CSR made', () => {
     expect(judgeClaim(registration, { kind: 'free' }).kind).toBe('approve');
-    expect(judgeClaim(registration, { kind: 'claimed', identity: me }).kind).toBe('approve');
+    const claim = { kind: 'claimed', identity: me, csrUid: 'uid-1' } as const;
+    expect(judgeClaim(registration, claim).kind).toBe('approve');
+  });
+
+  it("denies another CSR copying a registered cluster's common name (it is readable)", () => {
+    const claim = { kind: 'claimed', identity: me, csrUid: 'uid-0' } as const;
+    expect(judgeClaim(registration, claim)).toMatchObject({ kind: 'deny', reason: 'NameTaken' });
   });
 
   it('denies a second cluster the name of a registered one, saying what to do', () => {
-    const v = judgeClaim(registration, { kind: 'claimed', identity: other });
+    const v = judgeClaim(registration, { kind: 'claimed', identity: other, csrUid: 'uid-0' });
     expect(v).toMatchObject({ kind: 'deny', reason: 'NameTaken' });
     expect(v.kind === 'deny' && v.message).toContain('ballast fleet deregister store-1');
   });
 
   it('renews only the identity the name is registered to now', () => {
-    expect(judgeClaim(renewal, { kind: 'claimed', identity: me }).kind).toBe('approve');
-    expect(judgeClaim(renewal, { kind: 'claimed', identity: other })).toMatchObject({
+    expect(judgeClaim(renewal, { kind: 'claimed', identity: me, csrUid: 'u' }).kind).toBe(
+      'approve',
+    );
+    expect(judgeClaim(renewal, { kind: 'claimed', identity: other, csrUid: 'u' })).toMatchObject({
       reason: 'NotRegistered',
     });
     expect(judgeClaim(renewal, { kind: 'free' })).toMatchObject({ reason: 'NotRegistered' });

@@ -4,6 +4,8 @@ import { clientSigner, looksLikeClusterIdentity, parseClusterIdentity } from './
 /** What the registrar reads of one CertificateSigningRequest. */
 export interface CsrFacts {
   name: string;
+  /** The CSR's uid: a name can be reused once the CSR is garbage collected, a uid cannot. */
+  uid: string;
   signerName: string;
   /** Who created it, as the apiserver recorded it (spec.username): it cannot be forged. */
   requester: string;
@@ -34,6 +36,8 @@ export interface Candidate {
   cluster: string;
   /** The user the certificate will name: its common name. */
   identity: string;
+  /** The uid of the CSR judged, which a registration records in its claim of the name. */
+  csrUid: string;
 }
 
 /** Not ours to judge (another signer, another requester, or already decided). */
@@ -42,8 +46,8 @@ export type Ignore = { kind: 'ignore' };
 /** What the hub knows of a cluster name. */
 export type Claim =
   | { kind: 'free' }
-  /** A Cluster registered to `identity` (its identity annotation). */
-  | { kind: 'claimed'; identity: string };
+  /** A Cluster registered to `identity` by the CSR of uid `csrUid` (its annotations). */
+  | { kind: 'claimed'; identity: string; csrUid: string };
 
 export type Verdict =
   { kind: 'approve'; purpose: Candidate['purpose']; cluster: string; identity: string } | Denial;
@@ -105,29 +109,28 @@ export function screenCsr(csr: CsrFacts, opts: ScreenOptions): Candidate | Denia
       'ExpirationNotAllowed',
       `expirationSeconds must be set and at most ${opts.maxExpirationSeconds}`,
     );
-  if (fromRegistrar) return { kind: 'candidate', purpose: 'registration', ...pick(identity, cn) };
-  if (csr.requester === cn) return { kind: 'candidate', purpose: 'renewal', ...pick(identity, cn) };
+  const who = { cluster: identity.cluster, identity: cn, csrUid: csr.uid };
+  if (fromRegistrar) return { kind: 'candidate', purpose: 'registration', ...who };
+  if (csr.requester === cn) return { kind: 'candidate', purpose: 'renewal', ...who };
   return deny(
     'RequesterNotAllowed',
     `${csr.requester} may not request a certificate for ${cn}: only a registration token or the identity itself (renewal) may`,
   );
 }
 
-const pick = (
-  identity: { cluster: string },
-  cn: string,
-): { cluster: string; identity: string } => ({ cluster: identity.cluster, identity: cn });
-
 /**
  * Whether a candidate gets its certificate, given what the hub knows of its cluster name. A
- * registration takes a free name, or resumes its own (same random id: the registrar stopped
- * between claiming the name and approving); a renewal must be by the identity registered now.
+ * registration takes a free name, or resumes its own claim: the same CSR (by uid), when the
+ * registrar stopped between claiming the name and approving. The common name alone is no
+ * proof, since every token holder can read it from the registered cluster's CSR. A renewal
+ * must be by the identity registered now.
  */
 export function judgeClaim(candidate: Candidate, claim: Claim): Verdict {
   const { purpose, cluster, identity } = candidate;
   const ours = claim.kind === 'claimed' && claim.identity === identity;
   if (purpose === 'registration') {
-    if (claim.kind === 'free' || ours) return { kind: 'approve', purpose, cluster, identity };
+    if (claim.kind === 'free' || (ours && claim.csrUid === candidate.csrUid))
+      return { kind: 'approve', purpose, cluster, identity };
     return deny(
       'NameTaken',
       `cluster name "${cluster}" is already registered to another agent; pick another cluster name, or run \`ballast fleet deregister ${cluster}\` first`,

@@ -16,6 +16,9 @@ export const registrationLabel = 'ballast.dev/registered-cluster';
  */
 export const identityAnnotation = 'ballast.dev/registered-identity';
 
+/** On a Cluster: the uid of the CSR that registered it, so only that CSR can resume the claim. */
+export const registeringCsrAnnotation = 'ballast.dev/registered-by-csr';
+
 /** Marks a registration token's Secret; deleting the Secret revokes the token. */
 export const tokenSecretLabel = 'ballast.dev/registration-token';
 

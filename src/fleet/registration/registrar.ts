@@ -11,7 +11,12 @@ import {
 } from './decide.js';
 import { call, clusterPath, csrPath, csrState, type CsrObject } from './kube.js';
 import { clusterRbac } from './manifests.js';
-import { identityAnnotation, parseClusterIdentity, registrarUser } from './names.js';
+import {
+  identityAnnotation,
+  parseClusterIdentity,
+  registeringCsrAnnotation,
+  registrarUser,
+} from './names.js';
 
 /** How the hub's registrar runs. */
 export interface RegistrarOptions {
@@ -45,6 +50,7 @@ export interface Registrar {
 export function csrFacts(csr: CsrObject): CsrFacts {
   return {
     name: csr.metadata.name,
+    uid: csr.metadata.uid ?? '',
     signerName: csr.spec.signerName,
     requester: csr.spec.username ?? '',
     usages: csr.spec.usages ?? [],
@@ -77,7 +83,11 @@ function claimOf(live: LiveCluster | undefined): Claim {
   const identity = live?.metadata.annotations?.[identityAnnotation];
   return identity === undefined || identity === ''
     ? { kind: 'free' }
-    : { kind: 'claimed', identity };
+    : {
+        kind: 'claimed',
+        identity,
+        csrUid: live?.metadata.annotations?.[registeringCsrAnnotation] ?? '',
+      };
 }
 
 /**
@@ -104,7 +114,7 @@ async function claimName(
         metadata: {
           name: c.cluster,
           namespace: ns,
-          annotations: { [identityAnnotation]: c.identity },
+          annotations: { [identityAnnotation]: c.identity, [registeringCsrAnnotation]: c.csrUid },
         },
         spec: {},
       },
@@ -113,7 +123,11 @@ async function claimName(
     return r.status === 201;
   }
   if (claimOf(live).kind === 'claimed') return true;
-  const annotations = { ...(live.metadata.annotations ?? {}), [identityAnnotation]: c.identity };
+  const annotations = {
+    ...(live.metadata.annotations ?? {}),
+    [identityAnnotation]: c.identity,
+    [registeringCsrAnnotation]: c.csrUid,
+  };
   const r = await call(hub, {
     method: 'PATCH',
     path: clusterPath(ns, c.cluster),
