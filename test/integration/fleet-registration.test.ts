@@ -1,4 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.js';
 import { KubeApiError } from '../../src/cluster/errors.js';
@@ -14,6 +18,8 @@ import {
   RegistrationDeniedError,
   RegistrationTokenError,
   renewCredential,
+  renewalDue,
+  startRenewal,
   startRegistrar,
   type HubCredential,
   type Registrar,
@@ -55,6 +61,12 @@ async function statusOf(
   return (await as.http.request(method, path, payload, headers)).status;
 }
 
+interface CsrSeen {
+  status?: { certificate?: string; conditions?: { type: string; reason: string }[] };
+}
+
+const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
 const assignments = (ns: string): string =>
   `/apis/ballast.dev/v1alpha1/namespaces/${ns}/assignments`;
 
@@ -79,6 +91,7 @@ describe('registering spoke clusters with the hub', () => {
   let credA: HubCredential;
   let credB: HubCredential;
   let agentNsA = '';
+  let agentNsB = '';
 
   const agentOpts = (clusterName: string, namespace: string, t: string | undefined) => ({
     clusterName,
@@ -89,6 +102,41 @@ describe('registering spoke clusters with the hub', () => {
     namespace,
     waitTimeoutMs: 60_000,
   });
+
+  /** A hub client holding the registration token, as any holder of it may act. */
+  const tokenHolder = (): Cluster =>
+    Cluster.connectWith({
+      server: hubUrl,
+      context: 'token holder',
+      namespace: undefined,
+      credentials: () =>
+        Promise.resolve({
+          options: { ca: hubCaPem },
+          headers: { authorization: `Bearer ${token}` },
+        }),
+    });
+
+  const csrBody = (name: string, pem: string): object => ({
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name },
+    spec: {
+      request: Buffer.from(pem).toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client',
+      usages: ['client auth'],
+      expirationSeconds: 3600,
+    },
+  });
+
+  /** The CSR once the registrar has put a condition on it. */
+  async function decided(name: string): Promise<CsrSeen> {
+    let csr: CsrSeen = {};
+    await eventually(`the registrar decides CSR ${name}`, 30_000, async () => {
+      csr = await hubKube.json<CsrSeen>(`${csrs}/${name}`);
+      return (csr.status?.conditions ?? []).length > 0;
+    });
+    return csr;
+  }
 
   beforeAll(async () => {
     hubKube = await kubeFor(hubConfig);
@@ -183,47 +231,66 @@ describe('registering spoke clusters with the hub', () => {
 
   it("a token holder who copies a registered cluster's identity from its CSR gets no certificate", async () => {
     // The registrar account may list CSRs, so every token holder can read A's common name.
-    const holder = Cluster.connectWith({
-      server: hubUrl,
-      context: 'token holder',
-      namespace: undefined,
-      credentials: () =>
-        Promise.resolve({
-          options: { ca: hubCaPem },
-          headers: { authorization: `Bearer ${token}` },
-        }),
-    });
-    const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+    const holder = tokenHolder();
     const listed = await holder.http.request('GET', csrs);
     expect(listed.status).toBe(200);
     expect(listed.body).toContain(`ballast-register-${nameA}-${credA.registrationId}`);
     const copy = `copy-${suffix}`;
-    const request = Buffer.from(buildCsr(generateAgentKey(), credA.identity)).toString('base64');
-    const body = {
-      apiVersion: 'certificates.k8s.io/v1',
-      kind: 'CertificateSigningRequest',
-      metadata: { name: copy },
-      spec: {
-        request,
-        signerName: 'kubernetes.io/kube-apiserver-client',
-        usages: ['client auth'],
-        expirationSeconds: 3600,
-      },
-    };
+    const body = csrBody(copy, buildCsr(generateAgentKey(), credA.identity));
     expect(await statusOf(holder, 'POST', csrs, body, 'application/json')).toBe(201);
     holder.close();
-    let csr: {
-      status?: { certificate?: string; conditions?: { type: string; reason: string }[] };
-    } = {};
-    await eventually('the registrar decides the copied identity', 30_000, async () => {
-      csr = await hubKube.json<typeof csr>(`${csrs}/${copy}`);
-      return (csr.status?.conditions ?? []).length > 0;
-    });
+    const csr = await decided(copy);
     expect(csr.status?.conditions?.map((c) => `${c.type}/${c.reason}`)).toEqual([
       'Denied/NameTaken',
     ]);
     expect(csr.status?.certificate).toBeUndefined();
   }, 60_000);
+
+  it("a token holder asking for an Organization (a group, such as kubeadm's cluster admins) gets no certificate", async () => {
+    const holder = tokenHolder();
+    const id = randomBytes(8).toString('hex');
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const dir = await mkdtemp(join(tmpdir(), 'ballast-csr-'));
+    let pem: string;
+    try {
+      await writeFile(join(dir, 'k.pem'), key.export({ type: 'pkcs8', format: 'pem' }));
+      // system:masters itself is refused by the apiserver (CertificateSubjectRestriction);
+      // kubeadm binds cluster-admin to this group.
+      const subject = `/O=kubeadm:cluster-admins/CN=ballast:cluster:store-o-${suffix}:${id}`;
+      pem = execFileSync('openssl', ['req', '-new', '-key', join(dir, 'k.pem'), '-subj', subject], {
+        encoding: 'utf8',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const name = `group-${suffix}`;
+    expect(await statusOf(holder, 'POST', csrs, csrBody(name, pem), 'application/json')).toBe(201);
+    holder.close();
+    const csr = await decided(name);
+    expect(csr.status?.conditions?.map((c) => `${c.type}/${c.reason}`)).toEqual([
+      'Denied/SubjectNotAllowed',
+    ]);
+    expect(csr.status?.certificate).toBeUndefined();
+    const c = await hubKube.get(
+      `/apis/ballast.dev/v1alpha1/namespaces/${fleetNs}/clusters/store-o-${suffix}`,
+    );
+    expect(c.status).toBe(404);
+  }, 60_000);
+
+  it('two agents racing for one free name: one registers, the other is denied', async () => {
+    const name = `store-race-${suffix}`;
+    const [ns1, ns2] = await Promise.all([
+      testNamespace(spokeKube, 'agent'),
+      testNamespace(spokeKube, 'agent'),
+    ]);
+    const results = await Promise.allSettled([
+      obtainHubCredential(spoke, agentOpts(name, ns1, token)),
+      obtainHubCredential(spoke, agentOpts(name, ns2, token)),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = results.find((r) => r.status === 'rejected');
+    expect((lost?.reason as RegistrationDeniedError).reason).toBe('NameTaken');
+  }, 90_000);
 
   it('a revoked token is refused with a message saying what to do, and a malformed one before any request', async () => {
     const revoked = await createRegistrationToken(hub, {
@@ -299,8 +366,8 @@ describe('registering spoke clusters with the hub', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
     expect(r.stderr).toContain(`kubectl -n ${fleetNs} delete secret ballast-registration-token-`);
-    const ns = await testNamespace(spokeKube, 'agent');
-    credB = await obtainHubCredential(spoke, agentOpts(nameB, ns, r.stdout));
+    agentNsB = await testNamespace(spokeKube, 'agent');
+    credB = await obtainHubCredential(spoke, agentOpts(nameB, agentNsB, r.stdout));
     expect(credB.identity).toContain(`ballast:cluster:${nameB}:`);
   }, 90_000);
 
@@ -392,42 +459,57 @@ describe('registering spoke clusters with the hub', () => {
     // B asks for a certificate of A's identity: the registrar denies it, and B cannot read
     // A's renewal request (its RBAC names only its own).
     const asB = hubClusterOf(credB);
-    const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
     expect(
       await statusOf(asB, 'GET', `${csrs}/ballast-renew-${nameA}-${credA.registrationId}`),
     ).toBe(403);
     const stolen = `steal-${suffix}`;
-    const request = Buffer.from(buildCsr(generateAgentKey(), credA.identity)).toString('base64');
-    const created = await statusOf(
-      asB,
-      'POST',
-      csrs,
-      {
-        apiVersion: 'certificates.k8s.io/v1',
-        kind: 'CertificateSigningRequest',
-        metadata: { name: stolen },
-        spec: {
-          request,
-          signerName: 'kubernetes.io/kube-apiserver-client',
-          usages: ['client auth'],
-          expirationSeconds: 3600,
-        },
-      },
-      'application/json',
-    );
-    expect(created).toBe(201);
+    const body = csrBody(stolen, buildCsr(generateAgentKey(), credA.identity));
+    expect(await statusOf(asB, 'POST', csrs, body, 'application/json')).toBe(201);
     asB.close();
-    await eventually('the registrar denies B asking for A', 30_000, async () => {
-      const c = await hubKube.json<{
-        status?: { conditions?: { type: string; reason: string }[] };
-      }>(`${csrs}/${stolen}`);
-      return (
-        c.status?.conditions?.some(
-          (x) => x.type === 'Denied' && x.reason === 'RequesterNotAllowed',
-        ) ?? false
-      );
-    });
+    const csr = await decided(stolen);
+    expect(csr.status?.conditions?.map((c) => `${c.type}/${c.reason}`)).toEqual([
+      'Denied/RequesterNotAllowed',
+    ]);
+    expect(csr.status?.certificate).toBeUndefined();
     credA = renewed;
+  }, 90_000);
+
+  it('the renewal loop renews at once a certificate with under a third of its life left, and reports it', async () => {
+    // A credential read as issued 3 h ago for 4 h: two thirds are gone, so renewal is due.
+    const aged = {
+      ...credB,
+      notBefore: new Date(Date.now() - 3 * 3600_000),
+      notAfter: new Date(Date.now() + 3600_000),
+    };
+    expect(renewalDue(aged).getTime()).toBeLessThan(Date.now());
+    const renewedTo: HubCredential[] = [];
+    const errors: unknown[] = [];
+    const loop = startRenewal(
+      spoke,
+      aged,
+      {
+        namespace: agentNsB,
+        secretName: 'ballast-hub-credential',
+        expirationSeconds: 3600,
+        waitTimeoutMs: 60_000,
+        pollIntervalMs: 300,
+      },
+      { onRenewed: (c) => renewedTo.push(c), onError: (e) => errors.push(e), retryMs: 1_000 },
+    );
+    try {
+      await eventually('the loop renews B', 60_000, () => Promise.resolve(renewedTo.length > 0));
+    } finally {
+      loop.stop();
+    }
+    expect(errors).toEqual([]);
+    expect(loop.current().identity).toBe(credB.identity);
+    expect(loop.current().certificatePem).not.toBe(credB.certificatePem);
+    // The next renewal is two thirds into the new certificate's hour, not now.
+    expect(renewalDue(loop.current()).getTime()).toBeGreaterThan(Date.now() + 30 * 60_000);
+    // A restarted agent reads the renewed credential from the spoke.
+    const stored = await obtainHubCredential(spoke, agentOpts(nameB, agentNsB, undefined));
+    expect(stored.certificatePem).toBe(loop.current().certificatePem);
+    credB = loop.current();
   }, 90_000);
 
   it('fleet deregister takes the identity off the hub: it gets 403, its namespace goes, the agent reads it as deregistered', async () => {
