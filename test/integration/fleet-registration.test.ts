@@ -12,6 +12,7 @@ import { buildAssignment } from '../../src/fleet/assignment-build.js';
 import { clusterNamespace } from '../../src/fleet/names.js';
 import {
   classifyHubError,
+  CredentialStoreError,
   createRegistrationToken,
   hubClusterOf,
   obtainHubCredential,
@@ -211,6 +212,13 @@ describe('registering spoke clusters with the hub', () => {
       before.items.map((i) => i.metadata.name),
     );
     expect(after.items.filter((i) => i.metadata.name.includes(nameA))).toHaveLength(1);
+    // Asked to be another cluster, it refuses to overwrite the identity it holds.
+    const other = await obtainHubCredential(
+      spoke,
+      agentOpts(`store-x-${suffix}`, agentNsA, token),
+    ).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(CredentialStoreError);
+    expect((other as Error).message).toContain(`holds the hub credential of cluster "${nameA}"`);
   }, 60_000);
 
   it('a second cluster asking for a registered name is denied, and told how to proceed', async () => {
@@ -328,11 +336,14 @@ describe('registering spoke clusters with the hub', () => {
     );
     expect((err as Error).message).not.toContain(revoked.token);
 
+    const nsBad = await testNamespace(spokeKube, 'agent');
     const bad = await obtainHubCredential(
       spoke,
-      agentOpts(`store-m-${suffix}`, ns, 'my-token\n'),
+      agentOpts(`store-m-${suffix}`, nsBad, 'my-token\n'),
     ).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(RegistrationTokenError);
+    const secret = `/api/v1/namespaces/${nsBad}/secrets/ballast-hub-credential`;
+    expect((await spokeKube.get(secret)).status).toBe(404);
     expect((bad as Error).message).toBe(
       '--token-file token: not a registration token (expected three base64url parts joined by dots, as a JWT); it should hold exactly what `ballast fleet token create` printed',
     );

@@ -4,6 +4,7 @@ import type { KubeCredentials } from '../../cluster/kubeconfig.js';
 import { clusterNamespace } from '../names.js';
 import { buildCsr, generateAgentKey } from './csr.js';
 import {
+  CredentialStoreError,
   NoRegistrationTokenError,
   RegistrationDeniedError,
   RegistrationTimeoutError,
@@ -97,7 +98,8 @@ export function hubClusterOf(cred: HubCredential): Cluster {
 
 const tokenShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function tokenClient(opts: AgentRegistrationOptions): Cluster {
+/** The token, trimmed, when it has a JWT's shape; a clear error before anything is written. */
+function checkedToken(opts: AgentRegistrationOptions): string {
   const token = (opts.token ?? '').trim();
   if (!tokenShape.test(token))
     throw new RegistrationTokenError(
@@ -106,6 +108,11 @@ function tokenClient(opts: AgentRegistrationOptions): Cluster {
       opts.hubUrl,
       'expected three base64url parts joined by dots, as a JWT',
     );
+  return token;
+}
+
+function tokenClient(opts: AgentRegistrationOptions): Cluster {
+  const token = checkedToken(opts);
   const ca = opts.hubCaPem;
   return hubClient(opts.hubUrl, 'hub (registration token)', () => ({
     options: ca === undefined ? {} : { ca },
@@ -236,10 +243,33 @@ async function register(
   return cred;
 }
 
+/** The stored credential's standing, as obtainHubCredential acts on it. */
+type Stored =
+  | { kind: 'none' }
+  | { kind: 'valid'; cred: HubCredential }
+  | { kind: 'pending'; stored: StoredRegistration }
+  | { kind: 'expired'; notAfter: Date };
+
+function standingOf(s: StoredRegistration | undefined, at: StoreLocation): Stored {
+  if (s === undefined) return { kind: 'none' };
+  if (s.certificatePem === undefined) return { kind: 'pending', stored: s };
+  const cred = credentialOf(s, s.certificatePem);
+  if (cred === undefined)
+    throw new CredentialStoreError(
+      at.namespace,
+      at.secret,
+      'tls.crt does not belong to tls.key or names another identity',
+    );
+  // A minute of margin: a certificate about to lapse would fail the first requests made with it.
+  if (cred.notAfter.getTime() > Date.now() + 60_000) return { kind: 'valid', cred };
+  return { kind: 'expired', notAfter: cred.notAfter };
+}
+
 /**
  * The agent's hub credential: the stored one while its certificate is valid (no new CSR, no
  * new registration), else a registration with the token. A registration that was interrupted
- * (key stored, no certificate yet) is resumed with the same CSR.
+ * (key stored, no certificate yet) is resumed with the same CSR. A Secret holding another
+ * cluster's or hub's credential is refused rather than overwritten.
  */
 export async function obtainHubCredential(
   spoke: Cluster,
@@ -252,33 +282,50 @@ export async function obtainHubCredential(
     ...defaultAgentRegistrationOptions(),
     ...partial,
   };
+  opts.hubUrl = opts.hubUrl.replace(/\/+$/, '');
   const at = { namespace: opts.namespace, secret: opts.secretName };
   const stored = await readStored(spoke, at);
-  const same =
+  if (
     stored !== undefined &&
-    stored.clusterName === opts.clusterName &&
-    stored.server === opts.hubUrl.replace(/\/+$/, '');
-  if (stored !== undefined && same) {
-    const cred =
-      stored.certificatePem === undefined ? undefined : credentialOf(stored, stored.certificatePem);
-    if (cred !== undefined && cred.notAfter.getTime() > Date.now() + 60_000) return cred;
-    if (stored.certificatePem === undefined) {
-      if (opts.token === undefined)
-        throw new NoRegistrationTokenError(
-          opts.clusterName,
-          'a registration was begun but not finished',
-        );
-      return register(spoke, at, opts, stored);
-    }
-  }
+    (stored.clusterName !== opts.clusterName || stored.server !== opts.hubUrl)
+  )
+    throw new CredentialStoreError(
+      at.namespace,
+      at.secret,
+      `holds the hub credential of cluster "${stored.clusterName}" at ${stored.server}, not of "${opts.clusterName}" at ${opts.hubUrl}`,
+    );
+  const standing = standingOf(stored, at);
+  if (standing.kind === 'valid') return standing.cred;
   if (opts.token === undefined)
     throw new NoRegistrationTokenError(
       opts.clusterName,
-      stored === undefined
-        ? 'no hub credential is stored on the spoke'
-        : same
-          ? 'the stored hub certificate has expired'
-          : `the stored hub credential is for cluster "${stored.clusterName}" at ${stored.server}`,
+      {
+        none: 'no hub credential is stored on the spoke',
+        pending: 'a registration was begun but not finished',
+        expired: 'the stored hub certificate has expired',
+      }[standing.kind],
     );
-  return register(spoke, at, { ...opts, hubUrl: opts.hubUrl.replace(/\/+$/, '') }, undefined);
+  checkedToken(opts);
+  try {
+    return await register(
+      spoke,
+      at,
+      opts,
+      standing.kind === 'pending' ? standing.stored : undefined,
+    );
+  } catch (e) {
+    // The expired identity still holds the name on the hub; only deregistering frees it.
+    if (
+      standing.kind === 'expired' &&
+      e instanceof RegistrationDeniedError &&
+      e.reason === 'NameTaken'
+    )
+      throw new RegistrationDeniedError(
+        e.cluster,
+        e.csr,
+        e.reason,
+        `the stored certificate expired at ${standing.notAfter.toISOString()} and its registration still holds the name; run \`ballast fleet deregister ${e.cluster}\` on the hub, then start the agent again with a new token`,
+      );
+    throw e;
+  }
 }

@@ -228,9 +228,11 @@ async function handle(hub: Cluster, opts: RegistrarOptions, csr: CsrObject): Pro
     }))
       await hub.apply(obj);
   }
-  await decide(hub, facts.name, verdict);
+  // Registered before approved: once approved the CSR is never judged again, so nothing
+  // after the approval would be retried.
   if (verdict.kind === 'approve' && verdict.purpose === 'registration')
     await markRegistered(hub, ns, verdict.cluster);
+  await decide(hub, facts.name, verdict);
   opts.log(
     verdict.kind === 'approve'
       ? `registrar: approved ${verdict.purpose} of cluster "${verdict.cluster}" as ${verdict.identity} (CSR ${facts.name})`
