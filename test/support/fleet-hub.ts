@@ -1,0 +1,165 @@
+import { expect } from 'vitest';
+import { Cluster } from '../../src/cluster/cluster.js';
+import { fleetCrds } from '../../src/fleet/crds.js';
+import {
+  createRegistrationToken,
+  startRegistrar,
+  type AgentRegistrationOptions,
+  type Registrar,
+} from '../../src/fleet/registration/index.js';
+import type { TestControlPlane } from './global-setup.js';
+import { eventually, kubeFor, testNamespace, type TestKube } from './kube.js';
+
+const crdPath = (name: string): string =>
+  `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+
+/** Applies the fleet CRDs and waits until they are served. */
+export async function installFleetCrds(kube: TestKube): Promise<void> {
+  for (const crd of fleetCrds()) {
+    const r = await kube.apply(crdPath(crd.metadata.name), crd, 'ballast');
+    expect([200, 201], r.body).toContain(r.status);
+  }
+  for (const crd of fleetCrds())
+    await eventually(`${crd.metadata.name} is Established`, 30_000, async () => {
+      const c = await kube.json<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        crdPath(crd.metadata.name),
+      );
+      return (
+        c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ?? false
+      );
+    });
+}
+
+/** The status of one raw request made as `as` (a hub client of some identity). */
+export async function statusOf(
+  as: Cluster,
+  method: string,
+  path: string,
+  body?: object,
+  contentType = 'application/merge-patch+json',
+): Promise<number> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> =
+    payload === undefined ? {} : { 'content-type': contentType };
+  return (await as.http.request(method, path, payload, headers)).status;
+}
+
+/** A CSR as a test reads it back. */
+export interface CsrSeen {
+  status?: { certificate?: string; conditions?: { type: string; reason: string }[] };
+}
+
+export const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
+export const assignments = (ns: string): string =>
+  `/apis/ballast.dev/v1alpha1/namespaces/${ns}/assignments`;
+
+/** A client-auth CSR body for the PEM request `pem`. */
+export const csrBody = (name: string, pem: string): object => ({
+  apiVersion: 'certificates.k8s.io/v1',
+  kind: 'CertificateSigningRequest',
+  metadata: { name },
+  spec: {
+    request: Buffer.from(pem).toString('base64'),
+    signerName: 'kubernetes.io/kube-apiserver-client',
+    usages: ['client auth'],
+    expirationSeconds: 3600,
+  },
+});
+
+/**
+ * cluster-1 as a hub with the fleet CRDs, a fleet namespace of the test's own, a running
+ * registrar and a registration token; the spoke is cluster-2 when there is one (else cluster-1,
+ * where the agent's Secret then lives).
+ */
+export interface TestHub {
+  hubConfig: string;
+  hubKube: TestKube;
+  hub: Cluster;
+  spoke: Cluster;
+  spokeKube: TestKube;
+  fleetNs: string;
+  /** The registrar's log lines. */
+  logs: string[];
+  hubUrl: string;
+  hubCaPem: string;
+  token: string;
+  agentOpts: (
+    clusterName: string,
+    namespace: string,
+    token: string | undefined,
+  ) => Partial<AgentRegistrationOptions> & Pick<AgentRegistrationOptions, 'clusterName' | 'hubUrl'>;
+  /** A hub client holding the registration token, as any holder of it may act. */
+  tokenHolder: () => Cluster;
+  /** The CSR once the registrar has put a condition on it. */
+  decided: (name: string) => Promise<CsrSeen>;
+  stop: () => Promise<void>;
+}
+
+export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
+  const hubConfig = cp.clusters[0]?.kubeconfig ?? '';
+  const spokeConfig = cp.clusters[1]?.kubeconfig ?? hubConfig;
+  const hubKube = await kubeFor(hubConfig);
+  const spokeKube = await kubeFor(spokeConfig);
+  const hub = Cluster.connect({ kubeconfig: hubConfig });
+  const spoke = Cluster.connect({ kubeconfig: spokeConfig });
+  const hubUrl = hubKube.ep.server;
+  const hubCaPem = hubKube.ep.ca.toString('utf8');
+  await installFleetCrds(hubKube);
+  const fleetNs = await testNamespace(hubKube, 'fleet');
+  const logs: string[] = [];
+  const registrar: Registrar = startRegistrar(hub, {
+    fleetNamespace: fleetNs,
+    log: (l) => logs.push(l),
+  });
+  await registrar.ready;
+  const { token } = await createRegistrationToken(hub, {
+    fleetNamespace: fleetNs,
+    ttlSeconds: 600,
+  });
+  return {
+    hubConfig,
+    hubKube,
+    hub,
+    spoke,
+    spokeKube,
+    fleetNs,
+    logs,
+    hubUrl,
+    hubCaPem,
+    token,
+    agentOpts: (clusterName, namespace, t) => ({
+      clusterName,
+      hubUrl,
+      hubCaPem,
+      token: t,
+      tokenSource: '--token-file token',
+      namespace,
+      waitTimeoutMs: 60_000,
+    }),
+    tokenHolder: () =>
+      Cluster.connectWith({
+        server: hubUrl,
+        context: 'token holder',
+        namespace: undefined,
+        credentials: () =>
+          Promise.resolve({
+            options: { ca: hubCaPem },
+            headers: { authorization: `Bearer ${token}` },
+          }),
+      }),
+    decided: async (name) => {
+      let csr: CsrSeen = {};
+      await eventually(`the registrar decides CSR ${name}`, 30_000, async () => {
+        csr = await hubKube.json<CsrSeen>(`${csrs}/${name}`);
+        return (csr.status?.conditions ?? []).length > 0;
+      });
+      return csr;
+    },
+    stop: async () => {
+      await registrar.stop();
+      hub.close();
+      spoke.close();
+    },
+  };
+}
