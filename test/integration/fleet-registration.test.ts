@@ -82,6 +82,8 @@ describe('registering spoke clusters with the hub', () => {
     expect(Buffer.from(secret.data['tls.key'] ?? '', 'base64').toString()).toContain('PRIVATE KEY');
     expect(logs.join('\n')).not.toContain('PRIVATE KEY');
     expect(logs.join('\n')).toContain(`approved registration of cluster "${nameA}"`);
+    // Every decision went through at the first try, with only registrarControllerRole's rights.
+    expect(logs.join('\n')).not.toContain('not decided');
   }, 90_000);
 
   it('an agent restarted with its stored credential sends no CSR and does not register again', async () => {
@@ -241,16 +243,18 @@ describe('registering spoke clusters with the hub', () => {
       namespaced: true,
       verbs: ['list'],
     };
-    // The apiserver's RBAC follows deletions through its informers: allow it a moment.
+    // The apiserver's RBAC follows deletions through its informers: allow it a moment. A
+    // first list of a CRD's kind may also get 429 while its watch cache fills, which the
+    // agent reads as the hub being busy, not as deregistration.
     let denied: unknown;
     await eventually("the hub refuses A's list of its own Assignments", 10_000, async () => {
       denied = await asA
         .list(info, { namespace: clusterNamespace(nameA) })
         .catch((e: unknown) => e);
-      return denied instanceof KubeApiError;
+      return denied instanceof KubeApiError && denied.status === 403;
     });
     expect(denied).toBeInstanceOf(KubeApiError);
-    expect((denied as KubeApiError).status).toBe(403);
+    expect((denied as KubeApiError).status, (denied as Error).message).toBe(403);
     expect(classifyHubError(denied, credA.identity, nameA).kind).toBe('deregistered');
     expect(
       await statusOf(

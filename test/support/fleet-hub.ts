@@ -3,6 +3,7 @@ import { Cluster } from '../../src/cluster/cluster.js';
 import { fleetCrds } from '../../src/fleet/crds.js';
 import {
   createRegistrationToken,
+  registrarControllerRole,
   startRegistrar,
   type AgentRegistrationOptions,
   type Registrar,
@@ -96,6 +97,58 @@ export interface TestHub {
   stop: () => Promise<void>;
 }
 
+/**
+ * A hub client with only registrarControllerRole's rights (a ServiceAccount token), so the
+ * tests show that role is enough for the registrar to work.
+ */
+async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster> {
+  const role = registrarControllerRole();
+  const sa = 'ballast-hub';
+  const rbac = '/apis/rbac.authorization.k8s.io/v1';
+  const writes: [string, object][] = [
+    [
+      `/api/v1/namespaces/${fleetNs}/serviceaccounts/${sa}`,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: fleetNs } },
+    ],
+    [`${rbac}/clusterroles/${role.metadata.name}`, role],
+    [
+      `${rbac}/clusterrolebindings/${role.metadata.name}:${fleetNs}`,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `${role.metadata.name}:${fleetNs}` },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: role.metadata.name,
+        },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace: fleetNs }],
+      },
+    ],
+  ];
+  for (const [path, body] of writes) {
+    const r = await kube.apply(path, body, 'ballast-test');
+    expect([200, 201], r.body).toContain(r.status);
+  }
+  const r = await kube.post(`/api/v1/namespaces/${fleetNs}/serviceaccounts/${sa}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
+  expect(r.status, r.body).toBe(201);
+  const token = (JSON.parse(r.body) as { status: { token: string } }).status.token;
+  return Cluster.connectWith({
+    server: kube.ep.server,
+    context: 'registrar',
+    namespace: fleetNs,
+    credentials: () =>
+      Promise.resolve({
+        options: { ca: kube.ep.ca },
+        headers: { authorization: `Bearer ${token}` },
+      }),
+  });
+}
+
 export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
   const hubConfig = cp.clusters[0]?.kubeconfig ?? '';
   const spokeConfig = cp.clusters[1]?.kubeconfig ?? hubConfig;
@@ -108,7 +161,8 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
   await installFleetCrds(hubKube);
   const fleetNs = await testNamespace(hubKube, 'fleet');
   const logs: string[] = [];
-  const registrar: Registrar = startRegistrar(hub, {
+  const registrarHub = await registrarClient(hubKube, fleetNs);
+  const registrar: Registrar = startRegistrar(registrarHub, {
     fleetNamespace: fleetNs,
     log: (l) => logs.push(l),
   });
@@ -158,6 +212,7 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     },
     stop: async () => {
       await registrar.stop();
+      registrarHub.close();
       hub.close();
       spoke.close();
     },

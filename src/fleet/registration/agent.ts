@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster } from '../../cluster/cluster.js';
+import { KubeApiError } from '../../cluster/errors.js';
 import type { KubeCredentials } from '../../cluster/kubeconfig.js';
 import { clusterNamespace } from '../names.js';
-import { buildCsr, generateAgentKey } from './csr.js';
+import { generateAgentKey } from './csr.js';
+import { awaitCertificate, submitCsr } from './issue.js';
 import {
   CredentialStoreError,
   NoRegistrationTokenError,
   RegistrationDeniedError,
-  RegistrationTimeoutError,
   RegistrationTokenError,
 } from './errors.js';
-import { call, csrPath, csrState, type CsrObject } from './kube.js';
-import { clientSigner, clusterIdentity, registrationCsrName } from './names.js';
+import { clusterIdentity, registrationCsrName } from './names.js';
 import {
   credentialOf,
   deleteStored,
@@ -120,65 +120,6 @@ function tokenClient(opts: AgentRegistrationOptions): Cluster {
   }));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Creates the CSR unless it exists (a restarted agent resumes its own). */
-async function submitCsr(
-  hub: Cluster,
-  name: string,
-  s: StoredRegistration,
-  expirationSeconds: number,
-): Promise<void> {
-  const request = buildCsr(s.key, clusterIdentity(s.clusterName, s.registrationId));
-  await call(hub, {
-    method: 'POST',
-    path: csrPath(),
-    subject: `CertificateSigningRequest ${name}`,
-    verb: 'create',
-    body: {
-      apiVersion: 'certificates.k8s.io/v1',
-      kind: 'CertificateSigningRequest',
-      metadata: { name },
-      spec: {
-        request: Buffer.from(request, 'utf8').toString('base64'),
-        signerName: clientSigner,
-        usages: ['client auth'],
-        expirationSeconds,
-      },
-    },
-    accept: [201, 409],
-  });
-}
-
-/** Waits for the CSR's certificate; throws when it is denied or none comes in time. */
-async function awaitCertificate(
-  hub: Cluster,
-  name: string,
-  cluster: string,
-  opts: AgentRegistrationOptions,
-): Promise<string> {
-  const started = Date.now();
-  for (;;) {
-    const r = await call(hub, {
-      method: 'GET',
-      path: csrPath(name),
-      subject: `CertificateSigningRequest ${name}`,
-      verb: 'get',
-    });
-    const csr = r.body as CsrObject | undefined;
-    const state = csr === undefined ? 'pending' : csrState(csr);
-    if (state === 'denied' || state === 'failed') {
-      const c = csr?.status?.conditions?.find((x) => x.type === 'Denied' || x.type === 'Failed');
-      throw new RegistrationDeniedError(cluster, name, c?.reason ?? state, c?.message ?? '');
-    }
-    const cert = csr?.status?.certificate;
-    if (cert !== undefined && cert !== '') return Buffer.from(cert, 'base64').toString('utf8');
-    if (Date.now() - started > opts.waitTimeoutMs)
-      throw new RegistrationTimeoutError(cluster, name, Date.now() - started);
-    await sleep(opts.pollIntervalMs);
-  }
-}
-
 /** Turns a 401 on the token's first request into a RegistrationTokenError. */
 async function withToken<T>(
   opts: AgentRegistrationOptions,
@@ -188,8 +129,7 @@ async function withToken<T>(
   try {
     return await fn(hub);
   } catch (e) {
-    const status = (e as { status?: unknown }).status;
-    if (status === 401)
+    if (e instanceof KubeApiError && e.status === 401)
       throw new RegistrationTokenError(
         'refused',
         opts.tokenSource,
@@ -223,7 +163,9 @@ async function register(
   let pem: string;
   try {
     pem = await withToken(opts, async (hub) => {
-      await submitCsr(hub, name, stored, opts.expirationSeconds);
+      const identity = clusterIdentity(stored.clusterName, stored.registrationId);
+      const { key } = stored;
+      await submitCsr(hub, { name, key, identity, expirationSeconds: opts.expirationSeconds });
       return awaitCertificate(hub, name, stored.clusterName, opts);
     });
   } catch (e) {

@@ -74,11 +74,11 @@ export function registrarControllerRole(): KubeObject {
         verbs: ['get', 'list', 'create', 'patch', 'delete'],
       },
       { apiGroups: [ballastGroup], resources: ['clusters/status'], verbs: ['patch'] },
-      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch', 'delete'] },
       {
         apiGroups: ['rbac.authorization.k8s.io'],
         resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
-        verbs: ['get', 'patch', 'delete', 'bind', 'escalate'],
+        verbs: ['get', 'create', 'patch', 'delete', 'bind', 'escalate'],
       },
     ],
   };

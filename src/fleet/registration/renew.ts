@@ -1,8 +1,9 @@
 import type { Cluster } from '../../cluster/cluster.js';
-import { generateAgentKey, buildCsr } from './csr.js';
-import { RegistrationDeniedError, RegistrationTimeoutError } from './errors.js';
-import { call, csrPath, csrState, type CsrObject } from './kube.js';
-import { clientSigner, renewalCsrName } from './names.js';
+import { generateAgentKey } from './csr.js';
+import { RegistrationDeniedError } from './errors.js';
+import { awaitCertificate, submitCsr } from './issue.js';
+import { call, csrPath } from './kube.js';
+import { renewalCsrName } from './names.js';
 import { hubClusterOf, type AgentRegistrationOptions } from './agent.js';
 import { credentialOf, writeStored, type HubCredential } from './store.js';
 
@@ -16,44 +17,6 @@ export type RenewalOptions = Pick<
 export function renewalDue(cred: Pick<HubCredential, 'notBefore' | 'notAfter'>): Date {
   const from = cred.notBefore.getTime();
   return new Date(from + ((cred.notAfter.getTime() - from) * 2) / 3);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function awaitRenewed(
-  hub: Cluster,
-  name: string,
-  cred: HubCredential,
-  opts: RenewalOptions,
-): Promise<string> {
-  const started = Date.now();
-  for (;;) {
-    const r = await call(hub, {
-      method: 'GET',
-      path: csrPath(name),
-      subject: `CertificateSigningRequest ${name}`,
-      verb: 'get',
-      accept: [200, 404],
-    });
-    const csr = r.body as CsrObject | undefined;
-    if (csr !== undefined) {
-      const state = csrState(csr);
-      if (state === 'denied' || state === 'failed') {
-        const c = csr.status?.conditions?.find((x) => x.type === 'Denied' || x.type === 'Failed');
-        throw new RegistrationDeniedError(
-          cred.clusterName,
-          name,
-          c?.reason ?? state,
-          c?.message ?? '',
-        );
-      }
-      const pem = csr.status?.certificate;
-      if (pem !== undefined && pem !== '') return Buffer.from(pem, 'base64').toString('utf8');
-    }
-    if (Date.now() - started > opts.waitTimeoutMs)
-      throw new RegistrationTimeoutError(cred.clusterName, name, Date.now() - started);
-    await sleep(opts.pollIntervalMs);
-  }
 }
 
 /**
@@ -78,24 +41,13 @@ export async function renewCredential(
       verb: 'delete',
       accept: [200, 202, 404],
     });
-    await call(hub, {
-      method: 'POST',
-      path: csrPath(),
-      subject: `CertificateSigningRequest ${name}`,
-      verb: 'create',
-      body: {
-        apiVersion: 'certificates.k8s.io/v1',
-        kind: 'CertificateSigningRequest',
-        metadata: { name },
-        spec: {
-          request: Buffer.from(buildCsr(key, cred.identity), 'utf8').toString('base64'),
-          signerName: clientSigner,
-          usages: ['client auth'],
-          expirationSeconds: opts.expirationSeconds,
-        },
-      },
+    await submitCsr(hub, {
+      name,
+      key,
+      identity: cred.identity,
+      expirationSeconds: opts.expirationSeconds,
     });
-    const pem = await awaitRenewed(hub, name, cred, opts);
+    const pem = await awaitCertificate(hub, name, cred.clusterName, opts);
     const stored = {
       server: cred.server,
       caPem: cred.caPem,
