@@ -81,6 +81,17 @@ describe('registering spoke clusters with the hub', () => {
     );
     expect(Buffer.from(secret.data['tls.key'] ?? '', 'base64').toString()).toContain('PRIVATE KEY');
     expect(logs.join('\n')).not.toContain('PRIVATE KEY');
+    // Nor on the hub: no Secret there holds it (on a one-cluster run, the spoke's own agent
+    // namespace is on the same apiserver and is left out).
+    const keyPem = credA.key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const hubSecrets = await hubKube.json<{
+      items: { metadata: { namespace: string }; data?: Record<string, string> }[];
+    }>('/api/v1/secrets');
+    const onHub = hubSecrets.items.filter((x) => x.metadata.namespace !== agentNsA);
+    // At least the registration token's Secret is there.
+    expect(onHub.length).toBeGreaterThan(0);
+    const values = onHub.flatMap((x) => Object.values(x.data ?? {}));
+    expect(values.some((v) => Buffer.from(v, 'base64').toString().includes(keyPem))).toBe(false);
     expect(logs.join('\n')).toContain(`approved registration of cluster "${nameA}"`);
     // Every decision went through at the first try, with only registrarControllerRole's rights.
     expect(logs.join('\n')).not.toContain('not decided');
