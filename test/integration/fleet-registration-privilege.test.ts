@@ -186,6 +186,7 @@ describe("a registered cluster's hub identity: least privilege and renewal", () 
       expirationSeconds: 3600,
       waitTimeoutMs: 60_000,
       pollIntervalMs: 300,
+      clock: Date.now,
     });
     expect(renewed.identity).toBe(credA.identity);
     expect(renewed.certificatePem).not.toBe(credA.certificatePem);
@@ -230,6 +231,7 @@ describe("a registered cluster's hub identity: least privilege and renewal", () 
         expirationSeconds: 3600,
         waitTimeoutMs: 60_000,
         pollIntervalMs: 300,
+        clock: Date.now,
       },
       { onRenewed: (c) => renewedTo.push(c), onError: (e) => errors.push(e), retryMs: 1_000 },
     );

@@ -120,6 +120,22 @@ describe('registering spoke clusters with the hub', () => {
     expect((other as Error).message).toContain(`holds the hub credential of cluster "${nameA}"`);
   }, 60_000);
 
+  it('an agent starting with a certificate past two thirds of its life renews it before using it', async () => {
+    // Read 17 h on: a 24 h certificate is then due for renewal, but still valid.
+    const later = (): number => Date.now() + 17 * 3600_000;
+    const renewed = await obtainHubCredential(spoke, {
+      ...agentOpts(nameA, agentNsA, undefined),
+      clock: later,
+    });
+    expect(renewed.identity).toBe(credA.identity);
+    expect(renewed.certificatePem).not.toBe(credA.certificatePem);
+    expect(logs.join('\n')).toContain(`approved renewal of cluster "${nameA}"`);
+    // The renewed credential is what the spoke holds now, and it is not due again.
+    const again = await obtainHubCredential(spoke, agentOpts(nameA, agentNsA, undefined));
+    expect(again.certificatePem).toBe(renewed.certificatePem);
+    credA = renewed;
+  }, 60_000);
+
   it('a second cluster asking for a registered name is denied, and told how to proceed', async () => {
     const ns = await testNamespace(spokeKube, 'agent');
     const err = await obtainHubCredential(spoke, agentOpts(nameA, ns, token)).catch(

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from '../../cluster/cluster.js';
+import type { Cluster } from '../../cluster/cluster.js';
 import { KubeApiError } from '../../cluster/errors.js';
-import type { KubeCredentials } from '../../cluster/kubeconfig.js';
-import { clusterNamespace } from '../names.js';
+import { hubClient } from './hub-client.js';
+import { renewalDue, renewCredential } from './renew.js';
+import type { AgentRegistrationOptions } from './options.js';
+import { defaultAgentRegistrationOptions } from './options.js';
 import { generateAgentKey } from './csr.js';
 import { awaitCertificate, submitCsr } from './issue.js';
 import {
@@ -21,80 +23,6 @@ import {
   type StoredRegistration,
   type StoreLocation,
 } from './store.js';
-
-/** How an agent gets and keeps its hub identity. */
-export interface AgentRegistrationOptions {
-  /** The Cluster name to register as (a DNS label of at most 47 characters). */
-  clusterName: string;
-  /** The hub apiserver's URL. */
-  hubUrl: string;
-  /** PEM CA bundle for the hub's serving certificate; undefined: the system's CAs. */
-  hubCaPem: string | undefined;
-  /** The registration token; only needed when nothing valid is stored. */
-  token: string | undefined;
-  /** Where the token came from, for messages (never the token itself). */
-  tokenSource: string;
-  /** The agent's namespace on the spoke, where the credential Secret is kept. */
-  namespace: string;
-  /** The credential Secret's name. */
-  secretName: string;
-  /** Lifetime asked for each certificate. */
-  expirationSeconds: number;
-  /** How long to wait for the hub to approve and sign. */
-  waitTimeoutMs: number;
-  /** Between reads of a pending CSR. */
-  pollIntervalMs: number;
-}
-
-export function defaultAgentRegistrationOptions(): Omit<
-  AgentRegistrationOptions,
-  'clusterName' | 'hubUrl' | 'hubCaPem' | 'token'
-> {
-  return {
-    tokenSource: 'the registration token',
-    namespace: 'ballast-agent',
-    secretName: 'ballast-hub-credential',
-    expirationSeconds: 24 * 3600,
-    waitTimeoutMs: 120_000,
-    pollIntervalMs: 500,
-  };
-}
-
-/** A client of the hub with in-memory credentials; the key is exported only into TLS options. */
-function hubClient(
-  server: string,
-  context: string,
-  credentials: () => KubeCredentials,
-  namespace?: string,
-): Cluster {
-  return Cluster.connectWith(
-    {
-      server: server.replace(/\/+$/, ''),
-      context,
-      namespace,
-      credentials: () => Promise.resolve(credentials()),
-    },
-    { requestTimeoutMs: 15_000 },
-  );
-}
-
-/** The hub `Cluster` client that acts as the agent's own identity. */
-export function hubClusterOf(cred: HubCredential): Cluster {
-  const ca = cred.caPem;
-  return hubClient(
-    cred.server,
-    `hub as ${cred.identity}`,
-    () => ({
-      options: {
-        ...(ca === undefined ? {} : { ca }),
-        cert: cred.certificatePem,
-        key: cred.key.export({ type: 'pkcs8', format: 'pem' }),
-      },
-      headers: {},
-    }),
-    clusterNamespace(cred.clusterName),
-  );
-}
 
 const tokenShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -192,7 +120,7 @@ type Stored =
   | { kind: 'pending'; stored: StoredRegistration }
   | { kind: 'expired'; notAfter: Date };
 
-function standingOf(s: StoredRegistration | undefined, at: StoreLocation): Stored {
+function standingOf(s: StoredRegistration | undefined, at: StoreLocation, now: number): Stored {
   if (s === undefined) return { kind: 'none' };
   if (s.certificatePem === undefined) return { kind: 'pending', stored: s };
   const cred = credentialOf(s, s.certificatePem);
@@ -203,8 +131,29 @@ function standingOf(s: StoredRegistration | undefined, at: StoreLocation): Store
       'tls.crt does not belong to tls.key or names another identity',
     );
   // A minute of margin: a certificate about to lapse would fail the first requests made with it.
-  if (cred.notAfter.getTime() > Date.now() + 60_000) return { kind: 'valid', cred };
+  if (cred.notAfter.getTime() > now + 60_000) return { kind: 'valid', cred };
   return { kind: 'expired', notAfter: cred.notAfter };
+}
+
+/**
+ * A stored credential with under a third of its life left is renewed before use. Should the
+ * hub not renew it now, the stored one is still valid: it is returned, and startRenewal tries
+ * again.
+ */
+async function renewIfDue(
+  spoke: Cluster,
+  cred: HubCredential,
+  opts: AgentRegistrationOptions,
+): Promise<HubCredential> {
+  if (opts.clock() < renewalDue(cred).getTime()) return cred;
+  try {
+    return await renewCredential(spoke, cred, opts);
+  } catch (e) {
+    opts.log(
+      `cluster "${cred.clusterName}": renewing the hub certificate (valid until ${cred.notAfter.toISOString()}) failed: ${e instanceof Error ? e.message : String(e)}; using it meanwhile`,
+    );
+    return cred;
+  }
 }
 
 /**
@@ -236,8 +185,8 @@ export async function obtainHubCredential(
       at.secret,
       `holds the hub credential of cluster "${stored.clusterName}" at ${stored.server}, not of "${opts.clusterName}" at ${opts.hubUrl}`,
     );
-  const standing = standingOf(stored, at);
-  if (standing.kind === 'valid') return standing.cred;
+  const standing = standingOf(stored, at, opts.clock());
+  if (standing.kind === 'valid') return renewIfDue(spoke, standing.cred, opts);
   if (opts.token === undefined)
     throw new NoRegistrationTokenError(
       opts.clusterName,

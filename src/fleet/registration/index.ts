@@ -4,12 +4,9 @@
  * on the spoke, the hub's registrar that approves only well-formed requests of free names or
  * renewals by the identity itself, and deregistration.
  */
-export {
-  obtainHubCredential,
-  hubClusterOf,
-  defaultAgentRegistrationOptions,
-  type AgentRegistrationOptions,
-} from './agent.js';
+export { obtainHubCredential } from './agent.js';
+export { hubClusterOf } from './hub-client.js';
+export { defaultAgentRegistrationOptions, type AgentRegistrationOptions } from './options.js';
 export {
   renewCredential,
   renewalDue,

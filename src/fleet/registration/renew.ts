@@ -4,13 +4,14 @@ import { RegistrationDeniedError } from './errors.js';
 import { awaitCertificate, submitCsr } from './issue.js';
 import { call, csrPath } from './kube.js';
 import { renewalCsrName } from './names.js';
-import { hubClusterOf, type AgentRegistrationOptions } from './agent.js';
+import { hubClusterOf } from './hub-client.js';
+import type { AgentRegistrationOptions } from './options.js';
 import { credentialOf, writeStored, type HubCredential } from './store.js';
 
 /** What renewal needs of the agent's registration options. */
 export type RenewalOptions = Pick<
   AgentRegistrationOptions,
-  'namespace' | 'secretName' | 'expirationSeconds' | 'waitTimeoutMs' | 'pollIntervalMs'
+  'namespace' | 'secretName' | 'expirationSeconds' | 'waitTimeoutMs' | 'pollIntervalMs' | 'clock'
 >;
 
 /** When a certificate is renewed: once less than a third of its lifetime is left. */
@@ -105,20 +106,20 @@ export function startRenewal(
   };
   const tick = async (): Promise<void> => {
     const due = renewalDue(cred).getTime();
-    if (Date.now() < due) {
-      schedule(due - Date.now());
+    if (opts.clock() < due) {
+      schedule(due - opts.clock());
       return;
     }
     try {
       cred = await renewCredential(spoke, cred, opts);
       if (!stopped) hooks.onRenewed(cred);
-      schedule(renewalDue(cred).getTime() - Date.now());
+      schedule(renewalDue(cred).getTime() - opts.clock());
     } catch (e) {
       hooks.onError(e);
       schedule(hooks.retryMs);
     }
   };
-  schedule(renewalDue(cred).getTime() - Date.now());
+  schedule(renewalDue(cred).getTime() - opts.clock());
   return {
     current: () => cred,
     stop: () => {
