@@ -167,6 +167,26 @@ describe('registering spoke clusters with the hub', () => {
     expect((lost?.reason as RegistrationDeniedError).reason).toBe('NameTaken');
   }, 90_000);
 
+  it('a registration sent while the registrar is down is approved once it is back, with one CSR', async () => {
+    const name = `store-late-${suffix}`;
+    const ns = await testNamespace(spokeKube, 'agent');
+    await h.pauseRegistrar();
+    const pending = obtainHubCredential(spoke, agentOpts(name, ns, token));
+    const listed = async (): Promise<string[]> =>
+      (
+        await hubKube.json<{ items: { metadata: { name: string } }[] }>(
+          '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+        )
+      ).items
+        .map((i) => i.metadata.name)
+        .filter((n) => n.startsWith(`ballast-register-${name}-`));
+    await eventually('the agent has sent its CSR', 30_000, async () => (await listed()).length > 0);
+    await h.resumeRegistrar();
+    const cred = await pending;
+    expect(cred.identity).toContain(`ballast:cluster:${name}:`);
+    expect(await listed()).toHaveLength(1);
+  }, 90_000);
+
   it('a revoked token is refused with a message saying what to do, and a malformed one before any request', async () => {
     const revoked = await createRegistrationToken(hub, {
       fleetNamespace: fleetNs,

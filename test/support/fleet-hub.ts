@@ -94,6 +94,9 @@ export interface TestHub {
   tokenHolder: () => Cluster;
   /** The CSR once the registrar has put a condition on it. */
   decided: (name: string) => Promise<CsrSeen>;
+  /** Stops the registrar, as `ballast hub` going down would; `resumeRegistrar` starts another. */
+  pauseRegistrar: () => Promise<void>;
+  resumeRegistrar: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -162,10 +165,9 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
   const fleetNs = await testNamespace(hubKube, 'fleet');
   const logs: string[] = [];
   const registrarHub = await registrarClient(hubKube, fleetNs);
-  const registrar: Registrar = startRegistrar(registrarHub, {
-    fleetNamespace: fleetNs,
-    log: (l) => logs.push(l),
-  });
+  const start = (): Registrar =>
+    startRegistrar(registrarHub, { fleetNamespace: fleetNs, log: (l) => logs.push(l) });
+  let registrar = start();
   await registrar.ready;
   const { token } = await createRegistrationToken(hub, {
     fleetNamespace: fleetNs,
@@ -209,6 +211,11 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
         return (csr.status?.conditions ?? []).length > 0;
       });
       return csr;
+    },
+    pauseRegistrar: () => registrar.stop(),
+    resumeRegistrar: async () => {
+      registrar = start();
+      await registrar.ready;
     },
     stop: async () => {
       await registrar.stop();
