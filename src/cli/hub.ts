@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultHubOptions, startHub } from '../fleet/hub/index.js';
+import { startRegistrar } from '../fleet/registration/index.js';
 import { parseNamespace, parseInteger } from './parse.js';
 import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -128,12 +129,21 @@ async function runHub(f: HubFlags): Promise<void> {
       drainMs: f.shutdownGrace,
     },
   );
+  // Agents register through CSRs this approves; the hub holds no credential of any spoke.
+  const registrar = startRegistrar(hub, {
+    fleetNamespace: f.fleetNamespace,
+    log: (line) => {
+      logger.info({}, line);
+    },
+  });
+  await registrar.ready;
   logger.info(
     { port: running.port, pid: process.pid, fleetNamespace: f.fleetNamespace },
     'hub started',
   );
   const signal = await stopping;
   logger.info({ signal }, 'shutting down');
+  await registrar.stop();
   await running.stop();
   hub.close();
   logger.info({}, 'stopped');

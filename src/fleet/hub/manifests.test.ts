@@ -11,7 +11,7 @@ describe('hubManifests', () => {
   const objects = hubManifests('fleet-x');
   const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: Rule[] };
 
-  it('installs the three fleet CRDs first, then the fleet namespace and the ServiceAccount bound to the hub role', () => {
+  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub and registrar roles, and the registration account', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'CustomResourceDefinition/clusters.ballast.dev',
       'CustomResourceDefinition/fleetapplications.ballast.dev',
@@ -20,11 +20,20 @@ describe('hubManifests', () => {
       'ServiceAccount/ballast-hub',
       'ClusterRole/ballast-hub',
       'ClusterRoleBinding/ballast-hub',
+      'ClusterRole/ballast-hub-registrar',
+      'ClusterRoleBinding/ballast-hub-registrar',
+      'ServiceAccount/ballast-registrar',
+      'ClusterRole/ballast-registrar:fleet-x',
+      'ClusterRoleBinding/ballast-registrar:fleet-x',
     ]);
-    const binding = objects.at(-1) as unknown as { subjects: unknown[] };
-    expect(binding.subjects).toEqual([
-      { kind: 'ServiceAccount', name: 'ballast-hub', namespace: 'fleet-x' },
-    ]);
+    for (const name of ['ballast-hub', 'ballast-hub-registrar']) {
+      const binding = objects.find(
+        (o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === name,
+      ) as unknown as { subjects: unknown[] };
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'ballast-hub', namespace: 'fleet-x' },
+      ]);
+    }
   });
 
   it('grants no wildcard, no Secrets and no write to anything but the fleet kinds, namespaces and Events', () => {
