@@ -53,7 +53,15 @@ describe('ballast completion bash', () => {
       'sync',
       'help',
     ]);
-    expect(complete('ballast fleet ')).toEqual(['list', 'get', 'status', 'clusters', 'help']);
+    expect(complete('ballast fleet ')).toEqual([
+      'list',
+      'get',
+      'status',
+      'clusters',
+      'token',
+      'deregister',
+      'help',
+    ]);
     expect(complete('ballast completion ')).toEqual(['bash', 'zsh']);
   });
 

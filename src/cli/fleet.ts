@@ -13,6 +13,7 @@ import {
 } from '../fleet/index.js';
 import { labelValueFor } from '../fleet/names.js';
 import { say } from './app-common.js';
+import { addRegistrationCommands } from './fleet-registration.js';
 import {
   clusterTable,
   fleetAppTable,
@@ -306,7 +307,5 @@ export function registerFleet(program: Command): void {
       'only Clusters with these labels, e.g. region=eu,tier=store',
     )
     .action((f: ClustersFlags) => listClusters(f));
-  // REGISTRATION: helper "registration" adds `fleet token create` and `fleet deregister` from
-  // src/cli/fleet-registration.ts here, once that file exists on main:
-  //   addRegistrationCommands(fleet);
+  addRegistrationCommands(fleet);
 }

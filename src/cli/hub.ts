@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
+import { startRegistrar, type Registrar } from '../fleet/registration/index.js';
 import { parseNamespace, parseInteger } from './parse.js';
 import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
@@ -134,11 +135,21 @@ async function runHub(f: HubFlags): Promise<void> {
   const stopping = signalled();
   const port = await hub.listen();
   logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
+  let registrar: Registrar | undefined;
+  // The registrar approves CSRs as the hub writes: only while leading, never two at once.
   const start = async (): Promise<void> => {
     await hub.start().catch(async (e: unknown) => {
       await hub.stop();
       throw e;
     });
+    // Agents register through CSRs this approves; the hub holds no credential of any spoke.
+    registrar = startRegistrar(cluster, {
+      fleetNamespace: f.fleetNamespace,
+      log: (line) => {
+        logger.info({}, line);
+      },
+    });
+    await registrar.ready;
   };
   const campaign = f.leaderElect
     ? Campaign.start({
@@ -159,6 +170,7 @@ async function runHub(f: HubFlags): Promise<void> {
   campaign?.beginShutdown();
   logger.info({ signal }, 'shutting down');
   // The work stops before the Lease is handed back: the next leader may start at once.
+  await registrar?.stop();
   await hub.stop();
   await campaign?.release();
   cluster.close();

@@ -108,14 +108,14 @@ async function hubKubeconfig(
   return file;
 }
 
-/** Applies hubManifests, binding the hub's ClusterRole under a name of this run's own. */
+/** Applies hubManifests, binding the hub's ClusterRoles under names of this run's own. */
 async function installHub(admin: Cluster, fleetNs: string, suffix: string): Promise<void> {
   const crds = [];
   for (const m of hubManifests(fleetNs)) {
-    // The binding's name is global: another test's fleet namespace must not take it over.
+    // Binding names are global: another test's fleet namespace must not take it over.
     const own =
       m.kind === 'ClusterRoleBinding'
-        ? { ...m, metadata: { ...m.metadata, name: `ballast-hub-${suffix}` } }
+        ? { ...m, metadata: { ...m.metadata, name: `${m.metadata.name}-${suffix}` } }
         : m;
     const stored = await admin.apply(own);
     if (m.kind === 'CustomResourceDefinition') crds.push(stored);

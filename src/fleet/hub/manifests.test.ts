@@ -15,7 +15,7 @@ describe('hubManifests', () => {
     rules: Rule[];
   };
 
-  it('installs the three fleet CRDs first, then the fleet namespace and the ServiceAccount bound to the hub role', () => {
+  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub, Lease and registrar roles, the registration account and the viewer role', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'CustomResourceDefinition/clusters.ballast.dev',
       'CustomResourceDefinition/fleetapplications.ballast.dev',
@@ -26,12 +26,21 @@ describe('hubManifests', () => {
       'ClusterRoleBinding/ballast-hub',
       'Role/ballast-hub-leader-election',
       'RoleBinding/ballast-hub-leader-election',
+      'ClusterRole/ballast-hub-registrar',
+      'ClusterRoleBinding/ballast-hub-registrar',
+      'ServiceAccount/ballast-registrar',
+      'ClusterRole/ballast-registrar:fleet-x',
+      'ClusterRoleBinding/ballast-registrar:fleet-x',
       'ClusterRole/ballast-fleet-viewer',
     ]);
-    for (const binding of objects.filter((o) => o.kind.endsWith('Binding')))
-      expect(binding['subjects']).toEqual([
+    for (const name of ['ballast-hub', 'ballast-hub-registrar', 'ballast-hub-leader-election']) {
+      const binding = objects.find(
+        (o) => o.kind.endsWith('Binding') && o.metadata.name === name,
+      ) as unknown as { subjects: unknown[] };
+      expect(binding.subjects).toEqual([
         { kind: 'ServiceAccount', name: 'ballast-hub', namespace: 'fleet-x' },
       ]);
+    }
   });
 
   it("lets the hub's replicas hold their own Lease, in the fleet namespace only, and update no other", () => {

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
+import { registrarControllerRole, registrationManifests } from '../registration/manifests.js';
 import { agentLeaseName } from './heartbeat.js';
 
 /**
@@ -130,13 +131,7 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
       metadata: { name: hubName, namespace: fleetNamespace, labels },
     },
     hubClusterRole(),
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: hubName, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: hubName },
-      subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
-    },
+    bindToHub(hubName, hubName, fleetNamespace),
     hubLeaderElectionRole(fleetNamespace),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -145,6 +140,21 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: hubLeaderElectionName },
       subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
     },
+    // The registrar runs in `ballast hub`, as the hub's account; the registration token's
+    // account may only ask for certificates.
+    registrarControllerRole(),
+    bindToHub('ballast-hub-registrar', 'ballast-hub-registrar', fleetNamespace),
+    ...registrationManifests(fleetNamespace),
     fleetViewerRole(),
   ];
+}
+
+function bindToHub(name: string, role: string, fleetNamespace: string): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
+  };
 }
