@@ -1,8 +1,10 @@
 import { expect } from 'vitest';
-import { Cluster } from '../../src/cluster/cluster.js';
+import { Cluster, serviceAccountUser } from '../../src/cluster/cluster.js';
 import {
   createRegistrationToken,
   registrarControllerRole,
+  registrarGuardName,
+  registrarGuardPolicy,
   startRegistrar,
   type AgentRegistrationOptions,
   type Registrar,
@@ -57,6 +59,8 @@ export interface TestHub {
   hubConfig: string;
   hubKube: TestKube;
   hub: Cluster;
+  /** The hub as the registrar's account: a ServiceAccount with only registrarControllerRole. */
+  registrarAccount: Cluster;
   spoke: Cluster;
   spokeKube: TestKube;
   fleetNs: string;
@@ -82,7 +86,8 @@ export interface TestHub {
 
 /**
  * A hub client with only registrarControllerRole's rights (a ServiceAccount token), so the
- * tests show that role is enough for the registrar to work.
+ * tests show that role is enough for the registrar to work, under the admission policy
+ * `ballast install --hub` puts on that account.
  */
 async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster> {
   const role = registrarControllerRole();
@@ -109,6 +114,16 @@ async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster
       },
     ],
   ];
+  const admission = '/apis/admissionregistration.k8s.io/v1';
+  const [policy, policyBinding] = registrarGuardPolicy(fleetNs, serviceAccountUser(fleetNs, sa));
+  if (policy !== undefined && policyBinding !== undefined)
+    writes.push(
+      [`${admission}/validatingadmissionpolicies/${policy.metadata.name}`, policy],
+      [
+        `${admission}/validatingadmissionpolicybindings/${policyBinding.metadata.name}`,
+        policyBinding,
+      ],
+    );
   for (const [path, body] of writes) {
     const r = await kube.apply(path, body, 'ballast-test');
     expect([200, 201], r.body).toContain(r.status);
@@ -157,6 +172,7 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     hubConfig,
     hubKube,
     hub,
+    registrarAccount: registrarHub,
     spoke,
     spokeKube,
     fleetNs,
@@ -199,6 +215,10 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     },
     stop: async () => {
       await registrar.stop();
+      const admission = '/apis/admissionregistration.k8s.io/v1';
+      const guard = registrarGuardName(fleetNs);
+      await hubKube.del(`${admission}/validatingadmissionpolicybindings/${guard}`);
+      await hubKube.del(`${admission}/validatingadmissionpolicies/${guard}`);
       registrarHub.close();
       hub.close();
       spoke.close();

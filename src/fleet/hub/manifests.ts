@@ -2,7 +2,12 @@ import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
-import { registrarControllerRole, registrationManifests } from '../registration/manifests.js';
+import { serviceAccountUser } from '../../cluster/cluster.js';
+import {
+  registrarControllerRole,
+  registrarGuardPolicy,
+  registrationManifests,
+} from '../registration/manifests.js';
 
 /** The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding. */
 export const hubName = 'ballast-hub';
@@ -50,7 +55,8 @@ export function hubClusterRole(): KubeObject {
 
 /**
  * What `ballast install --hub` applies: the fleet CRDs, the fleet namespace, and the hub
- * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole.
+ * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole and to
+ * the registrar's, with the admission policy that keeps it from requesting certificates.
  */
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [
@@ -64,9 +70,10 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
     hubClusterRole(),
     bindToHub(hubName, hubName, fleetNamespace),
     // The registrar runs in `ballast hub`, as the hub's account; the registration token's
-    // account may only ask for certificates.
+    // account may only ask for certificates, and the hub's account may not ask for any.
     registrarControllerRole(),
     bindToHub('ballast-hub-registrar', 'ballast-hub-registrar', fleetNamespace),
+    ...registrarGuardPolicy(fleetNamespace, serviceAccountUser(fleetNamespace, hubName)),
     ...registrationManifests(fleetNamespace),
   ];
 }

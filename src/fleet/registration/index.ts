@@ -36,7 +36,13 @@ export {
   type Deregistration,
   type HubStanding,
 } from './deregister.js';
-export { registrationManifests, registrarControllerRole, clusterRbac } from './manifests.js';
+export {
+  registrationManifests,
+  registrarControllerRole,
+  registrarGuardName,
+  registrarGuardPolicy,
+  clusterRbac,
+} from './manifests.js';
 export {
   CredentialStoreError,
   NoRegistrationTokenError,
