@@ -3,7 +3,6 @@ import { Cluster, serviceAccountUser } from '../../src/cluster/cluster.js';
 import {
   createRegistrationToken,
   registrarControllerRole,
-  registrarGuardName,
   registrarGuardPolicy,
   startRegistrar,
   type AgentRegistrationOptions,
@@ -84,6 +83,12 @@ export interface TestHub {
   stop: () => Promise<void>;
 }
 
+/** Where an admission policy (or its binding) of the registrar's guard lives. */
+const guardPath = (kind: string, name: string): string => {
+  const plural = kind.endsWith('Policy') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
+  return `/apis/admissionregistration.k8s.io/v1/${plural.toLowerCase()}/${name}`;
+};
+
 /**
  * A hub client with only registrarControllerRole's rights (a ServiceAccount token), so the
  * tests show that role is enough for the registrar to work, under the admission policy
@@ -114,16 +119,8 @@ async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster
       },
     ],
   ];
-  const admission = '/apis/admissionregistration.k8s.io/v1';
-  const [policy, policyBinding] = registrarGuardPolicy(fleetNs, serviceAccountUser(fleetNs, sa));
-  if (policy !== undefined && policyBinding !== undefined)
-    writes.push(
-      [`${admission}/validatingadmissionpolicies/${policy.metadata.name}`, policy],
-      [
-        `${admission}/validatingadmissionpolicybindings/${policyBinding.metadata.name}`,
-        policyBinding,
-      ],
-    );
+  for (const o of registrarGuardPolicy(fleetNs, serviceAccountUser(fleetNs, sa)))
+    writes.push([guardPath(o.kind, o.metadata.name), o]);
   for (const [path, body] of writes) {
     const r = await kube.apply(path, body, 'ballast-test');
     expect([200, 201], r.body).toContain(r.status);
@@ -215,10 +212,8 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     },
     stop: async () => {
       await registrar.stop();
-      const admission = '/apis/admissionregistration.k8s.io/v1';
-      const guard = registrarGuardName(fleetNs);
-      await hubKube.del(`${admission}/validatingadmissionpolicybindings/${guard}`);
-      await hubKube.del(`${admission}/validatingadmissionpolicies/${guard}`);
+      for (const o of registrarGuardPolicy(fleetNs, ''))
+        await hubKube.del(guardPath(o.kind, o.metadata.name));
       registrarHub.close();
       hub.close();
       spoke.close();

@@ -11,7 +11,7 @@ describe('hubManifests', () => {
   const objects = hubManifests('fleet-x');
   const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: Rule[] };
 
-  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub and registrar roles, the policy keeping it from requesting certificates, and the registration account', () => {
+  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub and registrar roles, the policies keeping it from requesting certificates and from granting rights beyond registered clusters, and the registration account', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'CustomResourceDefinition/clusters.ballast.dev',
       'CustomResourceDefinition/fleetapplications.ballast.dev',
@@ -24,6 +24,10 @@ describe('hubManifests', () => {
       'ClusterRoleBinding/ballast-hub-registrar',
       'ValidatingAdmissionPolicy/ballast-hub-creates-no-csr.fleet-x',
       'ValidatingAdmissionPolicyBinding/ballast-hub-creates-no-csr.fleet-x',
+      'ValidatingAdmissionPolicy/ballast-hub-rbac-of-clusters-only.fleet-x',
+      'ValidatingAdmissionPolicyBinding/ballast-hub-rbac-of-clusters-only.fleet-x',
+      'ValidatingAdmissionPolicy/ballast-hub-binds-cluster-users-only.fleet-x',
+      'ValidatingAdmissionPolicyBinding/ballast-hub-binds-cluster-users-only.fleet-x',
       'ServiceAccount/ballast-registrar',
       'ClusterRole/ballast-registrar:fleet-x',
       'ClusterRoleBinding/ballast-registrar:fleet-x',

@@ -3,11 +3,8 @@ import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
 import { serviceAccountUser } from '../../cluster/cluster.js';
-import {
-  registrarControllerRole,
-  registrarGuardPolicy,
-  registrationManifests,
-} from '../registration/manifests.js';
+import { registrarGuardPolicy } from '../registration/guard.js';
+import { registrarControllerRole, registrationManifests } from '../registration/manifests.js';
 
 /** The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding. */
 export const hubName = 'ballast-hub';
@@ -56,7 +53,8 @@ export function hubClusterRole(): KubeObject {
 /**
  * What `ballast install --hub` applies: the fleet CRDs, the fleet namespace, and the hub
  * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole and to
- * the registrar's, with the admission policy that keeps it from requesting certificates.
+ * the registrar's, with the admission policies that keep it from requesting certificates and
+ * from granting rights to anyone but registered clusters.
  */
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [

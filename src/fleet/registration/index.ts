@@ -36,13 +36,8 @@ export {
   type Deregistration,
   type HubStanding,
 } from './deregister.js';
-export {
-  registrationManifests,
-  registrarControllerRole,
-  registrarGuardName,
-  registrarGuardPolicy,
-  clusterRbac,
-} from './manifests.js';
+export { registrationManifests, registrarControllerRole, clusterRbac } from './manifests.js';
+export { registrarGuardNames, registrarGuardPolicy } from './guard.js';
 export {
   CredentialStoreError,
   NoRegistrationTokenError,

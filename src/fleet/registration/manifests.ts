@@ -50,7 +50,7 @@ export function registrationManifests(fleetNamespace = defaultFleetNamespace): K
  * would let its account bind itself to `cluster-admin`: Kubernetes lets it grant a role only
  * when it holds every right in it, so it holds the agents' rights (`registrarHeldRules`). One of
  * them, creating CSRs, must never be used by the registrar's own account, which may approve
- * them: `registrarGuardPolicy` refuses it at admission.
+ * them: `registrarGuardPolicy` (guard.ts) refuses that at admission, and bounds its RBAC writes.
  */
 export function registrarControllerRole(): KubeObject {
   return {
@@ -81,55 +81,6 @@ export function registrarControllerRole(): KubeObject {
       ...registrarHeldRules(),
     ],
   };
-}
-
-/** Names the admission policy that keeps `account` from creating CSRs. */
-export function registrarGuardName(fleetNamespace: string): string {
-  return `ballast-hub-creates-no-csr.${fleetNamespace}`;
-}
-
-/**
- * An admission policy refusing CertificateSigningRequests created by `account` (the user the
- * registrar runs as). The registrar holds CSR create only so it may grant it to the agents; an
- * account that may both create and approve client certificates can mint one for any user it
- * likes (a controller's, an admin group's), which is cluster-admin by another road.
- */
-export function registrarGuardPolicy(fleetNamespace: string, account: string): KubeObject[] {
-  const name = registrarGuardName(fleetNamespace);
-  const admission = 'admissionregistration.k8s.io/v1';
-  return [
-    {
-      apiVersion: admission,
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name, labels },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: [certificates],
-              apiVersions: ['*'],
-              operations: ['CREATE'],
-              resources: [csrs],
-            },
-          ],
-        },
-        validations: [
-          {
-            expression: `request.userInfo.username != ${JSON.stringify(account)}`,
-            message: `${account} approves client certificates, so it may not request any: it could approve its own for any user`,
-            reason: 'Forbidden',
-          },
-        ],
-      },
-    },
-    {
-      apiVersion: admission,
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name, labels },
-      spec: { policyName: name, validationActions: ['Deny'] },
-    },
-  ];
 }
 
 function role(
