@@ -1,8 +1,9 @@
 import { expect } from 'vitest';
-import { Cluster } from '../../src/cluster/cluster.js';
+import { Cluster, serviceAccountUser } from '../../src/cluster/cluster.js';
 import {
   createRegistrationToken,
   registrarControllerRole,
+  registrarGuardPolicy,
   startRegistrar,
   type AgentRegistrationOptions,
   type Registrar,
@@ -57,6 +58,8 @@ export interface TestHub {
   hubConfig: string;
   hubKube: TestKube;
   hub: Cluster;
+  /** The hub as the registrar's account: a ServiceAccount with only registrarControllerRole. */
+  registrarAccount: Cluster;
   spoke: Cluster;
   spokeKube: TestKube;
   fleetNs: string;
@@ -80,9 +83,16 @@ export interface TestHub {
   stop: () => Promise<void>;
 }
 
+/** Where an admission policy (or its binding) of the registrar's guard lives. */
+const guardPath = (kind: string, name: string): string => {
+  const plural = kind.endsWith('Policy') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
+  return `/apis/admissionregistration.k8s.io/v1/${plural.toLowerCase()}/${name}`;
+};
+
 /**
  * A hub client with only registrarControllerRole's rights (a ServiceAccount token), so the
- * tests show that role is enough for the registrar to work.
+ * tests show that role is enough for the registrar to work, under the admission policy
+ * `ballast install --hub` puts on that account.
  */
 async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster> {
   const role = registrarControllerRole();
@@ -109,6 +119,8 @@ async function registrarClient(kube: TestKube, fleetNs: string): Promise<Cluster
       },
     ],
   ];
+  for (const o of registrarGuardPolicy(fleetNs, serviceAccountUser(fleetNs, sa)))
+    writes.push([guardPath(o.kind, o.metadata.name), o]);
   for (const [path, body] of writes) {
     const r = await kube.apply(path, body, 'ballast-test');
     expect([200, 201], r.body).toContain(r.status);
@@ -157,6 +169,7 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     hubConfig,
     hubKube,
     hub,
+    registrarAccount: registrarHub,
     spoke,
     spokeKube,
     fleetNs,
@@ -199,6 +212,8 @@ export async function startTestHub(cp: TestControlPlane): Promise<TestHub> {
     },
     stop: async () => {
       await registrar.stop();
+      for (const o of registrarGuardPolicy(fleetNs, ''))
+        await hubKube.del(guardPath(o.kind, o.metadata.name));
       registrarHub.close();
       hub.close();
       spoke.close();

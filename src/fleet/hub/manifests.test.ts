@@ -15,7 +15,7 @@ describe('hubManifests', () => {
     rules: Rule[];
   };
 
-  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub, Lease and registrar roles, the registration account and the viewer role', () => {
+  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub, Lease and registrar roles, the policies keeping it from requesting certificates and from granting rights beyond registered clusters, the registration account and the viewer role', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'CustomResourceDefinition/clusters.ballast.dev',
       'CustomResourceDefinition/fleetapplications.ballast.dev',
@@ -28,6 +28,12 @@ describe('hubManifests', () => {
       'RoleBinding/ballast-hub-leader-election',
       'ClusterRole/ballast-hub-registrar',
       'ClusterRoleBinding/ballast-hub-registrar',
+      'ValidatingAdmissionPolicy/ballast-hub-creates-no-csr.fleet-x',
+      'ValidatingAdmissionPolicyBinding/ballast-hub-creates-no-csr.fleet-x',
+      'ValidatingAdmissionPolicy/ballast-hub-rbac-of-clusters-only.fleet-x',
+      'ValidatingAdmissionPolicyBinding/ballast-hub-rbac-of-clusters-only.fleet-x',
+      'ValidatingAdmissionPolicy/ballast-hub-binds-cluster-users-only.fleet-x',
+      'ValidatingAdmissionPolicyBinding/ballast-hub-binds-cluster-users-only.fleet-x',
       'ServiceAccount/ballast-registrar',
       'ClusterRole/ballast-registrar:fleet-x',
       'ClusterRoleBinding/ballast-registrar:fleet-x',

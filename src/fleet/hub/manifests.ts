@@ -2,6 +2,8 @@ import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
 import { defaultFleetNamespace } from '../names.js';
+import { serviceAccountUser } from '../../cluster/cluster.js';
+import { registrarGuardPolicy } from '../registration/guard.js';
 import { registrarControllerRole, registrationManifests } from '../registration/manifests.js';
 import { agentLeaseName } from './heartbeat.js';
 
@@ -111,7 +113,9 @@ export function fleetViewerRole(): KubeObject {
 /**
  * What `ballast install --hub` applies: the fleet CRDs, the fleet namespace, and the hub
  * controller's ServiceAccount (in the fleet namespace) bound to its narrow ClusterRole and to
- * the Role of its Lease, and the read-only ClusterRole of the fleet's operators, bound to nobody.
+ * the Role of its Lease and to the registrar's, with the admission policies that keep it from
+ * requesting certificates and from granting rights to anyone but registered clusters, and the
+ * read-only ClusterRole of the fleet's operators, bound to nobody.
  */
 export function hubManifests(fleetNamespace: string = defaultFleetNamespace): KubeObject[] {
   return [
@@ -141,9 +145,10 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
       subjects: [{ kind: 'ServiceAccount', name: hubName, namespace: fleetNamespace }],
     },
     // The registrar runs in `ballast hub`, as the hub's account; the registration token's
-    // account may only ask for certificates.
+    // account may only ask for certificates, and the hub's account may not ask for any.
     registrarControllerRole(),
     bindToHub('ballast-hub-registrar', 'ballast-hub-registrar', fleetNamespace),
+    ...registrarGuardPolicy(fleetNamespace, serviceAccountUser(fleetNamespace, hubName)),
     ...registrationManifests(fleetNamespace),
     fleetViewerRole(),
   ];

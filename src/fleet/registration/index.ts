@@ -37,6 +37,7 @@ export {
   type HubStanding,
 } from './deregister.js';
 export { registrationManifests, registrarControllerRole, clusterRbac } from './manifests.js';
+export { registrarGuardNames, registrarGuardPolicy } from './guard.js';
 export {
   CredentialStoreError,
   NoRegistrationTokenError,

@@ -1,13 +1,8 @@
 import { ballastGroup } from '../../api/resource.js';
 import type { KubeObject } from '../../api/object.js';
 import { clusterNamespace, defaultFleetNamespace } from '../names.js';
-import {
-  agentLeaseName,
-  clusterRbacName,
-  registrarServiceAccount,
-  registrationLabel,
-  renewalCsrName,
-} from './names.js';
+import { agentRules, registrarHeldRules } from './grants.js';
+import { clusterRbacName, registrarServiceAccount, registrationLabel } from './names.js';
 
 const rbac = 'rbac.authorization.k8s.io/v1';
 const certificates = 'certificates.k8s.io';
@@ -50,9 +45,12 @@ export function registrationManifests(fleetNamespace = defaultFleetNamespace): K
 }
 
 /**
- * What the registrar in `ballast hub` needs: approve and deny client CSRs, create registration
- * tokens, create Clusters, each cluster's namespace and RBAC (granting a role needs `bind` and
- * `escalate`, since the registrar does not hold the agent's rights itself), and delete them.
+ * What the registrar in `ballast hub` needs: approve and deny client CSRs, create Clusters,
+ * each cluster's namespace and RBAC, and delete them. It has no `bind` or `escalate`, which
+ * would let its account bind itself to `cluster-admin`: Kubernetes lets it grant a role only
+ * when it holds every right in it, so it holds the agents' rights (`registrarHeldRules`). One of
+ * them, creating CSRs, must never be used by the registrar's own account, which may approve
+ * them: `registrarGuardPolicy` (guard.ts) refuses that at admission, and bounds its RBAC writes.
  */
 export function registrarControllerRole(): KubeObject {
   return {
@@ -78,8 +76,9 @@ export function registrarControllerRole(): KubeObject {
       {
         apiGroups: ['rbac.authorization.k8s.io'],
         resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
-        verbs: ['get', 'create', 'patch', 'delete', 'bind', 'escalate'],
+        verbs: ['get', 'create', 'patch', 'delete'],
       },
+      ...registrarHeldRules(),
     ],
   };
 }
@@ -89,7 +88,7 @@ function role(
   name: string,
   namespace: string | undefined,
   cluster: string,
-  rules: object[],
+  rules: readonly object[],
 ): KubeObject {
   return {
     apiVersion: rbac,
@@ -146,53 +145,18 @@ export function clusterRbac(input: ClusterRbacInput): KubeObject[] {
   const { cluster, identity, fleetNamespace } = input;
   const ns = clusterNamespace(cluster);
   const name = clusterRbacName(cluster);
+  const target = { cluster, registrationId: input.registrationId };
   return [
     {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: ns, labels: { ...labels, [registrationLabel]: cluster } },
     },
-    role('Role', name, ns, cluster, [
-      { apiGroups: [ballastGroup], resources: ['assignments'], verbs: ['get', 'list', 'watch'] },
-      {
-        apiGroups: [ballastGroup],
-        resources: ['assignments/status'],
-        verbs: ['get', 'update', 'patch'],
-      },
-      // create cannot be limited to a name (RBAC sees no name on create).
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-      {
-        apiGroups: ['coordination.k8s.io'],
-        resources: ['leases'],
-        resourceNames: [agentLeaseName],
-        verbs: ['get', 'update', 'patch'],
-      },
-    ]),
+    role('Role', name, ns, cluster, agentRules('clusterNamespace', target)),
     binding('RoleBinding', name, ns, cluster, identity),
-    role('Role', name, fleetNamespace, cluster, [
-      {
-        apiGroups: [ballastGroup],
-        resources: ['clusters'],
-        resourceNames: [cluster],
-        verbs: ['get'],
-      },
-      {
-        apiGroups: [ballastGroup],
-        resources: ['clusters/status'],
-        resourceNames: [cluster],
-        verbs: ['get', 'update', 'patch'],
-      },
-    ]),
+    role('Role', name, fleetNamespace, cluster, agentRules('fleetNamespace', target)),
     binding('RoleBinding', name, fleetNamespace, cluster, identity),
-    role('ClusterRole', name, undefined, cluster, [
-      { apiGroups: [certificates], resources: [csrs], verbs: ['create'] },
-      {
-        apiGroups: [certificates],
-        resources: [csrs],
-        resourceNames: [renewalCsrName(cluster, input.registrationId)],
-        verbs: ['get', 'delete'],
-      },
-    ]),
+    role('ClusterRole', name, undefined, cluster, agentRules('clusterWide', target)),
     binding('ClusterRoleBinding', name, undefined, cluster, identity),
   ];
 }
