@@ -15,6 +15,17 @@ export { helmRenderer, kustomizeRenderer, plainRenderer };
 
 export { renderers, renderHere } from './render-here.js';
 export { defaultRenderPoolOptions, RenderPool, type RenderPoolOptions } from './pool.js';
+export {
+  defaultSubstituteOptions,
+  formatSubstitutionProblem,
+  substituteAnnotation,
+  substituteHelmValues,
+  substituteObjects,
+  type SubstituteOptions,
+  type SubstituteResult,
+  type SubstitutionProblem,
+  type Where,
+} from './substitute.js';
 
 let pool: RenderPool | undefined;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RenderedObject } from '../render/types.js';
+import type { RenderedObject } from './types.js';
 import { substituteHelmValues, substituteObjects, type SubstituteResult } from './substitute.js';
 
 const configMap = (
