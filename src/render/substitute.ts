@@ -164,7 +164,10 @@ function hint(variable: string): string {
         `${what} the Cluster ${dflt}`
       );
   }
-  return `set it in a spec.values entry whose clusterSelector matches this Cluster, ${dflt}`;
+  return (
+    'set it in spec.postBuild.substitute (for a FleetApplication, in a spec.values entry whose ' +
+    `clusterSelector matches this Cluster), ${dflt}`
+  );
 }
 
 /** One problem as a sentence: `file:line: Kind/ns/name: field: what is wrong; what to do`. */
