@@ -21,6 +21,7 @@ export const commandModules: readonly {
     names: ['controller'],
     load: async () => (await import('./controller.js')).registerController,
   },
+  { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['app'], load: async () => (await import('./app.js')).registerApp },
   { names: ['secrets'], load: async () => (await import('./secrets.js')).registerSecrets },
   { names: ['dev'], load: async () => (await import('./dev.js')).registerDev },

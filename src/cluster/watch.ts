@@ -32,6 +32,11 @@ export interface WatchOptions {
   onError: (error: WatchError) => void;
   /** Which objects are watched: those carrying the tracking label, whatever its value. */
   labelSelector: string;
+  /**
+   * Watch namespaced kinds in this namespace only, for a client whose RBAC is a namespaced
+   * Role; undefined: in every namespace. Cluster-scoped kinds are watched as they are.
+   */
+  namespace: string | undefined;
   /** Server-side watch timeout; the watch then resumes from its last resourceVersion. */
   timeoutSeconds: number;
   /** Each watch's timeout is spread up to this fraction above `timeoutSeconds`. */
@@ -60,6 +65,7 @@ export function defaultWatchOptions(): WatchOptions {
       process.emitWarning(e);
     },
     labelSelector: trackingLabel,
+    namespace: undefined,
     timeoutSeconds: 300,
     timeoutJitter: 0.2,
     idleGraceMs: 30_000,
@@ -97,9 +103,11 @@ function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
 }
 
-function collectionPath(info: ResourceInfo): string {
+function collectionPath(info: ResourceInfo, namespace: string | undefined): string {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
-  return `${base}/${info.resource}`;
+  return namespace !== undefined && info.namespaced
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
+    : `${base}/${info.resource}`;
 }
 
 /** Waits `ms`; false when `signal` aborted first (at once if it already had). */
@@ -273,7 +281,7 @@ export class WatchManager {
         limit: String(this.opts.pageSize),
       });
       if (continueToken !== '') params.set('continue', continueToken);
-      const r = await this.http.request('GET', `${collectionPath(w.info)}?${params.toString()}`);
+      const r = await this.http.request('GET', `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`);
       if (r.status === 410 && continueToken !== '') {
         // The paging snapshot expired; start over. Changes seen so far are already in the cache.
         relist = new Relist(w.cache, { apiVersion, kind: w.info.kind });
@@ -322,7 +330,7 @@ export class WatchManager {
     let openedAt = 0;
     const openMs = (): number => (openedAt === 0 ? 0 : performance.now() - openedAt);
     const end = await this.http.stream(
-      `${collectionPath(w.info)}?${params.toString()}`,
+      `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`,
       (line) => {
         if (cut !== undefined) return;
         cut = this.onLine(w, line);
