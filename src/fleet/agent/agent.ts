@@ -204,6 +204,8 @@ class Agent {
       await this.resync();
     } catch (e) {
       this.hubFailed(e);
+      // Whatever failed the first contact, it is retried with backoff until it passes.
+      this.link.goDown();
     }
   }
 

@@ -22,6 +22,8 @@ export interface HubLinkOptions {
  */
 export class HubLink {
   private state: 'up' | 'down' = 'up';
+  /** Whether the loss was logged, so its regain is too: a busy hub is not a lost one. */
+  private announced = false;
   private lostAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -44,13 +46,28 @@ export class HubLink {
       this.opts.logger.warn({ err: trouble.message }, 'hub request failed');
       return;
     }
-    if (this.state === 'down') return;
-    this.state = 'down';
-    this.lostAt = Date.now();
+    if (trouble.kind === 'busy') {
+      this.opts.logger.debug({ err: trouble.message }, 'hub busy; backing off');
+      this.goDown();
+      return;
+    }
+    if (this.announced) return;
+    this.goDown();
+    this.announced = true;
     this.opts.logger.warn(
       { hub: this.opts.server, err: trouble.message },
       `lost the hub; healing goes on from the Applications on this cluster, retrying with backoff up to ${Math.round(this.opts.maxMs / 1000)} s`,
     );
+  }
+
+  /**
+   * Stops talking to the hub, except to retry `reconnect` with backoff: after a failure of
+   * the first contact whatever it was, or when the hub is lost or busy.
+   */
+  goDown(): void {
+    if (this.state === 'down' || this.stopped) return;
+    this.state = 'down';
+    this.lostAt = Date.now();
     this.retry(this.opts.initialMs);
   }
 
@@ -61,6 +78,8 @@ export class HubLink {
         () => {
           if (this.stopped) return;
           this.state = 'up';
+          if (!this.announced) return;
+          this.announced = false;
           this.opts.logger.info(
             { hub: this.opts.server, downForMs: Date.now() - this.lostAt },
             'regained the hub; Assignments re-listed and every status reported',
@@ -69,8 +88,13 @@ export class HubLink {
         (e: unknown) => {
           if (this.stopped) return;
           const trouble = classifyHubError(e);
-          if (trouble.kind === 'deregistered') this.opts.onDeregistered(trouble.message);
-          else this.retry(Math.min(delayMs * 2, this.opts.maxMs));
+          if (trouble.kind === 'deregistered') {
+            this.opts.onDeregistered(trouble.message);
+            return;
+          }
+          if (trouble.kind === 'other')
+            this.opts.logger.warn({ err: trouble.message }, 'hub request failed');
+          this.retry(Math.min(delayMs * 2, this.opts.maxMs));
         },
       );
     }, delayMs);

@@ -15,8 +15,10 @@ const group = 'ballast.dev/v1alpha1';
 
 /** What a failed hub request means for the agent. */
 export type HubTrouble =
-  /** Not answering, or answering "try again": keep healing, back off, try again. */
+  /** Not answering, or failing (5xx): keep healing, back off, try again. */
   | { kind: 'unreachable'; message: string }
+  /** Answering "too many requests" (429), e.g. while its storage warms up: back off quietly. */
+  | { kind: 'busy'; message: string }
   /** Our identity or namespace is gone (403, 401, a deleted namespace): stop reconciling. */
   | { kind: 'deregistered'; message: string }
   /** Anything else: an answer about this one request, logged. */
@@ -31,7 +33,8 @@ export function classifyHubError(e: unknown): HubTrouble {
       if (cur.status === 401 || cur.status === 403) return { kind: 'deregistered', message };
       if (cur.status === 404 && cur.details?.kind === 'namespaces')
         return { kind: 'deregistered', message };
-      if (cur.status === 429 || cur.status >= 500) return { kind: 'unreachable', message };
+      if (cur.status === 429) return { kind: 'busy', message };
+      if (cur.status >= 500) return { kind: 'unreachable', message };
       return { kind: 'other', message };
     }
     if (/no answer within|no data for/.test(cur.message)) return { kind: 'unreachable', message };
