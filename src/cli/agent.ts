@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
 import {
   AgentOptionsError,
+  agentOptionProblems,
   defaultAgentOptions,
   startAgent,
   type AgentOptions,
@@ -162,6 +163,9 @@ async function runAgent(f: AgentFlags): Promise<void> {
   const opts = agentOptionsOf(f);
   if (f.hubKubeconfig === undefined)
     throw new UsageError('--hub-kubeconfig FILE is required: how this agent reaches the hub');
+  // Bad flags fail before anything is connected.
+  const problems = agentOptionProblems(opts);
+  if (problems.length > 0) throw new UsageError(new AgentOptionsError(problems).message);
   const logger = createLogger({ level: f.logLevel });
   const spoke = connect(f);
   // Short requests: a hub that does not answer is noticed, and backed off from, in seconds.
@@ -172,10 +176,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
   });
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')));
   const stopping = signalled();
-  const agent = await startAgent({ spoke, hub, source, logger }, opts).catch((e: unknown) => {
-    if (e instanceof AgentOptionsError) throw new UsageError(e.message);
-    throw e;
-  });
+  const agent = await startAgent({ spoke, hub, source, logger }, opts);
   if (agent.port !== undefined)
     logger.info({ port: agent.port }, 'serving /healthz, /readyz and /metrics');
   // Deregistered, the agent stays up doing nothing until stopped, rather than exiting into a
