@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentOptionProblems } from '../fleet/agent/index.js';
-import { agentOptionsOf } from './agent.js';
+import { agentLedgerUrl, agentOptionsOf } from './agent.js';
 import { UsageError } from './parse.js';
 
 const flags = {
@@ -43,5 +43,14 @@ describe('ballast agent flags', () => {
     ).toEqual([
       expect.stringMatching(/^heartbeat interval 30000 ms: must be positive and at most a third/),
     ]);
+  });
+});
+
+describe('agentLedgerUrl', () => {
+  it('gives each cluster its own SQLite file unless $BALLAST_LEDGER names one', () => {
+    expect(agentLedgerUrl('store-1', { XDG_STATE_HOME: '/state' })).toBe(
+      'sqlite:/state/ballast/agent-store-1.db',
+    );
+    expect(agentLedgerUrl('store-1', { BALLAST_LEDGER: 'none' })).toBe('none');
   });
 });

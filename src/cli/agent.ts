@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { Cluster } from '../cluster/cluster.js';
@@ -21,6 +22,7 @@ import {
   type KubeFlags,
 } from './options.js';
 import { parseInteger, parseNamespace, parseObjectName, UsageError } from './parse.js';
+import { openControllerLedger } from './controller-ledger.js';
 import { sourceCacheDir } from './source-args.js';
 
 interface AgentFlags extends KubeFlags {
@@ -37,6 +39,9 @@ interface AgentFlags extends KubeFlags {
   httpPort?: number;
   cacheDir?: string;
   logLevel: LogLevel;
+  /** `--ledger`: a URL, `none`, or unset for this cluster's own SQLite file. */
+  ledger?: string;
+  ledgerSigningKey?: string;
 }
 
 function parseClusterName(text: string): string {
@@ -51,6 +56,17 @@ function parseLevel(text: string): LogLevel {
   const level = parseLogLevel(text);
   if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
   return level.level;
+}
+
+/**
+ * The ledger unless --ledger says otherwise: $BALLAST_LEDGER, else a SQLite file per cluster,
+ * so several agents run as local processes (`ballast dev fleet`) never share one file.
+ */
+export function agentLedgerUrl(clusterName: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['BALLAST_LEDGER'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const base = env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state');
+  return `sqlite:${join(base, 'ballast', `agent-${clusterName}.db`)}`;
 }
 
 function agentVersion(): string {
@@ -141,6 +157,11 @@ export function registerAgent(program: Command): void {
     )
     .option('--cache-dir <dir>', 'Git mirror and tree cache')
     .option(
+      '--ledger <url>',
+      'audit ledger of what the agent applied and refused: sqlite:/path, postgres://… or none (default: $BALLAST_LEDGER, else a SQLite file of its own per cluster)',
+    )
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
+    .option(
       '--log-level <level>',
       'trace, debug, info, warn, error, fatal or silent',
       parseLevel,
@@ -175,14 +196,27 @@ async function runAgent(f: AgentFlags): Promise<void> {
     requestTimeoutMs: 10_000,
   });
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')));
+  const ledger = await openControllerLedger(
+    {
+      ledger: f.ledger ?? agentLedgerUrl(opts.clusterName),
+      ...(f.ledgerSigningKey === undefined ? {} : { ledgerSigningKey: f.ledgerSigningKey }),
+      fallbackNamespace: opts.namespace,
+    },
+    spoke,
+    logger,
+  );
   const stopping = signalled();
-  const agent = await startAgent({ spoke, hub, source, logger }, opts);
+  const agent = await startAgent(
+    { spoke, hub, source, logger, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
+    opts,
+  );
   if (agent.port !== undefined)
     logger.info({ port: agent.port }, 'serving /healthz, /readyz and /metrics');
   // Deregistered, the agent stays up doing nothing until stopped, rather than exiting into a
   // restart loop that would log the same refusal again and again.
   await stopping;
   await agent.stop();
+  await ledger?.close();
   spoke.close();
   hub.close();
   setTimeout(() => process.exit(0), 2_000).unref();

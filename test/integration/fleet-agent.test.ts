@@ -79,6 +79,8 @@ let cache: string;
 let spokeKubeconfig: string;
 const logs: { msg: string; level: string }[] = [];
 const shas: Record<string, string> = {};
+/** What the agent's Controller handed its audit ledger. */
+const audited: object[] = [];
 
 const manifests = (value: string): string => `apiVersion: v1
 kind: ConfigMap
@@ -248,6 +250,10 @@ beforeAll(async () => {
       hub: agentHub,
       source: new GitSource(defaultSourceOptions(join(cache, 'source'))),
       logger,
+      audit: (entry) => {
+        audited.push(entry);
+        return Promise.resolve();
+      },
     },
     {
       clusterName: name,
@@ -338,6 +344,9 @@ describe('ballast agent on a spoke, with a hub on another apiserver', () => {
     expect(s?.refusal?.message).toContain((shas['unsigned'] ?? '').slice(0, 12));
     expect(s?.lastSyncedRevision).toBe(shas['v1']);
     expect((await settings())?.['value']).toBe('v1');
+    expect(audited).toContainEqual(
+      expect.objectContaining({ kind: 'commit-refused', revision: shas['unsigned'] }),
+    );
   });
 
   it('refuses an older signed commit as NotDescendant once a newer one is applied', async () => {

@@ -14,6 +14,7 @@ import {
   defaultControllerOptions,
   managedWatches,
 } from '../../reconcile/controller.js';
+import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
 import type { GitSource } from '../../source/source.js';
 import { assignmentResource, parseAssignment, type AssignmentStatus } from '../assignment.js';
@@ -31,6 +32,8 @@ export interface AgentDeps {
   /** Fetches Git with the read-only credentials stored on the spoke. */
   source: GitSource;
   logger: Logger;
+  /** The spoke's audit ledger: what was applied, and every refused commit. */
+  audit?: AuditSink;
 }
 
 /** Why the agent stopped. */
@@ -152,6 +155,7 @@ class Agent {
           },
           scope,
         ),
+        ...(deps.audit === undefined ? {} : { audit: deps.audit }),
       },
       {
         ...defaultControllerOptions(),

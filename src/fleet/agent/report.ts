@@ -26,7 +26,9 @@ function refusalOf(app: Application, ready: Condition | undefined): Refusal | un
   if (ready?.status !== 'False' || !refusedReasons.has(ready.reason)) return undefined;
   if (v?.result !== 'Refused') return undefined;
   const reason = v.refusal ?? (ready.reason === 'NonFastForward' ? 'NotDescendant' : ready.reason);
-  return { reason, message: v.message, revision: v.revision, time: ready.lastTransitionTime };
+  // A refusal in `all` mode names every unsigned commit; the hub's field holds 4096 characters.
+  const message = v.message.length > 4096 ? `${v.message.slice(0, 4095)}…` : v.message;
+  return { reason, message, revision: v.revision, time: ready.lastTransitionTime };
 }
 
 /**
