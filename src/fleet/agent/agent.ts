@@ -236,6 +236,7 @@ class Agent {
     // A namespace being deleted loses its Assignments first: that is deregistration, not a
     // removal from placement, and must not prune the workloads.
     if (orphans.length > 0) await this.hub.probeNamespace();
+    for (const n of [...this.assignments.keys()]) if (!names.has(n)) this.assignments.delete(n);
     const onSpoke = new Map(mirrors.map((m) => [m.metadata.name, mirrorVersionOf(m)]));
     for (const a of listed) {
       this.assignments.set(a.metadata.name, a);
