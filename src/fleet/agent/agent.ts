@@ -17,12 +17,13 @@ import {
 import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
 import type { GitSource } from '../../source/source.js';
-import { assignmentResource, parseAssignment, type AssignmentStatus } from '../assignment.js';
+import { assignmentResource, parseAssignment } from '../assignment.js';
 import { HubLink } from './hub-link.js';
 import { HubClient } from './hub.js';
 import { mirrorAnnotations, mirrorAssignment, mirrorLabels, mirroredGeneration } from './mirror.js';
 import { agentOptionProblems, defaultAgentOptions, type AgentOptions } from './options.js';
 import { assignmentStatusOf } from './report.js';
+import { refusedStatus, StatusPusher } from './status-push.js';
 
 export interface AgentDeps {
   /** The cluster the agent runs on, with its own rights (in-cluster or a kubeconfig). */
@@ -118,10 +119,7 @@ class Agent {
   private readonly assignments = new Map<string, KubeObject>();
   /** The Assignment version each mirror was applied from, by name. */
   private readonly mirrored = new Map<string, string>();
-  /** The status last written to each Assignment, as JSON, and those still to write. */
-  private readonly pushed = new Map<string, string>();
-  private readonly pending = new Map<string, AssignmentStatus>();
-  private flushing = false;
+  private readonly statuses: StatusPusher;
   private beat: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -133,6 +131,13 @@ class Agent {
     private readonly opts: AgentOptions,
   ) {
     this.hub = new HubClient(deps.hub, opts.clusterName, opts.fleetNamespace, 10_000);
+    this.statuses = new StatusPusher(
+      this.hub,
+      () => this.link.up && !this.ended,
+      (e) => {
+        this.hubFailed(e);
+      },
+    );
     this.link = new HubLink({
       logger: deps.logger,
       server: deps.hub.http.server,
@@ -243,14 +248,10 @@ class Agent {
       await this.mirror(a, onSpoke.get(a.metadata.name) ?? 'absent');
     }
     for (const m of orphans) await this.unmirror(m.metadata.name);
-    this.pushed.clear();
+    this.statuses.reset();
     for (const m of mirrors) if (names.has(m.metadata.name)) this.report(m);
-    // Reported here, not by flush: the link is still down until this resolves.
-    for (const [name, status] of [...this.pending]) {
-      await this.hub.writeAssignmentStatus(name, status);
-      this.pending.delete(name);
-      this.pushed.set(name, JSON.stringify(status));
-    }
+    // Written here, not when queued: the link is still down until this resolves.
+    await this.statuses.pushAll();
   }
 
   /**
@@ -286,8 +287,7 @@ class Agent {
   private async unmirror(name: string): Promise<void> {
     this.assignments.delete(name);
     this.mirrored.delete(name);
-    this.pushed.delete(name);
-    this.pending.delete(name);
+    this.statuses.forget(name);
     await this.deps.spoke.delete({
       apiVersion: `${applicationGroup}/${applicationVersion}`,
       group: applicationGroup,
@@ -304,56 +304,14 @@ class Agent {
   /** An Assignment the agent will not run: Stalled on the hub, the spoke left as it was. */
   private refuse(a: KubeObject, reason: string, message: string): void {
     this.log.warn({ assignment: a.metadata.name, reason, err: message }, 'Assignment refused');
-    const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const generation = a.metadata['generation'];
-    const gen = typeof generation === 'number' ? { observedGeneration: generation } : {};
-    const cond = (type: 'Ready' | 'Stalled', status: 'True' | 'False') => ({
-      type,
-      status,
-      reason,
-      message: message.slice(0, 1024),
-      lastTransitionTime: time,
-      ...gen,
-    });
-    this.queue(a.metadata.name, {
-      ...gen,
-      conditions: [cond('Ready', 'False'), cond('Stalled', 'True')],
-    });
+    this.statuses.queue(a.metadata.name, refusedStatus(a, reason, message));
   }
 
   /** The status of a mirrored Application, queued for its Assignment. */
   private report(app: KubeObject): void {
     const parsed = parseApplication(app);
-    if (parsed.kind === 'ok') this.queue(app.metadata.name, assignmentStatusOf(parsed.value));
-  }
-
-  private queue(name: string, status: AssignmentStatus): void {
-    if (this.pushed.get(name) === JSON.stringify(status)) return;
-    this.pending.set(name, status);
-    void this.flush();
-  }
-
-  /** Writes the queued statuses, one at a time, while the hub answers. */
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      for (const [name, status] of this.pending) {
-        if (!this.link.up || this.ended) return;
-        this.pending.delete(name);
-        try {
-          await this.hub.writeAssignmentStatus(name, status);
-          this.pushed.set(name, JSON.stringify(status));
-        } catch (e) {
-          // Kept for the next try; a resync after the hub is back reports everything anyway.
-          if (!this.pending.has(name)) this.pending.set(name, status);
-          this.hubFailed(e);
-          return;
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    if (parsed.kind === 'ok')
+      this.statuses.queue(app.metadata.name, assignmentStatusOf(parsed.value));
   }
 
   private readonly hubFailed = (e: unknown): void => {
