@@ -415,11 +415,19 @@ describe('ballast agent on a spoke, with a hub on another apiserver', () => {
     });
   });
 
-  it('stops reconciling with one clear log line when the hub namespace is deleted, leaving Applications and workloads running', async () => {
+  it('stops reconciling with one clear log line when the hub namespace is deleted, leaving Applications and workloads running, though its Assignments vanish first', async () => {
     await hub.apply(assignment('retail.other', shas['other'] ?? ''));
     await eventually('the other app is applied', 60_000, async () => {
       return (await settings())?.['value'] === 'other';
     });
+    // The Lease outlives the Assignments (held by a finalizer, as any slow deletion could),
+    // so it still renews while the namespace empties: the Assignments vanish as if deleted.
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${hubNs}/leases/ballast-agent`;
+    const hold = (finalizers: string[]) =>
+      hub.http.request('PATCH', leasePath, JSON.stringify({ metadata: { finalizers } }), {
+        'content-type': 'application/merge-patch+json',
+      });
+    expect((await hold(['test.ballast.dev/hold'])).status).toBe(200);
     await hub.delete({
       apiVersion: 'v1',
       group: '',
@@ -427,7 +435,15 @@ describe('ballast agent on a spoke, with a hub on another apiserver', () => {
       namespace: '',
       name: hubNs,
     });
-    const end = await agent.done;
+    const end = await Promise.race([
+      agent.done,
+      new Promise<{ kind: 'still running' }>((resolve) => {
+        setTimeout(() => {
+          resolve({ kind: 'still running' });
+        }, 60_000);
+      }),
+    ]);
+    await hold([]);
     expect(end.kind).toBe('deregistered');
     expect(logged('the hub refused this cluster')).toBe(1);
     expect(logs.find((l) => l.msg.startsWith('the hub refused'))?.level).toBe('error');
