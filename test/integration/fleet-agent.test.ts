@@ -176,6 +176,41 @@ async function commit(key: string, path: string, value: string, signed: boolean)
   await repo.push();
 }
 
+/** An agent on the spoke reaching the hub through the relay; its lines go to `logs`. */
+function startTestAgent(): Promise<RunningAgent> {
+  const logger = createLogger({
+    level: 'info',
+    destination: {
+      write: (line: string) => {
+        const { msg, level } = JSON.parse(line) as { msg: string; level: string };
+        logs.push({ msg, level });
+      },
+    },
+  });
+  return startAgent(
+    {
+      spoke,
+      hub: agentHub,
+      source: new GitSource(defaultSourceOptions(join(cache, 'source'))),
+      logger,
+      audit: (entry) => {
+        audited.push(entry);
+        return Promise.resolve();
+      },
+    },
+    {
+      clusterName: name,
+      namespace: agentNs,
+      verification: { mode: 'head', secretName: 'trusted-keys' },
+      heartbeatTimeoutMs: 3_000,
+      heartbeatIntervalMs: 1_000,
+      backoffInitialMs: 200,
+      backoffMaxMs: 2_000,
+      agentVersion: 'test-version',
+    },
+  );
+}
+
 beforeAll(async () => {
   const cp = inject('controlPlane');
   const [hubInfo, spokeInfo] = cp.clusters;
@@ -235,37 +270,7 @@ beforeAll(async () => {
   await writeFile(relayed, stringify(config));
   agentHub = Cluster.connect({ kubeconfig: relayed, requestTimeoutMs: 3_000 });
 
-  const logger = createLogger({
-    level: 'info',
-    destination: {
-      write: (line: string) => {
-        const { msg, level } = JSON.parse(line) as { msg: string; level: string };
-        logs.push({ msg, level });
-      },
-    },
-  });
-  agent = await startAgent(
-    {
-      spoke,
-      hub: agentHub,
-      source: new GitSource(defaultSourceOptions(join(cache, 'source'))),
-      logger,
-      audit: (entry) => {
-        audited.push(entry);
-        return Promise.resolve();
-      },
-    },
-    {
-      clusterName: name,
-      namespace: agentNs,
-      verification: { mode: 'head', secretName: 'trusted-keys' },
-      heartbeatTimeoutMs: 3_000,
-      heartbeatIntervalMs: 1_000,
-      backoffInitialMs: 200,
-      backoffMaxMs: 2_000,
-      agentVersion: 'test-version',
-    },
-  );
+  agent = await startTestAgent();
 });
 
 afterAll(async () => {
@@ -368,7 +373,15 @@ describe('ballast agent on a spoke, with a hub on another apiserver', () => {
     });
   });
 
-  it('keeps healing while the hub is unreachable, logs one line each way, then applies the commit pinned meanwhile and reports every status', async () => {
+  it('keeps healing while the hub is unreachable, across a restart too, logs one line each way, then applies the commit pinned meanwhile and reports every status', async () => {
+    // Back on the last good commit first: a restarted Controller heals only what it can
+    // render, and a refused pin is not that.
+    await hub.apply(assignment('retail.pos', shas['v2'] ?? ''));
+    await eventually('v2 is reported again, the refusal cleared', 60_000, async () => {
+      return (
+        (await statusIs(shas['v2'] ?? '')) && (await getAssignment())?.status?.refusal === undefined
+      );
+    });
     await commit('v3', 'pos', 'v3', true);
     await relay.close();
     await eventually('the agent notices', 10_000, () => Promise.resolve(!agent.hubReachable()));
@@ -389,6 +402,19 @@ describe('ballast agent on a spoke, with a hub on another apiserver', () => {
     // Several heartbeats go by unanswered: still one line, no tight loop of them.
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await settings())?.['value']).toBe('v2');
+    expect(logged('lost the hub')).toBe(1);
+
+    // An agent restarted during the partition heals from the Applications on the spoke.
+    await agent.stop();
+    logs.length = 0;
+    agent = await startTestAgent();
+    expect(agent.hubReachable()).toBe(false);
+    await kubectl('-n', dest, 'scale', 'deployment/web', '--replicas=4');
+    await eventually(
+      'drift is healed by the restarted agent without the hub',
+      10_000,
+      async () => (await replicas()) === 1,
+    );
 
     await relay.open();
     await eventually('v3 is applied and reported after the hub is back', 60_000, () =>

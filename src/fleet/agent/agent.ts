@@ -123,6 +123,7 @@ class Agent {
   private beat: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  private clusterStatusWritten = false;
   private finish: (end: AgentEnd) => void = () => undefined;
   readonly done = new Promise<AgentEnd>((resolve) => (this.finish = resolve));
 
@@ -186,6 +187,8 @@ class Agent {
     const { port } = await this.controller.start();
     this.watchApplications();
     await this.connect();
+    // Deregistered at the first contact: nothing more to start.
+    if (this.ended) return port;
     this.watchAssignments();
     this.beat = setInterval(() => {
       if (this.link.up) this.hub.renewLease(this.opts.heartbeatTimeoutMs).catch(this.hubFailed);
@@ -197,25 +200,29 @@ class Agent {
     return port;
   }
 
-  /** The first contact: the Cluster's status, then what `resync` does. */
+  /** The first contact. */
   private async connect(): Promise<void> {
     try {
-      const version = await this.kubernetesVersion();
-      const found = await this.hub.writeClusterStatus({
-        agentVersion: this.opts.agentVersion,
-        kubernetesVersion: version,
-      });
-      if (!found)
-        this.log.warn(
-          { cluster: this.opts.clusterName, fleetNamespace: this.opts.fleetNamespace },
-          'no Cluster of this name on the hub; its status was not written',
-        );
       await this.resync();
     } catch (e) {
       this.hubFailed(e);
       // Whatever failed the first contact, it is retried with backoff until it passes.
       this.link.goDown();
     }
+  }
+
+  /** The agent's and the spoke's versions, once per start, at the first contact that works. */
+  private async writeClusterStatus(): Promise<void> {
+    const found = await this.hub.writeClusterStatus({
+      agentVersion: this.opts.agentVersion,
+      kubernetesVersion: await this.kubernetesVersion(),
+    });
+    if (!found)
+      this.log.warn(
+        { cluster: this.opts.clusterName, fleetNamespace: this.opts.fleetNamespace },
+        'no Cluster of this name on the hub; its status was not written',
+      );
+    this.clusterStatusWritten = true;
   }
 
   private async kubernetesVersion(): Promise<string> {
@@ -231,6 +238,7 @@ class Agent {
    */
   private async resync(): Promise<void> {
     await this.hub.renewLease(this.opts.heartbeatTimeoutMs);
+    if (!this.clusterStatusWritten) await this.writeClusterStatus();
     const listed = await this.hub.listAssignments();
     const names = new Set(listed.map((a) => a.metadata.name));
     const mirrors = await this.deps.spoke.list(applicationInfo, {
