@@ -281,7 +281,10 @@ export class WatchManager {
         limit: String(this.opts.pageSize),
       });
       if (continueToken !== '') params.set('continue', continueToken);
-      const r = await this.http.request('GET', `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`);
+      const r = await this.http.request(
+        'GET',
+        `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`,
+      );
       if (r.status === 410 && continueToken !== '') {
         // The paging snapshot expired; start over. Changes seen so far are already in the cache.
         relist = new Relist(w.cache, { apiVersion, kind: w.info.kind });
