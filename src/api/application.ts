@@ -15,6 +15,8 @@ import {
   type ResourceParseResult,
   readyColumn,
   messageColumn,
+  syncColumn,
+  healthColumn,
   ageColumn,
 } from './resource.js';
 import type { Infer } from './schema.js';
@@ -58,18 +60,8 @@ export function defaultParseApplicationOptions(): ParseApplicationOptions {
 
 /** The columns of `kubectl get applications`. */
 export const applicationPrinterColumns: readonly PrinterColumn[] = [
-  {
-    name: 'Sync',
-    type: 'string',
-    jsonPath: '.status.sync.status',
-    description: 'Synced, OutOfSync or Unknown.',
-  },
-  {
-    name: 'Health',
-    type: 'string',
-    jsonPath: '.status.health.status',
-    description: 'Aggregated health of the objects.',
-  },
+  syncColumn,
+  healthColumn,
   {
     name: 'Revision',
     type: 'string',

@@ -28,6 +28,18 @@ export const readyColumn: PrinterColumn = {
   jsonPath: `${readyCondition}.status`,
   description: 'The Ready condition.',
 };
+export const syncColumn: PrinterColumn = {
+  name: 'Sync',
+  type: 'string',
+  jsonPath: '.status.sync.status',
+  description: 'Synced, OutOfSync or Unknown.',
+};
+export const healthColumn: PrinterColumn = {
+  name: 'Health',
+  type: 'string',
+  jsonPath: '.status.health.status',
+  description: 'Aggregated health of the objects.',
+};
 export const messageColumn: PrinterColumn = {
   name: 'Message',
   type: 'string',

@@ -13,17 +13,9 @@ import {
   type AppFlags,
 } from './app-common.js';
 import { outputOption } from './options.js';
-import { table } from './table.js';
+import { age, table } from './table.js';
 
-/** kubectl's AGE column: the largest whole unit. */
-export function age(created: string | undefined, now = Date.now()): string {
-  if (created === undefined) return '<unknown>';
-  const s = Math.max(0, Math.floor((now - Date.parse(created)) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
+export { age };
 
 /** The rows of `ballast app list`, as `kubectl get applications.ballast.dev` prints them. */
 export function listRows(

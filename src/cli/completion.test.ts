@@ -53,6 +53,15 @@ describe('ballast completion bash', () => {
       'sync',
       'help',
     ]);
+    expect(complete('ballast fleet ')).toEqual([
+      'list',
+      'get',
+      'status',
+      'clusters',
+      'token',
+      'deregister',
+      'help',
+    ]);
     expect(complete('ballast completion ')).toEqual(['bash', 'zsh']);
   });
 
@@ -63,6 +72,14 @@ describe('ballast completion bash', () => {
     expect(complete('ballast sync -n ')).toEqual([]);
     expect(complete('ballast sync -n web --ap')).toEqual(['--app']);
     expect(complete('ballast app get -o ')).toEqual(['yaml', 'json']);
+    expect(complete('ballast fleet clusters -o ')).toEqual([
+      'table',
+      'wide',
+      'json',
+      'yaml',
+      'name',
+    ]);
+    expect(complete('ballast fleet status --fleet-namespace x --ex')).toEqual(['--exit-code']);
   });
 });
 

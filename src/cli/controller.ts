@@ -1,19 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Cluster } from '../cluster/cluster.js';
 import {
   Controller,
   defaultControllerOptions,
   managedWatches,
   type ControllerOptions,
 } from '../reconcile/controller.js';
-import { defaultLeaderElectionOptions, LeaderElector } from '../reconcile/leader.js';
+import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir } from './source-args.js';
+import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import { port as controllerPort } from './install-workload.js';
 import {
   connect,
@@ -22,28 +20,18 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import {
-  parseInteger,
-  parseNamespace,
-  parseObjectName,
-  parseObjectRef,
-  UsageError,
-  type ObjectRef,
-} from './parse.js';
+import { parseInteger, parseObjectName, parseObjectRef, type ObjectRef } from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
 
-interface ControllerFlags extends KubeFlags {
+interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   workers: number;
   port: number;
   cacheDir?: string;
-  leaderElect: boolean;
+  /** Has a default, so never undefined here. */
   leaseNamespace: string;
-  leaseDuration: number;
-  renewDeadline: number;
-  retryPeriod: number;
   /** `-n`: only this namespace's Applications; all when unset. */
   namespace?: string;
   webhookSecretFile?: string;
@@ -71,36 +59,6 @@ const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
   text === 'none' ? 'none' : parseObjectRef(text);
 
 /**
- * Where the HTTP server listens: loopback unless told otherwise, as the library does, so a
- * controller run on a laptop does not serve /metrics and /hooks to the network. `ballast
- * install` passes 0.0.0.0, which a Pod needs for the kubelet's probes and the Service.
- */
-export function bindAddressOf(f: { metricsBindAddress?: string; bindAddress?: string }): string {
-  const { metricsBindAddress: m, bindAddress: b } = f;
-  if (m !== undefined && b !== undefined && m !== b)
-    throw new UsageError(
-      `--metrics-bind-address ${m} and --bind-address ${b} disagree; --bind-address is the older name, give only --metrics-bind-address`,
-    );
-  return m ?? b ?? defaultControllerOptions().httpHost;
-}
-
-/** The webhook secret; an empty one would let GitLab requests with no token through. */
-export async function webhookSecretOf(file: string | undefined): Promise<string | undefined> {
-  if (file === undefined) return undefined;
-  const text = await readFile(file, 'utf8').catch((e: unknown) => {
-    throw new UsageError(
-      `--webhook-secret-file ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-    );
-  });
-  const secret = text.trim();
-  if (secret === '')
-    throw new UsageError(
-      `--webhook-secret-file ${file} is empty: an empty secret would accept unsigned hooks; write a random secret into it (openssl rand -hex 32) or drop the flag`,
-    );
-  return secret;
-}
-
-/**
  * Who Applications act as, and who may use the shared decryption keys. With a default
  * ServiceAccount the controller serves tenants, so the shared keys serve nobody unless listed.
  */
@@ -123,6 +81,9 @@ function tenancyOf(
   return { defaultServiceAccount: sa, sharedDecryptionNamespaces: namespaces };
 }
 
+/** The Lease the controller's replicas contend for. */
+const controllerLease = 'ballast-controller';
+
 const sigterm = (): Promise<NodeJS.Signals> =>
   new Promise((resolve) => {
     process.once('SIGTERM', () => {
@@ -134,7 +95,6 @@ const sigterm = (): Promise<NodeJS.Signals> =>
   });
 
 export function registerController(program: Command): void {
-  const lease = defaultLeaderElectionOptions('', '', '');
   const d = defaultControllerOptions();
   const cmd = program
     .command('controller')
@@ -164,27 +124,11 @@ export function registerController(program: Command): void {
       "accept file:// repoURLs; they read the controller's disk, so only when every Application is trusted",
       false,
     )
-    .option('--cache-dir <dir>', 'Git mirror and tree cache')
-    .option('--leader-elect', 'run only while holding the ballast-controller Lease', false)
-    .option('--lease-namespace <ns>', 'namespace of the Lease', parseNamespace, 'ballast-system');
-  durationOption(
-    cmd,
-    '--lease-duration <d>',
-    'how long a lease outlives its last renewal',
-    lease.leaseDurationMs,
-  );
-  durationOption(
-    cmd,
-    '--renew-deadline <d>',
-    'the leader steps down after failing renewals this long',
-    lease.renewDeadlineMs,
-  );
-  durationOption(
-    cmd,
-    '--retry-period <d>',
-    'how often the lease is tried or renewed',
-    lease.retryPeriodMs,
-  );
+    .option('--cache-dir <dir>', 'Git mirror and tree cache');
+  leaderElectOptions(cmd, {
+    leaseName: controllerLease,
+    namespace: { kind: 'fixed', namespace: 'ballast-system' },
+  });
   durationOption(
     cmd,
     '--shutdown-grace <d>',
@@ -239,7 +183,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const logger = createLogger({ level: f.logLevel });
   // Bad flags fail before anything is connected or opened.
-  const httpHost = bindAddressOf(f);
+  const httpHost = bindAddressOf(f, defaultControllerOptions().httpHost);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   // Decrypted copies and sandboxes of a crashed predecessor go before anything renders.
   startRenderSandboxSweeper();
@@ -282,7 +226,19 @@ async function runController(f: ControllerFlags): Promise<void> {
   const stopping = sigterm();
   const port = await controller.listen();
   logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
-  const elector = f.leaderElect ? campaign(f, { cluster, controller, logger }) : undefined;
+  const elector = f.leaderElect
+    ? Campaign.start({
+        http: cluster.http,
+        leaseName: controllerLease,
+        namespace: f.leaseNamespace,
+        flags: f,
+        logger,
+        what: 'controller',
+        lead: async () => {
+          await controller.start();
+        },
+      })
+    : undefined;
   if (elector === undefined) {
     await controller.start();
     logger.info({}, 'controller started');
@@ -295,57 +251,10 @@ async function runController(f: ControllerFlags): Promise<void> {
   setTimeout(() => process.exit(0), 2_000).unref();
 }
 
-/** Whether a shutdown is under way; a term ending then is expected, not a lost lease. */
-let shuttingDown = false;
-
-/**
- * Contends for the Lease; the controller runs only while this replica holds it. A lost term
- * ends the process: in-flight syncs may still be writing, and another replica may already
- * lead, so stopping at once and letting a fresh process campaign is the safe way back.
- */
-function campaign(
-  f: ControllerFlags,
-  parts: { cluster: Cluster; controller: Controller; logger: Logger },
-): LeaderElector {
-  const { controller, logger } = parts;
-  const identity = `${hostname()}-${process.pid}`;
-  return LeaderElector.start(parts.cluster.http, {
-    leaseName: 'ballast-controller',
-    namespace: f.leaseNamespace,
-    identity,
-    leaseDurationMs: f.leaseDuration,
-    renewDeadlineMs: f.renewDeadline,
-    retryPeriodMs: f.retryPeriod,
-    onStartedLeading: () => {
-      logger.info({ identity }, 'started leading');
-      controller.start().then(
-        () => {
-          logger.info({ identity }, 'controller started');
-        },
-        (e: unknown) => {
-          logger.fatal({ identity, err: String(e) }, 'controller failed to start');
-          process.exit(1);
-        },
-      );
-    },
-    onStoppedLeading: () => {
-      if (shuttingDown) return;
-      logger.error({ identity }, 'lost the lease; exiting so a fresh process campaigns again');
-      process.exit(1);
-    },
-    onNewLeader: (holder) => {
-      if (holder !== identity) logger.info({ identity, leader: holder }, 'following');
-    },
-    onError: (e) => {
-      logger.warn({ identity, err: e.message }, 'leader election');
-    },
-  });
-}
-
 interface Shutdown {
   signal: NodeJS.Signals;
   controller: Controller;
-  elector: LeaderElector | undefined;
+  elector: Campaign | undefined;
   logger: Logger;
   graceMs: number;
 }
@@ -355,14 +264,10 @@ interface Shutdown {
  * and only then hand the lease back, so the next leader never overlaps this one's writes.
  */
 async function shutDown(s: Shutdown): Promise<void> {
-  shuttingDown = true;
+  s.elector?.beginShutdown();
   s.logger.info({ signal: s.signal, graceMs: s.graceMs }, 'shutting down');
   const { aborted } = await s.controller.stop(s.graceMs);
   if (aborted.length > 0) s.logger.warn({ aborted }, 'in-flight syncs aborted at shutdown');
-  const released = await s.elector?.release();
-  if (released !== undefined) {
-    const err = released.kind === 'failed' ? released.error.message : undefined;
-    s.logger.info({ lease: released.kind, ...(err === undefined ? {} : { err }) }, 'lease');
-  }
+  await s.elector?.release();
   s.logger.info({}, 'stopped');
 }

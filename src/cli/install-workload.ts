@@ -56,23 +56,41 @@ function ledgerEnv(o: WorkloadOptions): object {
     : { name: 'BALLAST_LEDGER', value: 'sqlite:/var/lib/ballast/audit.db' };
 }
 
-function container(o: WorkloadOptions): object {
+/** A container of a Ballast workload: what differs between the controller and the hub. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** The `ballast` subcommand and its flags. */
+  args: string[];
+  /** Beyond POD_NAMESPACE, POD_NAME, HOME and the Node memory settings every one gets. */
+  env: object[];
+  /** The port of /healthz, /readyz, /metrics and /hooks. */
+  port: number;
+  /** Beyond /tmp, which every one gets. */
+  volumeMounts: object[];
+}
+
+/**
+ * A container as every Ballast workload runs it: `ballast` as a non-root user on a read-only
+ * root filesystem with no capabilities, /tmp on an emptyDir, probes on /readyz and /healthz.
+ */
+export function lockedDownContainer(c: ContainerSpec): object {
   const fromField = (path: string): object => ({ fieldRef: { fieldPath: path } });
   return {
-    name: 'controller',
-    image: o.image,
+    name: c.name,
+    image: c.image,
     imagePullPolicy: 'IfNotPresent',
     command: ['ballast'],
-    args: controllerArgs(o),
+    args: c.args,
     env: [
       { name: 'POD_NAMESPACE', valueFrom: fromField('metadata.namespace') },
       { name: 'POD_NAME', valueFrom: fromField('metadata.name') },
       // git and helm write to $HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },
-      ledgerEnv(o),
+      ...c.env,
       ...Object.entries(controllerNodeEnv).map(([k, value]) => ({ name: k, value })),
     ],
-    ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+    ports: [{ name: 'http', containerPort: c.port, protocol: 'TCP' }],
     readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
     livenessProbe: {
       httpGet: { path: '/healthz', port: 'http' },
@@ -86,22 +104,20 @@ function container(o: WorkloadOptions): object {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     },
-    volumeMounts: [
-      // Fetched trees and render scratch space.
-      { name: 'tmp', mountPath: '/tmp' },
-      // kustomize reads decrypted SOPS files from here: memory, never the node's disk.
-      { name: 'shm', mountPath: '/dev/shm' },
-      { name: 'ledger-signing', mountPath: signingDir, readOnly: true },
-      ...(o.ledger.kind === 'volume'
-        ? [{ name: ledgerVolume, mountPath: '/var/lib/ballast' }]
-        : []),
-    ],
+    // Fetched trees and render scratch space.
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...c.volumeMounts],
   };
 }
 
-function podSpec(o: WorkloadOptions): Record<string, unknown> {
+/** A Ballast workload's Pod: its containers' volumes are /tmp's plus `volumes`. */
+export function lockedDownPod(p: {
+  serviceAccountName: string;
+  container: object;
+  volumes: object[];
+  labels: Readonly<Record<string, string>>;
+}): Record<string, unknown> {
   return {
-    serviceAccountName: controllerName,
+    serviceAccountName: p.serviceAccountName,
     securityContext: {
       runAsNonRoot: true,
       runAsUser: 65532,
@@ -110,9 +126,46 @@ function podSpec(o: WorkloadOptions): Record<string, unknown> {
       fsGroup: 65532,
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    containers: [container(o)],
+    containers: [p.container],
+    volumes: [{ name: 'tmp', emptyDir: {} }, ...p.volumes],
+    // Spread the replicas, so one node going away does not take leader and standby together.
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: p.labels },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function podSpec(o: WorkloadOptions): Record<string, unknown> {
+  const container = lockedDownContainer({
+    name: 'controller',
+    image: o.image,
+    args: controllerArgs(o),
+    env: [ledgerEnv(o)],
+    port,
+    volumeMounts: [
+      // kustomize reads decrypted SOPS files from here: memory, never the node's disk.
+      { name: 'shm', mountPath: '/dev/shm' },
+      { name: 'ledger-signing', mountPath: signingDir, readOnly: true },
+      ...(o.ledger.kind === 'volume'
+        ? [{ name: ledgerVolume, mountPath: '/var/lib/ballast' }]
+        : []),
+    ],
+  });
+  return lockedDownPod({
+    serviceAccountName: controllerName,
+    container,
+    labels: installLabels,
     volumes: [
-      { name: 'tmp', emptyDir: {} },
       { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
       {
         name: 'ledger-signing',
@@ -124,21 +177,7 @@ function podSpec(o: WorkloadOptions): Record<string, unknown> {
         },
       },
     ],
-    // Spread the replicas, so one node going away does not take leader and standby together.
-    affinity: {
-      podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          {
-            weight: 100,
-            podAffinityTerm: {
-              topologyKey: 'kubernetes.io/hostname',
-              labelSelector: { matchLabels: installLabels },
-            },
-          },
-        ],
-      },
-    },
-  };
+  });
 }
 
 /** The ledger's claim, one per replica, kept when the StatefulSet is scaled down or deleted. */
@@ -183,13 +222,23 @@ export function controllerStatefulSet(o: WorkloadOptions): KubeObject {
 
 /** Metrics and webhooks. */
 export function controllerService(ns: string): KubeObject {
+  return httpService({ name: controllerName, namespace: ns, labels: installLabels, port });
+}
+
+/** A Service of a workload's `http` port: /metrics, and the webhooks of the Ready replica. */
+export function httpService(s: {
+  name: string;
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+  port: number;
+}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: controllerName, namespace: ns, labels: installLabels },
+    metadata: { name: s.name, namespace: s.namespace, labels: s.labels },
     spec: {
-      selector: installLabels,
-      ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
+      selector: s.labels,
+      ports: [{ name: 'http', port: s.port, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   kubectlName,
   toYaml,
 } from './install.js';
+import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 
 interface Rule {
   apiGroups: string[];
@@ -181,5 +182,74 @@ describe('InstallError', () => {
       /^service\/ballast-controller: not installed: 422 Invalid \(9 object\(s\) before it were applied; install is idempotent/,
     );
     expect(e.cause).toBe(cause);
+  });
+});
+
+describe('ballast install --hub manifests', () => {
+  const hub = hubInstallManifests(defaultHubInstallOptions());
+  const deployment = hub.find((o) => o.kind === 'Deployment') as KubeObject & {
+    spec: { replicas: number; strategy: object; template: { spec: Record<string, unknown> } };
+  };
+  const controllerPod = (
+    find('StatefulSet', 'ballast-controller') as KubeObject & {
+      spec: { template: { spec: Record<string, unknown> } };
+    }
+  ).spec.template.spec;
+
+  it('end with the Service and a Deployment of `ballast hub --leader-elect` as ballast-hub, in the fleet namespace', () => {
+    expect(hub.slice(-2).map(kubectlName)).toEqual([
+      'service/ballast-hub',
+      'deployment.apps/ballast-hub',
+    ]);
+    expect(deployment.metadata.namespace).toBe('ballast-fleet');
+    expect(deployment.spec.replicas).toBe(2);
+    // A follower is never Ready, so a rolling update would wait for it forever.
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    const pod = deployment.spec.template.spec;
+    expect(pod['serviceAccountName']).toBe('ballast-hub');
+    expect((pod['containers'] as unknown[])[0]).toMatchObject({
+      image: 'ballast:dev',
+      command: ['ballast'],
+      args: [
+        'hub',
+        '--metrics-bind-address',
+        '0.0.0.0',
+        '--leader-elect',
+        '--fleet-namespace',
+        '$(POD_NAMESPACE)',
+      ],
+      ports: [{ name: 'http', containerPort: 8081 }],
+      readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+    });
+    expect(hub.find((o) => o.kind === 'Service')?.['spec']).toMatchObject({
+      selector: { 'app.kubernetes.io/component': 'hub' },
+      ports: [{ name: 'http', port: 8081, targetPort: 'http' }],
+    });
+  });
+
+  it('run locked down as the controller does: the same Pod and container security, and no Secret mounted', () => {
+    const pod = deployment.spec.template.spec;
+    expect(pod['securityContext']).toEqual(controllerPod['securityContext']);
+    const [hubContainer] = pod['containers'] as Record<string, unknown>[];
+    const [controllerContainer] = controllerPod['containers'] as Record<string, unknown>[];
+    expect(hubContainer?.['securityContext']).toEqual(controllerContainer?.['securityContext']);
+    expect(pod['volumes']).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(hub.find((o) => o.kind === 'Namespace')?.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+  });
+
+  it('take --replicas and --image, 0 replicas for a hub run as a local process', () => {
+    const local = hubInstallManifests({
+      ...defaultHubInstallOptions(),
+      replicas: 0,
+      image: 'r/b:1',
+    });
+    const d = local.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+    };
+    expect(d.spec.replicas).toBe(0);
+    expect(d.spec.template.spec.containers[0]?.image).toBe('r/b:1');
   });
 });

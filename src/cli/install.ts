@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
 import { parseInteger, parseObjectName } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
+import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
   controllerService,
@@ -150,6 +151,7 @@ export async function ensureSigningKey(
 
 interface InstallFlags extends KubeFlags {
   print: boolean;
+  hub: boolean;
   namespace: string;
   image: string;
   replicas: number;
@@ -171,12 +173,17 @@ export function registerInstall(program: Command): void {
   const cmd = program
     .command('install')
     .description('install the Application CRD and the controller (RBAC, StatefulSet, Service)')
-    .option('--print', 'print the manifests as YAML instead of applying them', false);
+    .option('--print', 'print the manifests as YAML instead of applying them', false)
+    .option(
+      '--hub',
+      "install a fleet hub instead: the Cluster, FleetApplication and Assignment CRDs, the ballast-fleet namespace, the hub controller's RBAC and a Deployment of `ballast hub --leader-elect` (--image, --replicas; --replicas 0 for a hub run elsewhere)",
+      false,
+    );
   namespaceOption(cmd, 'namespace of the controller', { kind: 'fixed', namespace: d.namespace })
     .option('--image <ref>', 'controller image', d.image)
     .option(
       '--replicas <n>',
-      'controller replicas; 0 installs the CRDs and RBAC for a controller run elsewhere',
+      'controller replicas (with --hub, hub replicas); 0 installs the CRDs and RBAC for one run elsewhere',
       parseInteger({ min: 0, max: 10 }),
       d.replicas,
     )
@@ -204,6 +211,10 @@ export function registerInstall(program: Command): void {
       parseObjectName,
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
+    if (f.hub) {
+      await installHub(f);
+      return;
+    }
     const objects = installManifests({
       ...d,
       namespace: f.namespace,
@@ -224,6 +235,25 @@ export function registerInstall(program: Command): void {
         onApplied: (line) => process.stdout.write(line + '\n'),
       });
       process.stdout.write((await ensureSigningKey(cluster, f.namespace, objects.length)) + '\n');
+    });
+  });
+}
+
+/** `ballast install --hub`: the hub's CRDs, RBAC and workload; no Secret. */
+async function installHub(f: InstallFlags): Promise<void> {
+  const objects = hubInstallManifests({
+    ...defaultHubInstallOptions(),
+    image: f.image,
+    replicas: f.replicas,
+  });
+  if (f.print) {
+    process.stdout.write(toYaml(objects));
+    return;
+  }
+  await withCluster(f, async (cluster) => {
+    await applyInstall(cluster, objects, {
+      ...defaultApplyInstallOptions(),
+      onApplied: (line) => process.stdout.write(line + '\n'),
     });
   });
 }

@@ -69,6 +69,10 @@ describe('shared option declarations', () => {
       'sync',
       'app list',
       'app get',
+      'fleet list',
+      'fleet get',
+      'fleet status',
+      'fleet clusters',
       'verify-commit',
       'audit verify',
     ]);
@@ -82,7 +86,7 @@ describe('shared option declarations', () => {
         .catch((e: unknown) => e);
       expect(err, path.join(' ')).toBeInstanceOf(CommanderError);
       expect(stderr).toMatch(
-        /option '-o, --output <format>' argument 'xml' is invalid\. Allowed choices are \w+, \w+\./,
+        /option '-o, --output <format>' argument 'xml' is invalid\. Allowed choices are \w+(, \w+)+\./,
       );
     }
   });

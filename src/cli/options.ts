@@ -75,16 +75,21 @@ export type NamespaceDefault =
   /** A fixed namespace, e.g. where `ballast install` puts the controller. */
   | { kind: 'fixed'; namespace: string }
   /** No namespace: the command means every namespace, as the controller does. */
-  | { kind: 'all' };
+  | { kind: 'all' }
+  /** Another flag's value, e.g. `--fleet-namespace`; the command reads it when `-n` is unset. */
+  | { kind: 'flag'; flag: string };
 
 /** `-n, --namespace`; `what` says what the namespace is of, e.g. "namespace of the Application". */
 export function namespaceOption(cmd: Command, what: string, when: NamespaceDefault): Command {
   // Commander shows no default that is undefined, so the fallbacks are spelled out here.
-  const fallback = {
-    context: " (default: the kubeconfig context's namespace)",
-    all: ' (default: every namespace)',
-    fixed: '',
-  }[when.kind];
+  const fallback =
+    when.kind === 'flag'
+      ? ` (default: ${when.flag})`
+      : {
+          context: " (default: the kubeconfig context's namespace)",
+          all: ' (default: every namespace)',
+          fixed: '',
+        }[when.kind];
   const option = new Option('-n, --namespace <ns>', `${what}${fallback}`)
     .argParser(parseNamespace)
     .helpGroup('Cluster options:');

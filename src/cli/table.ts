@@ -8,3 +8,14 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
+
+/** kubectl's AGE column: the largest whole unit. */
+export function age(created: string | undefined, now = Date.now()): string {
+  const at = created === undefined ? NaN : Date.parse(created);
+  if (Number.isNaN(at)) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - at) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}

@@ -2,6 +2,7 @@ import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import { apiVersionOf, Discovery, type ResourceInfo } from './discovery.js';
 import { KubeApiError, UnknownKindError } from './errors.js';
 import { defaultConnectOptions, KubeHttp, type ConnectOptions } from './http.js';
+import type { KubeAuth } from './kubeconfig.js';
 
 /** The field manager every Ballast write uses. */
 export const fieldManager = 'ballast';
@@ -78,6 +79,18 @@ export class Cluster {
     return new Cluster(KubeHttp.connect({ ...defaultConnectOptions(), ...partial }), undefined, {
       kind: 'own',
     });
+  }
+
+  /**
+   * A client for credentials held in memory rather than in a kubeconfig file, such as a fleet
+   * agent's hub certificate, whose key must not be written to disk.
+   */
+  static connectWith(auth: KubeAuth, partial: Partial<ConnectOptions> = {}): Cluster {
+    return new Cluster(
+      KubeHttp.withAuth(auth, { ...defaultConnectOptions(), ...partial }),
+      undefined,
+      { kind: 'own' },
+    );
   }
 
   /**

@@ -124,6 +124,11 @@ export class KubeHttp {
     return new KubeHttp(loadKubeAuth(opts), opts);
   }
 
+  /** A client for credentials held in memory (a fleet agent's hub certificate), not a kubeconfig. */
+  static withAuth(kube: KubeAuth, opts: ConnectOptions): KubeHttp {
+    return new KubeHttp(kube, opts);
+  }
+
   /** The context name, for messages. */
   get context(): string {
     return this.kube.context;

@@ -146,6 +146,31 @@ describe('WatchManager', () => {
       random: () => 0,
     });
 
+  it('sends a field selector, when given one, on both the list and the watch; none by default', async () => {
+    api.lists = [{ rv: '10', items: [] }];
+    api.watches = [{ lines: [], end: 'hold' }];
+    const wm = new WatchManager(client(), {
+      labelSelector: '',
+      fieldSelector: 'metadata.name=ballast-agent',
+      onError: (e) => errors.push(e),
+    });
+    await wm.ensure(info);
+    await until('the watch', () => api.watchRequests().length === 1);
+    await wm.stop();
+    expect(api.requests.map((u) => u.searchParams.get('fieldSelector'))).toEqual([
+      'metadata.name=ballast-agent',
+      'metadata.name=ballast-agent',
+    ]);
+    const plain = manager();
+    await plain.ensure(info);
+    await until('the second watch', () => api.watchRequests().length === 2);
+    await plain.stop();
+    expect(api.requests.slice(2).map((u) => u.searchParams.has('fieldSelector'))).toEqual([
+      false,
+      false,
+    ]);
+  });
+
   it('lists with the tracking selector, then rewatches from the last version after a clean timeout', async () => {
     api.lists = [{ rv: '10', items: [item('a', '5')] }];
     api.watches = [

@@ -9,6 +9,8 @@ import {
   type ResourceKind,
   type ResourceParseResult,
   messageColumn,
+  syncColumn,
+  healthColumn,
   ageColumn,
 } from '../api/resource.js';
 import { arr, int, map, obj, opt, str, time, type Infer } from '../api/schema.js';
@@ -119,18 +121,8 @@ export type Refusal = NonNullable<AssignmentStatus['refusal']>;
 
 export const assignmentPrinterColumns: readonly PrinterColumn[] = [
   { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster', description: 'The Cluster.' },
-  {
-    name: 'Sync',
-    type: 'string',
-    jsonPath: '.status.sync.status',
-    description: 'Synced, OutOfSync or Unknown.',
-  },
-  {
-    name: 'Health',
-    type: 'string',
-    jsonPath: '.status.health.status',
-    description: 'Health of the objects.',
-  },
+  syncColumn,
+  healthColumn,
   {
     name: 'Revision',
     type: 'string',

@@ -7,6 +7,8 @@ import { KubeApiError } from '../../src/cluster/errors.js';
 import { repoRoot, toolPath } from '../../src/dev/paths.js';
 import { run, type RunResult } from '../../src/exec/run.js';
 import { eventually, kubeFor, testNamespace, type TestKube } from '../support/kube.js';
+import { defaultHubInstallOptions, hubInstallManifests } from '../../src/cli/install-hub.js';
+import { kubectlName } from '../../src/cli/install.js';
 
 // cluster-3: installing a cluster-wide CRD and ClusterRoles stays out of other suites' way.
 const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -211,6 +213,29 @@ describe('ballast install', () => {
     const own = { rollback: { ...rollback.rollback, requestedBy: me } };
     const stored = await asTenant.apply(forged(me, own));
     expect(stored.metadata.annotations?.['ballast.dev/requested-by']).toBe(me);
+  });
+});
+
+describe('ballast install --hub', () => {
+  afterAll(async () => {
+    await kube.del('/api/v1/namespaces/ballast-fleet');
+  });
+
+  it('applies the fleet CRDs and RBAC, then a Deployment of `ballast hub` whose Pod passes the restricted standard the fleet namespace enforces, twice without error', async () => {
+    const expected = hubInstallManifests(defaultHubInstallOptions()).map(
+      (o) => `${kubectlName(o)} serverside-applied`,
+    );
+    expect(expected.at(-1)).toBe('deployment.apps/ballast-hub serverside-applied');
+    for (let i = 0; i < 2; i++) {
+      const out = await ballast('install', '--hub', '--replicas', '1', '--kubeconfig', kubeconfig);
+      expect(out.trim().split('\n')).toEqual(expected);
+    }
+    await eventually('Deployment ballast-hub has 1 available replica', 90_000, async () => {
+      const d = await kube.json<{ status?: { availableReplicas?: number } }>(
+        '/apis/apps/v1/namespaces/ballast-fleet/deployments/ballast-hub',
+      );
+      return d.status?.availableReplicas === 1;
+    });
   });
 });
 

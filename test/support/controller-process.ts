@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../../src/dev/paths.js';
 import { isRunning, startDaemon, stopDaemon, type DaemonRecord } from '../../src/dev/daemon.js';
 
-/** A `ballast controller` started from the built CLI, as a Deployment's container would run it. */
+/** A `ballast controller` or `ballast hub` started from the built CLI, as a Pod's container would run it. */
 export interface ControllerProcess {
   daemon: DaemonRecord;
   /** The holderIdentity it writes into the Lease. */
@@ -25,13 +25,17 @@ export interface ControllerProcess {
  * outlives nothing: callers stop it in afterAll/afterEach.
  */
 export function startControllerProcess(log: string, args: readonly string[]): ControllerProcess {
+  return startBallastProcess('controller', log, args);
+}
+
+/** Starts the built CLI's `command` (`controller` or `hub`) as startControllerProcess does. */
+export function startBallastProcess(
+  command: 'controller' | 'hub',
+  log: string,
+  args: readonly string[],
+): ControllerProcess {
   const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-  const daemon = startDaemon(
-    'ballast-controller',
-    process.execPath,
-    [main, 'controller', ...args],
-    log,
-  );
+  const daemon = startDaemon(`ballast-${command}`, process.execPath, [main, command, ...args], log);
   const lines = async (): Promise<Record<string, unknown>[]> => {
     const text = await readFile(log, 'utf8').catch(() => '');
     return text

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindAddressOf, webhookSecretOf } from './controller.js';
+import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import { defaultControllerOptions } from '../reconcile/controller.js';
+import { defaultHubOptions } from '../fleet/hub/index.js';
 import { UsageError } from './parse.js';
 
 let dir: string;
@@ -14,7 +15,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('ballast controller flags', () => {
+describe('the HTTP flags of ballast controller and ballast hub', () => {
   it('an empty --webhook-secret-file refuses to start, naming the file', async () => {
     const empty = join(dir, 'empty-secret');
     await writeFile(empty, '\n  \n');
@@ -30,13 +31,15 @@ describe('ballast controller flags', () => {
 
   it('/metrics and the probes listen on loopback unless told otherwise, in a Pod too', () => {
     // The library's default; `ballast install` passes --metrics-bind-address 0.0.0.0.
-    expect(bindAddressOf({})).toBe('127.0.0.1');
-    expect(bindAddressOf({})).toBe(defaultControllerOptions().httpHost);
-    expect(bindAddressOf({ metricsBindAddress: '0.0.0.0' })).toBe('0.0.0.0');
+    const loopback = defaultControllerOptions().httpHost;
+    expect(loopback).toBe('127.0.0.1');
+    expect(defaultHubOptions().httpHost).toBe(loopback);
+    expect(bindAddressOf({}, loopback)).toBe('127.0.0.1');
+    expect(bindAddressOf({ metricsBindAddress: '0.0.0.0' }, loopback)).toBe('0.0.0.0');
     // The older name still works, and two different answers are a usage error.
-    expect(bindAddressOf({ bindAddress: '10.0.0.5' })).toBe('10.0.0.5');
-    expect(() => bindAddressOf({ metricsBindAddress: '::1', bindAddress: '0.0.0.0' })).toThrow(
-      UsageError,
-    );
+    expect(bindAddressOf({ bindAddress: '10.0.0.5' }, loopback)).toBe('10.0.0.5');
+    expect(() =>
+      bindAddressOf({ metricsBindAddress: '::1', bindAddress: '0.0.0.0' }, loopback),
+    ).toThrow(UsageError);
   });
 });

@@ -1,0 +1,179 @@
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
+import { startRegistrar, type Registrar } from '../fleet/registration/index.js';
+import { parseNamespace, parseInteger } from './parse.js';
+import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+import { bindAddressOf, webhookSecretOf } from './http-flags.js';
+import {
+  connect,
+  durationOption,
+  kubeOptions,
+  namespaceOption,
+  type KubeFlags,
+} from './options.js';
+import { sourceCacheDir } from './source-args.js';
+import { hubPort } from './install-hub.js';
+import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
+
+interface HubFlags extends KubeFlags, LeaderElectFlags {
+  /** `-n`: only this namespace's FleetApplications; all when unset. */
+  namespace?: string;
+  fleetNamespace: string;
+  heartbeatTimeout: number;
+  workers: number;
+  port: number;
+  metricsBindAddress?: string;
+  webhookSecretFile?: string;
+  cacheDir?: string;
+  logLevel: LogLevel;
+  shutdownGrace: number;
+}
+
+function parseLevel(text: string): LogLevel {
+  const level = parseLogLevel(text);
+  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
+  return level.level;
+}
+
+export function registerHub(program: Command): void {
+  const d = defaultHubOptions();
+  const cmd = program
+    .command('hub')
+    .description(
+      "run the fleet's hub controller: pin each FleetApplication's commit, write one Assignment per selected Cluster, and turn agents' Leases into each Cluster's Ready",
+    );
+  kubeOptions(cmd, 'the hub cluster');
+  namespaceOption(cmd, 'only FleetApplications in this namespace', { kind: 'all' });
+  cmd.option(
+    '--fleet-namespace <ns>',
+    'namespace of the Clusters',
+    parseNamespace,
+    d.fleetNamespace,
+  );
+  durationOption(
+    cmd,
+    '--heartbeat-timeout <d>',
+    "how long an agent's Lease may go unrenewed before its Cluster is Ready=False (HeartbeatMissed), for Clusters that leave spec.heartbeatTimeout at its default",
+    d.heartbeatTimeoutMs,
+  );
+  cmd
+    .option(
+      '--workers <n>',
+      'FleetApplications reconciled at once',
+      parseInteger({ min: 1, max: 256 }),
+      d.workers,
+    )
+    .option(
+      '--port <port>',
+      'port of /healthz, /readyz, /metrics and /hooks',
+      parseInteger({ min: 0, max: 65_535 }),
+      hubPort,
+    )
+    .option(
+      '--metrics-bind-address <ip>',
+      `address of /healthz, /readyz, /metrics and /hooks (default: ${d.httpHost})`,
+    )
+    .option(
+      '--webhook-secret-file <file>',
+      "enable POST /hooks/{github,gitlab,gitea,generic}: a push resolves its FleetApplications' revision at once",
+    )
+    .option('--cache-dir <dir>', 'Git mirror cache');
+  leaderElectOptions(cmd, {
+    leaseName: hubName,
+    namespace: { kind: 'described', text: 'the --fleet-namespace' },
+  });
+  durationOption(
+    cmd,
+    '--shutdown-grace <d>',
+    'on SIGTERM, how long in-flight reconciles may finish',
+    d.drainMs,
+  );
+  cmd
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error, fatal or silent',
+      parseLevel,
+      'info' satisfies LogLevel,
+    )
+    .action(runHub);
+}
+
+const signalled = (): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
+
+async function runHub(f: HubFlags): Promise<void> {
+  const logger = createLogger({ level: f.logLevel });
+  // Bad flags fail before anything is connected.
+  const httpHost = bindAddressOf(f, defaultHubOptions().httpHost);
+  const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
+  const cluster = connect(f);
+  const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
+  const hub = new Hub(
+    { hub: cluster, source },
+    {
+      ...defaultHubOptions(),
+      namespace: f.namespace,
+      fleetNamespace: f.fleetNamespace,
+      heartbeatTimeoutMs: f.heartbeatTimeout,
+      workers: f.workers,
+      httpPort: f.port,
+      httpHost,
+      webhookSecret,
+      logger,
+      drainMs: f.shutdownGrace,
+    },
+  );
+  const stopping = signalled();
+  const port = await hub.listen();
+  logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
+  let registrar: Registrar | undefined;
+  // The registrar approves CSRs as the hub writes: only while leading, never two at once.
+  const start = async (): Promise<void> => {
+    await hub.start().catch(async (e: unknown) => {
+      await hub.stop();
+      throw e;
+    });
+    // Agents register through CSRs this approves; the hub holds no credential of any spoke.
+    registrar = startRegistrar(cluster, {
+      fleetNamespace: f.fleetNamespace,
+      log: (line) => {
+        logger.info({}, line);
+      },
+    });
+    await registrar.ready;
+  };
+  const campaign = f.leaderElect
+    ? Campaign.start({
+        http: cluster.http,
+        leaseName: hubName,
+        namespace: f.leaseNamespace ?? f.fleetNamespace,
+        flags: f,
+        logger,
+        what: 'hub',
+        lead: start,
+      })
+    : undefined;
+  if (campaign === undefined) {
+    await start();
+    logger.info({ port, pid: process.pid, fleetNamespace: f.fleetNamespace }, 'hub started');
+  }
+  const signal = await stopping;
+  campaign?.beginShutdown();
+  logger.info({ signal }, 'shutting down');
+  // The work stops before the Lease is handed back: the next leader may start at once.
+  await registrar?.stop();
+  await hub.stop();
+  await campaign?.release();
+  cluster.close();
+  logger.info({}, 'stopped');
+  setTimeout(() => process.exit(0), 2_000).unref();
+}

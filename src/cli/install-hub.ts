@@ -1,0 +1,71 @@
+import type { KubeObject } from '../api/object.js';
+import { hubLabels, hubManifests, hubName } from '../fleet/hub/index.js';
+import { defaultFleetNamespace } from '../fleet/names.js';
+import { httpService, lockedDownContainer, lockedDownPod } from './install-workload.js';
+
+/** The hub's port of /healthz, /readyz, /metrics and /hooks: beside a controller's 8080. */
+export const hubPort = 8081;
+
+/** What `ballast install --hub` renders. */
+export interface HubInstallOptions {
+  /** The fleet namespace: Clusters, the hub's ServiceAccount, its Lease and its Pods. */
+  fleetNamespace: string;
+  /** The hub's image. */
+  image: string;
+  /** Hub replicas; 0 installs the CRDs and RBAC for a hub run elsewhere (`ballast hub`). */
+  replicas: number;
+}
+
+export function defaultHubInstallOptions(): HubInstallOptions {
+  return { fleetNamespace: defaultFleetNamespace, image: 'ballast:dev', replicas: 2 };
+}
+
+/**
+ * The hub's replicas contend for its Lease, and only the leader is Ready: its /readyz answers
+ * 200 only while it reconciles, so the Service sends webhooks to the leader alone.
+ */
+export function hubDeployment(o: HubInstallOptions): KubeObject {
+  const container = lockedDownContainer({
+    name: 'hub',
+    image: o.image,
+    // In a Pod the probes and the Service reach the server through the Pod's address.
+    args: [
+      ...['hub', '--metrics-bind-address', '0.0.0.0'],
+      ...['--leader-elect', '--fleet-namespace', '$(POD_NAMESPACE)'],
+    ],
+    env: [],
+    port: hubPort,
+    volumeMounts: [],
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: hubName, namespace: o.fleetNamespace, labels: hubLabels },
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: hubLabels },
+      // A rolling update waits for new Pods to be Ready, and a follower never is, so it would
+      // never finish; the Lease hands over within its duration either way.
+      strategy: { type: 'Recreate' },
+      template: {
+        metadata: { labels: hubLabels },
+        spec: lockedDownPod({
+          serviceAccountName: hubName,
+          container,
+          volumes: [],
+          labels: hubLabels,
+        }),
+      },
+    },
+  };
+}
+
+/** Everything `ballast install --hub` applies: CRDs and RBAC first, the workload last. */
+export function hubInstallManifests(o: HubInstallOptions): KubeObject[] {
+  const ns = o.fleetNamespace;
+  return [
+    ...hubManifests(ns),
+    httpService({ name: hubName, namespace: ns, labels: hubLabels, port: hubPort }),
+    hubDeployment(o),
+  ];
+}

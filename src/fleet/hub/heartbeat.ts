@@ -1,0 +1,112 @@
+import { parseMicroTime } from '../../reconcile/microtime.js';
+import { clusterNamespace } from '../names.js';
+import { rfc3339, type ConditionValue } from './conditions.js';
+
+/** The Lease each agent renews in its Cluster's hub namespace. */
+export const agentLeaseName = 'ballast-agent';
+
+/** What the hub remembers of one agent Lease between its events. */
+export interface Beat {
+  /** The Lease's renewTime as last seen, verbatim. */
+  renewTime: string | undefined;
+  /** When the hub takes the agent to have last renewed, on the hub's own clock; undefined: never. */
+  atMs: number | undefined;
+}
+
+/**
+ * The hub's clock for one agent: a renewal counts when the hub sees renewTime change, so clock
+ * skew between agent and hub cannot make a live agent look dead (the node lifecycle controller
+ * does the same with kubelet Leases). The first sight of a Lease has no earlier one to compare
+ * with, so it counts at its renewTime, never later than now: a hub restarted next to a dead
+ * agent reports it at once.
+ */
+export function observeBeat(
+  previous: Beat | undefined,
+  renewTime: string | undefined,
+  nowMs: number,
+): Beat {
+  if (previous !== undefined && previous.renewTime === renewTime) return previous;
+  const parsed = renewTime === undefined ? undefined : parseMicroTime(renewTime);
+  if (parsed === undefined) return { renewTime, atMs: undefined };
+  return { renewTime, atMs: previous === undefined ? Math.min(parsed, nowMs) : nowMs };
+}
+
+/** What the hub judges of a Cluster's agent at one moment. */
+export interface Readiness {
+  ready: ConditionValue<'Ready'>;
+  /** status.lastHeartbeatTime to write: the recorded one until half a timeout has passed. */
+  lastHeartbeatTime: string | undefined;
+  /** When the verdict changes by time alone (the Lease goes stale), in ms from now. */
+  recheckInMs: number | undefined;
+}
+
+export interface ReadinessInput {
+  cluster: string;
+  /** The agent's Lease as the hub saw it; undefined when it does not exist. */
+  beat: Beat | undefined;
+  nowMs: number;
+  timeoutMs: number;
+  /** status.lastHeartbeatTime as recorded. */
+  recorded: string | undefined;
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
+
+/**
+ * The Cluster's Ready condition from its agent's Lease: True while renewed within the timeout,
+ * False (HeartbeatMissed) after, Unknown (AgentNotRegistered) while no agent ever wrote one.
+ */
+export function judgeReadiness(input: ReadinessInput): Readiness {
+  const { beat, nowMs, timeoutMs } = input;
+  const lease = `${clusterNamespace(input.cluster)}/${agentLeaseName}`;
+  if (beat === undefined)
+    return {
+      ready: {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'AgentNotRegistered',
+        message: `no agent has written its Lease ${lease} yet: run \`ballast agent\` on the cluster and register it with the hub`,
+      },
+      lastHeartbeatTime: input.recorded,
+      recheckInMs: undefined,
+    };
+  if (beat.atMs === undefined)
+    return {
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: 'HeartbeatMissed',
+        message: `the agent's Lease ${lease} has no readable spec.renewTime`,
+      },
+      lastHeartbeatTime: input.recorded,
+      recheckInMs: undefined,
+    };
+  const age = nowMs - beat.atMs;
+  const recordedMs = input.recorded === undefined ? undefined : Date.parse(input.recorded);
+  const lastHeartbeatTime =
+    recordedMs === undefined || Number.isNaN(recordedMs) || beat.atMs - recordedMs >= timeoutMs / 2
+      ? rfc3339(beat.atMs)
+      : input.recorded;
+  if (age > timeoutMs)
+    return {
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: 'HeartbeatMissed',
+        message: `the agent last renewed its Lease ${lease} ${seconds(age)} ago, more than the ${seconds(timeoutMs)} heartbeat timeout`,
+      },
+      lastHeartbeatTime,
+      recheckInMs: undefined,
+    };
+  return {
+    ready: {
+      type: 'Ready',
+      status: 'True',
+      reason: 'AgentHeartbeat',
+      message: `the agent renewed its Lease within the ${seconds(timeoutMs)} heartbeat timeout`,
+    },
+    lastHeartbeatTime,
+    // One ms past the deadline, so the recheck finds it stale rather than just on time.
+    recheckInMs: Math.max(0, timeoutMs - age) + 1,
+  };
+}

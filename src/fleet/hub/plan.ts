@@ -1,0 +1,100 @@
+import type { KubeObject } from '../../api/object.js';
+import type { FleetApplication } from '../fleet-application.js';
+import type { Assignment } from '../assignment.js';
+import { buildAssignment } from '../assignment-build.js';
+import { selectClusters, type PlacedCluster } from '../placement.js';
+import { clusterVariables, type VariableCollision, type VariableSource } from '../variables.js';
+import { sameJson } from './conditions.js';
+
+/** A Cluster as the plan reads it: name, labels and annotations. */
+export type PlanCluster = PlacedCluster & VariableSource;
+
+/** A variable left unset on one cluster because two of its keys claim it. */
+export interface ClusterCollision extends VariableCollision {
+  cluster: string;
+}
+
+/** What one FleetApplication's Assignments must become. */
+export type FleetPlan =
+  | {
+      kind: 'ok';
+      /** Selected Clusters, sorted; empty is not an error. */
+      selected: string[];
+      /** Names in spec.placement.clusterNames that no Cluster has. */
+      missing: string[];
+      /** Assignments to server-side apply: new ones, and those whose content moved. */
+      write: Assignment[];
+      /** Assignments of clusters no longer selected (or gone). */
+      remove: KubeObject[];
+      collisions: ClusterCollision[];
+    }
+  | { kind: 'invalid'; problems: string[] };
+
+export interface PlanInput {
+  /** Parsed, with its metadata.namespace and uid as the apiserver stored them. */
+  app: FleetApplication;
+  clusters: readonly PlanCluster[];
+  /** The Assignments written for this FleetApplication so far, as stored, in any namespace. */
+  existing: readonly KubeObject[];
+  /** The commit SHA the hub pinned. */
+  revision: string;
+}
+
+const clusterOf = (a: KubeObject): string | undefined => {
+  const spec = (a as { spec?: { cluster?: unknown } }).spec;
+  return typeof spec?.cluster === 'string' ? spec.cluster : undefined;
+};
+
+/** Whether `stored` already holds every value the hub would write, so applying is a no-op. */
+export function holdsAssignment(stored: KubeObject | undefined, desired: Assignment): boolean {
+  if (stored === undefined) return false;
+  const has = (want: Record<string, string> | undefined, got: unknown): boolean => {
+    const g = (got ?? {}) as Record<string, unknown>;
+    return Object.entries(want ?? {}).every(([k, v]) => g[k] === v);
+  };
+  return (
+    sameJson((stored as { spec?: unknown }).spec, desired.spec) &&
+    has(desired.metadata.labels, stored.metadata.labels) &&
+    has(desired.metadata.annotations, stored.metadata.annotations)
+  );
+}
+
+/**
+ * The Assignments one FleetApplication should have: one per selected Cluster, pinned to
+ * `revision` with that Cluster's variables, written only where the stored one differs; and the
+ * stored ones of clusters it no longer selects, to delete. Pure, so the hub's every decision
+ * about what to write and delete is tested without an apiserver.
+ */
+export function planAssignments(input: PlanInput): FleetPlan {
+  const { app, revision } = input;
+  const placed = selectClusters(app.spec.placement, input.clusters);
+  if (placed.kind === 'invalid') return placed;
+  const byName = new Map(input.clusters.map((c) => [c.metadata.name, c]));
+  const stored = new Map(
+    input.existing.flatMap((a) => {
+      const c = clusterOf(a);
+      return c === undefined ? [] : [[c, a] as const];
+    }),
+  );
+  const write: Assignment[] = [];
+  const collisions: ClusterCollision[] = [];
+  for (const name of placed.names) {
+    const cluster = byName.get(name);
+    if (cluster === undefined) continue;
+    const vars = clusterVariables(cluster, app.spec.values ?? []);
+    collisions.push(...vars.collisions.map((c) => ({ ...c, cluster: name })));
+    const desired = buildAssignment({
+      fleetApplication: app,
+      cluster,
+      revision,
+      variables: vars.variables,
+    });
+    if (!holdsAssignment(stored.get(name), desired)) write.push(desired);
+  }
+  const selected = new Set(placed.names);
+  const remove = input.existing.filter((a) => {
+    const c = clusterOf(a);
+    return c === undefined || !selected.has(c);
+  });
+  return { kind: 'ok', selected: placed.names, missing: placed.missing, write, remove, collisions };
+}
