@@ -7,6 +7,7 @@ import {
   num,
   obj,
   opt,
+  map,
   preserve,
   str,
   type Pattern,
@@ -345,6 +346,31 @@ const rollback = obj(
   },
 );
 
+/** Flux's postBuild.substitute names: `${name}` and `${name:=default}` refer to them. */
+export const variableNameRegex = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+const postBuild = obj(
+  {
+    substitute: opt(
+      map(str({ description: 'The value, put in as one string.' }), {
+        description:
+          'Variables by name ([_a-zA-Z][_a-zA-Z0-9]*). ${name} in a string value of a rendered ' +
+          'object, or of spec.source.helm.values, becomes the value; ${name:=default} gives a ' +
+          'default, and $${name} a literal ${name}. Keys are never changed, numbers stay strings, ' +
+          'and an object annotated ballast.dev/substitute: disabled is left as rendered. An ' +
+          'unset variable without a default stalls the Application (reason SubstitutionFailed) ' +
+          'with a message naming the file, the object, the field and the variable.',
+        maxProperties: 512,
+      }),
+    ),
+  },
+  {
+    description:
+      "What to do with the rendered objects before they are applied, after Flux's postBuild. " +
+      "A fleet agent sets it to its cluster's variables.",
+  },
+);
+
 /**
  * The fields of an Application's spec, exported so a FleetApplication's template reuses their
  * declarations (and so their validation, defaults and documentation) instead of restating them.
@@ -379,6 +405,7 @@ export const applicationSpecFields = {
   verification,
   decryption: opt(decryption),
   rollback: opt(rollback),
+  postBuild: opt(postBuild),
 };
 
 export const applicationSpecSchema = obj(applicationSpecFields, {

@@ -92,6 +92,22 @@ const resourceEntry = obj(
   { description: 'One managed object.' },
 );
 
+/** Why a target commit was refused; a fleet agent reports the same word on its Assignment. */
+export const refusalReasons = [
+  'NotDescendant',
+  'UnsignedCommit',
+  'UntrustedKey',
+  'BadSignature',
+  'ExpiredKey',
+  'RevokedKey',
+  'NotYetValidKey',
+  'WrongNamespace',
+  'MalformedSignature',
+  'UnsupportedSignature',
+  'TagMismatch',
+  'TrustedKeysMissing',
+] as const;
+
 const verificationStatus = obj(
   {
     revision: str({ description: 'The commit verified.' }),
@@ -103,6 +119,14 @@ const verificationStatus = obj(
     fingerprint: opt(str({ description: 'Fingerprint of the signing key.' })),
     commitsChecked: int({ description: 'Commits whose signatures were checked.', minimum: 0 }),
     message: str({ description: 'Why it was refused, naming the commit and its author.' }),
+    refusal: opt(
+      enm(refusalReasons, {
+        description:
+          'Why the target was refused, as one word: NotDescendant (not a descendant of the ' +
+          'last applied revision), UnsignedCommit, UntrustedKey, another signature problem, or ' +
+          'TrustedKeysMissing (the Secret of trusted keys is missing or unreadable).',
+      }),
+    ),
   },
   { description: 'The last signature and ancestry check.' },
 );

@@ -51,6 +51,15 @@ describe('an Application naming another cluster', () => {
   });
 });
 
+describe('spec.postBuild.substitute', () => {
+  it('refuses a variable name ${…} could never refer to, naming the entry', () => {
+    const input = minimal({ postBuild: { substitute: { region: 'eu', 'cluster-name': 'x' } } });
+    expect(problems(input)).toEqual([
+      'spec.postBuild.substitute["cluster-name"]: expected a variable name: a letter or _, then letters, digits or _',
+    ]);
+  });
+});
+
 describe('parseApplication', () => {
   it('accepts an Application with every spec and status field set, and keeps them all', () => {
     const app = ok(full);

@@ -1,6 +1,6 @@
 import { appKeyOf } from './app-key.js';
 import { parseIgnoreRules, type IgnoreRule } from './ignore-rules.js';
-import { applicationSpecSchema } from './application-spec.js';
+import { applicationSpecSchema, variableNameRegex } from './application-spec.js';
 import { applicationStatusSchema } from './application-status.js';
 import {
   ballastApiVersion,
@@ -20,7 +20,7 @@ import {
   ageColumn,
 } from './resource.js';
 import type { Infer } from './schema.js';
-import { defaultValidateOptions, type ValidateOptions } from './schema-validate.js';
+import { defaultValidateOptions, mapEntryPath, type ValidateOptions } from './schema-validate.js';
 
 export const applicationGroup = ballastGroup;
 export const applicationVersion = ballastVersion;
@@ -105,7 +105,18 @@ export function parseApplication(
   return parseResource(applicationResource, input, partial, (spec) => [
     ...ignoreRuleProblems(spec),
     ...destinationClusterProblems(spec),
+    ...variableNameProblems(spec),
   ]);
+}
+
+/** A name `${…}` could never refer to is a typo the author should hear about at once. */
+function variableNameProblems(spec: Pick<ApplicationSpec, 'postBuild'>): string[] {
+  return Object.keys(spec.postBuild?.substitute ?? {})
+    .filter((name) => !variableNameRegex.test(name))
+    .map(
+      (name) =>
+        `${mapEntryPath('spec.postBuild.substitute', name)}: expected a variable name: a letter or _, then letters, digits or _`,
+    );
 }
 
 /**

@@ -22,6 +22,7 @@ export const commandModules: readonly {
     load: async () => (await import('./controller.js')).registerController,
   },
   { names: ['hub'], load: async () => (await import('./hub.js')).registerHub },
+  { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['app'], load: async () => (await import('./app.js')).registerApp },
   { names: ['fleet'], load: async () => (await import('./fleet.js')).registerFleet },
   { names: ['secrets'], load: async () => (await import('./secrets.js')).registerSecrets },

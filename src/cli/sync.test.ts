@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './parse.js';
 import { refusalAftermath } from './sync-output.js';
-import { appOf, waitTimeoutMs } from './sync.js';
+import { appOf, parseSubstitute, waitTimeoutMs } from './sync.js';
 
 const cm = (name: string) => ({ group: '', kind: 'ConfigMap', namespace: 'web', name });
 
@@ -43,5 +43,17 @@ describe('waitTimeoutMs', () => {
     expect(waitTimeoutMs({ wait: true, timeout: 90_000 }, true)).toBe(90_000);
     expect(waitTimeoutMs({ wait: 120, timeout: 300_000 }, false)).toBe(120_000);
     expect(waitTimeoutMs({ wait: 120, timeout: 60_000 }, true)).toBe(60_000);
+  });
+});
+
+describe('parseSubstitute', () => {
+  it('collects --substitute name=value flags, a later one winning, and refuses a bad name', () => {
+    const first = parseSubstitute('region=eu=west', undefined);
+    expect(parseSubstitute('tier=gold', parseSubstitute('tier=silver', first))).toEqual({
+      region: 'eu=west',
+      tier: 'gold',
+    });
+    expect(() => parseSubstitute('cluster-name=x', undefined)).toThrow(/expected name=value/);
+    expect(() => parseSubstitute('region', undefined)).toThrow(/expected name=value/);
   });
 });

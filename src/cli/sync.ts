@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { variableNameRegex } from '../api/application-spec.js';
 import { formatRef, refOf } from '../api/object.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -43,6 +44,8 @@ interface CommonFlags extends SourceFlags, KubeFlags {
   decryptionKeys?: string;
   /** A Secret with `*.agekey` / `*.asc` entries, as spec.decryption.secretRef. */
   decryptionSecret?: ObjectRef;
+  /** `--substitute name=value`, as spec.postBuild.substitute; undefined when none is given. */
+  substitute?: Record<string, string>;
 }
 
 interface SyncFlags extends CommonFlags {
@@ -145,8 +148,27 @@ function addCommonFlags(cmd: Command): Command {
       '--decryption-secret <namespace/name>',
       'Secret with *.agekey / *.asc entries for SOPS-encrypted files (as spec.decryption.secretRef)',
       parseObjectRef,
+    )
+    .option(
+      '--substitute <name=value>',
+      'set ${name} in the rendered objects and inline Helm values, as spec.postBuild.substitute (repeatable)',
+      parseSubstitute,
     );
   return outputOption(cmd, ['text', 'json']);
+}
+
+/** One `--substitute name=value`, added to those before it; a later one for a name wins. */
+export function parseSubstitute(
+  text: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
+  const eq = text.indexOf('=');
+  const name = eq < 0 ? text : text.slice(0, eq);
+  if (eq < 0 || !variableNameRegex.test(name))
+    throw new UsageError(
+      `--substitute ${text}: expected name=value, the name a letter or _ then letters, digits or _`,
+    );
+  return { ...previous, [name]: text.slice(eq + 1) };
 }
 
 function renderOptionsFrom(
@@ -161,6 +183,7 @@ function renderOptionsFrom(
     ...base,
     renderer: f.renderer,
     decryption,
+    ...(f.substitute === undefined ? {} : { substitute: f.substitute }),
     helm: {
       ...base.helm,
       namespace: t.namespace,

@@ -33,6 +33,11 @@ export interface WatchOptions {
   /** Which objects are watched: those carrying the tracking label, whatever its value. */
   labelSelector: string;
   /**
+   * Watch namespaced kinds in this namespace only, for a client whose RBAC is a namespaced
+   * Role; undefined: in every namespace. Cluster-scoped kinds are watched as they are.
+   */
+  namespace: string | undefined;
+  /**
    * A field selector too, e.g. `metadata.name=ballast-agent`; none when empty. Besides the
    * traffic, it lets RBAC grant list and watch of one name (resourceNames) instead of all.
    */
@@ -65,6 +70,7 @@ export function defaultWatchOptions(): WatchOptions {
       process.emitWarning(e);
     },
     labelSelector: trackingLabel,
+    namespace: undefined,
     fieldSelector: '',
     timeoutSeconds: 300,
     timeoutJitter: 0.2,
@@ -103,9 +109,11 @@ function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
 }
 
-function collectionPath(info: ResourceInfo): string {
+function collectionPath(info: ResourceInfo, namespace: string | undefined): string {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
-  return `${base}/${info.resource}`;
+  return namespace !== undefined && info.namespaced
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
+    : `${base}/${info.resource}`;
 }
 
 /** Waits `ms`; false when `signal` aborted first (at once if it already had). */
@@ -284,7 +292,10 @@ export class WatchManager {
       });
       this.selectFields(params);
       if (continueToken !== '') params.set('continue', continueToken);
-      const r = await this.http.request('GET', `${collectionPath(w.info)}?${params.toString()}`);
+      const r = await this.http.request(
+        'GET',
+        `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`,
+      );
       if (r.status === 410 && continueToken !== '') {
         // The paging snapshot expired; start over. Changes seen so far are already in the cache.
         relist = new Relist(w.cache, { apiVersion, kind: w.info.kind });
@@ -334,7 +345,7 @@ export class WatchManager {
     let openedAt = 0;
     const openMs = (): number => (openedAt === 0 ? 0 : performance.now() - openedAt);
     const end = await this.http.stream(
-      `${collectionPath(w.info)}?${params.toString()}`,
+      `${collectionPath(w.info, this.opts.namespace)}?${params.toString()}`,
       (line) => {
         if (cut !== undefined) return;
         cut = this.onLine(w, line);

@@ -49,7 +49,7 @@ export {
   type SubstituteResult,
   type SubstitutionProblem,
   type Where,
-} from './substitute.js';
+} from '../render/substitute.js';
 export { buildAssignment, AssignmentInputError, type AssignmentInput } from './assignment-build.js';
 export {
   aggregateFleetStatus,

@@ -30,8 +30,8 @@ export const assignmentLabels = {
 /** The full `namespace/name` of the FleetApplication, which a label value may be too short for. */
 export const fleetApplicationAnnotation = 'ballast.dev/fleet-application';
 
-/** Objects annotated with this and the value `disabled` are left out of variable substitution. */
-export const substituteAnnotation = 'ballast.dev/substitute';
+/** Re-exported: the substitution itself lives in render/, which reconcile/ may import. */
+export { substituteAnnotation } from '../render/substitute.js';
 
 function digest(text: string, hexChars: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, hexChars);

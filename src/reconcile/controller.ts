@@ -344,6 +344,8 @@ export class Controller {
     if (info === undefined) return;
     this.appWatch = new WatchManager(this.deps.cluster.http, {
       labelSelector: '',
+      // Namespaced when the controller is, so a namespaced Role is enough to watch.
+      namespace: this.opts.namespace,
       // Its first list catches up on anything the first poll missed (an apiserver still
       // warming up answers 429); observeApp queues each Application only once.
       announceInitialList: true,

@@ -102,6 +102,7 @@ export type FailureReason =
   | 'NonFastForward'
   | 'DecryptionFailed'
   | 'RenderFailed'
+  | 'SubstitutionFailed'
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'

@@ -24,9 +24,12 @@ export interface ManagedWatches {
 export function managedWatches(
   cluster: Cluster,
   onError: (e: Error) => void,
+  scope: { namespace?: string } = {},
 ): (onEvent: (e: ManagedEvent) => void) => ManagedWatches {
   return (onEvent) => {
     const wm = new WatchManager(cluster.http, {
+      // A namespaced Role (an agent in namespace mode) can watch only its own namespace.
+      namespace: scope.namespace,
       // The objects as first listed carry the status written since Ballast applied them (a
       // Deployment observed by its controller): health needs them; drift ignores repeats.
       announceInitialList: true,

@@ -144,7 +144,11 @@ async function runStages(
   );
   if (rendered.kind === 'error') {
     const reason =
-      rendered.error.reason === 'decryption-failed' ? 'DecryptionFailed' : 'RenderFailed';
+      rendered.error.reason === 'decryption-failed'
+        ? 'DecryptionFailed'
+        : rendered.error.reason === 'substitution-failed'
+          ? 'SubstitutionFailed'
+          : 'RenderFailed';
     throw new StageError(key, reason, rendered.error.message, { cause: rendered.error });
   }
   const observed = deps.apps.rendered(key, {
@@ -315,6 +319,11 @@ async function failed(
     pass.status = { ...pass.status, verification };
     pass.audited = { kind: 'refused', sha: verification.revision, reason: problem, verification };
     // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
+    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
+  }
+  if (failure instanceof StageError && failure.reason === 'SubstitutionFailed') {
+    // The same commit and variables fail the same way: only a change of either can help.
+    pass.cond('Stalled', 'True', failure.reason, problem);
     return { kind: 'ok', requeueAfterMs: intervalMs(app) };
   }
   // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.

@@ -45,9 +45,11 @@ export function renderOptionsFor(app: Application): RenderOptions {
   const helm = app.spec.source.helm;
   const renderer =
     app.spec.source.kustomize !== undefined ? 'kustomize' : helm !== undefined ? 'helm' : 'auto';
+  const substitute = app.spec.postBuild?.substitute;
   return {
     ...base,
     renderer,
+    ...(substitute === undefined ? {} : { substitute }),
     helm: {
       ...base.helm,
       namespace: app.spec.destination.namespace,

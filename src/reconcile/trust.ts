@@ -2,6 +2,7 @@ import type { Application, ApplicationStatus } from '../api/application.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { GitRemote } from '../source/git.js';
 import type { GitSource } from '../source/source.js';
+import type { RefusalReason } from '../source/verify/index.js';
 import {
   describeRefusal,
   trustedKeysFromSecretData,
@@ -24,6 +25,20 @@ export type TrustDecision =
       status: VerificationStatus;
       result: VerificationResult | undefined;
     };
+
+/** The one word status.verification.refusal gives for a signature problem. */
+const refusalWord: Record<RefusalReason, NonNullable<VerificationStatus['refusal']>> = {
+  unsigned: 'UnsignedCommit',
+  'untrusted-key': 'UntrustedKey',
+  'bad-signature': 'BadSignature',
+  'expired-key': 'ExpiredKey',
+  'revoked-key': 'RevokedKey',
+  'wrong-namespace': 'WrongNamespace',
+  'not-yet-valid-key': 'NotYetValidKey',
+  malformed: 'MalformedSignature',
+  unsupported: 'UnsupportedSignature',
+  'tag-mismatch': 'TagMismatch',
+};
 
 type KeysLookup = { kind: 'ok'; keys: TrustedKeys } | { kind: 'missing'; message: string };
 
@@ -87,7 +102,7 @@ export async function decideTrust(
         kind: 'refused',
         reason: 'NonFastForward',
         message,
-        status: status('Refused', message),
+        status: status('Refused', message, { refusal: 'NotDescendant' }),
         result: undefined,
       };
     }
@@ -102,7 +117,7 @@ export async function decideTrust(
       kind: 'refused',
       reason: 'VerificationFailed',
       message,
-      status: status('Refused', message),
+      status: status('Refused', message, { refusal: 'TrustedKeysMissing' }),
       result: undefined,
     };
   }
@@ -119,7 +134,10 @@ export async function decideTrust(
       kind: 'refused',
       reason: 'VerificationFailed',
       message,
-      status: status('Refused', message, { commitsChecked: result.checked }),
+      status: status('Refused', message, {
+        commitsChecked: result.checked,
+        refusal: refusalWord[result.refused[0]?.reason ?? 'unsigned'],
+      }),
       result,
     };
   }

@@ -10,6 +10,7 @@ export type RenderErrorReason =
   | 'duplicate-object'
   | 'tool-failed'
   | 'decryption-failed'
+  | 'substitution-failed'
   | 'io';
 
 /** Where an error points: a file or directory relative to the repository root, and a line when known. */
@@ -142,6 +143,20 @@ export class DecryptionFailedError extends RenderError {
   }
 }
 
+/**
+ * `${name}` substitution failed: an unset variable without a default, a malformed reference,
+ * or values too large. The message lists each problem with its file, object, field and variable.
+ */
+export class SubstitutionFailedError extends RenderError {
+  override readonly name = 'SubstitutionFailedError';
+  override readonly reason = 'substitution-failed' as const;
+  constructor(subject: ErrorSubject, problems: string) {
+    super(subject, problems);
+    // Each problem starts with its own file:line and object, so the subject's prefix would repeat them.
+    this.message = problems;
+  }
+}
+
 /** The tree could not be read (permissions, a file vanished mid-render). */
 export class RenderIoError extends RenderError {
   override readonly name = 'RenderIoError';
@@ -161,4 +176,5 @@ export type AnyRenderError =
   | DuplicateObjectError
   | ToolFailedError
   | DecryptionFailedError
+  | SubstitutionFailedError
   | RenderIoError;

@@ -4,7 +4,9 @@ import type { RenderOptions } from './options.js';
 import { plainRenderer } from './plain.js';
 import { RenderPool, workerAvailable } from './pool.js';
 import { renderHere } from './render-here.js';
-import type { RenderResult, RenderSource } from './types.js';
+import { SubstitutionFailedError } from './errors.js';
+import { substituteHelmValues, substituteObjects, type SubstitutionProblem } from './substitute.js';
+import { failed, type RenderResult, type RenderSource } from './types.js';
 
 export * from './errors.js';
 export * from './options.js';
@@ -15,6 +17,17 @@ export { helmRenderer, kustomizeRenderer, plainRenderer };
 
 export { renderers, renderHere } from './render-here.js';
 export { defaultRenderPoolOptions, RenderPool, type RenderPoolOptions } from './pool.js';
+export {
+  defaultSubstituteOptions,
+  formatSubstitutionProblem,
+  substituteAnnotation,
+  substituteHelmValues,
+  substituteObjects,
+  type SubstituteOptions,
+  type SubstituteResult,
+  type SubstitutionProblem,
+  type Where,
+} from './substitute.js';
 
 let pool: RenderPool | undefined;
 
@@ -26,8 +39,32 @@ let pool: RenderPool | undefined;
  * when running from TypeScript sources, as unit tests do): parsing a hostile tree can take
  * seconds of CPU, and the controller's thread must keep answering /healthz, healing drift
  * and reconciling every other Application meanwhile.
+ *
+ * With `options.substitute`, the variables go into the inline Helm values first and into the
+ * rendered objects after, here on the calling thread: the controller, the agent and `ballast
+ * sync` share this one path.
  */
-export function render(source: RenderSource, options: RenderOptions): Promise<RenderResult> {
+export async function render(source: RenderSource, options: RenderOptions): Promise<RenderResult> {
+  const { substitute, ...rest } = options;
+  if (substitute === undefined) return renderTree(source, rest);
+  // Before helm, so a chart sees the cluster's values; after render, on the objects themselves.
+  const at = (problems: readonly SubstitutionProblem[]): { file: string; line?: number } =>
+    problems[0]?.at.origin ?? { file: source.path === '' ? '.' : source.path };
+  const values = substituteHelmValues(rest.helm.values, substitute, {}, 'spec.source.helm.values');
+  if (values.kind === 'error')
+    return failed(new SubstitutionFailedError(at(values.problems), values.message));
+  const rendered = await renderTree(source, {
+    ...rest,
+    helm: { ...rest.helm, values: values.value },
+  });
+  if (rendered.kind === 'error') return rendered;
+  const objects = substituteObjects(rendered.objects, substitute);
+  if (objects.kind === 'error')
+    return failed(new SubstitutionFailedError(at(objects.problems), objects.message));
+  return { ...rendered, objects: objects.value };
+}
+
+function renderTree(source: RenderSource, options: RenderOptions): Promise<RenderResult> {
   if (!workerAvailable()) return renderHere(source, options);
   pool ??= new RenderPool();
   return pool.render(source, options);

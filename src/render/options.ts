@@ -91,6 +91,13 @@ export interface RenderOptions {
    * BALLAST_PLAINTEXT_DIR when set (a test's own tmpfs directory).
    */
   plaintextDir: string;
+  /**
+   * Variables substituted as `${name}` (Flux's postBuild.substitute): into the inline Helm
+   * values before helm runs, and into every string value of the rendered objects after. An
+   * unset variable without a default fails the render, naming the file, object, field and
+   * variable. Undefined: nothing is substituted and `${…}` stays as written.
+   */
+  substitute?: Readonly<Record<string, string>> | undefined;
 }
 
 export function defaultParseLimits(): ParseLimits {

@@ -3,6 +3,7 @@ import type { DecryptionKeys, PgpIdentity } from '../secrets/index.js';
 import { loadOpenPgp } from '../secrets/libs.js';
 import {
   DecryptionFailedError,
+  SubstitutionFailedError,
   DuplicateObjectError,
   InvalidObjectError,
   InvalidYamlError,
@@ -89,6 +90,8 @@ export function fromWireError(wire: WireError): AnyRenderError {
         return new ToolFailedError(subject, wire.tool ?? 'kustomize', '');
       case 'DecryptionFailedError':
         return new DecryptionFailedError(subject, '');
+      case 'SubstitutionFailedError':
+        return new SubstitutionFailedError(subject, '');
       case 'RenderIoError':
         return new RenderIoError(subject, '');
     }

@@ -89,6 +89,8 @@ describe('a controller that applies only trusted commits', () => {
     });
     expect(await valueOf()).toBe('v1');
     expect(await events('VerificationFailed')).toContain(hidden.slice(0, 12));
+    // One word for why, which a fleet agent reports on its Assignment.
+    expect((await fx.app('trusted'))?.status?.verification?.refusal).toBe('UnsignedCommit');
     await fx.kubectl(
       '-n',
       fx.ns,
@@ -115,6 +117,7 @@ describe('a controller that applies only trusted commits', () => {
       return r?.reason === 'VerificationFailed' && r.message.includes(sha.slice(0, 12));
     });
     expect(await valueOf()).toBe('v1');
+    expect((await fx.app('trusted'))?.status?.verification?.refusal).toBe('UntrustedKey');
   });
 
   it('refuses a force-push back to an older signed commit as NonFastForward', async () => {
@@ -136,5 +139,6 @@ describe('a controller that applies only trusted commits', () => {
     });
     expect(await valueOf()).toBe('v2');
     expect((await fx.app('trusted'))?.status?.lastSyncedRevision).toBe(v2);
+    expect((await fx.app('trusted'))?.status?.verification?.refusal).toBe('NotDescendant');
   });
 });

@@ -1,8 +1,10 @@
 import { formatRef, refOf, type KubeObject, type Origin } from '../api/object.js';
-import { formatSubject } from '../render/errors.js';
-import type { RenderedObject } from '../render/types.js';
-import { substituteAnnotation } from './names.js';
+import { formatSubject } from './errors.js';
+import type { RenderedObject } from './types.js';
 import { substituteText, type TextBudget, type TextProblem } from './substitute-text.js';
+
+/** Objects annotated with this and the value `disabled` are left out of variable substitution. */
+export const substituteAnnotation = 'ballast.dev/substitute';
 
 /** Limits on one substitution run. */
 export interface SubstituteOptions {
@@ -162,7 +164,10 @@ function hint(variable: string): string {
         `${what} the Cluster ${dflt}`
       );
   }
-  return `set it in a spec.values entry whose clusterSelector matches this Cluster, ${dflt}`;
+  return (
+    'set it in spec.postBuild.substitute (for a FleetApplication, in a spec.values entry whose ' +
+    `clusterSelector matches this Cluster), ${dflt}`
+  );
 }
 
 /** One problem as a sentence: `file:line: Kind/ns/name: field: what is wrong; what to do`. */

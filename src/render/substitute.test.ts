@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RenderedObject } from '../render/types.js';
+import type { RenderedObject } from './types.js';
 import { substituteHelmValues, substituteObjects, type SubstituteResult } from './substitute.js';
 
 const configMap = (
@@ -136,7 +136,7 @@ describe('substituteObjects', () => {
     );
     expect(r.kind).toBe('error');
     expect(r.kind === 'error' && r.message.split('; deploy')).toEqual([
-      'deploy/settings.yaml:3: ConfigMap/pos/settings: data["app.conf"]: variable tier is not set; set it in a spec.values entry whose clusterSelector matches this Cluster, or give a default: ${tier:=value}',
+      'deploy/settings.yaml:3: ConfigMap/pos/settings: data["app.conf"]: variable tier is not set; set it in spec.postBuild.substitute (for a FleetApplication, in a spec.values entry whose clusterSelector matches this Cluster), or give a default: ${tier:=value}',
       '/settings.yaml:3: ConfigMap/pos/settings: data.region: variable cluster_label_region is not set; the Cluster has no label whose key gives this name, or more than one (a key becomes cluster_label_<key> with each character other than A-Z, a-z, 0-9 and _ replaced by _); label the Cluster or give a default: ${cluster_label_region:=value}',
     ]);
   });

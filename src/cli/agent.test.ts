@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { agentOptionProblems } from '../fleet/agent/index.js';
+import { agentLedgerUrl, agentOptionsOf } from './agent.js';
+import { UsageError } from './parse.js';
+
+const flags = {
+  fleetNamespace: 'ballast-fleet',
+  verificationMode: 'head' as const,
+  heartbeatTimeout: 60_000,
+  logLevel: 'info' as const,
+};
+
+describe('ballast agent flags', () => {
+  it('--namespace runs the agent in namespace mode, and the Lease is renewed every third of the timeout', () => {
+    const o = agentOptionsOf({
+      ...flags,
+      clusterName: 'store-1',
+      namespace: 'tenant-a',
+      trustedKeysSecret: 'keys',
+    });
+    expect(o).toMatchObject({
+      clusterName: 'store-1',
+      scope: 'namespace',
+      namespace: 'tenant-a',
+      verification: { mode: 'head', secretName: 'keys' },
+      heartbeatIntervalMs: 20_000,
+    });
+    expect(agentOptionProblems(o)).toEqual([]);
+    expect(agentOptionsOf({ ...flags, clusterName: 'store-1' })).toMatchObject({
+      scope: 'cluster',
+      namespace: 'ballast-agent',
+    });
+  });
+
+  it('refuses to start without a cluster name, or verifying with no Secret of trusted keys, saying which flag to give', () => {
+    expect(() => agentOptionsOf(flags)).toThrow(UsageError);
+    expect(agentOptionProblems(agentOptionsOf({ ...flags, clusterName: 'store-1' }))).toEqual([
+      'verification mode head needs a Secret of trusted keys in namespace ballast-agent (--trusted-keys-secret)',
+    ]);
+    const slow = agentOptionsOf({ ...flags, clusterName: 's', heartbeatInterval: 30_000 });
+    expect(
+      agentOptionProblems({ ...slow, verification: { mode: 'none', secretName: undefined } }),
+    ).toEqual([
+      expect.stringMatching(/^heartbeat interval 30000 ms: must be positive and at most a third/),
+    ]);
+  });
+});
+
+describe('agentLedgerUrl', () => {
+  it('gives each cluster its own SQLite file unless $BALLAST_LEDGER names one', () => {
+    expect(agentLedgerUrl('store-1', { XDG_STATE_HOME: '/state' })).toBe(
+      'sqlite:/state/ballast/agent-store-1.db',
+    );
+    expect(agentLedgerUrl('store-1', { BALLAST_LEDGER: 'none' })).toBe('none');
+  });
+});

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Cluster } from '../cluster/cluster.js';
+import {
+  AgentOptionsError,
+  agentOptionProblems,
+  defaultAgentOptions,
+  startAgent,
+  type AgentOptions,
+} from '../fleet/agent/index.js';
+import { clusterNameRegex, defaultFleetNamespace } from '../fleet/names.js';
+import { packageRoot } from '../fs/package-root.js';
+import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
+import { defaultSourceOptions, GitSource } from '../source/source.js';
+import {
+  connect,
+  durationOption,
+  kubeOptions,
+  namespaceOption,
+  type KubeFlags,
+} from './options.js';
+import { parseInteger, parseNamespace, parseObjectName, UsageError } from './parse.js';
+import { openControllerLedger } from './controller-ledger.js';
+import { sourceCacheDir } from './source-args.js';
+
+interface AgentFlags extends KubeFlags {
+  clusterName?: string;
+  hubKubeconfig?: string;
+  hubContext?: string;
+  /** `--namespace`: namespace mode, confined to this namespace. */
+  namespace?: string;
+  fleetNamespace: string;
+  verificationMode: AgentOptions['verification']['mode'];
+  trustedKeysSecret?: string;
+  heartbeatTimeout: number;
+  heartbeatInterval?: number;
+  httpPort?: number;
+  cacheDir?: string;
+  logLevel: LogLevel;
+  /** `--ledger`: a URL, `none`, or unset for this cluster's own SQLite file. */
+  ledger?: string;
+  ledgerSigningKey?: string;
+}
+
+function parseClusterName(text: string): string {
+  if (!new RegExp(clusterNameRegex).test(text) || text.length > 47)
+    throw new InvalidArgumentError(
+      'expected a Cluster name: a DNS label of at most 47 characters (lower-case letters, digits and -)',
+    );
+  return text;
+}
+
+function parseLevel(text: string): LogLevel {
+  const level = parseLogLevel(text);
+  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
+  return level.level;
+}
+
+/**
+ * The ledger unless --ledger says otherwise: $BALLAST_LEDGER, else a SQLite file per cluster,
+ * so several agents run as local processes (`ballast dev fleet`) never share one file.
+ */
+export function agentLedgerUrl(clusterName: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['BALLAST_LEDGER'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const base = env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state');
+  return `sqlite:${join(base, 'ballast', `agent-${clusterName}.db`)}`;
+}
+
+function agentVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The agent's options from its flags; a missing hub or cluster name is a usage error. */
+export function agentOptionsOf(f: AgentFlags): AgentOptions {
+  if (f.clusterName === undefined)
+    throw new UsageError(
+      '--cluster-name NAME is required: the Cluster this agent runs, as the hub names it',
+    );
+  const d = defaultAgentOptions();
+  const timeout = f.heartbeatTimeout;
+  return {
+    ...d,
+    clusterName: f.clusterName,
+    ...(f.namespace === undefined ? {} : { scope: 'namespace' as const, namespace: f.namespace }),
+    fleetNamespace: f.fleetNamespace,
+    verification: { mode: f.verificationMode, secretName: f.trustedKeysSecret },
+    heartbeatTimeoutMs: timeout,
+    heartbeatIntervalMs: f.heartbeatInterval ?? Math.floor(timeout / 3),
+    agentVersion: agentVersion(),
+    controller: f.httpPort === undefined ? {} : { httpPort: f.httpPort },
+  };
+}
+
+export function registerAgent(program: Command): void {
+  const d = defaultAgentOptions();
+  const cmd = program
+    .command('agent')
+    .description(
+      "run on a spoke: pull this cluster's Assignments from the hub and keep them applied, verified with the spoke's own keys",
+    )
+    .option(
+      '--cluster-name <name>',
+      'the Cluster this agent runs, as the hub names it',
+      parseClusterName,
+    )
+    .option('--hub-kubeconfig <file>', "kubeconfig of the hub, with this Cluster's own identity")
+    .option('--hub-context <name>', 'context in --hub-kubeconfig (default: its current one)');
+  kubeOptions(cmd, 'of the spoke');
+  namespaceOption(
+    cmd,
+    'namespace mode: apply only inside this namespace, with a namespaced Role; unset, cluster mode applies anywhere and keeps its Applications in ' +
+      d.namespace,
+    { kind: 'all' },
+  );
+  cmd
+    .option(
+      '--fleet-namespace <ns>',
+      'hub namespace of the Cluster objects',
+      parseNamespace,
+      defaultFleetNamespace,
+    )
+    .addOption(
+      new Option(
+        '--verification-mode <mode>',
+        'which commits the spoke accepts: head (the pinned commit signed), all (every commit since the last applied), none (trust the hub; for try-outs)',
+      )
+        .choices(['head', 'all', 'none'])
+        .default(d.verification.mode),
+    )
+    .option(
+      '--trusted-keys-secret <name>',
+      "Secret in the agent's namespace with the trusted keys (*.asc, *.pub); required unless --verification-mode none",
+      parseObjectName,
+    );
+  durationOption(
+    cmd,
+    '--heartbeat-timeout <d>',
+    "the hub's heartbeat timeout: the Lease's duration",
+    d.heartbeatTimeoutMs,
+  );
+  durationOption(
+    cmd,
+    '--heartbeat-interval <d>',
+    'how often the Lease is renewed (default: a third of --heartbeat-timeout)',
+  );
+  cmd
+    .option(
+      '--http-port <port>',
+      'serve /healthz, /readyz and /metrics on this port',
+      parseInteger({ min: 0, max: 65_535 }),
+    )
+    .option('--cache-dir <dir>', 'Git mirror and tree cache')
+    .option(
+      '--ledger <url>',
+      'audit ledger of what the agent applied and refused: sqlite:/path, postgres://… or none (default: $BALLAST_LEDGER, else a SQLite file of its own per cluster)',
+    )
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error, fatal or silent',
+      parseLevel,
+      'info' satisfies LogLevel,
+    )
+    .action(runAgent);
+}
+
+const signalled = (): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
+
+async function runAgent(f: AgentFlags): Promise<void> {
+  const opts = agentOptionsOf(f);
+  if (f.hubKubeconfig === undefined)
+    throw new UsageError('--hub-kubeconfig FILE is required: how this agent reaches the hub');
+  // Bad flags fail before anything is connected.
+  const problems = agentOptionProblems(opts);
+  if (problems.length > 0) throw new UsageError(new AgentOptionsError(problems).message);
+  const logger = createLogger({ level: f.logLevel });
+  const spoke = connect(f);
+  // Short requests: a hub that does not answer is noticed, and backed off from, in seconds.
+  const hub = Cluster.connect({
+    kubeconfig: f.hubKubeconfig,
+    ...(f.hubContext === undefined ? {} : { context: f.hubContext }),
+    requestTimeoutMs: 10_000,
+  });
+  const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')));
+  const ledger = await openControllerLedger(
+    {
+      ledger: f.ledger ?? agentLedgerUrl(opts.clusterName),
+      ...(f.ledgerSigningKey === undefined ? {} : { ledgerSigningKey: f.ledgerSigningKey }),
+      fallbackNamespace: opts.namespace,
+    },
+    spoke,
+    logger,
+  );
+  const stopping = signalled();
+  const agent = await startAgent(
+    { spoke, hub, source, logger, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
+    opts,
+  );
+  if (agent.port !== undefined)
+    logger.info({ port: agent.port }, 'serving /healthz, /readyz and /metrics');
+  // Deregistered, the agent stays up doing nothing until stopped, rather than exiting into a
+  // restart loop that would log the same refusal again and again.
+  await stopping;
+  await agent.stop();
+  await ledger?.close();
+  spoke.close();
+  hub.close();
+  setTimeout(() => process.exit(0), 2_000).unref();
+}

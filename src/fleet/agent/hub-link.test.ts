@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiServerUnreachableError, KubeApiError } from '../../cluster/errors.js';
+import { WatchError } from '../../cluster/watch.js';
+import { createLogger } from '../../reconcile/log.js';
+import { classifyHubError } from './hub.js';
+import { HubLink } from './hub-link.js';
+
+const unreachable = new ApiServerUnreachableError('https://hub', 'hub', new Error('ECONNREFUSED'));
+const api = (status: number, details?: { kind: string }): KubeApiError =>
+  new KubeApiError('Assignments', 'list', status, 'Reason', 'said no', details);
+
+describe('classifyHubError', () => {
+  it('tells a lost hub from a deregistered cluster, also inside a watch error', () => {
+    const info = {
+      group: 'ballast.dev',
+      version: 'v1alpha1',
+      kind: 'Assignment',
+      resource: 'assignments',
+      namespaced: true,
+      verbs: ['list', 'watch'],
+    };
+    const kinds = [
+      unreachable,
+      api(503),
+      api(429),
+      api(403),
+      api(401),
+      api(404, { kind: 'namespaces' }),
+      api(404),
+      api(422),
+      new WatchError(info, 'list', 'failed', { cause: api(403) }),
+    ].map((e) => classifyHubError(e).kind);
+    expect(kinds).toEqual([
+      'unreachable',
+      'unreachable',
+      'busy',
+      'deregistered',
+      'deregistered',
+      'deregistered',
+      'other',
+      'other',
+      'deregistered',
+    ]);
+  });
+});
+
+describe('HubLink', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('logs one line when the hub is lost and one when it is back, retrying with doubling waits up to the cap', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: {
+        write: (l: string) => {
+          lines.push((JSON.parse(l) as { msg: string }).msg);
+        },
+      },
+    });
+    const tries: number[] = [];
+    let failuresLeft = 5;
+    const link = new HubLink({
+      logger,
+      server: 'https://hub',
+      initialMs: 100,
+      maxMs: 400,
+      reconnect: () => {
+        tries.push(Date.now());
+        if (failuresLeft-- > 0) return Promise.reject(unreachable);
+        return Promise.resolve();
+      },
+      onDeregistered: () => undefined,
+    });
+    const start = Date.now();
+    for (let i = 0; i < 3; i++) link.failed(unreachable);
+    expect(link.up).toBe(false);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(link.up).toBe(true);
+    expect(tries.map((t) => t - start)).toEqual([100, 300, 700, 1100, 1500, 1900]);
+    expect(lines.filter((l) => l.startsWith('lost the hub'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('regained the hub'))).toHaveLength(1);
+    link.stop();
+  });
+
+  it('backs off from a busy hub without a line, and hands a refusal of the identity to onDeregistered', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    const deregistered: string[] = [];
+    const link = new HubLink({
+      logger,
+      server: 'https://hub',
+      initialMs: 100,
+      maxMs: 400,
+      reconnect: () => Promise.reject(api(403)),
+      onDeregistered: (m) => void deregistered.push(m),
+    });
+    link.failed(api(429));
+    expect(link.up).toBe(false);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(lines).toEqual([]);
+    expect(deregistered).toHaveLength(1);
+    link.stop();
+  });
+});

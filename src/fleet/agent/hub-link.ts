@@ -1,0 +1,107 @@
+import type { Logger } from '../../reconcile/log.js';
+import { classifyHubError } from './hub.js';
+
+export interface HubLinkOptions {
+  logger: Logger;
+  /** The hub's address, for the log lines. */
+  server: string;
+  /** First wait before trying a lost hub again; doubles per failure. */
+  initialMs: number;
+  /** The longest wait between tries. */
+  maxMs: number;
+  /** Brings everything level again once the hub answers; throws while it does not. */
+  reconnect: () => Promise<void>;
+  /** The hub refused the Cluster's identity or namespace. */
+  onDeregistered: (message: string) => void;
+}
+
+/**
+ * Whether the hub answers, and the way back when it does not: one log line when it is lost,
+ * retries with exponential backoff (no tight loop), one log line when it is regained, after
+ * `reconnect` has re-listed and reported everything.
+ */
+export class HubLink {
+  private state: 'up' | 'down' = 'up';
+  /** Whether the loss was logged, so its regain is too: a busy hub is not a lost one. */
+  private announced = false;
+  private lostAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: HubLinkOptions) {}
+
+  get up(): boolean {
+    return this.state === 'up';
+  }
+
+  /** A hub request failed with `e`. */
+  failed(e: unknown): void {
+    if (this.stopped) return;
+    const trouble = classifyHubError(e);
+    if (trouble.kind === 'deregistered') {
+      this.opts.onDeregistered(trouble.message);
+      return;
+    }
+    if (trouble.kind === 'other') {
+      this.opts.logger.warn({ err: trouble.message }, 'hub request failed');
+      return;
+    }
+    if (trouble.kind === 'busy') {
+      this.opts.logger.debug({ err: trouble.message }, 'hub busy; backing off');
+      this.goDown();
+      return;
+    }
+    if (this.announced) return;
+    this.goDown();
+    this.announced = true;
+    this.opts.logger.warn(
+      { hub: this.opts.server, err: trouble.message },
+      `lost the hub; healing goes on from the Applications on this cluster, retrying with backoff up to ${Math.round(this.opts.maxMs / 1000)} s`,
+    );
+  }
+
+  /**
+   * Stops talking to the hub, except to retry `reconnect` with backoff: after a failure of
+   * the first contact whatever it was, or when the hub is lost or busy.
+   */
+  goDown(): void {
+    if (this.state === 'down' || this.stopped) return;
+    this.state = 'down';
+    this.lostAt = Date.now();
+    this.retry(this.opts.initialMs);
+  }
+
+  private retry(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.opts.reconnect().then(
+        () => {
+          if (this.stopped) return;
+          this.state = 'up';
+          if (!this.announced) return;
+          this.announced = false;
+          this.opts.logger.info(
+            { hub: this.opts.server, downForMs: Date.now() - this.lostAt },
+            'regained the hub; Assignments re-listed and every status reported',
+          );
+        },
+        (e: unknown) => {
+          if (this.stopped) return;
+          const trouble = classifyHubError(e);
+          if (trouble.kind === 'deregistered') {
+            this.opts.onDeregistered(trouble.message);
+            return;
+          }
+          if (trouble.kind === 'other')
+            this.opts.logger.warn({ err: trouble.message }, 'hub request failed');
+          this.retry(Math.min(delayMs * 2, this.opts.maxMs));
+        },
+      );
+    }, delayMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}

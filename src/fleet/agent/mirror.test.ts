@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { parseApplication, type Application } from '../../api/application.js';
+import { buildAssignment } from '../assignment-build.js';
+import type { Assignment } from '../assignment.js';
+import { cluster, fleetApp, reparse, sha1 } from '../testdata/fixtures.js';
+import { mirrorAssignment } from './mirror.js';
+import { defaultAgentOptions, type AgentOptions } from './options.js';
+import { assignmentStatusOf, statusPatch } from './report.js';
+
+const agentOpts = (o: Partial<AgentOptions> = {}): AgentOptions => ({
+  ...defaultAgentOptions(),
+  clusterName: 'store-1',
+  verification: { mode: 'all', secretName: 'trusted-keys' },
+  ...o,
+});
+
+/** An Assignment as the hub stored it, with the template fields given merged in. */
+function assignment(template: Record<string, unknown> = {}): Assignment {
+  const built = buildAssignment({
+    fleetApplication: fleetApp({
+      template: {
+        source: { repoURL: 'https://git.example.com/pos.git', path: 'deploy' },
+        destination: { namespace: 'pos' },
+        ...template,
+      },
+    }),
+    cluster: cluster('store-1', { region: 'eu-west' }),
+    revision: sha1,
+    variables: { cluster_name: 'store-1', cluster_label_region: 'eu-west' },
+  });
+  return reparse({ ...built, metadata: { ...built.metadata, uid: 'a-uid', generation: 4 } });
+}
+
+function mirrored(a: Assignment, o: Partial<AgentOptions> = {}): Application {
+  const r = mirrorAssignment(a, agentOpts(o));
+  if (r.kind !== 'ok') throw new Error(r.message);
+  const parsed = parseApplication(r.application);
+  if (parsed.kind !== 'ok') throw parsed.error;
+  return parsed.value;
+}
+
+describe('mirrorAssignment', () => {
+  it("pins the Application to the hub's commit, carries the cluster's variables and links back by labels and annotations", () => {
+    const app = mirrored(assignment());
+    expect(app.metadata.name).toBe('retail.pos');
+    expect(app.metadata.namespace).toBe('ballast-agent');
+    expect(app.spec.source.targetRevision).toBe(sha1);
+    expect(app.spec.destination.namespace).toBe('pos');
+    expect(app.spec.postBuild?.substitute).toEqual({
+      cluster_name: 'store-1',
+      cluster_label_region: 'eu-west',
+    });
+    expect(app.metadata.labels).toEqual({
+      'ballast.dev/agent-cluster': 'store-1',
+      'ballast.dev/cluster': 'store-1',
+      'ballast.dev/fleet-namespace': 'retail',
+      'ballast.dev/fleet-name': 'pos',
+    });
+    expect(app.metadata.annotations).toEqual({
+      'ballast.dev/assignment': 'ballast-cluster-store-1/retail.pos',
+      'ballast.dev/assignment-uid': 'a-uid',
+      'ballast.dev/assignment-generation': '4',
+    });
+    // Leaving placement deletes the Assignment, and that must prune what it applied.
+    expect(app.spec.syncPolicy.pruneOnDelete).toBe(true);
+  });
+
+  it("a hub that sets verification.mode none, another key Secret or no fastForwardOnly cannot weaken the spoke's own policy", () => {
+    const weakened = assignment({
+      verification: {
+        mode: 'none',
+        secretRef: { name: 'hub-chosen-keys' },
+        fastForwardOnly: false,
+      },
+    });
+    expect(weakened.spec.application.verification.mode).toBe('none');
+    expect(mirrored(weakened).spec.verification).toEqual({
+      mode: 'all',
+      secretRef: { name: 'trusted-keys' },
+      fastForwardOnly: true,
+    });
+  });
+
+  it('in namespace mode sends every object to the agent namespace, whatever the template names', () => {
+    const app = mirrored(assignment(), { scope: 'namespace', namespace: 'tenant-a' });
+    expect(app.metadata.namespace).toBe('tenant-a');
+    expect(app.spec.destination.namespace).toBe('tenant-a');
+  });
+
+  it("refuses an Assignment written for another Cluster into this Cluster's namespace", () => {
+    const r = mirrorAssignment(assignment(), agentOpts({ clusterName: 'store-2' }));
+    expect(r.kind === 'refused' && r.message).toMatch(/^spec\.cluster is store-1, but this agent/);
+  });
+});
+
+describe('assignmentStatusOf', () => {
+  const refused = (reason: 'VerificationFailed' | 'NonFastForward', refusal?: string): unknown => ({
+    apiVersion: 'ballast.dev/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: 'retail.pos',
+      namespace: 'ballast-agent',
+      generation: 2,
+      annotations: { 'ballast.dev/assignment-generation': '7' },
+    },
+    spec: mirrored(assignment()).spec,
+    status: {
+      observedGeneration: 2,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason,
+          message: 'refused',
+          lastTransitionTime: '2026-12-07T10:00:00Z',
+          observedGeneration: 2,
+        },
+      ],
+      sync: { status: 'Synced', revision: sha1 },
+      health: { status: 'Healthy', message: '' },
+      lastSyncedRevision: sha1,
+      drift: [
+        {
+          group: 'apps',
+          kind: 'Deployment',
+          namespace: 'pos',
+          name: 'web',
+          paths: ['.spec.replicas'],
+          detectedAt: '2026-12-07T10:00:00Z',
+        },
+      ],
+      verification: {
+        revision: 'c'.repeat(40),
+        mode: 'all',
+        result: 'Refused',
+        commitsChecked: 1,
+        message: 'revision cccccccccccc refused: not signed',
+        ...(refusal === undefined ? {} : { refusal }),
+      },
+    },
+  });
+  const statusOf = (input: unknown) => {
+    const parsed = parseApplication(input);
+    if (parsed.kind !== 'ok') throw parsed.error;
+    return assignmentStatusOf(parsed.value);
+  };
+
+  it("reports the refusal in the Controller's own word, with the Assignment's generation and a drift summary", () => {
+    const s = statusOf(refused('VerificationFailed', 'UnsignedCommit'));
+    expect(s.observedGeneration).toBe(7);
+    expect(s.conditions?.[0]?.observedGeneration).toBe(7);
+    expect(s.refusal).toEqual({
+      reason: 'UnsignedCommit',
+      message: 'revision cccccccccccc refused: not signed',
+      revision: 'c'.repeat(40),
+      time: '2026-12-07T10:00:00Z',
+    });
+    expect(s.drift).toEqual({ objects: 1, message: 'Deployment/pos/web: .spec.replicas' });
+    expect(s.lastSyncedRevision).toBe(sha1);
+    expect(statusOf(refused('NonFastForward')).refusal?.reason).toBe('NotDescendant');
+  });
+
+  it('says nothing of the generation until the Controller acted on the current spec', () => {
+    const input = refused('VerificationFailed') as { status: { observedGeneration: number } };
+    input.status.observedGeneration = 1;
+    const s = statusOf(input);
+    expect(s.observedGeneration).toBeUndefined();
+    expect(s.conditions?.[0]).not.toHaveProperty('observedGeneration');
+  });
+
+  it('clears on the hub every field the spoke no longer reports, such as a past refusal', () => {
+    const patch = statusPatch({ sync: { status: 'Synced', revision: sha1 } });
+    expect(patch.status).toMatchObject({ sync: { status: 'Synced' }, refusal: null, drift: null });
+  });
+});

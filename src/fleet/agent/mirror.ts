@@ -1,0 +1,95 @@
+import {
+  applicationApiVersion,
+  applicationKind,
+  type ApplicationSpec,
+} from '../../api/application.js';
+import type { KubeObject } from '../../api/object.js';
+import type { Assignment } from '../assignment.js';
+import { assignmentLabels, clusterNamespace, labelValueFor } from '../names.js';
+import type { AgentOptions } from './options.js';
+
+/** Labels and annotations linking a mirrored Application on the spoke to its Assignment. */
+export const mirrorLabels = {
+  /** The Cluster whose agent wrote it: how the agent lists and watches its own Applications. */
+  agent: 'ballast.dev/agent-cluster',
+} as const;
+
+export const mirrorAnnotations = {
+  /** `<hub namespace>/<name>` of the Assignment. */
+  assignment: 'ballast.dev/assignment',
+  /** The Assignment's metadata.uid, so a recreated one is told apart. */
+  uid: 'ballast.dev/assignment-uid',
+  /** The Assignment's metadata.generation this spec was built from: its observedGeneration. */
+  generation: 'ballast.dev/assignment-generation',
+} as const;
+
+/** Why an Assignment is not mirrored; the agent reports it on the Assignment. */
+export type MirrorResult =
+  { kind: 'ok'; application: KubeObject } | { kind: 'refused'; message: string };
+
+/**
+ * The spec the spoke runs for an Assignment: the hub's template, pinned to spec.revision, with
+ * the cluster's variables. What decides whether a commit may run is the spoke's alone:
+ * verification comes from the agent's options and fastForwardOnly is always on, so a hub that
+ * edits an Assignment (to `verification.mode: none`, or to an older commit) cannot weaken it.
+ * Deleting the Assignment prunes (pruneOnDelete), as leaving placement must.
+ */
+export function mirroredSpec(a: Assignment, opts: AgentOptions): ApplicationSpec {
+  const t = a.spec.application;
+  const { mode, secretName } = opts.verification;
+  return {
+    source: { ...t.source, targetRevision: a.spec.revision },
+    destination: {
+      namespace: opts.scope === 'namespace' ? opts.namespace : t.destination.namespace,
+    },
+    syncPolicy: { ...t.syncPolicy, pruneOnDelete: true },
+    ...(t.ignoreDifferences === undefined ? {} : { ignoreDifferences: t.ignoreDifferences }),
+    suspend: false,
+    verification: {
+      mode,
+      ...(secretName === undefined ? {} : { secretRef: { name: secretName } }),
+      fastForwardOnly: true,
+    },
+    ...(t.decryption === undefined ? {} : { decryption: t.decryption }),
+    postBuild: { substitute: { ...a.spec.variables } },
+  };
+}
+
+/** The Application the agent applies on the spoke for `a`, or why it will not. */
+export function mirrorAssignment(a: Assignment, opts: AgentOptions): MirrorResult {
+  if (a.spec.cluster !== opts.clusterName)
+    return {
+      kind: 'refused',
+      message: `spec.cluster is ${a.spec.cluster}, but this agent runs Cluster ${opts.clusterName}; the hub wrote it into the wrong namespace`,
+    };
+  const fleet = a.spec.fleetApplication;
+  const generation = a.metadata.generation;
+  const application: KubeObject = {
+    apiVersion: applicationApiVersion,
+    kind: applicationKind,
+    metadata: {
+      name: a.metadata.name,
+      namespace: opts.namespace,
+      labels: {
+        [mirrorLabels.agent]: opts.clusterName,
+        [assignmentLabels.cluster]: opts.clusterName,
+        [assignmentLabels.fleetNamespace]: fleet.namespace,
+        [assignmentLabels.fleetName]: labelValueFor(fleet.name),
+      },
+      annotations: {
+        [mirrorAnnotations.assignment]: `${clusterNamespace(opts.clusterName)}/${a.metadata.name}`,
+        ...(a.metadata.uid === undefined ? {} : { [mirrorAnnotations.uid]: a.metadata.uid }),
+        ...(generation === undefined ? {} : { [mirrorAnnotations.generation]: String(generation) }),
+      },
+    },
+    spec: mirroredSpec(a, opts),
+  };
+  return { kind: 'ok', application };
+}
+
+/** The Assignment generation a mirrored Application was built from, if it says. */
+export function mirroredGeneration(app: KubeObject): number | undefined {
+  const text = app.metadata.annotations?.[mirrorAnnotations.generation];
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
+}

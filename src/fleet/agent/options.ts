@@ -1,0 +1,83 @@
+import type { ControllerOptions } from '../../reconcile/controller.js';
+import { defaultFleetNamespace } from '../names.js';
+
+/** The verification policy the spoke itself imposes on every commit an Assignment pins. */
+export interface AgentVerification {
+  /**
+   * head: the pinned commit (or its tag) must be signed by a trusted key; all: every commit
+   * since the last applied one too; none: signatures are not checked, so the spoke trusts the
+   * hub with what it runs (only for a local try-out).
+   */
+  mode: 'head' | 'all' | 'none';
+  /**
+   * A Secret in the agent's namespace on the spoke holding the trusted keys (`*.asc`, `*.pub`,
+   * as spec.verification.secretRef). Required unless mode is none.
+   */
+  secretName: string | undefined;
+}
+
+export interface AgentOptions {
+  /** The Cluster's name on the hub: the agent reads Assignments in `ballast-cluster-<name>`. */
+  clusterName: string;
+  /**
+   * The spoke namespace of the mirrored Applications and of the Secrets they name (Git
+   * credentials, trusted keys, decryption keys).
+   */
+  namespace: string;
+  /**
+   * cluster: objects may go anywhere the agent's ClusterRole allows. namespace: the agent has
+   * only a Role in `namespace`; every Application's destination is that namespace and the
+   * object watches are namespaced.
+   */
+  scope: 'cluster' | 'namespace';
+  /** Imposed on every mirrored Application, whatever the Assignment's template says. */
+  verification: AgentVerification;
+  /** The hub namespace of the Cluster object, whose status the agent writes at start. */
+  fleetNamespace: string;
+  /** The hub's heartbeat timeout; the Lease is renewed every third of it. */
+  heartbeatTimeoutMs: number;
+  /** How often the Lease is renewed; at most a third of the timeout. */
+  heartbeatIntervalMs: number;
+  /** First wait before trying a lost hub again; doubles per failure. */
+  backoffInitialMs: number;
+  /** The longest wait between tries of a lost hub. */
+  backoffMaxMs: number;
+  /** The version written to the Cluster's status.agentVersion. */
+  agentVersion: string;
+  /** Options of the in-process Controller (workers, HTTP port…); namespace is the agent's. */
+  controller: Partial<Omit<ControllerOptions, 'namespace' | 'logger'>>;
+}
+
+/** The default namespace of an agent in cluster mode. */
+export const defaultAgentNamespace = 'ballast-agent';
+
+export function defaultAgentOptions(): AgentOptions {
+  return {
+    clusterName: '',
+    namespace: defaultAgentNamespace,
+    scope: 'cluster',
+    verification: { mode: 'head', secretName: undefined },
+    fleetNamespace: defaultFleetNamespace,
+    heartbeatTimeoutMs: 60_000,
+    heartbeatIntervalMs: 20_000,
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 30_000,
+    agentVersion: 'unknown',
+    controller: {},
+  };
+}
+
+/** Why options cannot work; the message names the option and what to do. */
+export function agentOptionProblems(o: AgentOptions): string[] {
+  const problems: string[] = [];
+  if (o.clusterName === '') problems.push('cluster name: required (--cluster-name)');
+  if (o.verification.mode !== 'none' && o.verification.secretName === undefined)
+    problems.push(
+      `verification mode ${o.verification.mode} needs a Secret of trusted keys in namespace ${o.namespace} (--trusted-keys-secret)`,
+    );
+  if (o.heartbeatIntervalMs <= 0 || o.heartbeatIntervalMs > o.heartbeatTimeoutMs / 3)
+    problems.push(
+      `heartbeat interval ${o.heartbeatIntervalMs} ms: must be positive and at most a third of the ${o.heartbeatTimeoutMs} ms timeout, so one lost renewal does not miss the heartbeat`,
+    );
+  return problems;
+}
