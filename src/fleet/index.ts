@@ -62,6 +62,7 @@ export {
 } from './aggregate.js';
 export type { Counts } from './counts.js';
 export {
+  agentLeaseName,
   assignmentLabels,
   assignmentName,
   clusterNamespace,

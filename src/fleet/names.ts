@@ -4,6 +4,12 @@ import { formatAppKey } from '../api/app-key.js';
 /** Where Clusters live on the hub unless `--fleet-namespace` says otherwise. */
 export const defaultFleetNamespace = 'ballast-fleet';
 
+/**
+ * The Lease each agent renews in its Cluster's hub namespace: the hub reads it as the heartbeat,
+ * and the registration grants the cluster's identity an update of this one name.
+ */
+export const agentLeaseName = 'ballast-agent';
+
 /** Each Cluster's own hub namespace is this prefix and its name: Assignments and its Lease live there. */
 export const clusterNamespacePrefix = 'ballast-cluster-';
 

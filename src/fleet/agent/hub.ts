@@ -5,11 +5,8 @@ import { LeaseClient } from '../../reconcile/lease.js';
 import { formatMicroTime } from '../../reconcile/microtime.js';
 import { assignmentResource, type AssignmentStatus } from '../assignment.js';
 import { clusterResource } from '../cluster.js';
-import { clusterNamespace } from '../names.js';
+import { agentLeaseName, clusterNamespace } from '../names.js';
 import { statusPatch } from './report.js';
-
-/** The name of the Lease the agent renews in its hub namespace. */
-export const agentLeaseName = 'ballast-agent';
 
 const group = 'ballast.dev/v1alpha1';
 

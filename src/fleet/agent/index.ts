@@ -16,7 +16,7 @@ export {
   type AgentOptions,
   type AgentVerification,
 } from './options.js';
-export { agentLeaseName, classifyHubError, type HubTrouble } from './hub.js';
+export { classifyHubError, type HubTrouble } from './hub.js';
 export { mirrorAnnotations, mirrorAssignment, mirrorLabels, mirroredSpec } from './mirror.js';
 export { assignmentStatusOf } from './report.js';
 export {

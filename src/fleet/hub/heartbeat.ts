@@ -1,9 +1,7 @@
+import { agentLeaseName } from '../names.js';
 import { parseMicroTime } from '../../reconcile/microtime.js';
 import { clusterNamespace } from '../names.js';
 import { rfc3339, type ConditionValue } from './conditions.js';
-
-/** The Lease each agent renews in its Cluster's hub namespace. */
-export const agentLeaseName = 'ballast-agent';
 
 /** What the hub remembers of one agent Lease between its events. */
 export interface Beat {

@@ -8,12 +8,12 @@ import { WorkQueue } from '../../reconcile/queue.js';
 import { startRunner, type ReconcileResult, type Runner } from '../../reconcile/runner.js';
 import { normalizeRepoUrl } from '../../reconcile/webhook.js';
 import type { GitSource } from '../../source/source.js';
-import { assignmentLabels, clusterNamespacePrefix } from '../names.js';
+import { agentLeaseName, assignmentLabels, clusterNamespacePrefix } from '../names.js';
 import { sameJson } from './conditions.js';
 import { ownerOf, type HubContext } from './context.js';
 import { reconcileCluster } from './cluster-reconcile.js';
 import { reconcileFleetApplication } from './fleet-reconcile.js';
-import { agentLeaseName, observeBeat } from './heartbeat.js';
+import { observeBeat } from './heartbeat.js';
 import type { HubOptions } from './options.js';
 import { ObjectStore } from './store.js';
 

@@ -1,11 +1,10 @@
 import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
-import { defaultFleetNamespace } from '../names.js';
+import { agentLeaseName, defaultFleetNamespace } from '../names.js';
 import { serviceAccountUser } from '../../cluster/cluster.js';
 import { registrarGuardPolicy } from '../registration/guard.js';
 import { registrarControllerRole, registrationManifests } from '../registration/manifests.js';
-import { agentLeaseName } from './heartbeat.js';
 
 /**
  * The name of the hub controller's ServiceAccount, ClusterRole and ClusterRoleBinding, and of

@@ -1,5 +1,6 @@
 import { ballastGroup } from '../../api/resource.js';
-import { agentLeaseName, renewalCsrName } from './names.js';
+import { agentLeaseName } from '../names.js';
+import { renewalCsrName } from './names.js';
 
 /** One RBAC policy rule, as a Role or ClusterRole lists it. */
 export interface PolicyRule {

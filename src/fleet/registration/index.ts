@@ -46,4 +46,4 @@ export {
   RegistrationTokenError,
   TokenTtlError,
 } from './errors.js';
-export { clusterIdentity, registrarServiceAccount, agentLeaseName } from './names.js';
+export { clusterIdentity, registrarServiceAccount } from './names.js';

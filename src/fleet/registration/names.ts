@@ -71,6 +71,3 @@ export function renewalCsrName(cluster: string, registrationId: string): string 
 export function clusterRbacName(cluster: string): string {
   return `ballast-cluster-${cluster}`;
 }
-
-/** The agent's heartbeat Lease in its hub namespace. */
-export const agentLeaseName = 'ballast-agent';
