@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -10,9 +11,16 @@ import {
   startAgent,
   type AgentOptions,
 } from '../fleet/agent/index.js';
-import { clusterNameRegex, defaultFleetNamespace } from '../fleet/names.js';
+import { clusterNameRegex, clusterNamespace, defaultFleetNamespace } from '../fleet/names.js';
+import {
+  defaultAgentRegistrationOptions,
+  obtainHubCredential,
+  startRenewal,
+  type HubCredential,
+  type Renewal,
+} from '../fleet/registration/index.js';
 import { packageRoot } from '../fs/package-root.js';
-import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
+import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import {
   connect,
@@ -29,6 +37,10 @@ interface AgentFlags extends KubeFlags {
   clusterName?: string;
   hubKubeconfig?: string;
   hubContext?: string;
+  /** `--hub-url`: register with a token (or reuse the identity stored on the spoke). */
+  hubUrl?: string;
+  tokenFile?: string;
+  hubCaFile?: string;
   /** `--namespace`: namespace mode, confined to this namespace. */
   namespace?: string;
   fleetNamespace: string;
@@ -110,7 +122,19 @@ export function registerAgent(program: Command): void {
       parseClusterName,
     )
     .option('--hub-kubeconfig <file>', "kubeconfig of the hub, with this Cluster's own identity")
-    .option('--hub-context <name>', 'context in --hub-kubeconfig (default: its current one)');
+    .option('--hub-context <name>', 'context in --hub-kubeconfig (default: its current one)')
+    .option(
+      '--hub-url <url>',
+      "the hub apiserver's URL: register with --token-file, or use the identity already stored on the spoke",
+    )
+    .option(
+      '--token-file <file>',
+      'file holding a registration token from `ballast fleet token create`; needed only until this cluster is registered',
+    )
+    .option(
+      '--hub-ca-file <file>',
+      "PEM CA bundle of the hub's serving certificate (default: the system's CAs)",
+    );
   kubeOptions(cmd, 'of the spoke');
   namespaceOption(
     cmd,
@@ -180,21 +204,91 @@ const signalled = (): Promise<NodeJS.Signals> =>
     });
   });
 
-async function runAgent(f: AgentFlags): Promise<void> {
-  const opts = agentOptionsOf(f);
-  if (f.hubKubeconfig === undefined)
-    throw new UsageError('--hub-kubeconfig FILE is required: how this agent reaches the hub');
-  // Bad flags fail before anything is connected.
-  const problems = agentOptionProblems(opts);
-  if (problems.length > 0) throw new UsageError(new AgentOptionsError(problems).message);
-  const logger = createLogger({ level: f.logLevel });
-  const spoke = connect(f);
+/** The hub client, from --hub-kubeconfig or from the identity registration gives. */
+interface HubLink {
+  hub: Cluster;
+  renewal: Renewal | undefined;
+}
+
+/**
+ * The agent's own hub identity (registered with the token when none is stored on the spoke),
+ * with a client whose certificate follows each renewal: the client reads credentials again
+ * every 30 s, well before the old certificate (renewed at two thirds of its life) expires.
+ */
+async function registeredHub(
+  f: AgentFlags & { hubUrl: string },
+  spoke: Cluster,
+  opts: AgentOptions,
+  logger: Logger,
+): Promise<HubLink> {
+  const token =
+    f.tokenFile === undefined ? undefined : (await readFile(f.tokenFile, 'utf8')).trim();
+  const hubCaPem = f.hubCaFile === undefined ? undefined : await readFile(f.hubCaFile, 'utf8');
+  const registration = {
+    ...defaultAgentRegistrationOptions(),
+    clusterName: opts.clusterName,
+    hubUrl: f.hubUrl,
+    hubCaPem,
+    token,
+    tokenSource: f.tokenFile === undefined ? 'no --token-file' : `--token-file ${f.tokenFile}`,
+    namespace: opts.namespace,
+  };
+  const first = await obtainHubCredential(spoke, registration);
+  logger.info({ identity: first.identity, notAfter: first.notAfter }, 'holding a hub identity');
+  const renewal = startRenewal(spoke, first, registration, {
+    onRenewed: (c) => {
+      logger.info({ identity: c.identity, notAfter: c.notAfter }, 'renewed the hub certificate');
+    },
+    onError: (e) => {
+      logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'renewal failed');
+    },
+    retryMs: 60_000,
+  });
+  const tls = (c: HubCredential): { ca?: string; cert: string; key: string } => ({
+    ...(c.caPem === undefined ? {} : { ca: c.caPem }),
+    cert: c.certificatePem,
+    key: c.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  });
+  const hub = Cluster.connectWith(
+    {
+      server: first.server,
+      context: `hub as ${first.identity}`,
+      namespace: clusterNamespace(opts.clusterName),
+      credentials: () => Promise.resolve({ options: tls(renewal.current()), headers: {} }),
+    },
+    { requestTimeoutMs: 10_000 },
+  );
+  return { hub, renewal };
+}
+
+async function hubLink(
+  f: AgentFlags,
+  spoke: Cluster,
+  opts: AgentOptions,
+  logger: Logger,
+): Promise<HubLink> {
+  if (f.hubUrl !== undefined) return registeredHub({ ...f, hubUrl: f.hubUrl }, spoke, opts, logger);
   // Short requests: a hub that does not answer is noticed, and backed off from, in seconds.
   const hub = Cluster.connect({
-    kubeconfig: f.hubKubeconfig,
+    kubeconfig: f.hubKubeconfig ?? '',
     ...(f.hubContext === undefined ? {} : { context: f.hubContext }),
     requestTimeoutMs: 10_000,
   });
+  return { hub, renewal: undefined };
+}
+
+async function runAgent(f: AgentFlags): Promise<void> {
+  const opts = agentOptionsOf(f);
+  // Bad flags fail before anything is connected.
+  const problems = agentOptionProblems(opts);
+  if (problems.length > 0) throw new UsageError(new AgentOptionsError(problems).message);
+  if ((f.hubKubeconfig === undefined) === (f.hubUrl === undefined))
+    throw new UsageError(
+      'how this agent reaches the hub: give --hub-url URL (with --token-file to register) or --hub-kubeconfig FILE, not both',
+    );
+  const logger = createLogger({ level: f.logLevel });
+  const spoke = connect(f);
+  const { hub, renewal } = await hubLink(f, spoke, opts, logger);
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')));
   const ledger = await openControllerLedger(
     {
@@ -212,9 +306,12 @@ async function runAgent(f: AgentFlags): Promise<void> {
   );
   if (agent.port !== undefined)
     logger.info({ port: agent.port }, 'serving /healthz, /readyz and /metrics');
+  // A deregistered identity cannot renew; trying would only log refusals.
+  void agent.done.then(() => renewal?.stop());
   // Deregistered, the agent stays up doing nothing until stopped, rather than exiting into a
   // restart loop that would log the same refusal again and again.
   await stopping;
+  renewal?.stop();
   await agent.stop();
   await ledger?.close();
   spoke.close();
