@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { devDown, devStatus, devUp, defaultUpOptions } from '../dev/controlplane.js';
+import { defaultFleetOptions, devFleet, type DevFleet } from '../dev/fleet.js';
 import { join } from 'node:path';
 import { absolute, defaultStateDir, pathTools, toolDir } from '../dev/paths.js';
 import { ensureTools } from '../dev/tools.js';
 import { toolVersions, type ToolName } from '../dev/versions.js';
 import { registerDevGit } from './dev-git.js';
+import { clusterTable } from './fleet-format.js';
+import { durationOption } from './options.js';
 import { parseInteger } from './parse.js';
 import { table } from './table.js';
 
@@ -20,6 +23,74 @@ function usage(state: string, clusters: number): string {
     `  kubectl get nodes          # or: ${state}/cluster-1/kubeconfig for one cluster`,
     `Stop it with: ballast dev down --state ${state}`,
   ].join('\n');
+}
+
+function fleetUsage(state: string, f: DevFleet, verified: boolean): string {
+  const hub = f.hub.kubeconfig;
+  const spokes = f.spokes.map((s) => `${s.name} on ${s.devCluster}`).join(', ');
+  return [
+    `Hub: cluster-1 (${f.hub.server}); spokes: ${spokes}.`,
+    `  ballast fleet clusters --kubeconfig ${hub}`,
+    `  kubectl --kubeconfig ${hub} apply -f fleetapp.yaml   # a FleetApplication, e.g.:`,
+    '    apiVersion: ballast.dev/v1alpha1',
+    '    kind: FleetApplication',
+    '    metadata: {name: web, namespace: ballast-fleet}',
+    '    spec:',
+    '      template:',
+    '        source: {repoURL: http://127.0.0.1:PORT/apps.git, targetRevision: main, path: web}',
+    '        destination: {namespace: web}',
+    '        syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: {createNamespace: true}}',
+    '      placement: {clusterSelector: {matchLabels: {region: eu}}}',
+    `  ballast fleet status web --kubeconfig ${hub}`,
+    '  Manifests may use ${cluster_name} and ${cluster_label_region}.',
+    verified
+      ? 'Agents apply only commits signed by the --trusted-keys keys (Secret ballast-trusted-keys in ballast-agent).'
+      : 'Agents run with --verification-mode none (trusting the hub): pass --trusted-keys FILE.asc to verify commits.',
+    `Logs: ${state}/cluster-1/ballast-hub.log, ${state}/cluster-N/ballast-agent.log`,
+    `Stop it all with: ballast dev down --state ${state}`,
+  ].join('\n');
+}
+
+function registerDevFleet(dev: Command, stateOpt: readonly [string, string, string]): void {
+  const d = defaultFleetOptions('');
+  const cmd = dev
+    .command('fleet')
+    .description(
+      'make cluster-1 a fleet hub and the next N clusters its spokes, each with `ballast agent` registered as a local process',
+    )
+    .requiredOption('--spokes <n>', 'spoke clusters', parseInteger({ min: 1, max: 63 }))
+    .option(
+      '--trusted-keys <file>',
+      'public keys the agents verify commits with (*.asc OpenPGP, *.pub SSH allowed signers); unset: no verification',
+    )
+    .option(...stateOpt);
+  durationOption(
+    cmd,
+    '--heartbeat-timeout <d>',
+    "the hub's heartbeat timeout",
+    d.heartbeatTimeoutMs,
+  );
+  cmd.action(
+    async (o: {
+      spokes: number;
+      trustedKeys?: string;
+      state: string;
+      heartbeatTimeout: number;
+    }) => {
+      const stateDir = absolute(o.state);
+      const f = await devFleet({
+        ...defaultFleetOptions(stateDir),
+        spokes: o.spokes,
+        trustedKeysFile: o.trustedKeys === undefined ? undefined : absolute(o.trustedKeys),
+        heartbeatTimeoutMs: o.heartbeatTimeout,
+        log: say,
+      });
+      say(`Fleet up: ${f.clusters.length} spoke(s) registered and Ready.\n`);
+      say(clusterTable(f.clusters, { width: 'normal', now: Date.now() }));
+      say('');
+      say(fleetUsage(stateDir, f, o.trustedKeys !== undefined));
+    },
+  );
 }
 
 export function registerDev(program: Command): void {
@@ -100,6 +171,7 @@ export function registerDev(program: Command): void {
     });
 
   registerDevGit(dev);
+  registerDevFleet(dev, stateOpt);
 
   dev
     .command('tools')
