@@ -119,6 +119,11 @@ class Agent {
   private readonly assignments = new Map<string, KubeObject>();
   /** The Assignment version each mirror was applied from, by name. */
   private readonly mirrored = new Map<string, string>();
+  /**
+   * Each mirrored Application as the watch last delivered it: a resync reports from these, not
+   * from its own list, which may predate a status the watch already delivered and pushed.
+   */
+  private readonly latestApps = new Map<string, KubeObject>();
   private readonly statuses: StatusPusher;
   private beat: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -257,9 +262,12 @@ class Agent {
     }
     for (const m of orphans) await this.unmirror(m.metadata.name);
     this.statuses.reset();
-    for (const m of mirrors) if (names.has(m.metadata.name)) this.report(m);
+    const latest = (m: KubeObject): KubeObject => this.latestApps.get(m.metadata.name) ?? m;
+    for (const m of mirrors) if (names.has(m.metadata.name)) this.report(latest(m));
     // Written here, not when queued: the link is still down until this resolves.
     await this.statuses.pushAll();
+    // A status the watch delivered while those were written must be the last one written.
+    for (const m of mirrors) if (names.has(m.metadata.name)) this.report(latest(m));
   }
 
   /**
@@ -296,6 +304,7 @@ class Agent {
     this.assignments.delete(name);
     this.mirrored.delete(name);
     this.statuses.forget(name);
+    this.latestApps.delete(name);
     await this.deps.spoke.delete({
       apiVersion: `${applicationGroup}/${applicationVersion}`,
       group: applicationGroup,
@@ -343,9 +352,11 @@ class Agent {
   private onApplication(e: WatchEvent): void {
     const name = e.object.metadata.name;
     if (e.type !== 'DELETED') {
+      this.latestApps.set(name, e.object);
       this.report(e.object);
       return;
     }
+    this.latestApps.delete(name);
     // Deleted by someone else while its Assignment stands: put it back.
     this.mirrored.delete(name);
     const a = this.assignments.get(name);
