@@ -42,6 +42,7 @@ function fleetUsage(state: string, f: DevFleet, verified: boolean): string {
     '        syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: {createNamespace: true}}',
     '      placement: {clusterSelector: {matchLabels: {region: eu}}}',
     `  ballast fleet status web --kubeconfig ${hub}`,
+    `Push webhook of the hub: POST ${f.hub.webhook.url} with {"repoURL": URL} signed as X-Ballast-Signature: sha256=HMAC (secret in ${f.hub.webhook.secretFile}); else the hub fetches every spec.template.syncPolicy.interval.`,
     '  Manifests may use ${cluster_name} and ${cluster_label_region}.',
     verified
       ? 'Agents apply only commits signed by the --trusted-keys keys (Secret ballast-trusted-keys in ballast-agent).'

@@ -9,6 +9,8 @@ import type { Cluster as FleetCluster } from '../fleet/cluster.js';
 import { hubManifests } from '../fleet/hub/index.js';
 import { defaultFleetNamespace } from '../fleet/names.js';
 import { createRegistrationToken, registrationManifests } from '../fleet/registration/index.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { freePort } from './ports.js';
 import { repoRoot } from './paths.js';
 import { isRunning, logTail, startDaemon, type DaemonRecord } from './daemon.js';
 import { defaultUpOptions, devUp } from './controlplane.js';
@@ -64,7 +66,12 @@ export interface DevSpoke {
 /** What `ballast dev fleet` set up. */
 export interface DevFleet {
   state: DevState;
-  hub: { kubeconfig: string; server: string };
+  hub: {
+    kubeconfig: string;
+    server: string;
+    /** The hub's push webhook: POST a signed `{"repoURL": …}` and it re-resolves at once. */
+    webhook: { url: string; secretFile: string };
+  };
   spokes: DevSpoke[];
   /** The hub's Clusters once all are Ready, for printing. */
   clusters: FleetCluster[];
@@ -125,10 +132,23 @@ async function recordDaemon(stateDir: string, cluster: string, d: DaemonRecord):
 const running = (c: ClusterState, role: string): DaemonRecord | undefined =>
   c.daemons.find((d) => d.role === role && isRunning(d));
 
-/** Starts `ballast hub` on cluster-1 unless it runs already. */
-async function startHubProcess(opts: FleetOptions, state: DevState): Promise<void> {
+const fleetDir = (stateDir: string): string => join(stateDir, 'fleet');
+const webhookSecretFile = (stateDir: string): string => join(fleetDir(stateDir), 'webhook-secret');
+const hubPortFile = (stateDir: string): string => join(fleetDir(stateDir), 'hub-port');
+
+/**
+ * Starts `ballast hub` on cluster-1 unless it runs already, with its push webhook on a free
+ * port and a new secret; returns the port (kept in the state dir for later runs).
+ */
+async function startHubProcess(opts: FleetOptions, state: DevState): Promise<number> {
   const c = state.clusters[0] as ClusterState;
-  if (running(c, hubRole) !== undefined) return;
+  if (running(c, hubRole) !== undefined)
+    return Number(await readFile(hubPortFile(opts.stateDir), 'utf8'));
+  await mkdir(fleetDir(opts.stateDir), { recursive: true });
+  await writeFile(webhookSecretFile(opts.stateDir), randomBytes(24).toString('hex'), {
+    mode: 0o600,
+  });
+  const port = await freePort();
   const [binary, ...pre] = opts.ballast as [string, ...string[]];
   const d = startDaemon(
     hubRole,
@@ -136,14 +156,17 @@ async function startHubProcess(opts: FleetOptions, state: DevState): Promise<voi
     [
       ...pre,
       'hub',
-      ...['--kubeconfig', c.kubeconfig, '--port', '0'],
+      ...['--kubeconfig', c.kubeconfig, '--port', String(port)],
+      ...['--webhook-secret-file', webhookSecretFile(opts.stateDir)],
       ...['--heartbeat-timeout', `${opts.heartbeatTimeoutMs}ms`],
-      ...['--cache-dir', join(opts.stateDir, 'fleet', 'hub-cache')],
+      ...['--cache-dir', join(fleetDir(opts.stateDir), 'hub-cache')],
     ],
     join(opts.stateDir, c.name, `${hubRole}.log`),
   );
+  await writeFile(hubPortFile(opts.stateDir), String(port));
   await recordDaemon(opts.stateDir, c.name, d);
   opts.log(`Started ballast hub on ${c.name} (pid ${d.pid}, log ${d.log}).`);
+  return port;
 }
 
 /** The `ballast agent` arguments of one spoke (without the command itself). */
@@ -165,7 +188,7 @@ export function agentArgs(
     ...(tokenFile === undefined ? [] : ['--token-file', tokenFile]),
     ...verify,
     ...['--heartbeat-timeout', `${opts.heartbeatTimeoutMs}ms`],
-    ...['--cache-dir', join(opts.stateDir, 'fleet', `${spoke.name}-cache`)],
+    ...['--cache-dir', join(fleetDir(opts.stateDir), `${spoke.name}-cache`)],
   ];
 }
 
@@ -283,7 +306,7 @@ export async function devFleet(opts: FleetOptions): Promise<DevFleet> {
   const hub = Cluster.connect({ kubeconfig: hubKubeconfig(state) });
   try {
     await applyAll(hub, [...hubManifests(), ...registrationManifests()]);
-    await startHubProcess(opts, state);
+    const port = await startHubProcess(opts, state);
     const spokes = devSpokes(state, opts.spokes);
     const toStart = spokes.filter((s) => {
       const c = state.clusters.find((x) => x.name === s.devCluster) as ClusterState;
@@ -293,9 +316,7 @@ export async function devFleet(opts: FleetOptions): Promise<DevFleet> {
     let revoke: (() => Promise<void>) | undefined;
     if (toStart.length > 0) {
       const token = await createRegistrationToken(hub, { ttlSeconds: opts.tokenTtlSeconds });
-      const dir = join(opts.stateDir, 'fleet');
-      await mkdir(dir, { recursive: true });
-      const tokenFile = join(dir, 'registration-token');
+      const tokenFile = join(fleetDir(opts.stateDir), 'registration-token');
       await writeFile(tokenFile, token.token + '\n', { mode: 0o600 });
       revoke = async () => {
         await rm(tokenFile, { force: true });
@@ -319,7 +340,14 @@ export async function devFleet(opts: FleetOptions): Promise<DevFleet> {
       const now = await readState(opts.stateDir);
       return {
         state: now.kind === 'found' ? now.state : state,
-        hub: { kubeconfig: hubKubeconfig(state), server: hubServer(state) },
+        hub: {
+          kubeconfig: hubKubeconfig(state),
+          server: hubServer(state),
+          webhook: {
+            url: `http://127.0.0.1:${port}/hooks/generic`,
+            secretFile: webhookSecretFile(opts.stateDir),
+          },
+        },
         spokes,
         clusters,
       };
@@ -329,4 +357,21 @@ export async function devFleet(opts: FleetOptions): Promise<DevFleet> {
   } finally {
     hub.close();
   }
+}
+
+/** Tells the dev hub that `repoURL` got a push, signed as a forge's webhook would be. */
+export async function notifyHub(
+  webhook: DevFleet['hub']['webhook'],
+  repoURL: string,
+): Promise<void> {
+  const secret = (await readFile(webhook.secretFile, 'utf8')).trim();
+  const body = JSON.stringify({ repoURL });
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const r = await fetch(webhook.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ballast-signature': signature },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (r.status >= 300) throw new DevFleetError(`${webhook.url}: ${r.status} ${await r.text()}`);
 }
