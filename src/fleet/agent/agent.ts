@@ -153,6 +153,7 @@ class Agent {
       onDeregistered: (message) => {
         this.deregistered(message);
       },
+      hubReady: () => this.hub.ready(),
     });
     const scope = opts.scope === 'namespace' ? { namespace: opts.namespace } : {};
     this.controller = new Controller(

@@ -75,6 +75,7 @@ describe('HubLink', () => {
         return Promise.resolve();
       },
       onDeregistered: () => undefined,
+      hubReady: () => Promise.resolve(true),
     });
     const start = Date.now();
     for (let i = 0; i < 3; i++) link.failed(unreachable);
@@ -101,11 +102,48 @@ describe('HubLink', () => {
       maxMs: 400,
       reconnect: () => Promise.reject(api(403)),
       onDeregistered: (m) => void deregistered.push(m),
+      hubReady: () => Promise.resolve(true),
     });
     link.failed(api(429));
     expect(link.up).toBe(false);
     await vi.advanceTimersByTimeAsync(150);
     expect(lines).toEqual([]);
+    expect(deregistered).toHaveLength(1);
+    link.stop();
+  });
+
+  it('takes a refusal from a hub that is not ready (an apiserver starting, its RBAC not loaded) for a lost hub, and goes on retrying', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: {
+        write: (l: string) => {
+          lines.push((JSON.parse(l) as { msg: string }).msg);
+        },
+      },
+    });
+    const deregistered: string[] = [];
+    let ready = false;
+    let refusalsLeft = 2;
+    const link = new HubLink({
+      logger,
+      server: 'https://hub',
+      initialMs: 100,
+      maxMs: 400,
+      reconnect: () => (refusalsLeft-- > 0 ? Promise.reject(api(403)) : Promise.resolve()),
+      onDeregistered: (m) => void deregistered.push(m),
+      hubReady: () => Promise.resolve(ready),
+    });
+    link.failed(api(403));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(deregistered).toEqual([]);
+    expect(link.up).toBe(true);
+    expect(lines.filter((l) => l.startsWith('lost the hub'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('regained the hub'))).toHaveLength(1);
+
+    ready = true;
+    link.failed(api(403));
+    await vi.advanceTimersByTimeAsync(10);
     expect(deregistered).toHaveLength(1);
     link.stop();
   });

@@ -13,6 +13,11 @@ export interface HubLinkOptions {
   reconnect: () => Promise<void>;
   /** The hub refused the Cluster's identity or namespace. */
   onDeregistered: (message: string) => void;
+  /**
+   * Whether the hub apiserver says it is ready (`/readyz`). One that is starting answers 403
+   * until its RBAC caches are filled: a refusal then is a hub coming back, not deregistration.
+   */
+  hubReady: () => Promise<boolean>;
 }
 
 /**
@@ -39,7 +44,7 @@ export class HubLink {
     if (this.stopped) return;
     const trouble = classifyHubError(e);
     if (trouble.kind === 'deregistered') {
-      this.opts.onDeregistered(trouble.message);
+      void this.refused(trouble.message);
       return;
     }
     if (trouble.kind === 'other') {
@@ -51,13 +56,26 @@ export class HubLink {
       this.goDown();
       return;
     }
+    this.lost(trouble.message);
+  }
+
+  private lost(message: string): void {
     if (this.announced) return;
     this.goDown();
     this.announced = true;
     this.opts.logger.warn(
-      { hub: this.opts.server, err: trouble.message },
+      { hub: this.opts.server, err: message },
       `lost the hub; healing goes on from the Applications on this cluster, retrying with backoff up to ${Math.round(this.opts.maxMs / 1000)} s`,
     );
+  }
+
+  /** A refusal of the identity counts only from a hub that is ready; else the hub is lost. */
+  private async refused(message: string): Promise<boolean> {
+    const ready = await this.opts.hubReady().catch(() => false);
+    if (this.stopped) return true;
+    if (ready) this.opts.onDeregistered(message);
+    else this.lost(`${message} (the hub is not ready: /readyz)`);
+    return ready;
   }
 
   /**
@@ -88,13 +106,18 @@ export class HubLink {
         (e: unknown) => {
           if (this.stopped) return;
           const trouble = classifyHubError(e);
+          const next = (): void => {
+            this.retry(Math.min(delayMs * 2, this.opts.maxMs));
+          };
           if (trouble.kind === 'deregistered') {
-            this.opts.onDeregistered(trouble.message);
+            void this.refused(trouble.message).then((ready) => {
+              if (!ready) next();
+            });
             return;
           }
           if (trouble.kind === 'other')
             this.opts.logger.warn({ err: trouble.message }, 'hub request failed');
-          this.retry(Math.min(delayMs * 2, this.opts.maxMs));
+          next();
         },
       );
     }, delayMs);

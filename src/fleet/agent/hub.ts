@@ -150,6 +150,15 @@ export class HubClient {
       throw KubeApiError.from(`namespace ${this.namespace}`, 'probe', r.status, r.body);
   }
 
+  /** Whether the hub apiserver answers /readyz with 200; false on any failure. */
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.hub.http.request('GET', '/readyz')).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
   private collection(): string {
     return `/apis/${group}/namespaces/${encodeURIComponent(this.namespace)}/${assignmentResource.plural}`;
   }
