@@ -17,9 +17,13 @@ import { freePort } from '../../src/dev/ports.js';
 import { readState, writeState } from '../../src/dev/state.js';
 import { eventually, kubeFor } from './kube.js';
 
+/** The value of each `--name=value` flag, by name, so a later one replaces an earlier one. */
+const flagName = (arg: string): string => arg.slice(0, arg.indexOf('=') + 1 || arg.length);
+
 /** A stopped kube-apiserver, and how to start it again exactly as `ballast dev up` did. */
 export interface StoppedApiserver {
-  start(): Promise<DaemonRecord>;
+  /** Starts it again; `flags` (`--name=value`) are added or replace the old ones of that name. */
+  start(flags?: readonly string[]): Promise<DaemonRecord>;
 }
 
 /**
@@ -41,8 +45,10 @@ export async function stopApiserver(stateDir: string, cluster: string): Promise<
   if (binary !== old.binary) throw new Error(`pid ${old.pid} does not run ${old.binary}`);
   await stopDaemon(old, 10_000);
   return {
-    start: async () => {
-      const d = startDaemon(old.role, old.binary, args, old.log);
+    start: async (flags = []) => {
+      const replaced = new Set(flags.map(flagName));
+      const argv = [...args.filter((a) => !replaced.has(flagName(a))), ...flags];
+      const d = startDaemon(old.role, old.binary, argv, old.log);
       c.daemons = c.daemons.map((x) => (x === old ? d : x));
       await writeState(stateDir, found.state);
       return d;
@@ -63,9 +69,6 @@ export interface ExtraApiserver {
   kubeconfigFor(token: string): Promise<string>;
   stop(): Promise<void>;
 }
-
-/** The value of each `--name=value` flag, by name, so a later one replaces an earlier one. */
-const flagName = (arg: string): string => arg.slice(0, arg.indexOf('=') + 1 || arg.length);
 
 /**
  * Starts another kube-apiserver for `cluster` of a dev control plane, as `ballast dev up`
