@@ -309,8 +309,11 @@ async function runAgent(f: AgentFlags): Promise<void> {
   // A deregistered identity cannot renew; trying would only log refusals.
   void agent.done.then(() => renewal?.stop());
   // Deregistered, the agent stays up doing nothing until stopped, rather than exiting into a
-  // restart loop that would log the same refusal again and again.
+  // restart loop that would log the same refusal again and again. With its watches and timers
+  // gone nothing else would keep Node running: a pending signal is not an event source.
+  const idle = setInterval(() => undefined, 60_000);
   await stopping;
+  clearInterval(idle);
   renewal?.stop();
   await agent.stop();
   await ledger?.close();
