@@ -278,8 +278,6 @@ export class FleetWorld {
     try {
       this.hub.close();
       for (const c of this.spokes.values()) c.close();
-      // DEBUG-ONLY
-      await (await import('node:child_process')).execSync(`rm -rf /tmp/e2e-logs; mkdir -p /tmp/e2e-logs; for d in ${this.state}/cluster-*; do mkdir -p /tmp/e2e-logs/$(basename $d); cp $d/*.log /tmp/e2e-logs/$(basename $d)/ ; done`);
       await devDown(this.state);
       await this.repo.remove();
       await this.server.stop();
