@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   apps: async () => (await import('./apps.js')).benchApps(),
   impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
   'yaml-keys': async () => (await import('./yaml-keys.js')).benchYamlKeys(),
+  'fleet-small': async () => (await import('./fleet-small.js')).benchFleetSmall(),
 };
 
 // What the benches render or start finds the pinned helm and kustomize, as under `ballast dev`.
