@@ -8,7 +8,7 @@ import { agentManifests, defaultAgentNamespace } from '../fleet/agent/index.js';
 import type { Cluster as FleetCluster } from '../fleet/cluster.js';
 import { hubManifests } from '../fleet/hub/index.js';
 import { defaultFleetNamespace } from '../fleet/names.js';
-import { createRegistrationToken, registrationManifests } from '../fleet/registration/index.js';
+import { createRegistrationToken } from '../fleet/registration/index.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { freePort } from './ports.js';
 import { repoRoot } from './paths.js';
@@ -305,7 +305,8 @@ export async function devFleet(opts: FleetOptions): Promise<DevFleet> {
   const state = await controlPlane(opts);
   const hub = Cluster.connect({ kubeconfig: hubKubeconfig(state) });
   try {
-    await applyAll(hub, [...hubManifests(), ...registrationManifests()]);
+    // What `ballast install --hub` applies: CRDs, RBAC, the registration account.
+    await applyAll(hub, hubManifests());
     const port = await startHubProcess(opts, state);
     const spokes = devSpokes(state, opts.spokes);
     const toStart = spokes.filter((s) => {
