@@ -1,15 +1,20 @@
-import { createPrivateKey, sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { isRunning } from '../../src/dev/daemon.js';
 import { toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { clusterNamespace } from '../../src/fleet/names.js';
 import { hubClusterOf, obtainHubCredential } from '../../src/fleet/registration/index.js';
 import { runCli } from '../support/cli.js';
+import {
+  apiserverOf,
+  credentialsIn,
+  registrarToken,
+  requestAs,
+  tryWrite,
+  type Credential,
+} from '../support/credentials.js';
 import { appNamespace, FleetWorld } from '../support/fleet-world.js';
 import { eventually } from '../support/kube.js';
 
@@ -71,136 +76,6 @@ const devClusterOf = (spoke: string): string =>
 
 const kubeconfigOf = (spoke: string): string =>
   w.fleet.spokes.find((s) => s.name === spoke)?.kubeconfig ?? '';
-
-/** A credential to try against a spoke's apiserver. */
-type Credential =
-  | { kind: 'token'; from: string; token: string }
-  | { kind: 'cert'; from: string; cert: string; key: string };
-
-interface SpokeServer {
-  server: string;
-  ca: string;
-}
-
-async function spokeServer(spoke: string): Promise<SpokeServer> {
-  const kc = parse(await readFile(kubeconfigOf(spoke), 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-  };
-  const c = kc.clusters[0]?.cluster;
-  if (c === undefined) throw new Error(`no cluster in ${kubeconfigOf(spoke)}`);
-  return {
-    server: c.server,
-    ca: Buffer.from(c['certificate-authority-data'], 'base64').toString(),
-  };
-}
-
-/** One request to an apiserver made with `cred` alone (no other identity). */
-function requestAs(
-  s: SpokeServer,
-  cred: Credential,
-  method: string,
-  path: string,
-  body: object,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, s.server),
-      {
-        method,
-        ca: s.ca,
-        ...(cred.kind === 'cert' ? { cert: cred.cert, key: cred.key } : {}),
-        headers: {
-          'content-type': 'application/json',
-          ...(cred.kind === 'token' ? { authorization: `Bearer ${cred.token}` } : {}),
-        },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
-/** The status of a dry-run ConfigMap create on the spoke with `cred`: a write attempt. */
-async function tryWrite(s: SpokeServer, cred: Credential): Promise<number> {
-  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-the-hub' } };
-  return (await requestAs(s, cred, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', cm))
-    .status;
-}
-
-/** Every credential-like value in a Secret or a kubeconfig: tokens, certificate-key pairs. */
-function credentialsIn(from: string, data: Record<string, string>): Credential[] {
-  const out: Credential[] = [];
-  for (const [k, v] of Object.entries(data)) {
-    if (/^[\x21-\x7e]{1,8192}$/.test(v))
-      out.push({ kind: 'token', from: `${from}/${k}`, token: v });
-    const doc = (() => {
-      try {
-        return parse(v) as unknown;
-      } catch {
-        return undefined;
-      }
-    })();
-    const users = (doc as { users?: { user?: Record<string, string> }[] } | undefined)?.users;
-    for (const u of Array.isArray(users) ? users : [])
-      out.push(...credentialsIn(`${from}/${k}(kubeconfig)`, decodeKubeconfigUser(u.user ?? {})));
-  }
-  const cert = data['tls.crt'] ?? data['client-certificate-data'];
-  const key = data['tls.key'] ?? data['client-key-data'];
-  if (cert !== undefined && key !== undefined) out.push({ kind: 'cert', from, cert, key });
-  return out;
-}
-
-function decodeKubeconfigUser(u: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (u['token'] !== undefined) out['token'] = u['token'];
-  for (const k of ['client-certificate-data', 'client-key-data'])
-    if (u[k] !== undefined) out[k] = Buffer.from(u[k], 'base64').toString();
-  return out;
-}
-
-/**
- * A service-account token for the hub's registrar, signed with the hub's own service-account
- * key as the apiserver would sign it, but `expSeconds` from now (negative: already expired):
- * TokenRequest issues none shorter than 10 minutes, so an expired token is made this way.
- */
-async function registrarToken(expSeconds: number): Promise<string> {
-  const sa = JSON.parse(
-    (
-      await w.hub.http.request(
-        'GET',
-        '/api/v1/namespaces/ballast-fleet/serviceaccounts/ballast-registrar',
-      )
-    ).body,
-  ) as { metadata: { uid: string } };
-  const issuer = 'https://kubernetes.default.svc.cluster.local';
-  const now = Math.floor(Date.now() / 1000);
-  const b64url = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const claims = {
-    iss: issuer,
-    aud: [issuer],
-    sub: 'system:serviceaccount:ballast-fleet:ballast-registrar',
-    iat: now - 3600,
-    nbf: now - 3600,
-    exp: now + expSeconds,
-    'kubernetes.io': {
-      namespace: 'ballast-fleet',
-      serviceaccount: { name: 'ballast-registrar', uid: sa.metadata.uid },
-    },
-  };
-  const input = `${b64url({ alg: 'ES256', typ: 'JWT' })}.${b64url(claims)}`;
-  const key = createPrivateKey(await readFile(join(w.state, 'cluster-1', 'pki', 'sa.key')));
-  const sig = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${sig.toString('base64url')}`;
-}
 
 /** `ballast agent` registering a new cluster, in namespace mode on spoke-1, with this token. */
 async function registerWith(
@@ -308,7 +183,7 @@ describe('a fleet from `ballast dev fleet`: identities, registration and bad inp
     );
     expect(candidates.filter((c) => c.kind === 'cert').length).toBeGreaterThan(0);
     for (const spoke of spokes) {
-      const s = await spokeServer(spoke);
+      const s = await apiserverOf(kubeconfigOf(spoke));
       for (const c of candidates)
         expect([401, 403], `${c.from} on ${spoke}`).toContain(await tryWrite(s, c));
     }
@@ -357,7 +232,7 @@ describe('a fleet from `ballast dev fleet`: identities, registration and bad inp
 
   it('an expired or a revoked registration token is refused with a message saying so and what to do', async () => {
     // The minted token is good while it has not expired: the apiserver knows it as the registrar.
-    const fresh = await registrarToken(600);
+    const fresh = await registrarToken(w.hub, w.state, 600);
     const review = await requestAs(
       { server: w.fleet.hub.server, ca: hubCa },
       { kind: 'token', from: 'minted', token: fresh },
@@ -371,7 +246,7 @@ describe('a fleet from `ballast dev fleet`: identities, registration and bad inp
       'system:serviceaccount:ballast-fleet:ballast-registrar',
     );
 
-    const old = await registrarToken(-60);
+    const old = await registrarToken(w.hub, w.state, -60);
     const expired = await registerWith(old, 'late-store');
     expect(expired.code).not.toBe(0);
     expect(expired.stderr).toContain('refused the registration token');
