@@ -251,6 +251,7 @@ async function readCluster(hub: Cluster, name: string): Promise<FleetCluster | u
   return r.status === 200 ? (JSON.parse(r.body) as FleetCluster) : undefined;
 }
 
+/** Ready is a Cluster's only condition type. */
 const isReady = (c: FleetCluster | undefined): boolean =>
   c?.status?.conditions?.some((x) => x.status === 'True') ?? false;
 
