@@ -225,6 +225,7 @@ describe('a hub and four spokes from `ballast dev fleet`', () => {
 
   it('with the hub apiserver stopped a spoke still reverts a kubectl scale; restarted, agents report within the heartbeat and apply the commit made meanwhile', async () => {
     const down = await stopApiserver(w.state, 'cluster-1');
+    let revertMs: number | undefined;
     try {
       await kubectl(
         spokeKubeconfig('spoke-1'),
@@ -240,7 +241,7 @@ describe('a hub and four spokes from `ballast dev fleet`', () => {
         10_000,
         async () => (await replicas('spoke-1')) === 1,
       );
-      const revertMs = Date.now() - scaled;
+      revertMs = Date.now() - scaled;
       // The issue asks for a revert within a second; on this shared 2-core machine it gets 2.
       expect(revertMs).toBeLessThan(2_000);
       head = await w.commit({ 'web/all.yaml': web('v3') }, 'v3 during the partition');
@@ -271,15 +272,20 @@ describe('a hub and four spokes from `ballast dev fleet`', () => {
       heartbeatMs,
       async () => (await Promise.all(spokes.map(reportedAgain))).every(Boolean),
     );
+    const reported = Date.now();
     await eventually('the commit made during the partition is Synced everywhere', 120_000, () =>
       allSyncedAt('web', head),
+    );
+    console.info(
+      `partition: scale reverted in ${String(revertMs)} ms without the hub; hub ready again → every Cluster Ready in ${reported - back} ms → the partition's commit Synced everywhere in ${Date.now() - reported} ms`,
     );
     for (const s of spokes) {
       expect((await w.configMap(s, 'web', 'settings'))?.['value']).toBe('v3');
       expect(await hubLog(s, 'lost the hub')).toBe(1);
       expect(await hubLog(s, 'regained the hub')).toBe(1);
     }
-  });
+    // An apiserver restart (up to 90 s), the heartbeat and the catch-up each have their own bound.
+  }, 300_000);
 
   it('an Assignment edited by hand to an unsigned or an older signed commit is refused, the spoke untouched and the refusal on the hub', async () => {
     // The attacker holds the hub: its controller is stopped so it does not put its pin back.

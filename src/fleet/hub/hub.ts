@@ -56,7 +56,11 @@ function placementMoved(before: KubeObject | undefined, after: KubeObject | unde
 
 /** The hub controller: FleetApplications become Assignments; Leases and Assignments become status. */
 export class Hub {
-  private readonly fleetQueue = new WorkQueue<AppKey>();
+  /**
+   * Backoff capped at 30 s: a hub whose apiserver was down for a minute would otherwise wait
+   * minutes more (the queue's default cap is 5) before writing the Assignments it owes.
+   */
+  private readonly fleetQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly clusterQueue = new WorkQueue<string>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly ctx: HubContext;
   private readonly watches: WatchManager[] = [];
