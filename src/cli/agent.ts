@@ -1,3 +1,4 @@
+import { logLevelOption, untilSignalled } from './long-running.js';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -20,7 +21,7 @@ import {
   type Renewal,
 } from '../fleet/registration/index.js';
 import { packageRoot } from '../fs/package-root.js';
-import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
+import { createLogger, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import {
   connect,
@@ -62,12 +63,6 @@ function parseClusterName(text: string): string {
       'expected a Cluster name: a DNS label of at most 47 characters (lower-case letters, digits and -)',
     );
   return text;
-}
-
-function parseLevel(text: string): LogLevel {
-  const level = parseLogLevel(text);
-  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
-  return level.level;
 }
 
 /**
@@ -184,25 +179,9 @@ export function registerAgent(program: Command): void {
       '--ledger <url>',
       'audit ledger of what the agent applied and refused: sqlite:/path, postgres://… or none (default: $BALLAST_LEDGER, else a SQLite file of its own per cluster)',
     )
-    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
-    .option(
-      '--log-level <level>',
-      'trace, debug, info, warn, error, fatal or silent',
-      parseLevel,
-      'info' satisfies LogLevel,
-    )
-    .action(runAgent);
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints');
+  logLevelOption(cmd).action(runAgent);
 }
-
-const signalled = (): Promise<NodeJS.Signals> =>
-  new Promise((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-  });
 
 /** The hub client, from --hub-kubeconfig or from the identity registration gives. */
 interface HubLink {
@@ -299,7 +278,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
     spoke,
     logger,
   );
-  const stopping = signalled();
+  const stopping = untilSignalled();
   const agent = await startAgent(
     { spoke, hub, source, logger, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
     opts,

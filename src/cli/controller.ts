@@ -1,6 +1,7 @@
+import { logLevelOption, untilSignalled } from './long-running.js';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   Controller,
   defaultControllerOptions,
@@ -8,7 +9,7 @@ import {
   type ControllerOptions,
 } from '../reconcile/controller.js';
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
-import { createLogger, parseLogLevel, type Logger, type LogLevel } from '../reconcile/log.js';
+import { createLogger, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { sourceCacheDir } from './source-args.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
@@ -49,12 +50,6 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   defaultServiceAccount?: string;
 }
 
-function parseLevel(text: string): LogLevel {
-  const level = parseLogLevel(text);
-  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
-  return level.level;
-}
-
 const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
   text === 'none' ? 'none' : parseObjectRef(text);
 
@@ -83,16 +78,6 @@ function tenancyOf(
 
 /** The Lease the controller's replicas contend for. */
 const controllerLease = 'ballast-controller';
-
-const sigterm = (): Promise<NodeJS.Signals> =>
-  new Promise((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-  });
 
 export function registerController(program: Command): void {
   const d = defaultControllerOptions();
@@ -135,13 +120,7 @@ export function registerController(program: Command): void {
     'on SIGTERM, how long in-flight syncs may finish',
     d.drainMs,
   );
-  cmd
-    .option(
-      '--log-level <level>',
-      'trace, debug, info, warn, error, fatal or silent',
-      parseLevel,
-      'info' satisfies LogLevel,
-    )
+  logLevelOption(cmd)
     .option(
       '--webhook-secret-file <file>',
       'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
@@ -223,7 +202,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       ...tenancyOf(f),
     },
   );
-  const stopping = sigterm();
+  const stopping = untilSignalled();
   const port = await controller.listen();
   logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
   const elector = f.leaderElect

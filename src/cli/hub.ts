@@ -1,9 +1,10 @@
+import { logLevelOption, untilSignalled } from './long-running.js';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
 import { startRegistrar, type Registrar } from '../fleet/registration/index.js';
 import { parseNamespace, parseInteger } from './parse.js';
-import { createLogger, parseLogLevel, type LogLevel } from '../reconcile/log.js';
+import { createLogger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import {
@@ -29,12 +30,6 @@ interface HubFlags extends KubeFlags, LeaderElectFlags {
   cacheDir?: string;
   logLevel: LogLevel;
   shutdownGrace: number;
-}
-
-function parseLevel(text: string): LogLevel {
-  const level = parseLogLevel(text);
-  if (level.kind === 'invalid') throw new InvalidArgumentError(level.problem);
-  return level.level;
 }
 
 export function registerHub(program: Command): void {
@@ -90,25 +85,8 @@ export function registerHub(program: Command): void {
     'on SIGTERM, how long in-flight reconciles may finish',
     d.drainMs,
   );
-  cmd
-    .option(
-      '--log-level <level>',
-      'trace, debug, info, warn, error, fatal or silent',
-      parseLevel,
-      'info' satisfies LogLevel,
-    )
-    .action(runHub);
+  logLevelOption(cmd).action(runHub);
 }
-
-const signalled = (): Promise<NodeJS.Signals> =>
-  new Promise((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-  });
 
 async function runHub(f: HubFlags): Promise<void> {
   const logger = createLogger({ level: f.logLevel });
@@ -132,7 +110,7 @@ async function runHub(f: HubFlags): Promise<void> {
       drainMs: f.shutdownGrace,
     },
   );
-  const stopping = signalled();
+  const stopping = untilSignalled();
   const port = await hub.listen();
   logger.info({ port, pid: process.pid }, 'serving /healthz, /readyz and /metrics');
   let registrar: Registrar | undefined;
