@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentOptionProblems } from '../fleet/agent/index.js';
 import { agentLedgerUrl, agentOptionsOf } from './agent.js';
-import { UsageError } from './parse.js';
+import { collectPrefixes, UsageError } from './parse.js';
 
 const flags = {
   fleetNamespace: 'ballast-fleet',
@@ -43,6 +43,27 @@ describe('ballast agent flags', () => {
     ).toEqual([
       expect.stringMatching(/^heartbeat interval 30000 ms: must be positive and at most a third/),
     ]);
+  });
+});
+
+describe('ballast agent --allowed-repos', () => {
+  it('collects comma-separated prefixes over repeated flags; none given, credentials go nowhere the hub says', () => {
+    const allowed = collectPrefixes(
+      'https://git.example.com/org/',
+      collectPrefixes('https://a.example/x, ssh://git@b.example/y', undefined),
+    );
+    expect(allowed).toEqual([
+      'https://a.example/x',
+      'ssh://git@b.example/y',
+      'https://git.example.com/org/',
+    ]);
+    expect(() => collectPrefixes(' , ', undefined)).toThrow(/expected URL prefixes/);
+    const base = { ...flags, clusterName: 'store-1', trustedKeysSecret: 'keys' };
+    expect(agentOptionsOf({ ...base, allowedRepos: allowed }).allowedRepos).toEqual(allowed);
+    expect(agentOptionsOf(base).allowedRepos).toEqual([]);
+    expect(
+      agentOptionProblems(agentOptionsOf({ ...base, allowedRepos: ['git.example.com'] })),
+    ).toEqual(['--allowed-repos git.example.com: not a valid URL']);
   });
 });
 

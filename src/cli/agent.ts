@@ -30,7 +30,13 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import { parseInteger, parseNamespace, parseObjectName, UsageError } from './parse.js';
+import {
+  collectPrefixes,
+  parseInteger,
+  parseNamespace,
+  parseObjectName,
+  UsageError,
+} from './parse.js';
 import { openControllerLedger } from './controller-ledger.js';
 import { sourceCacheDir } from './source-args.js';
 
@@ -47,6 +53,8 @@ interface AgentFlags extends KubeFlags {
   fleetNamespace: string;
   verificationMode: AgentOptions['verification']['mode'];
   trustedKeysSecret?: string;
+  /** `--allowed-repos`, repeatable, each a comma-separated list of URL prefixes. */
+  allowedRepos?: string[];
   heartbeatTimeout: number;
   heartbeatInterval?: number;
   httpPort?: number;
@@ -97,6 +105,7 @@ export function agentOptionsOf(f: AgentFlags): AgentOptions {
     ...(f.namespace === undefined ? {} : { scope: 'namespace' as const, namespace: f.namespace }),
     fleetNamespace: f.fleetNamespace,
     verification: { mode: f.verificationMode, secretName: f.trustedKeysSecret },
+    allowedRepos: f.allowedRepos ?? [],
     heartbeatTimeoutMs: timeout,
     heartbeatIntervalMs: f.heartbeatInterval ?? Math.floor(timeout / 3),
     agentVersion: agentVersion(),
@@ -156,6 +165,11 @@ export function registerAgent(program: Command): void {
       '--trusted-keys-secret <name>',
       "Secret in the agent's namespace with the trusted keys (*.asc, *.pub); required unless --verification-mode none",
       parseObjectName,
+    )
+    .option(
+      '--allowed-repos <prefix,...>',
+      'URL prefixes of the repositories this spoke fetches from and sends its Git credentials to (repeatable); an Assignment outside them is refused. Unset: only Assignments without a secretRef run',
+      collectPrefixes,
     );
   durationOption(
     cmd,

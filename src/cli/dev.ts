@@ -8,7 +8,7 @@ import { toolVersions, type ToolName } from '../dev/versions.js';
 import { registerDevGit } from './dev-git.js';
 import { clusterTable } from './fleet-format.js';
 import { durationOption } from './options.js';
-import { parseInteger } from './parse.js';
+import { collectPrefixes, parseInteger } from './parse.js';
 import { table } from './table.js';
 
 const say = (line: string): void => {
@@ -64,6 +64,11 @@ function registerDevFleet(dev: Command, stateOpt: readonly [string, string, stri
       '--trusted-keys <file>',
       'public keys the agents verify commits with (*.asc OpenPGP, *.pub SSH allowed signers); unset: no verification',
     )
+    .option(
+      '--allowed-repos <prefix,...>',
+      'URL prefixes the agents fetch from and send Git credentials to (repeatable), e.g. http://127.0.0.1:PORT/ of the dev Git server; unset: only anonymous sources',
+      collectPrefixes,
+    )
     .option(...stateOpt);
   durationOption(
     cmd,
@@ -75,6 +80,7 @@ function registerDevFleet(dev: Command, stateOpt: readonly [string, string, stri
     async (o: {
       spokes: number;
       trustedKeys?: string;
+      allowedRepos?: string[];
       state: string;
       heartbeatTimeout: number;
     }) => {
@@ -83,6 +89,7 @@ function registerDevFleet(dev: Command, stateOpt: readonly [string, string, stri
         ...defaultFleetOptions(stateDir),
         spokes: o.spokes,
         trustedKeysFile: o.trustedKeys === undefined ? undefined : absolute(o.trustedKeys),
+        allowedRepos: o.allowedRepos ?? [],
         heartbeatTimeoutMs: o.heartbeatTimeout,
         log: say,
       });

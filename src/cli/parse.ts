@@ -96,3 +96,13 @@ export function parseTime(text: string): string {
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
+
+/** Appends the comma-separated values of one repeatable list flag (`--allowed-repos`). */
+export function collectPrefixes(text: string, previous: string[] | undefined): string[] {
+  const more = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (more.length === 0) throw new InvalidArgumentError('expected URL prefixes, comma-separated');
+  return [...(previous ?? []), ...more];
+}

@@ -47,7 +47,12 @@ describe('ballast dev fleet', () => {
       ['spoke-2', 'cluster-3', 'us'],
       ['spoke-3', 'cluster-4', 'eu'],
     ]);
-    const opts = { stateDir: '/state', heartbeatTimeoutMs: 60_000, trustedKeysFile: undefined };
+    const opts = {
+      stateDir: '/state',
+      heartbeatTimeoutMs: 60_000,
+      trustedKeysFile: undefined,
+      allowedRepos: [],
+    };
     const args = agentArgs(opts, s, spokes[0] as (typeof spokes)[0], '/state/fleet/token');
     expect(args.join(' ')).toBe(
       'agent --kubeconfig /state/cluster-2/kubeconfig --cluster-name spoke-1 --hub-url https://127.0.0.1:6000 ' +
@@ -62,5 +67,12 @@ describe('ballast dev fleet', () => {
     );
     expect(verified).toContain('--trusted-keys-secret');
     expect(verified).not.toContain('--token-file');
+    const allowed = agentArgs(
+      { ...opts, allowedRepos: ['http://127.0.0.1:7000/', 'https://git.example.com/org'] },
+      s,
+      spokes[1] as (typeof spokes)[0],
+      undefined,
+    ).join(' ');
+    expect(allowed).toContain('--allowed-repos http://127.0.0.1:7000/,https://git.example.com/org');
   });
 });

@@ -28,6 +28,11 @@ export interface FleetOptions {
    * verification mode none, trusting the hub, which only suits a try-out.
    */
   trustedKeysFile: string | undefined;
+  /**
+   * URL prefixes of the repositories the agents fetch from and send Git credentials to
+   * (`ballast agent --allowed-repos`). Empty: agents run only Assignments without a secretRef.
+   */
+  allowedRepos: readonly string[];
   /** The hub's and the agents' heartbeat timeout; agents renew their Lease every third of it. */
   heartbeatTimeoutMs: number;
   /** How long the registration token is valid (at least 600 s); it is revoked once all register. */
@@ -45,6 +50,7 @@ export function defaultFleetOptions(stateDir: string): FleetOptions {
     stateDir,
     spokes: 2,
     trustedKeysFile: undefined,
+    allowedRepos: [],
     heartbeatTimeoutMs: 60_000,
     tokenTtlSeconds: 3600,
     readyTimeoutMs: 180_000,
@@ -171,7 +177,7 @@ async function startHubProcess(opts: FleetOptions, state: DevState): Promise<num
 
 /** The `ballast agent` arguments of one spoke (without the command itself). */
 export function agentArgs(
-  opts: Pick<FleetOptions, 'stateDir' | 'heartbeatTimeoutMs' | 'trustedKeysFile'>,
+  opts: Pick<FleetOptions, 'stateDir' | 'heartbeatTimeoutMs' | 'trustedKeysFile' | 'allowedRepos'>,
   state: DevState,
   spoke: DevSpoke,
   tokenFile: string | undefined,
@@ -187,6 +193,7 @@ export function agentArgs(
     ...['--hub-ca-file', join(opts.stateDir, 'cluster-1', 'pki', 'ca.crt')],
     ...(tokenFile === undefined ? [] : ['--token-file', tokenFile]),
     ...verify,
+    ...(opts.allowedRepos.length === 0 ? [] : ['--allowed-repos', opts.allowedRepos.join(',')]),
     ...['--heartbeat-timeout', `${opts.heartbeatTimeoutMs}ms`],
     ...['--cache-dir', join(fleetDir(opts.stateDir), `${spoke.name}-cache`)],
   ];

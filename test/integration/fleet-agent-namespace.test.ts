@@ -136,6 +136,7 @@ beforeAll(async () => {
       namespace: tenantNs,
       scope: 'namespace',
       verification: { mode: 'none', secretName: undefined },
+      allowedRepos: [server.httpUrl('apps')],
       heartbeatTimeoutMs: 3_000,
       heartbeatIntervalMs: 1_000,
     },

@@ -202,6 +202,7 @@ function startTestAgent(): Promise<RunningAgent> {
       clusterName: name,
       namespace: agentNs,
       verification: { mode: 'head', secretName: 'trusted-keys' },
+      allowedRepos: [server.httpUrl('apps')],
       heartbeatTimeoutMs: 3_000,
       heartbeatIntervalMs: 1_000,
       backoffInitialMs: 200,

@@ -76,6 +76,8 @@ export class FleetWorld {
       ...defaultFleetOptions(state),
       spokes,
       trustedKeysFile: keys,
+      // The agents fetch only from the test's Git server: `ballast agent --allowed-repos`.
+      allowedRepos: [server.httpUrl('apps')],
       heartbeatTimeoutMs,
     };
     try {

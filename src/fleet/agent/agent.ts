@@ -120,6 +120,11 @@ class Agent {
   /** The Assignment version each mirror was applied from, by name. */
   private readonly mirrored = new Map<string, string>();
   /**
+   * Assignments whose current version was refused. The spoke keeps running their last allowed
+   * mirror, whose status must not replace the refusal on the hub.
+   */
+  private readonly refused = new Set<string>();
+  /**
    * Each mirrored Application as the watch last delivered it: a resync reports from these, not
    * from its own list, which may predate a status the watch already delivered and pushed.
    */
@@ -280,6 +285,7 @@ class Agent {
     const version = versionOf(a);
     if ((onSpoke ?? this.mirrored.get(name)) === version) {
       this.mirrored.set(name, version);
+      this.refused.delete(name);
       return;
     }
     const parsed = parseAssignment(a);
@@ -289,12 +295,13 @@ class Agent {
     }
     const result = mirrorAssignment(parsed.value, this.opts);
     if (result.kind === 'refused') {
-      this.refuse(a, 'InvalidAssignment', result.message);
+      this.refuse(a, result.reason, result.message);
       return;
     }
     try {
       await this.deps.spoke.apply(result.application);
       this.mirrored.set(name, version);
+      this.refused.delete(name);
       this.log.info({ assignment: name, revision: parsed.value.spec.revision }, 'mirrored');
     } catch (e) {
       this.log.warn({ assignment: name, err: String(e) }, 'applying the Application failed');
@@ -304,6 +311,7 @@ class Agent {
   private async unmirror(name: string): Promise<void> {
     this.assignments.delete(name);
     this.mirrored.delete(name);
+    this.refused.delete(name);
     this.statuses.forget(name);
     this.latestApps.delete(name);
     await this.deps.spoke.delete({
@@ -322,11 +330,13 @@ class Agent {
   /** An Assignment the agent will not run: Stalled on the hub, the spoke left as it was. */
   private refuse(a: KubeObject, reason: string, message: string): void {
     this.log.warn({ assignment: a.metadata.name, reason, err: message }, 'Assignment refused');
+    this.refused.add(a.metadata.name);
     this.statuses.queue(a.metadata.name, refusedStatus(a, reason, message));
   }
 
   /** The status of a mirrored Application, queued for its Assignment. */
   private report(app: KubeObject): void {
+    if (this.refused.has(app.metadata.name)) return;
     const parsed = parseApplication(app);
     if (parsed.kind === 'ok')
       this.statuses.queue(app.metadata.name, assignmentStatusOf(parsed.value));

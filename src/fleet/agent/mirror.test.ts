@@ -87,6 +87,27 @@ describe('mirrorAssignment', () => {
     expect(app.spec.destination.namespace).toBe('tenant-a');
   });
 
+  it("a hub that points repoURL elsewhere while naming the spoke's credential Secret gets no Application: RepositoryNotAllowed", () => {
+    const a = assignment({
+      source: { repoURL: 'https://attacker.example/pos.git', secretRef: { name: 'repo-creds' } },
+    });
+    const r = mirrorAssignment(a, agentOpts({ allowedRepos: ['https://git.example.com'] }));
+    expect(r).toMatchObject({ kind: 'refused', reason: 'RepositoryNotAllowed' });
+    expect(r.kind === 'refused' && r.message).toContain('https://attacker.example/pos.git');
+    const own = assignment({
+      source: { repoURL: 'https://git.example.com/pos.git', secretRef: { name: 'repo-creds' } },
+    });
+    expect(
+      mirrored(own, { allowedRepos: ['https://git.example.com'] }).spec.source.secretRef,
+    ).toEqual({
+      name: 'repo-creds',
+    });
+    expect(mirrorAssignment(own, agentOpts())).toMatchObject({
+      kind: 'refused',
+      reason: 'RepositoryNotAllowed',
+    });
+  });
+
   it("refuses an Assignment written for another Cluster into this Cluster's namespace", () => {
     const r = mirrorAssignment(assignment(), agentOpts({ clusterName: 'store-2' }));
     expect(r.kind === 'refused' && r.message).toMatch(/^spec\.cluster is store-1, but this agent/);

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../api/object.js';
 import type { Assignment } from '../assignment.js';
 import { assignmentLabels, clusterNamespace, labelValueFor } from '../names.js';
 import type { AgentOptions } from './options.js';
+import { repoDecision } from './repos.js';
 
 /** Labels and annotations linking a mirrored Application on the spoke to its Assignment. */
 export const mirrorLabels = {
@@ -23,9 +24,17 @@ export const mirrorAnnotations = {
   generation: 'ballast.dev/assignment-generation',
 } as const;
 
-/** Why an Assignment is not mirrored; the agent reports it on the Assignment. */
+/**
+ * Why an Assignment is not mirrored, as the reason of its Ready condition. InvalidAssignment:
+ * the hub wrote something this agent cannot run. RepositoryNotAllowed: its repoURL is not one
+ * the spoke fetches from (or sends its credentials to).
+ */
+export type MirrorRefusal = 'InvalidAssignment' | 'RepositoryNotAllowed';
+
+/** The Application to apply, or why not; the agent reports a refusal on the Assignment. */
 export type MirrorResult =
-  { kind: 'ok'; application: KubeObject } | { kind: 'refused'; message: string };
+  | { kind: 'ok'; application: KubeObject }
+  | { kind: 'refused'; reason: MirrorRefusal; message: string };
 
 /**
  * The spec the spoke runs for an Assignment: the hub's template, pinned to spec.revision, with
@@ -60,8 +69,13 @@ export function mirrorAssignment(a: Assignment, opts: AgentOptions): MirrorResul
   if (a.spec.cluster !== opts.clusterName)
     return {
       kind: 'refused',
+      reason: 'InvalidAssignment',
       message: `spec.cluster is ${a.spec.cluster}, but this agent runs Cluster ${opts.clusterName}; the hub wrote it into the wrong namespace`,
     };
+  // Decided before anything reaches the spoke: no Application, so no fetch, so no credentials.
+  const repos = repoDecision(a.spec.application.source, opts.allowedRepos);
+  if (repos.kind === 'refused')
+    return { kind: 'refused', reason: 'RepositoryNotAllowed', message: repos.message };
   const fleet = a.spec.fleetApplication;
   const generation = a.metadata.generation;
   const application: KubeObject = {

@@ -1,5 +1,6 @@
 import type { ControllerOptions } from '../../reconcile/controller.js';
 import { defaultFleetNamespace } from '../names.js';
+import { allowedRepoProblems } from './repos.js';
 
 /** The verification policy the spoke itself imposes on every commit an Assignment pins. */
 export interface AgentVerification {
@@ -32,6 +33,13 @@ export interface AgentOptions {
   scope: 'cluster' | 'namespace';
   /** Imposed on every mirrored Application, whatever the Assignment's template says. */
   verification: AgentVerification;
+  /**
+   * URL prefixes (`https://git.example.com/org`) of the repositories the spoke fetches from and
+   * sends its Git credentials to; an Assignment whose repoURL is under none is refused. Empty:
+   * anonymous sources are fetched, and any Assignment naming a secretRef is refused, so a hub
+   * cannot send the spoke's credentials to a server of its choosing.
+   */
+  allowedRepos: readonly string[];
   /** The hub namespace of the Cluster object, whose status the agent writes at start. */
   fleetNamespace: string;
   /** The hub's heartbeat timeout; the Lease is renewed every third of it. */
@@ -57,6 +65,7 @@ export function defaultAgentOptions(): AgentOptions {
     namespace: defaultAgentNamespace,
     scope: 'cluster',
     verification: { mode: 'head', secretName: undefined },
+    allowedRepos: [],
     fleetNamespace: defaultFleetNamespace,
     heartbeatTimeoutMs: 60_000,
     heartbeatIntervalMs: 20_000,
@@ -75,6 +84,7 @@ export function agentOptionProblems(o: AgentOptions): string[] {
     problems.push(
       `verification mode ${o.verification.mode} needs a Secret of trusted keys in namespace ${o.namespace} (--trusted-keys-secret)`,
     );
+  problems.push(...allowedRepoProblems(o.allowedRepos));
   if (o.heartbeatIntervalMs <= 0 || o.heartbeatIntervalMs > o.heartbeatTimeoutMs / 3)
     problems.push(
       `heartbeat interval ${o.heartbeatIntervalMs} ms: must be positive and at most a third of the ${o.heartbeatTimeoutMs} ms timeout, so one lost renewal does not miss the heartbeat`,
