@@ -1,5 +1,5 @@
 import { ignoreRuleProblems } from '../api/application.js';
-import { patterns } from '../api/application-spec.js';
+import { patterns, variableNameRegex } from '../api/application-spec.js';
 import { healthSchema, syncSchema } from '../api/application-status.js';
 import { conditionReason, conditionSchema, observedGeneration } from '../api/condition.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { arr, int, map, obj, opt, str, time, type Infer } from '../api/schema.js';
 import { mapEntryPath, type ValidateOptions } from '../api/schema-validate.js';
 import { clusterNamespacePrefix } from './names.js';
-import { clusterNameSchema, templateSchema, variableNameRegex } from './template.js';
+import { clusterNameSchema, templateSchema } from './template.js';
 
 export const assignmentKind = 'Assignment';
 export const assignmentConditionTypes = ['Ready', 'Reconciling', 'Stalled', 'Drifted'] as const;

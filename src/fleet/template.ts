@@ -1,5 +1,9 @@
 import { ignoreRuleProblems } from '../api/application.js';
-import { applicationSpecFields, destinationNamespace } from '../api/application-spec.js';
+import {
+  applicationSpecFields,
+  destinationNamespace,
+  variableNameRegex,
+} from '../api/application-spec.js';
 import { labelSelectorProblems, labelSelectorSchema } from '../api/label-selector.js';
 import { arr, map, obj, opt, str, type Infer } from '../api/schema.js';
 import { mapEntryPath } from '../api/schema-validate.js';
@@ -67,9 +71,6 @@ export const placementSchema = obj(
 );
 
 export type Placement = Infer<typeof placementSchema>;
-
-/** Flux's postBuild.substitute names: `${name}` and `${name:=default}` refer to them. */
-export const variableNameRegex = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
 /** Names the hub derives from the Cluster; a values entry may not set them. */
 export const reservedVariablePrefix = 'cluster_';
