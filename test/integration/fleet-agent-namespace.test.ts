@@ -24,6 +24,7 @@ import { createLogger } from '../../src/reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
+import { webApp } from '../support/fleet-app.js';
 
 const name = `tenant-${randomBytes(3).toString('hex')}`;
 const hubNs = `ballast-cluster-${name}`;
@@ -40,29 +41,7 @@ let agent: RunningAgent;
 let cache: string;
 let agentKubeconfig: string;
 
-const manifests = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  cluster: \${cluster_name}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const manifests = webApp({ cluster: '${cluster_name}' });
 
 /** A kubeconfig for the agent's ServiceAccount, which holds only the namespace-mode Role. */
 async function agentIdentity(spokeKubeconfig: string): Promise<string> {

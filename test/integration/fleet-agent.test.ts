@@ -27,6 +27,7 @@ import { createLogger } from '../../src/reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
+import { webApp } from '../support/fleet-app.js';
 
 /** A TCP relay to the hub apiserver that the test can cut and restore, as a network would. */
 class HubRelay {
@@ -82,31 +83,8 @@ const shas: Record<string, string> = {};
 /** What the agent's Controller handed its audit ledger. */
 const audited: object[] = [];
 
-const manifests = (value: string): string => `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  value: ${value}
-  region: \${region}
-  cluster: \${cluster_name}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const manifests = (value: string): string =>
+  webApp({ value, region: '${region}', cluster: '${cluster_name}' });
 
 /** An Assignment as the hub controller would write it, pinned to `sha`. */
 function assignment(

@@ -17,6 +17,7 @@ import {
 } from '../support/credentials.js';
 import { appNamespace, FleetWorld } from '../support/fleet-world.js';
 import { eventually } from '../support/kube.js';
+import { webApp } from '../support/fleet-app.js';
 
 /*
  * The fleet end to end (issue 17, acceptance 6-8): least privilege, registration and bad input,
@@ -27,29 +28,7 @@ const spokes = ['spoke-1', 'spoke-2'];
 const heartbeatMs = 15_000;
 const api = '/apis/ballast.dev/v1alpha1';
 
-const web = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  cluster: \${cluster_name}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const web = webApp({ cluster: '${cluster_name}' });
 
 let w: FleetWorld;
 let head = '';

@@ -6,6 +6,7 @@ import { stopApiserver } from '../support/apiserver.js';
 import { runCli } from '../support/cli.js';
 import { appNamespace, FleetWorld } from '../support/fleet-world.js';
 import { eventually, kubeFor } from '../support/kube.js';
+import { webApp } from '../support/fleet-app.js';
 
 /*
  * The fleet end to end (issue 17, acceptance 1-5): `ballast dev fleet` on a control plane of
@@ -17,31 +18,8 @@ const spokes = ['spoke-1', 'spoke-2', 'spoke-3', 'spoke-4'];
 /** Long enough that an agent backing off from a hub down for ~15 s is back within it. */
 const heartbeatMs = 30_000;
 
-const web = (value: string): string => `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  value: ${value}
-  region: \${cluster_label_region}
-  cluster: \${cluster_name}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const web = (value: string): string =>
+  webApp({ value, region: '${cluster_label_region}', cluster: '${cluster_name}' });
 
 const shop = `apiVersion: v1
 kind: ConfigMap

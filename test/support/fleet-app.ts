@@ -1,0 +1,31 @@
+/**
+ * The app the fleet tests deploy: a ConfigMap `settings` holding `data` as written (so
+ * `${cluster_name}` and the like stay for the agent to substitute), and a one-replica
+ * Deployment `web` whose scale the tests change by hand.
+ */
+export function webApp(data: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(data).map(([k, v]) => `  ${k}: ${v}`);
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+${lines.join('\n')}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`;
+}
