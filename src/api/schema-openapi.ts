@@ -1,4 +1,5 @@
 import { goDurationPattern } from './schema-duration.js';
+import { intOrPercentPattern } from './int-or-percent.js';
 import { requiredFields, type AnySchema, type Node, type ObjectRule } from './schema.js';
 
 /** A CEL rule as a CRD carries it (`x-kubernetes-validations`). */
@@ -9,7 +10,10 @@ export interface CelRule {
 
 /** The part of apiextensions.k8s.io/v1 JSONSchemaProps that the schema builder produces. */
 export interface JsonSchemaProps {
-  type: 'string' | 'boolean' | 'integer' | 'number' | 'array' | 'object';
+  /** Absent only on an int-or-string, whose `anyOf` names both types. */
+  type?: 'string' | 'boolean' | 'integer' | 'number' | 'array' | 'object';
+  anyOf?: { type: 'integer' | 'string' }[];
+  'x-kubernetes-int-or-string'?: true;
   description?: string;
   default?: unknown;
   enum?: string[];
@@ -100,6 +104,19 @@ export function toOpenApi(s: AnySchema): JsonSchemaProps {
       };
     case 'number':
       return { type: 'number', ...d, ...when('default', n.default), ...when('minimum', n.minimum) };
+    case 'intOrPercent':
+      return {
+        'x-kubernetes-int-or-string': true,
+        anyOf: [{ type: 'integer' }, { type: 'string' }],
+        ...d,
+        ...when('default', n.default),
+        'x-kubernetes-validations': [
+          {
+            rule: `type(self) == int ? self >= 0 : self.matches('${intOrPercentPattern.regex}')`,
+            message: `expected ${intOrPercentPattern.hint}`,
+          },
+        ],
+      };
     case 'enum':
       return { type: 'string', ...d, enum: [...n.values], ...when('default', n.default) };
     case 'array':

@@ -1,5 +1,6 @@
 import { goDurationPattern, parseDuration } from './schema-duration.js';
 import { celFor } from './schema-openapi.js';
+import { intOrPercentPattern } from './int-or-percent.js';
 import { defaultOf, type AnySchema, type Node, type Schema } from './schema.js';
 
 /** How untrusted input is checked against a schema. */
@@ -75,6 +76,11 @@ function check(n: Node, v: unknown, path: string, ctx: Context): Checked {
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v)) return fail(ctx, path, 'expected a number');
       return checkBounds(n, v, path, ctx);
+    case 'intOrPercent':
+      return (typeof v === 'number' && Number.isInteger(v) && v >= 0) ||
+        (typeof v === 'string' && new RegExp(intOrPercentPattern.regex).test(v))
+        ? v
+        : fail(ctx, path, `expected ${intOrPercentPattern.hint}`);
     case 'enum':
       return typeof v === 'string' && n.values.includes(v)
         ? v

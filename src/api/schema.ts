@@ -50,6 +50,7 @@ export type Node =
       maximum?: number;
     })
   | (Described & { type: 'number'; default?: number; minimum?: number })
+  | (Described & { type: 'intOrPercent'; default?: number | string })
   | (Described & { type: 'enum'; values: readonly string[]; default?: string })
   | (Described & {
       type: 'array';
@@ -152,6 +153,17 @@ export function num(o: {
   minimum?: number;
 }): Schema<number> {
   return schema({ type: 'number', ...o });
+}
+
+/**
+ * A count or a percentage, as a Deployment's maxUnavailable: `3` or `"25%"`. The CRD declares it
+ * int-or-string, so both forms are stored as written; `resolveIntOrPercent` reads it.
+ */
+export function intOrPercent(o: {
+  description: string;
+  default?: number | string;
+}): Schema<number | string> {
+  return schema({ type: 'intOrPercent', ...o });
 }
 
 /** One of a fixed set of strings; the parsed type is their union. */

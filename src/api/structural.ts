@@ -15,7 +15,8 @@ export function schemaNodes(s: JsonSchemaProps, path = ''): [string, JsonSchemaP
 
 function nodeProblems(path: string, s: JsonSchemaProps): string[] {
   const problems: string[] = [];
-  if (!types.has(s.type)) problems.push(`${path}: no type`);
+  const intOrString = s['x-kubernetes-int-or-string'] === true && s.type === undefined;
+  if (!intOrString && !types.has(s.type ?? '')) problems.push(`${path}: no type`);
   if (s.properties !== undefined && s.additionalProperties !== undefined)
     problems.push(`${path}: mixes properties with additionalProperties`);
   if (s.additionalProperties !== undefined && s['x-kubernetes-preserve-unknown-fields'] === true)
