@@ -60,6 +60,8 @@ function revisionOf(r: LedgerRecord): string {
       return r.revision ?? '';
     case 'rollback':
       return r.toRevision;
+    case 'rollout':
+      return r.revision;
     default:
       return '';
   }

@@ -109,6 +109,23 @@ export interface Resume extends Base {
   kind: 'resume';
 }
 
+/**
+ * A fleet rollout's step, on the hub's ledger; `app` is the FleetApplication. pause, resume,
+ * promote and undo are asked for by a person (`actor`); started, halted and complete are the
+ * hub's own decisions (actor `ballast-hub`).
+ */
+export interface RolloutStep extends Base {
+  kind: 'rollout';
+  action: 'pause' | 'resume' | 'promote' | 'undo' | 'started' | 'halted' | 'complete';
+  /** The commit being rolled out. */
+  revision: string;
+  /** The group promoted. */
+  group?: string;
+  /** The clusters that failed, for halted. */
+  clusters?: readonly string[];
+  reason?: string;
+}
+
 /** One outcome worth keeping, as the controller hands it to the ledger. */
 export type AuditEntry =
   | SyncApplied
@@ -118,7 +135,8 @@ export type AuditEntry =
   | Rollback
   | ManualSync
   | Suspend
-  | Resume;
+  | Resume
+  | RolloutStep;
 
 export type AuditKind = AuditEntry['kind'];
 
@@ -131,6 +149,7 @@ export const auditKinds: readonly AuditKind[] = [
   'manual-sync',
   'suspend',
   'resume',
+  'rollout',
 ];
 
 type WithOptionalTime<T> = T extends Base ? Omit<T, 'time'> & { time?: string } : never;

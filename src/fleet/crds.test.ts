@@ -116,6 +116,7 @@ describe('the fleet CRDs', () => {
       'SYNCED',
       'HEALTHY',
       'REVISION',
+      'ROLLOUT',
       'READY',
       'AGE',
     ]);

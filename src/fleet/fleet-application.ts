@@ -15,6 +15,12 @@ import type { ValidateOptions } from '../api/schema-validate.js';
 import { HEALTH_ORDER } from '../api/health-status.js';
 import { countsFields } from './counts.js';
 import {
+  fleetRollbackSchema,
+  rolloutSpecProblems,
+  rolloutSpecSchema,
+  rolloutStatusSchema,
+} from './rollout-spec.js';
+import {
   fleetSpecProblems,
   placementSchema,
   templateSchema,
@@ -40,8 +46,13 @@ export const fleetApplicationSpecSchema = obj(
         maxItems: 100,
       }),
     ),
+    rollout: rolloutSpecSchema,
+    rollback: opt(fleetRollbackSchema),
   },
-  { description: 'What to run, on which Clusters, with which per-cluster values.' },
+  {
+    description:
+      'What to run, on which Clusters, with which per-cluster values, and how a new commit reaches them.',
+  },
 );
 
 const failingEntry = obj(
@@ -109,6 +120,7 @@ export const fleetApplicationStatusSchema = obj(
         maxItems: 10000,
       }),
     ),
+    rollout: opt(rolloutStatusSchema),
   },
   { description: 'The fleet-wide view, aggregated from the Assignments. Written by the hub.' },
 );
@@ -156,6 +168,12 @@ export const fleetApplicationPrinterColumns: readonly PrinterColumn[] = [
     jsonPath: '.status.revision',
     description: 'The commit the hub pinned.',
   },
+  {
+    name: 'Rollout',
+    type: 'string',
+    jsonPath: '.status.rollout.phase',
+    description: 'Progressing, Paused, Halted or Complete.',
+  },
   readyColumn,
   messageColumn,
   ageColumn,
@@ -187,9 +205,10 @@ export function parseFleetApplication(
   input: unknown,
   partial: Partial<ValidateOptions> = {},
 ): ResourceParseResult<FleetApplication> {
-  const r = parseResource(fleetApplicationResource, input, partial, (spec) =>
-    fleetSpecProblems(spec, 'spec'),
-  );
+  const r = parseResource(fleetApplicationResource, input, partial, (spec) => [
+    ...fleetSpecProblems(spec, 'spec'),
+    ...rolloutSpecProblems(spec.rollout, 'spec.rollout'),
+  ]);
   if (r.kind === 'ok') return r;
   // The generic "unknown field" would not say why a field every Application has is refused here.
   const problems = r.error.problems.map((p) =>

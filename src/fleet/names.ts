@@ -36,6 +36,17 @@ export const assignmentLabels = {
 /** The full `namespace/name` of the FleetApplication, which a label value may be too short for. */
 export const fleetApplicationAnnotation = 'ballast.dev/fleet-application';
 
+/** On a FleetApplication: what `ballast fleet rollout` asked for, and who asked. */
+export const rolloutAnnotations = {
+  /** `<revision>/<group>`: skip that group's wait in the rollout of that revision. */
+  promote: 'ballast.dev/rollout-promote',
+  /** Who asked for the last rollout action, held to the authenticated user by admission. */
+  requestedBy: 'ballast.dev/requested-by',
+} as const;
+
+/** On an Assignment: when the hub pinned its current commit, RFC 3339; progressDeadline counts from it. */
+export const pinnedAtAnnotation = 'ballast.dev/pinned-at';
+
 /** Re-exported: the substitution itself lives in render/, which reconcile/ may import. */
 export { substituteAnnotation } from '../render/substitute.js';
 

@@ -170,6 +170,7 @@ export const rolloutStatusSchema = obj(
       description: 'Whether this rollout is an undo (spec.rollback).',
       default: false,
     }),
+    paused: bool({ description: 'Whether spec.rollout.paused was set.', default: false }),
     groups: opt(arr(groupStatus, { description: 'The waves, in order.', maxItems: 21 })),
     failed: opt(
       arr(failedCluster, {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AssignmentState } from './aggregate.js';
-import { planRollout, type RolloutCluster, type RolloutInput, type RolloutPlan } from './rollout.js';
+import {
+  planRollout,
+  type RolloutCluster,
+  type RolloutInput,
+  type RolloutPlan,
+} from './rollout.js';
 import type { RolloutSpec, RolloutStatus } from './rollout-spec.js';
 
 const OLD = 'a'.repeat(40);
@@ -8,8 +13,17 @@ const NEW = 'b'.repeat(40);
 const NEWER = 'c'.repeat(40);
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 
-const progressive = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
-  strategy: 'progressive',
+/** A progressive spec; `strategy: undefined` in `over` leaves the strategy unset. */
+const progressive = (
+  over: Partial<Omit<RolloutSpec, 'strategy'>> & {
+    strategy?: RolloutSpec['strategy'] | undefined;
+  } = {},
+): RolloutSpec => {
+  const { strategy, ...rest } = { strategy: 'progressive' as const, ...over };
+  return { ...base, ...rest, ...(strategy === undefined ? {} : { strategy }) };
+};
+
+const base: RolloutSpec = {
   groups: [
     { name: 'canary', clusterSelector: { matchLabels: { canary: 'true' } } },
     { name: 'west', clusterSelector: { matchLabels: { region: 'west' } } },
@@ -19,8 +33,7 @@ const progressive = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
   progressDeadline: '5m',
   minSuccessTime: '1m',
   paused: false,
-  ...over,
-});
+};
 
 const healthy = (revision: string): AssignmentState => ({
   sync: 'Synced',
@@ -55,6 +68,7 @@ const completeAt = (revision: string): RolloutStatus => ({
   strategy: 'progressive',
   startedAt: new Date(T0 - 3_600_000).toISOString(),
   rollback: false,
+  paused: false,
   groups: [],
   failedCount: 0,
   message: '',
@@ -216,7 +230,11 @@ describe('a progressive rollout', () => {
       nowMs: T0 + 1000,
     });
     expect(p.events).toContainEqual({ kind: 'promoted', group: 'canary', by: 'jane' });
-    expect(p.status.groups?.[0]).toMatchObject({ name: 'canary', complete: true, promotedBy: 'jane' });
+    expect(p.status.groups?.[0]).toMatchObject({
+      name: 'canary',
+      complete: true,
+      promotedBy: 'jane',
+    });
     expect(Object.fromEntries(p.pins)).toEqual({ c1: NEW, c2: NEW, c3: OLD, c4: OLD });
     // A promotion of a group that is not current, or for another commit, does nothing.
     const stale = plan({
@@ -241,7 +259,7 @@ describe('a progressive rollout', () => {
   it('with no earlier commit, writes no Assignment for clusters whose wave has not come', () => {
     const fresh = fleet().map(({ pinned: _, ...c }) => ({
       ...c,
-      state: { sync: 'Unknown', health: 'Unknown' } as AssignmentState,
+      state: { sync: 'Unknown', health: 'Unknown' },
     }));
     const p = plan({ clusters: fresh, previous: undefined });
     expect(Object.fromEntries(p.pins)).toEqual({ c1: NEW });

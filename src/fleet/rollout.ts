@@ -205,6 +205,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     strategy,
     startedAt: continuing?.startedAt ?? new Date(nowMs).toISOString(),
     rollback: input.rollback,
+    paused: spec.paused,
     groups,
     ...(failed.length === 0 ? {} : { failed: failed.slice(0, maxFailedListed) }),
     failedCount: failed.length,

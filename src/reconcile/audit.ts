@@ -159,6 +159,9 @@ export function recordsFor(
   return out;
 }
 
+/** The actor of the rollout steps the hub decides itself. */
+export const rolloutHubActor = 'ballast-hub';
+
 /**
  * Whether the apiserver holds `ballast.dev/requested-by` and `spec.rollback.requestedBy` to the
  * authenticated user: `enforced` while the `ballast-requested-by` admission policy and its
@@ -185,6 +188,11 @@ export function withActorCheck(entry: NewEntry, requester: RequesterCheck): NewE
     case 'suspend':
     case 'resume':
       return { ...entry, actorVerified: requester === 'enforced' };
+    case 'rollout':
+      return {
+        ...entry,
+        actorVerified: entry.actor === rolloutHubActor || requester === 'enforced',
+      };
   }
 }
 

@@ -1,6 +1,7 @@
 import { formatAppKey, type AppKey } from '../../api/app-key.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Cluster } from '../../cluster/cluster.js';
+import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
 import type { GitSource } from '../../source/source.js';
 import type { Beat } from './heartbeat.js';
@@ -29,6 +30,10 @@ export interface HubContext {
   beats: Map<string, Beat>;
   /** The last commit resolved per FleetApplication key; dropped to force a new resolution. */
   resolved: Map<AppKey, Resolved>;
+  /** Per FleetApplication, when each cluster was first seen Healthy at the rollout's commit. */
+  healthySince: Map<AppKey, Map<string, number>>;
+  /** The hub's audit ledger: rollout steps and who asked for them. */
+  audit: AuditSink | undefined;
 }
 
 /** The key of the FleetApplication an Assignment was written for, from its spec. */

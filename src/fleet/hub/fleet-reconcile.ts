@@ -15,6 +15,11 @@ import { ownerOf, type HubContext, type Resolved } from './context.js';
 import { fleetStatus, stalledStatus, type Stall } from './fleet-status.js';
 import { applyAsHub, ensureNamespace, patchStatus, setFinalizer } from './kube.js';
 import { planAssignments, type FleetPlan } from './plan.js';
+import { rolloutClusters, rolloutRecords, stepRollout } from './rollout-step.js';
+import type { RolloutPlan } from '../rollout.js';
+import { selectClusters } from '../placement.js';
+import type { NewEntry } from '../../audit/index.js';
+import { mapBounded } from '../../apply/pool.js';
 
 /**
  * Held on every FleetApplication while it may have Assignments: they live in other namespaces,
@@ -190,6 +195,9 @@ async function stall(
   return outcome;
 }
 
+/** Assignment writes in flight at once: enough to hide latency, few enough not to flood. */
+const writeConcurrency = 16;
+
 /** Applies and deletes what the plan says; returns the Assignments written, by cluster. */
 async function carryOut(
   ctx: HubContext,
@@ -198,8 +206,17 @@ async function carryOut(
   revision: string,
 ): Promise<Map<string, KubeObject>> {
   const written = new Map<string, KubeObject>();
-  for (const a of plan.write) written.set(a.spec.cluster, await writeAssignment(ctx, a));
-  for (const a of plan.remove) await ctx.hub.delete(refParts(a));
+  // One commit to hundreds of clusters is hundreds of writes: several in flight at once.
+  const writes = await mapBounded(plan.write, writeConcurrency, (a) => writeAssignment(ctx, a));
+  for (const [i, r] of writes.entries()) {
+    if (r.status === 'rejected') throw r.reason;
+    const a = plan.write[i];
+    if (a !== undefined) written.set(a.spec.cluster, r.value);
+  }
+  const removes = await mapBounded(plan.remove, writeConcurrency, (a) =>
+    ctx.hub.delete(refParts(a)),
+  );
+  for (const r of removes) if (r.status === 'rejected') throw r.reason;
   if (plan.write.length + plan.remove.length === 0) return written;
   ctx.log.info(
     {
@@ -214,6 +231,19 @@ async function carryOut(
   for (const c of plan.collisions.filter((x) => written.has(x.cluster)))
     ctx.log.warn({ key, ...c }, 'variable left unset: two keys give it');
   return written;
+}
+
+/** The commit to roll out: spec.rollback's (an undo), else the resolved targetRevision. */
+async function targetOf(
+  ctx: HubContext,
+  key: AppKey,
+  app: FleetApplication,
+  run: ReconcileContext,
+): Promise<{ revision: string; rollback: boolean; resolved: Resolved | undefined }> {
+  const rb = app.spec.rollback;
+  if (rb !== undefined) return { revision: rb.revision, rollback: true, resolved: undefined };
+  const resolved = await resolveRevision(ctx, key, app, run);
+  return { revision: resolved.sha, rollback: false, resolved };
 }
 
 async function reconcileLive(
@@ -232,9 +262,9 @@ async function reconcileLive(
       { kind: 'terminal', error: parsed.error },
     );
   const app = parsed.value;
-  let resolved: Resolved;
+  let target: Awaited<ReturnType<typeof targetOf>>;
   try {
-    resolved = await resolveRevision(ctx, key, app, run);
+    target = await targetOf(ctx, key, app, run);
   } catch (e) {
     if (!(e instanceof RevisionUnresolvedError)) throw e;
     return stall(
@@ -246,18 +276,28 @@ async function reconcileLive(
   }
   run.signal.throwIfAborted();
   const clusters = ctx.clusters.list((c) => c.metadata.namespace === ctx.opts.fleetNamespace);
+  const placed = selectClusters(app.spec.placement, clusters);
+  if (placed.kind === 'invalid') return invalidPlacement(ctx, key, raw, placed.problems);
+  const existing = assignmentsOf(ctx, key);
+  const rollout = stepRollout(
+    ctx,
+    key,
+    app,
+    raw,
+    target,
+    rolloutClusters(placed.names, clusters, existing),
+  );
   const plan = planAssignments({
     app,
     clusters,
-    existing: assignmentsOf(ctx, key),
-    revision: resolved.sha,
+    existing,
+    revisionOf: (c) => rollout.pins.get(c),
+    now: new Date(ctx.opts.now()).toISOString(),
   });
-  if (plan.kind === 'invalid') {
-    const error = new InvalidResourceError('FleetApplication', key, plan.problems);
-    const message = plan.problems.join('; ');
-    return stall(ctx, raw, { reason: 'InvalidSpec', message }, { kind: 'terminal', error });
-  }
-  const written = await carryOut(ctx, key, plan, resolved.sha);
+  if (plan.kind === 'invalid') return invalidPlacement(ctx, key, raw, plan.problems);
+  const written = await carryOut(ctx, key, plan, target.revision);
+  // Recorded before the status that shows it, so no step is shown that the ledger lacks.
+  await record(ctx, key, rolloutRecords(app, raw, app.status?.rollout, rollout));
   const ownName = assignmentName(app.metadata.namespace ?? '', app.metadata.name);
   const assignments = plan.selected.flatMap((name) => {
     const stored = written.get(name) ?? ctx.assignments.get(clusterNamespace(name), ownName);
@@ -274,12 +314,56 @@ async function reconcileLive(
   const status = fleetStatus({
     current,
     generation: raw.metadata.generation as number | undefined,
-    revision: resolved.sha,
+    revision: target.revision,
     aggregate,
     collisions: plan.collisions,
+    rollout: rollout.status,
     nowMs: ctx.opts.now(),
   });
   await writeFleetStatus(ctx, raw, current, status);
-  const nextResolve = Math.max(1_000, resolved.atMs + intervalOf(app) - ctx.opts.now());
-  return { kind: 'ok', requeueAfterMs: nextResolve };
+  return { kind: 'ok', requeueAfterMs: nextRunMs(ctx, app, target.resolved, rollout) };
+}
+
+/** The next look: when the source is due again, or sooner when a rollout wait runs out. */
+function nextRunMs(
+  ctx: HubContext,
+  app: FleetApplication,
+  resolved: Resolved | undefined,
+  rollout: RolloutPlan,
+): number {
+  const resolveIn =
+    resolved === undefined ? intervalOf(app) : resolved.atMs + intervalOf(app) - ctx.opts.now();
+  // A few milliseconds late, so the wait has surely run out when the hub looks.
+  const waitIn = rollout.recheckAfterMs === undefined ? Infinity : rollout.recheckAfterMs + 50;
+  return Math.max(50, Math.min(Math.max(1_000, resolveIn), waitIn));
+}
+
+async function invalidPlacement(
+  ctx: HubContext,
+  key: AppKey,
+  raw: KubeObject,
+  problems: string[],
+): Promise<Outcome> {
+  const error = new InvalidResourceError('FleetApplication', key, problems);
+  const message = problems.join('; ');
+  return stall(ctx, raw, { reason: 'InvalidSpec', message }, { kind: 'terminal', error });
+}
+
+/** Hands the rollout's steps to the ledger and the log. */
+async function record(ctx: HubContext, key: AppKey, entries: readonly NewEntry[]): Promise<void> {
+  for (const e of entries) {
+    if (e.kind === 'rollout')
+      ctx.log.info(
+        {
+          key,
+          action: e.action,
+          revision: e.revision,
+          actor: e.actor,
+          group: e.group,
+          clusters: e.clusters,
+        },
+        `rollout ${e.action}`,
+      );
+    await ctx.audit?.(e);
+  }
 }

@@ -2,9 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { aggregateFleetStatus } from '../aggregate.js';
 import { sha1 } from '../testdata/fixtures.js';
 import { heartbeatTimeoutOf } from './cluster-reconcile.js';
+import type { RolloutStatus } from '../rollout-spec.js';
 import { fleetStatus, stalledStatus } from './fleet-status.js';
 
 const t0 = Date.parse('2026-12-07T10:00:00Z');
+
+const rollout = (phase: RolloutStatus['phase'], message = ''): RolloutStatus => ({
+  revision: sha1,
+  phase,
+  strategy: 'progressive',
+  startedAt: '2026-12-07T09:00:00Z',
+  rollback: false,
+  paused: false,
+  failedCount: 0,
+  message,
+});
 
 describe('fleetStatus', () => {
   it('is Ready with 0 clusters when the placement selects none: not an error', () => {
@@ -14,6 +26,7 @@ describe('fleetStatus', () => {
       revision: sha1,
       aggregate: aggregateFleetStatus({ selected: [], assignments: [] }),
       collisions: [],
+      rollout: rollout('Complete'),
       nowMs: t0,
     });
     expect(s.summary?.total).toBe(0);
@@ -38,6 +51,7 @@ describe('fleetStatus', () => {
       collisions: [
         { cluster: 'store-1', variable: 'cluster_label_a_b', sources: ['label a-b', 'label a.b'] },
       ],
+      rollout: rollout('Complete'),
       nowMs: t0,
     });
     expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
@@ -54,10 +68,29 @@ describe('fleetStatus', () => {
       revision: sha1,
       aggregate: aggregateFleetStatus({ selected: [], assignments: [] }),
       collisions: [],
+      rollout: rollout('Complete'),
     };
     const first = fleetStatus({ ...input, current: undefined, nowMs: t0 });
     const again = fleetStatus({ ...input, current: first, nowMs: t0 + 60_000 });
     expect(again).toEqual(first);
+  });
+
+  it('is not Ready while a rollout is halted, whatever the clusters at their pins say', () => {
+    const s = fleetStatus({
+      current: undefined,
+      generation: 3,
+      revision: sha1,
+      aggregate: aggregateFleetStatus({ selected: [], assignments: [] }),
+      collisions: [],
+      rollout: rollout('Halted', 'rollout halted: store-1 (ProgressDeadlineExceeded)'),
+      nowMs: t0,
+    });
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RolloutHalted',
+      message: 'rollout halted: store-1 (ProgressDeadlineExceeded)',
+    });
+    expect(s.rollout?.phase).toBe('Halted');
   });
 });
 

@@ -2,6 +2,7 @@ import type { FleetAggregate } from '../aggregate.js';
 import type { FleetApplicationStatus } from '../fleet-application.js';
 import { setConditions, type ConditionValue, type FleetCondition } from './conditions.js';
 import type { ClusterCollision } from './plan.js';
+import type { RolloutStatus } from '../rollout-spec.js';
 
 type FleetConditionType = 'Ready' | 'Reconciling' | 'Stalled';
 
@@ -55,7 +56,32 @@ export interface FleetStatusInput {
   revision: string;
   aggregate: FleetAggregate;
   collisions: readonly ClusterCollision[];
+  /** Where the rollout of `revision` stands. */
+  rollout: RolloutStatus;
   nowMs: number;
+}
+
+const rolloutReasons = {
+  Halted: 'RolloutHalted',
+  Paused: 'RolloutPaused',
+  Progressing: 'RolloutProgressing',
+} as const;
+
+/** Ready and Reconciling while a rollout is not complete: its phase says why. */
+function rolloutConditions(
+  rollout: RolloutStatus,
+): ConditionValue<FleetConditionType>[] | undefined {
+  if (rollout.phase === 'Complete') return undefined;
+  const reason = rolloutReasons[rollout.phase];
+  return [
+    { type: 'Ready', status: 'False', reason, message: rollout.message },
+    {
+      type: 'Reconciling',
+      status: rollout.phase === 'Progressing' ? 'True' : 'False',
+      reason,
+      message: rollout.message,
+    },
+  ];
 }
 
 /**
@@ -63,6 +89,8 @@ export interface FleetStatusInput {
  * pinned commit (also when the placement selects none: nothing is wrong), Reconciling while some
  * are on their way, and the failing ones named in Ready's message. Collisions are reported in
  * Ready's message: a cluster referring to such a variable fails, naming it, on the spoke.
+ * Until the rollout of the revision is complete, its phase is Ready's reason instead
+ * (RolloutProgressing, RolloutPaused, RolloutHalted) and its message names the failed clusters.
  */
 export function fleetStatus(input: FleetStatusInput): FleetApplicationStatus {
   const { aggregate: agg, generation } = input;
@@ -114,11 +142,12 @@ export function fleetStatus(input: FleetStatusInput): FleetApplicationStatus {
           reason: 'Progressing',
           message: `${s.total - s.sync.synced} cluster(s) not synced yet`,
         };
+  const [readyNow, reconcilingNow] = rolloutConditions(input.rollout) ?? [ready, reconciling];
   const conditions = setConditions(
     conditionsOf(input.current),
     [
-      { ...ready, ...g },
-      { ...reconciling, ...g },
+      { ...(readyNow ?? ready), ...g },
+      { ...(reconcilingNow ?? reconciling), ...g },
       {
         type: 'Stalled',
         status: 'False',
@@ -136,5 +165,6 @@ export function fleetStatus(input: FleetStatusInput): FleetApplicationStatus {
     summary: agg.summary,
     failing: agg.failing,
     clusters: agg.clusters,
+    rollout: input.rollout,
   };
 }

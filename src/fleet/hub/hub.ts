@@ -7,6 +7,7 @@ import { ControllerHttp } from '../../reconcile/http-server.js';
 import { WorkQueue } from '../../reconcile/queue.js';
 import { startRunner, type ReconcileResult, type Runner } from '../../reconcile/runner.js';
 import { normalizeRepoUrl } from '../../reconcile/webhook.js';
+import type { AuditSink } from '../../reconcile/audit.js';
 import type { GitSource } from '../../source/source.js';
 import { agentLeaseName, assignmentLabels, clusterNamespacePrefix } from '../names.js';
 import { sameJson } from './conditions.js';
@@ -23,6 +24,8 @@ export interface HubDeps {
   hub: Cluster;
   /** Where FleetApplications' sources are fetched to resolve their targetRevision. */
   source: GitSource;
+  /** The hub's audit ledger; rollout steps go unrecorded without one. */
+  audit?: AuditSink;
 }
 
 /** The hub apiserver does not serve a kind the hub watches: the fleet CRDs are not installed. */
@@ -84,6 +87,8 @@ export class Hub {
       assignments: new ObjectStore(),
       beats: new Map(),
       resolved: new Map(),
+      healthySince: new Map(),
+      audit: deps.audit,
     };
   }
 
@@ -184,7 +189,10 @@ export class Hub {
     if (!this.inScope(e.object.metadata.namespace ?? '')) return;
     this.ctx.fleetApps.record(e.type, e.object);
     const key = appKeyOf(e.object);
-    if (e.type === 'DELETED') this.ctx.resolved.delete(key);
+    if (e.type === 'DELETED') {
+      this.ctx.resolved.delete(key);
+      this.ctx.healthySince.delete(key);
+    }
     // Deleted too: a run then removes any Assignment it left, as without the finalizer.
     this.fleetQueue.add(key);
   }

@@ -3,7 +3,10 @@ import type { KubeObject } from '../../api/object.js';
 import { buildAssignment } from '../assignment-build.js';
 import { clusterVariables } from '../variables.js';
 import { cluster, fleetApp, sha1, sha2 } from '../testdata/fixtures.js';
+import { pinnedAtAnnotation } from '../names.js';
 import { planAssignments } from './plan.js';
+
+const now = '2026-12-07T10:00:00Z';
 
 const stores = [
   cluster('store-1', { tier: 'store', region: 'eu' }),
@@ -22,7 +25,13 @@ function stored(name: string, revision = sha1): KubeObject {
   });
   return {
     ...a,
-    metadata: { ...a.metadata, resourceVersion: '7', uid: `u-${name}`, generation: 1 },
+    metadata: {
+      ...a.metadata,
+      annotations: { ...a.metadata.annotations, [pinnedAtAnnotation]: now },
+      resourceVersion: '7',
+      uid: `u-${name}`,
+      generation: 1,
+    },
     status: { sync: { status: 'Synced' } },
   };
 }
@@ -33,7 +42,8 @@ describe('planAssignments', () => {
       app: fleetApp(),
       clusters: stores,
       existing: [],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan.kind).toBe('ok');
     if (plan.kind !== 'ok') return;
@@ -52,7 +62,8 @@ describe('planAssignments', () => {
       app: fleetApp(),
       clusters: stores,
       existing: [stored('store-1'), stored('store-2')],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan).toMatchObject({ kind: 'ok', write: [], remove: [] });
   });
@@ -62,7 +73,8 @@ describe('planAssignments', () => {
       app: fleetApp(),
       clusters: stores,
       existing: [stored('store-1'), stored('store-2')],
-      revision: sha2,
+      revisionOf: () => sha2,
+      now,
     });
     expect(plan.kind === 'ok' ? plan.write.map((a) => a.spec.revision) : []).toEqual([sha2, sha2]);
   });
@@ -75,7 +87,8 @@ describe('planAssignments', () => {
       app: fleetApp(),
       clusters: relabelled,
       existing: [stored('store-1'), stored('store-2'), stored('store-9')],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan.kind === 'ok' ? plan.remove.map((a) => a.metadata.namespace) : []).toEqual([
       'ballast-cluster-store-1',
@@ -89,7 +102,8 @@ describe('planAssignments', () => {
       app: fleetApp({ placement: { clusterSelector: { matchLabels: { tier: 'moon' } } } }),
       clusters: stores,
       existing: [stored('store-1')],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan).toMatchObject({ kind: 'ok', selected: [], write: [], missing: [] });
     expect(plan.kind === 'ok' ? plan.remove.length : -1).toBe(1);
@@ -100,7 +114,8 @@ describe('planAssignments', () => {
       app: fleetApp({ placement: { clusterNames: ['depot-1', 'ghost'] } }),
       clusters: stores,
       existing: [],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan).toMatchObject({ kind: 'ok', selected: ['depot-1'], missing: ['ghost'] });
     expect(plan.kind === 'ok' ? plan.write.map((a) => a.spec.cluster) : []).toEqual(['depot-1']);
@@ -111,7 +126,8 @@ describe('planAssignments', () => {
       app: fleetApp(),
       clusters: [cluster('store-1', { tier: 'store', 'a-b': '1', 'a.b': '2' })],
       existing: [],
-      revision: sha1,
+      revisionOf: () => sha1,
+      now,
     });
     expect(plan.kind === 'ok' ? plan.collisions : []).toEqual([
       { cluster: 'store-1', variable: 'cluster_label_a_b', sources: ['label a-b', 'label a.b'] },

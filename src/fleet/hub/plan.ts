@@ -4,6 +4,7 @@ import type { Assignment } from '../assignment.js';
 import { buildAssignment } from '../assignment-build.js';
 import { selectClusters, type PlacedCluster } from '../placement.js';
 import { clusterVariables, type VariableCollision, type VariableSource } from '../variables.js';
+import { pinnedAtAnnotation } from '../names.js';
 import { sameJson } from './conditions.js';
 
 /** A Cluster as the plan reads it: name, labels and annotations. */
@@ -36,8 +37,10 @@ export interface PlanInput {
   clusters: readonly PlanCluster[];
   /** The Assignments written for this FleetApplication so far, as stored, in any namespace. */
   existing: readonly KubeObject[];
-  /** The commit SHA the hub pinned. */
-  revision: string;
+  /** The commit each selected cluster is pinned to, from the rollout; undefined: none yet. */
+  revisionOf: (cluster: string) => string | undefined;
+  /** Now, RFC 3339: the pinned-at time of an Assignment whose commit changes. */
+  now: string;
 }
 
 const clusterOf = (a: KubeObject): string | undefined => {
@@ -60,13 +63,14 @@ export function holdsAssignment(stored: KubeObject | undefined, desired: Assignm
 }
 
 /**
- * The Assignments one FleetApplication should have: one per selected Cluster, pinned to
- * `revision` with that Cluster's variables, written only where the stored one differs; and the
+ * The Assignments one FleetApplication should have: one per selected Cluster the rollout gave a
+ * commit, pinned to it with that Cluster's variables and the time it was pinned, written only
+ * where the stored one differs; and the
  * stored ones of clusters it no longer selects, to delete. Pure, so the hub's every decision
  * about what to write and delete is tested without an apiserver.
  */
 export function planAssignments(input: PlanInput): FleetPlan {
-  const { app, revision } = input;
+  const { app } = input;
   const placed = selectClusters(app.spec.placement, input.clusters);
   if (placed.kind === 'invalid') return placed;
   const byName = new Map(input.clusters.map((c) => [c.metadata.name, c]));
@@ -80,7 +84,8 @@ export function planAssignments(input: PlanInput): FleetPlan {
   const collisions: ClusterCollision[] = [];
   for (const name of placed.names) {
     const cluster = byName.get(name);
-    if (cluster === undefined) continue;
+    const revision = input.revisionOf(name);
+    if (cluster === undefined || revision === undefined) continue;
     const vars = clusterVariables(cluster, app.spec.values ?? []);
     collisions.push(...vars.collisions.map((c) => ({ ...c, cluster: name })));
     const desired = buildAssignment({
@@ -89,7 +94,14 @@ export function planAssignments(input: PlanInput): FleetPlan {
       revision,
       variables: vars.variables,
     });
-    if (!holdsAssignment(stored.get(name), desired)) write.push(desired);
+    const before = stored.get(name);
+    const kept = (before as { spec?: { revision?: unknown } } | undefined)?.spec?.revision;
+    const since = before?.metadata.annotations?.[pinnedAtAnnotation];
+    desired.metadata.annotations = {
+      ...desired.metadata.annotations,
+      [pinnedAtAnnotation]: kept === revision && since !== undefined ? since : input.now,
+    };
+    if (!holdsAssignment(before, desired)) write.push(desired);
   }
   const selected = new Set(placed.names);
   const remove = input.existing.filter((a) => {
