@@ -60,6 +60,7 @@ describe('ballast completion bash', () => {
       'clusters',
       'token',
       'deregister',
+      'rollout',
       'help',
     ]);
     expect(complete('ballast completion ')).toEqual(['bash', 'zsh']);

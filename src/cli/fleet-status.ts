@@ -10,6 +10,7 @@ import {
   type Failure,
   type Cluster as FleetCluster,
   type FleetApplication,
+  type RolloutStatus,
 } from '../fleet/index.js';
 import { printable, readyOf, safeTable, shortRevision } from './fleet-format.js';
 
@@ -51,6 +52,8 @@ export interface FleetStatusReport {
    * of an older placement or commit. `observed` is undefined when it has not acted at all.
    */
   hubBehind?: { generation: number; observed?: number };
+  /** Where the rollout of the newest commit stands (status.rollout), once the hub wrote one. */
+  rollout?: RolloutStatus;
 }
 
 /** What the report is built from, as read from the hub. */
@@ -176,6 +179,7 @@ export function fleetStatusReport(input: FleetStatusInput): FleetStatusReport {
     summary: countOf(rows),
     source: input.assignments === undefined ? 'aggregate' : 'assignments',
     ...hubBehind(app),
+    ...(app.status?.rollout === undefined ? {} : { rollout: app.status.rollout }),
   };
 }
 
@@ -255,6 +259,8 @@ export function statusText(report: FleetStatusReport): string {
       ),
     );
   lines.push(summaryLine(report));
+  if (report.rollout !== undefined && report.rollout.phase !== 'Complete')
+    lines.push(printable(`Rollout ${report.rollout.phase}: ${report.rollout.message}`));
   return lines.join('\n');
 }
 

@@ -14,6 +14,7 @@ import {
 import { labelValueFor } from '../fleet/names.js';
 import { say } from './app-common.js';
 import { addRegistrationCommands } from './fleet-registration.js';
+import { addRolloutCommands } from './fleet-rollout.js';
 import {
   clusterTable,
   fleetAppTable,
@@ -78,7 +79,7 @@ export class NotAHubError extends Error {
   }
 }
 
-async function kindInfo(cluster: Cluster, kind: string): Promise<ResourceInfo> {
+export async function kindInfo(cluster: Cluster, kind: string): Promise<ResourceInfo> {
   const info = await cluster.discovery.resolve(ballastApiVersion, kind);
   if (info === undefined) throw new NotAHubError(cluster.http.server, kind);
   return info;
@@ -91,7 +92,7 @@ const byNamespaceAndName = (
   byCodePoint(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
   byCodePoint(a.metadata.name, b.metadata.name);
 
-async function getFleetApp(
+export async function getFleetApp(
   cluster: Cluster,
   namespace: string,
   name: string,
@@ -161,7 +162,7 @@ async function listFleetApps(f: FleetFlags, name: string | undefined): Promise<v
  * `list` of a fleet kind, or undefined when the caller may not: a tenant who may read only its
  * own FleetApplications still gets the hub's aggregate.
  */
-async function listIfAllowed<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
+export async function listIfAllowed<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
   try {
     return await list();
   } catch (e) {
@@ -246,7 +247,7 @@ function hubOptions(cmd: Command): Command {
   );
 }
 
-function fleetAppOptions(cmd: Command): Command {
+export function fleetAppOptions(cmd: Command): Command {
   return hubOptions(
     namespaceOption(cmd, 'namespace of the FleetApplications', {
       kind: 'flag',
@@ -255,7 +256,7 @@ function fleetAppOptions(cmd: Command): Command {
   );
 }
 
-const nameArgument = (description: string): Argument =>
+export const nameArgument = (description: string): Argument =>
   new Argument('<name>', description).argParser(parseObjectName);
 
 export function registerFleet(program: Command): void {
@@ -308,4 +309,5 @@ export function registerFleet(program: Command): void {
     )
     .action((f: ClustersFlags) => listClusters(f));
   addRegistrationCommands(fleet);
+  addRolloutCommands(fleet);
 }

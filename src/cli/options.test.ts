@@ -73,6 +73,7 @@ describe('shared option declarations', () => {
       'fleet get',
       'fleet status',
       'fleet clusters',
+      'fleet rollout status',
       'verify-commit',
       'audit verify',
     ]);

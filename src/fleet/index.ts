@@ -70,3 +70,22 @@ export {
   fleetApplicationAnnotation,
   substituteAnnotation,
 } from './names.js';
+export {
+  planRollout,
+  strategyOf,
+  wavesOf,
+  allGroup,
+  restGroup,
+  type RolloutCluster,
+  type RolloutEvent,
+  type RolloutInput,
+  type RolloutPlan,
+} from './rollout.js';
+export {
+  rolloutSpecSchema,
+  rolloutStatusSchema,
+  type FleetRollback,
+  type RolloutPhase,
+  type RolloutSpec,
+  type RolloutStatus,
+} from './rollout-spec.js';

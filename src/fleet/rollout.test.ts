@@ -257,10 +257,8 @@ describe('a progressive rollout', () => {
   });
 
   it('with no earlier commit, writes no Assignment for clusters whose wave has not come', () => {
-    const fresh = fleet().map(({ pinned: _, ...c }) => ({
-      ...c,
-      state: { sync: 'Unknown', health: 'Unknown' },
-    }));
+    const unknown: AssignmentState = { sync: 'Unknown', health: 'Unknown' };
+    const fresh = fleet().map(({ pinned: _, ...c }) => ({ ...c, state: unknown }));
     const p = plan({ clusters: fresh, previous: undefined });
     expect(Object.fromEntries(p.pins)).toEqual({ c1: NEW });
     expect(p.status.fromRevision).toBeUndefined();

@@ -138,6 +138,7 @@ describe('the fleet CRDs on a real apiserver', () => {
       'SYNCED',
       'HEALTHY',
       'REVISION',
+      'ROLLOUT',
       'READY',
       'AGE',
     ]);

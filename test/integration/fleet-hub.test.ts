@@ -121,10 +121,11 @@ describe('the hub controller', () => {
         (await fx.assignment(us, 'pos'))?.spec?.['revision'] === secondSha
       );
     });
+    // Until both run it, the rollout of the new commit is what Ready reports.
     await eventually('the FleetApplication waits for the clusters again', 30_000, async () => {
       return (
         condition(await fx.get('FleetApplication', fx.appNs, 'pos'), 'Ready')?.reason ===
-        'Progressing'
+        'RolloutProgressing'
       );
     });
 

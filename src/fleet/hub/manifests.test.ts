@@ -15,7 +15,7 @@ describe('hubManifests', () => {
     rules: Rule[];
   };
 
-  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub, Lease and registrar roles, the policies keeping it from requesting certificates and from granting rights beyond registered clusters, the registration account and the viewer role', () => {
+  it('installs the three fleet CRDs first, then the fleet namespace, the ServiceAccount bound to the hub, Lease and registrar roles, the policies keeping it from requesting certificates and from granting rights beyond registered clusters, the registration account, the viewer role and the policy holding rollout requesters to the real user', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'CustomResourceDefinition/clusters.ballast.dev',
       'CustomResourceDefinition/fleetapplications.ballast.dev',
@@ -38,6 +38,8 @@ describe('hubManifests', () => {
       'ClusterRole/ballast-registrar:fleet-x',
       'ClusterRoleBinding/ballast-registrar:fleet-x',
       'ClusterRole/ballast-fleet-viewer',
+      'ValidatingAdmissionPolicy/ballast-fleet-requested-by',
+      'ValidatingAdmissionPolicyBinding/ballast-fleet-requested-by',
     ]);
     for (const name of ['ballast-hub', 'ballast-hub-registrar', 'ballast-hub-leader-election']) {
       const binding = objects.find(

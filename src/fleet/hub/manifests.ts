@@ -1,3 +1,4 @@
+import { fleetRequestedByManifests, fleetRequestedByPolicy } from './requester-policy.js';
 import type { KubeObject } from '../../api/object.js';
 import { ballastGroup } from '../../api/resource.js';
 import { fleetCrds } from '../crds.js';
@@ -63,6 +64,13 @@ export function hubClusterRole(): KubeObject {
       },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      // Whether the requested-by policy is in force decides if the ledger calls a name verified.
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'],
+        resourceNames: [fleetRequestedByPolicy],
+        verbs: ['get'],
+      },
     ],
   };
 }
@@ -150,6 +158,7 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
     ...registrarGuardPolicy(fleetNamespace, serviceAccountUser(fleetNamespace, hubName)),
     ...registrationManifests(fleetNamespace),
     fleetViewerRole(),
+    ...fleetRequestedByManifests(labels),
   ];
 }
 
