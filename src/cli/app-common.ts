@@ -69,15 +69,4 @@ export function withApp(f: AppFlags, fn: (call: AppCall) => Promise<void>): Prom
   return withCluster(f, (cluster) => fn({ cluster, namespace: namespaceOf(f, cluster) }));
 }
 
-/** Who the apiserver says we are, so a rollback records a person, not a kubeconfig nickname. */
-export async function whoAmI(cluster: Cluster): Promise<string> {
-  const r = await cluster.http.request(
-    'POST',
-    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
-    { 'content-type': 'application/json' },
-  );
-  if (r.status !== 201 && r.status !== 200) return 'unknown';
-  const body = JSON.parse(r.body) as { status?: { userInfo?: { username?: string } } };
-  return body.status?.userInfo?.username ?? 'unknown';
-}
+export { whoAmI } from '../cluster/whoami.js';

@@ -21,6 +21,8 @@ export interface AssignmentInput {
   revision: string;
   /** The cluster's variables, from `clusterVariables`. */
   variables: Readonly<Record<string, string>>;
+  /** Set when `revision` is an undo: who asked and why. */
+  rollback?: { requestedBy: string; reason: string };
 }
 
 /** The hub was asked to build an Assignment from something it should have refused earlier. */
@@ -83,6 +85,7 @@ export function buildAssignment(input: AssignmentInput): Assignment {
         ...template,
         source: { ...template.source, targetRevision: revision },
       }),
+      ...(input.rollback === undefined ? {} : { rollback: { ...input.rollback } }),
       variables: { ...input.variables },
     },
   };

@@ -47,6 +47,21 @@ export const assignmentSpecSchema = obj(
       pattern: patterns.commitSha,
     }),
     application: templateSchema,
+    rollback: opt(
+      obj(
+        {
+          requestedBy: str({
+            description: 'Who asked for the undo, as the hub authenticated them.',
+          }),
+          reason: str({ description: 'Why, as they said.', default: '' }),
+        },
+        {
+          description:
+            'Set when spec.revision is an undo (`ballast fleet rollout undo`): an earlier commit ' +
+            'than the spoke runs. The agent runs it only if its spoke applied that commit before.',
+        },
+      ),
+    ),
     variables: opt(
       map(str({ description: 'The value, substituted as text.' }), {
         description:

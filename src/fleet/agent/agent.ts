@@ -20,7 +20,14 @@ import type { GitSource } from '../../source/source.js';
 import { assignmentResource, parseAssignment } from '../assignment.js';
 import { HubLink } from './hub-link.js';
 import { HubClient } from './hub.js';
-import { mirrorAnnotations, mirrorAssignment, mirrorLabels, mirroredGeneration } from './mirror.js';
+import {
+  appliedRevisions,
+  mirrorAnnotations,
+  mirrorAssignment,
+  mirrorLabels,
+  mirroredGeneration,
+} from './mirror.js';
+import { whoAmI } from '../../cluster/whoami.js';
 import { agentOptionProblems, defaultAgentOptions, type AgentOptions } from './options.js';
 import { assignmentStatusOf } from './report.js';
 import { refusedStatus, StatusPusher } from './status-push.js';
@@ -129,6 +136,8 @@ class Agent {
    * from its own list, which may predate a status the watch already delivered and pushed.
    */
   private readonly latestApps = new Map<string, KubeObject>();
+  /** Who the agent is on the spoke, asked once: the requester of an undo's rollback. */
+  private spokeUser: string | undefined;
   private readonly statuses: StatusPusher;
   private beat: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -262,6 +271,8 @@ class Agent {
     if (orphans.length > 0) await this.hub.probeNamespace();
     for (const n of [...this.assignments.keys()]) if (!names.has(n)) this.assignments.delete(n);
     const onSpoke = new Map(mirrors.map((m) => [m.metadata.name, mirrorVersionOf(m)]));
+    for (const m of mirrors)
+      if (!this.latestApps.has(m.metadata.name)) this.latestApps.set(m.metadata.name, m);
     for (const a of listed) {
       this.assignments.set(a.metadata.name, a);
       await this.mirror(a, onSpoke.get(a.metadata.name) ?? 'absent');
@@ -293,7 +304,10 @@ class Agent {
       this.refuse(a, 'InvalidAssignment', parsed.error.problems.join('; '));
       return;
     }
-    const result = mirrorAssignment(parsed.value, this.opts);
+    const result = await mirrorAssignment(parsed.value, this.opts, {
+      applied: appliedRevisions(this.latestApps.get(name)),
+      spokeUser: async () => (this.spokeUser ??= await whoAmI(this.deps.spoke)),
+    });
     if (result.kind === 'refused') {
       this.refuse(a, result.reason, result.message);
       return;

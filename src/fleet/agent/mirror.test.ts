@@ -3,7 +3,8 @@ import { parseApplication, type Application } from '../../api/application.js';
 import { buildAssignment } from '../assignment-build.js';
 import type { Assignment } from '../assignment.js';
 import { cluster, fleetApp, reparse, sha1 } from '../testdata/fixtures.js';
-import { mirrorAssignment } from './mirror.js';
+import { mirrorAssignment, mirroredSpec, type SpokeFacts } from './mirror.js';
+import { pinnedAtAnnotation } from '../names.js';
 import { defaultAgentOptions, type AgentOptions } from './options.js';
 import { assignmentStatusOf, statusPatch } from './report.js';
 
@@ -31,8 +32,14 @@ function assignment(template: Record<string, unknown> = {}): Assignment {
   return reparse({ ...built, metadata: { ...built.metadata, uid: 'a-uid', generation: 4 } });
 }
 
-function mirrored(a: Assignment, o: Partial<AgentOptions> = {}): Application {
-  const r = mirrorAssignment(a, agentOpts(o));
+/** A spoke that applied nothing yet; the agent is system:serviceaccount:ballast-agent:agent. */
+const facts = (applied: string[] = []): SpokeFacts => ({
+  applied,
+  spokeUser: () => Promise.resolve('system:serviceaccount:ballast-agent:agent'),
+});
+
+async function mirrored(a: Assignment, o: Partial<AgentOptions> = {}): Promise<Application> {
+  const r = await mirrorAssignment(a, agentOpts(o), facts());
   if (r.kind !== 'ok') throw new Error(r.message);
   const parsed = parseApplication(r.application);
   if (parsed.kind !== 'ok') throw parsed.error;
@@ -40,8 +47,8 @@ function mirrored(a: Assignment, o: Partial<AgentOptions> = {}): Application {
 }
 
 describe('mirrorAssignment', () => {
-  it("pins the Application to the hub's commit, carries the cluster's variables and links back by labels and annotations", () => {
-    const app = mirrored(assignment());
+  it("pins the Application to the hub's commit, carries the cluster's variables and links back by labels and annotations", async () => {
+    const app = await mirrored(assignment());
     expect(app.metadata.name).toBe('retail.pos');
     expect(app.metadata.namespace).toBe('ballast-agent');
     expect(app.spec.source.targetRevision).toBe(sha1);
@@ -65,7 +72,7 @@ describe('mirrorAssignment', () => {
     expect(app.spec.syncPolicy.pruneOnDelete).toBe(true);
   });
 
-  it("a hub that sets verification.mode none, another key Secret or no fastForwardOnly cannot weaken the spoke's own policy", () => {
+  it("a hub that sets verification.mode none, another key Secret or no fastForwardOnly cannot weaken the spoke's own policy", async () => {
     const weakened = assignment({
       verification: {
         mode: 'none',
@@ -74,42 +81,76 @@ describe('mirrorAssignment', () => {
       },
     });
     expect(weakened.spec.application.verification.mode).toBe('none');
-    expect(mirrored(weakened).spec.verification).toEqual({
+    expect((await mirrored(weakened)).spec.verification).toEqual({
       mode: 'all',
       secretRef: { name: 'trusted-keys' },
       fastForwardOnly: true,
     });
   });
 
-  it('in namespace mode sends every object to the agent namespace, whatever the template names', () => {
-    const app = mirrored(assignment(), { scope: 'namespace', namespace: 'tenant-a' });
+  it('in namespace mode sends every object to the agent namespace, whatever the template names', async () => {
+    const app = await mirrored(assignment(), { scope: 'namespace', namespace: 'tenant-a' });
     expect(app.metadata.namespace).toBe('tenant-a');
     expect(app.spec.destination.namespace).toBe('tenant-a');
   });
 
-  it("a hub that points repoURL elsewhere while naming the spoke's credential Secret gets no Application: RepositoryNotAllowed", () => {
+  it("a hub that points repoURL elsewhere while naming the spoke's credential Secret gets no Application: RepositoryNotAllowed", async () => {
     const a = assignment({
       source: { repoURL: 'https://attacker.example/pos.git', secretRef: { name: 'repo-creds' } },
     });
-    const r = mirrorAssignment(a, agentOpts({ allowedRepos: ['https://git.example.com'] }));
+    const r = await mirrorAssignment(
+      a,
+      agentOpts({ allowedRepos: ['https://git.example.com'] }),
+      facts(),
+    );
     expect(r).toMatchObject({ kind: 'refused', reason: 'RepositoryNotAllowed' });
     expect(r.kind === 'refused' && r.message).toContain('https://attacker.example/pos.git');
     const own = assignment({
       source: { repoURL: 'https://git.example.com/pos.git', secretRef: { name: 'repo-creds' } },
     });
     expect(
-      mirrored(own, { allowedRepos: ['https://git.example.com'] }).spec.source.secretRef,
+      (await mirrored(own, { allowedRepos: ['https://git.example.com'] })).spec.source.secretRef,
     ).toEqual({
       name: 'repo-creds',
     });
-    expect(mirrorAssignment(own, agentOpts())).toMatchObject({
+    expect(await mirrorAssignment(own, agentOpts(), facts())).toMatchObject({
       kind: 'refused',
       reason: 'RepositoryNotAllowed',
     });
   });
 
-  it("refuses an Assignment written for another Cluster into this Cluster's namespace", () => {
-    const r = mirrorAssignment(assignment(), agentOpts({ clusterName: 'store-2' }));
+  it('an undo to a commit the spoke applied before becomes the Application rollback, asked for by the agent itself', async () => {
+    const a = reparse({
+      ...assignment(),
+      metadata: {
+        ...assignment().metadata,
+        annotations: { [pinnedAtAnnotation]: '2026-12-07T10:00:00Z' },
+      },
+      spec: { ...assignment().spec, rollback: { requestedBy: 'jane', reason: 'bad canary' } },
+    });
+    const r = await mirrorAssignment(a, agentOpts(), facts(['f'.repeat(40), sha1]));
+    if (r.kind !== 'ok') throw new Error(r.message);
+    const app = parseApplication(r.application);
+    expect(app.kind === 'ok' && app.value.spec.rollback).toEqual({
+      revision: sha1,
+      reason: 'ballast fleet rollout undo by jane on the hub: bad canary',
+      requestedBy: 'system:serviceaccount:ballast-agent:agent',
+      requestedAt: '2026-12-07T10:00:00Z',
+    });
+  });
+
+  it('a hub sending the spoke back to a commit it never applied gets no Application: RollbackRefused', async () => {
+    const a = reparse({
+      ...assignment(),
+      spec: { ...assignment().spec, rollback: { requestedBy: 'mallory', reason: '' } },
+    });
+    const r = await mirrorAssignment(a, agentOpts(), facts(['f'.repeat(40)]));
+    expect(r).toMatchObject({ kind: 'refused', reason: 'RollbackRefused' });
+    expect(r.kind === 'refused' && r.message).toMatch(/never applied/);
+  });
+
+  it("refuses an Assignment written for another Cluster into this Cluster's namespace", async () => {
+    const r = await mirrorAssignment(assignment(), agentOpts({ clusterName: 'store-2' }), facts());
     expect(r.kind === 'refused' && r.message).toMatch(/^spec\.cluster is store-1, but this agent/);
   });
 });
@@ -124,7 +165,7 @@ describe('assignmentStatusOf', () => {
       generation: 2,
       annotations: { 'ballast.dev/assignment-generation': '7' },
     },
-    spec: mirrored(assignment()).spec,
+    spec: mirroredSpec(assignment(), agentOpts()),
     status: {
       observedGeneration: 2,
       conditions: [

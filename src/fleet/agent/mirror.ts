@@ -5,7 +5,7 @@ import {
 } from '../../api/application.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Assignment } from '../assignment.js';
-import { assignmentLabels, clusterNamespace, labelValueFor } from '../names.js';
+import { assignmentLabels, clusterNamespace, labelValueFor, pinnedAtAnnotation } from '../names.js';
 import type { AgentOptions } from './options.js';
 import { repoDecision } from './repos.js';
 
@@ -29,7 +29,25 @@ export const mirrorAnnotations = {
  * the hub wrote something this agent cannot run. RepositoryNotAllowed: its repoURL is not one
  * the spoke fetches from (or sends its credentials to).
  */
-export type MirrorRefusal = 'InvalidAssignment' | 'RepositoryNotAllowed';
+export type MirrorRefusal = 'InvalidAssignment' | 'RepositoryNotAllowed' | 'RollbackRefused';
+
+/** What the spoke knows that decides whether an undo may run there. */
+export interface SpokeFacts {
+  /** Commits the mirrored Application applied: its lastSyncedRevision and history. */
+  applied: readonly string[];
+  /** Who the agent is on the spoke: the requester of the Application's rollback. */
+  spokeUser: () => Promise<string>;
+}
+
+/** The commits a mirrored Application says it applied. */
+export function appliedRevisions(app: KubeObject | undefined): string[] {
+  const s = (app as { status?: { lastSyncedRevision?: unknown; history?: unknown } } | undefined)
+    ?.status;
+  const history = Array.isArray(s?.history) ? (s.history as { revision?: unknown }[]) : [];
+  const out = history.flatMap((h) => (typeof h.revision === 'string' ? [h.revision] : []));
+  if (typeof s?.lastSyncedRevision === 'string') out.push(s.lastSyncedRevision);
+  return out;
+}
 
 /** The Application to apply, or why not; the agent reports a refusal on the Assignment. */
 export type MirrorResult =
@@ -43,7 +61,11 @@ export type MirrorResult =
  * edits an Assignment (to `verification.mode: none`, or to an older commit) cannot weaken it.
  * Deleting the Assignment prunes (pruneOnDelete), as leaving placement must.
  */
-export function mirroredSpec(a: Assignment, opts: AgentOptions): ApplicationSpec {
+export function mirroredSpec(
+  a: Assignment,
+  opts: AgentOptions,
+  rollback?: ApplicationSpec['rollback'],
+): ApplicationSpec {
   const t = a.spec.application;
   const { mode, secretName } = opts.verification;
   return {
@@ -61,11 +83,48 @@ export function mirroredSpec(a: Assignment, opts: AgentOptions): ApplicationSpec
     },
     ...(t.decryption === undefined ? {} : { decryption: t.decryption }),
     postBuild: { substitute: { ...a.spec.variables } },
+    ...(rollback === undefined ? {} : { rollback }),
+  };
+}
+
+/**
+ * The Application's rollback for an undo, or why the spoke refuses it. The spoke goes back
+ * only to a commit it applied before: a hub cannot send it to an old commit it never ran.
+ */
+async function undoFor(
+  a: Assignment,
+  facts: SpokeFacts,
+): Promise<
+  | { kind: 'ok'; rollback: ApplicationSpec['rollback'] }
+  | { kind: 'refused'; reason: MirrorRefusal; message: string }
+> {
+  const rb = a.spec.rollback;
+  if (rb === undefined) return { kind: 'ok', rollback: undefined };
+  if (!facts.applied.includes(a.spec.revision))
+    return {
+      kind: 'refused',
+      reason: 'RollbackRefused',
+      message: `spec.revision ${a.spec.revision.slice(0, 12)} is an undo to a commit this spoke never applied; an agent moves its spoke back only to a commit it ran before`,
+    };
+  const pinnedAt = a.metadata.annotations?.[pinnedAtAnnotation] ?? '1970-01-01T00:00:00Z';
+  return {
+    kind: 'ok',
+    rollback: {
+      revision: a.spec.revision,
+      reason: `ballast fleet rollout undo by ${rb.requestedBy} on the hub${rb.reason === '' ? '' : `: ${rb.reason}`}`,
+      requestedBy: await facts.spokeUser(),
+      // The time the hub pinned it: the same on every mirror, so re-applying changes nothing.
+      requestedAt: pinnedAt,
+    },
   };
 }
 
 /** The Application the agent applies on the spoke for `a`, or why it will not. */
-export function mirrorAssignment(a: Assignment, opts: AgentOptions): MirrorResult {
+export async function mirrorAssignment(
+  a: Assignment,
+  opts: AgentOptions,
+  facts: SpokeFacts,
+): Promise<MirrorResult> {
   if (a.spec.cluster !== opts.clusterName)
     return {
       kind: 'refused',
@@ -76,6 +135,8 @@ export function mirrorAssignment(a: Assignment, opts: AgentOptions): MirrorResul
   const repos = repoDecision(a.spec.application.source, opts.allowedRepos);
   if (repos.kind === 'refused')
     return { kind: 'refused', reason: 'RepositoryNotAllowed', message: repos.message };
+  const undo = await undoFor(a, facts);
+  if (undo.kind === 'refused') return undo;
   const fleet = a.spec.fleetApplication;
   const generation = a.metadata.generation;
   const application: KubeObject = {
@@ -96,7 +157,7 @@ export function mirrorAssignment(a: Assignment, opts: AgentOptions): MirrorResul
         ...(generation === undefined ? {} : { [mirrorAnnotations.generation]: String(generation) }),
       },
     },
-    spec: mirroredSpec(a, opts),
+    spec: mirroredSpec(a, opts, undo.rollback),
   };
   return { kind: 'ok', application };
 }

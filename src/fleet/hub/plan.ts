@@ -62,6 +62,17 @@ export function holdsAssignment(stored: KubeObject | undefined, desired: Assignm
   );
 }
 
+/** The rollback an Assignment carries when its revision is the FleetApplication's undo. */
+function undoOf(
+  app: FleetApplication,
+  revision: string,
+): { rollback?: { requestedBy: string; reason: string } } {
+  const rb = app.spec.rollback;
+  return rb?.revision === revision
+    ? { rollback: { requestedBy: rb.requestedBy, reason: rb.reason } }
+    : {};
+}
+
 /**
  * The Assignments one FleetApplication should have: one per selected Cluster the rollout gave a
  * commit, pinned to it with that Cluster's variables and the time it was pinned, written only
@@ -93,6 +104,7 @@ export function planAssignments(input: PlanInput): FleetPlan {
       cluster,
       revision,
       variables: vars.variables,
+      ...undoOf(app, revision),
     });
     const before = stored.get(name);
     const kept = (before as { spec?: { revision?: unknown } } | undefined)?.spec?.revision;
