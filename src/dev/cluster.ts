@@ -5,6 +5,7 @@ import { isRunning, logTail, startDaemon, type DaemonRecord } from './daemon.js'
 import { endpointFor, kubeRequest, type KubeEndpoint } from './kube.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { toolDir, toolPath } from './paths.js';
+import { writeDevStages } from './stages.js';
 import type { ClusterState } from './state.js';
 
 /** A dev cluster component that exited or never became ready. */
@@ -167,6 +168,7 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
     return d;
   };
   await writeFile(join(s.dir, 'audit-policy.json'), auditPolicy);
+  const devStages = await writeDevStages(s.dir);
   const apiserver = start('kube-apiserver', 'kube-apiserver', apiserverArgs(s, pki));
   const ep = await endpointFor(s.port, pki);
   await waitFor(apiserver, 'ready (/readyz)', 90_000, async () => {
@@ -192,6 +194,8 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
     start('kwok', 'kwok', [
       kc,
       `--config=${join(toolDir('kwok'), 'stages.yaml')}`,
+      // Ours on top of kwok's defaults: Pods of `:broken` images fail (see stages.ts).
+      `--config=${devStages}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--node-ip=127.0.0.1',
