@@ -10,7 +10,30 @@ import {
   RequesterPolicyWatch,
   defaultRequesterPolicyOptions,
 } from '../reconcile/requester-policy.js';
-import type { ObjectRef } from './parse.js';
+import type { Command } from 'commander';
+import { parseObjectRef, type ObjectRef } from './parse.js';
+
+const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
+  text === 'none' ? 'none' : parseObjectRef(text);
+
+/** `--ledger`, `--ledger-signing-key` and `--ledger-checkpoint-configmap`. */
+export function ledgerOptions(
+  cmd: Command,
+  o: { what: string; file: string; env: string; default: string },
+): Command {
+  return cmd
+    .option(
+      '--ledger <url>',
+      `${o.what}: sqlite:/path/${o.file}, postgres://…, or none ($${o.env})`,
+      o.default,
+    )
+    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
+    .option(
+      '--ledger-checkpoint-configmap <ns/name>',
+      'publish the newest signed checkpoint here, or none (default: $POD_NAMESPACE/ballast-ledger-checkpoint)',
+      parseConfigMapOrNone,
+    );
+}
 
 export interface ControllerLedgerFlags {
   /** `--ledger`: a URL, or `none`. */
@@ -21,6 +44,8 @@ export interface ControllerLedgerFlags {
   ledgerCheckpointConfigmap?: ObjectRef | 'none';
   /** Where the ConfigMap goes when not named: the controller's namespace. */
   fallbackNamespace: string;
+  /** The admission policy whose presence makes requesters verified; ballast-requested-by. */
+  requesterPolicy?: string;
 }
 
 export interface ControllerLedger {
@@ -74,12 +99,15 @@ export async function openControllerLedger(
       'audit ledger signs checkpoints',
     );
   }
+  const defaults = defaultRequesterPolicyOptions();
+  const policyName = f.requesterPolicy ?? defaults.policyName;
   const policy = await RequesterPolicyWatch.start(cluster, {
-    ...defaultRequesterPolicyOptions(),
+    ...defaults,
+    policyName,
     onError: (e) => {
       logger.warn(
         { err: String(e) },
-        'cannot look up the ballast-requested-by admission policy; requesters are recorded as claimed',
+        `cannot look up the ${policyName} admission policy; requesters are recorded as claimed`,
       );
     },
   });

@@ -23,7 +23,7 @@ import {
 } from './options.js';
 import { parseInteger, parseObjectName, parseObjectRef, type ObjectRef } from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
-import { openControllerLedger } from './controller-ledger.js';
+import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
 
@@ -49,9 +49,6 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
 }
-
-const parseConfigMapOrNone = (text: string): ObjectRef | 'none' =>
-  text === 'none' ? 'none' : parseObjectRef(text);
 
 /**
  * Who Applications act as, and who may use the shared decryption keys. With a default
@@ -120,21 +117,16 @@ export function registerController(program: Command): void {
     'on SIGTERM, how long in-flight syncs may finish',
     d.drainMs,
   );
+  ledgerOptions(cmd, {
+    what: 'audit ledger',
+    file: 'audit.db',
+    env: 'BALLAST_LEDGER',
+    default: defaultLedgerUrl(),
+  });
   logLevelOption(cmd)
     .option(
       '--webhook-secret-file <file>',
       'enable POST /hooks/{github,gitlab,gitea,generic} with this shared secret',
-    )
-    .option(
-      '--ledger <url>',
-      'audit ledger: sqlite:/path/audit.db, postgres://…, or none ($BALLAST_LEDGER)',
-      defaultLedgerUrl(),
-    )
-    .option('--ledger-signing-key <file>', 'ed25519 key (PKCS#8 PEM) signing ledger checkpoints')
-    .option(
-      '--ledger-checkpoint-configmap <ns/name>',
-      'publish the newest signed checkpoint here, or none (default: $POD_NAMESPACE/ballast-ledger-checkpoint)',
-      parseConfigMapOrNone,
     )
     .option(
       '--decryption-secret <ns/name>',

@@ -1,9 +1,12 @@
 import { logLevelOption, untilSignalled } from './long-running.js';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fleetRequestedByPolicy } from '../fleet/hub/requester-policy.js';
+import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import type { Command } from 'commander';
 import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
 import { startRegistrar, type Registrar } from '../fleet/registration/index.js';
-import { parseNamespace, parseInteger } from './parse.js';
+import { parseNamespace, parseInteger, type ObjectRef } from './parse.js';
 import { createLogger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
@@ -30,6 +33,17 @@ interface HubFlags extends KubeFlags, LeaderElectFlags {
   cacheDir?: string;
   logLevel: LogLevel;
   shutdownGrace: number;
+  ledger: string;
+  ledgerSigningKey?: string;
+  ledgerCheckpointConfigmap?: ObjectRef | 'none';
+}
+
+/** The hub's own ledger, apart from any controller's on the same machine. */
+export function defaultHubLedgerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['BALLAST_HUB_LEDGER'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const base = env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state');
+  return `sqlite:${join(base, 'ballast', 'hub-audit.db')}`;
 }
 
 export function registerHub(program: Command): void {
@@ -85,6 +99,12 @@ export function registerHub(program: Command): void {
     'on SIGTERM, how long in-flight reconciles may finish',
     d.drainMs,
   );
+  ledgerOptions(cmd, {
+    what: 'audit ledger of rollout steps and who asked for them',
+    file: 'hub-audit.db',
+    env: 'BALLAST_HUB_LEDGER',
+    default: defaultHubLedgerUrl(),
+  });
   logLevelOption(cmd).action(runHub);
 }
 
@@ -95,8 +115,13 @@ async function runHub(f: HubFlags): Promise<void> {
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   const cluster = connect(f);
   const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
+  const ledger = await openControllerLedger(
+    { ...f, fallbackNamespace: f.fleetNamespace, requesterPolicy: fleetRequestedByPolicy },
+    cluster,
+    logger,
+  );
   const hub = new Hub(
-    { hub: cluster, source },
+    { hub: cluster, source, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
     {
       ...defaultHubOptions(),
       namespace: f.namespace,
@@ -151,6 +176,7 @@ async function runHub(f: HubFlags): Promise<void> {
   await registrar?.stop();
   await hub.stop();
   await campaign?.release();
+  await ledger?.close();
   cluster.close();
   logger.info({}, 'stopped');
   setTimeout(() => process.exit(0), 2_000).unref();

@@ -166,6 +166,7 @@ async function startHubProcess(opts: FleetOptions, state: DevState): Promise<num
       ...['--webhook-secret-file', webhookSecretFile(opts.stateDir)],
       ...['--heartbeat-timeout', `${opts.heartbeatTimeoutMs}ms`],
       ...['--cache-dir', join(fleetDir(opts.stateDir), 'hub-cache')],
+      ...['--ledger', `sqlite:${hubLedgerPath(opts.stateDir)}`],
     ],
     join(opts.stateDir, c.name, `${hubRole}.log`),
   );
@@ -173,6 +174,11 @@ async function startHubProcess(opts: FleetOptions, state: DevState): Promise<num
   await recordDaemon(opts.stateDir, c.name, d);
   opts.log(`Started ballast hub on ${c.name} (pid ${d.pid}, log ${d.log}).`);
   return port;
+}
+
+/** The dev hub's audit ledger: `ballast audit list --ledger sqlite:<this>` reads it. */
+export function hubLedgerPath(stateDir: string): string {
+  return join(fleetDir(stateDir), 'hub-audit.db');
 }
 
 /** The `ballast agent` arguments of one spoke (without the command itself). */
