@@ -57,6 +57,47 @@ describe('planAssignments', () => {
     expect(plan.remove).toEqual([]);
   });
 
+  it('pins each cluster to the commit the rollout gave it, keeps the pinned-at time of an unchanged pin, and writes none for a cluster given no commit yet', () => {
+    const later = '2026-12-07T11:00:00Z';
+    const plan = planAssignments({
+      app: fleetApp(),
+      clusters: stores,
+      existing: [stored('store-1'), stored('store-2')],
+      revisionOf: (c) => (c === 'store-1' ? sha2 : sha1),
+      now: later,
+    });
+    expect(plan.kind === 'ok' && plan.write.map((a) => [a.spec.cluster, a.spec.revision])).toEqual([
+      ['store-1', sha2],
+    ]);
+    expect(plan.kind === 'ok' && plan.write[0]?.metadata.annotations?.[pinnedAtAnnotation]).toBe(
+      later,
+    );
+    const none = planAssignments({
+      app: fleetApp(),
+      clusters: stores,
+      existing: [],
+      revisionOf: (c) => (c === 'store-1' ? sha1 : undefined),
+      now: later,
+    });
+    expect(none.kind === 'ok' && none.write.map((a) => a.spec.cluster)).toEqual(['store-1']);
+    expect(none.kind === 'ok' && none.remove).toEqual([]);
+  });
+
+  it('marks an undo: the Assignment pinned to spec.rollback.revision says who asked', () => {
+    const rollback = { revision: sha1, reason: 'bad', requestedBy: 'jane', requestedAt: now };
+    const plan = planAssignments({
+      app: fleetApp({ rollback }),
+      clusters: stores,
+      existing: [],
+      revisionOf: (c) => (c === 'store-1' ? sha1 : sha2),
+      now,
+    });
+    expect(plan.kind === 'ok' && plan.write.map((a) => a.spec.rollback)).toEqual([
+      { requestedBy: 'jane', reason: 'bad' },
+      undefined,
+    ]);
+  });
+
   it('writes nothing when every stored Assignment already holds what the hub would write', () => {
     const plan = planAssignments({
       app: fleetApp(),
