@@ -6,6 +6,7 @@ import type {
   HistoryEntry,
 } from '../api/application.js';
 import { applicationPlural, applicationApiVersion } from '../api/application.js';
+import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 
@@ -78,29 +79,45 @@ export async function recordEvent(
   reason: string,
   message: string,
 ): Promise<void> {
-  const ns = app.metadata.namespace ?? 'default';
+  await recordObjectEvent(
+    cluster,
+    { ...app, apiVersion: applicationApiVersion, kind: 'Application' },
+    { type, reason, message, component: 'controller' },
+  );
+}
+
+/**
+ * Records a core/v1 Event on any object (`component`: controller, hub); failures to record are
+ * not fatal.
+ */
+export async function recordObjectEvent(
+  cluster: Cluster,
+  involved: KubeObject,
+  e: { type: EventType; reason: string; message: string; component: string },
+): Promise<void> {
+  const ns = involved.metadata.namespace ?? 'default';
   const ts = new Date().toISOString();
   const event = {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { generateName: `${app.metadata.name}.`, namespace: ns },
+    metadata: { generateName: `${involved.metadata.name}.`, namespace: ns },
     involvedObject: {
-      apiVersion: applicationApiVersion,
-      kind: 'Application',
-      name: app.metadata.name,
+      apiVersion: involved.apiVersion,
+      kind: involved.kind,
+      name: involved.metadata.name,
       namespace: ns,
-      uid: app.metadata.uid,
-      resourceVersion: app.metadata.resourceVersion,
+      uid: involved.metadata.uid,
+      resourceVersion: involved.metadata.resourceVersion,
     },
-    type,
-    reason,
-    message: message.slice(0, 1024),
+    type: e.type,
+    reason: e.reason,
+    message: e.message.slice(0, 1024),
     firstTimestamp: ts,
     lastTimestamp: ts,
     count: 1,
-    source: { component: 'ballast-controller' },
-    reportingComponent: 'ballast.dev/controller',
-    reportingInstance: 'ballast-controller',
+    source: { component: `ballast-${e.component}` },
+    reportingComponent: `ballast.dev/${e.component}`,
+    reportingInstance: `ballast-${e.component}`,
   };
   await cluster.http
     .request('POST', `/api/v1/namespaces/${ns}/events`, JSON.stringify(event), {

@@ -18,7 +18,9 @@ import { planAssignments, type FleetPlan } from './plan.js';
 import { rolloutClusters, rolloutRecords, stepRollout } from './rollout-step.js';
 import type { RolloutPlan } from '../rollout.js';
 import { selectClusters } from '../placement.js';
-import type { NewEntry } from '../../audit/index.js';
+import type { NewEntry, RolloutStep } from '../../audit/index.js';
+import { rolloutHubActor } from '../../reconcile/audit.js';
+import { recordObjectEvent } from '../../reconcile/status.js';
 import { mapBounded } from '../../apply/pool.js';
 
 /**
@@ -297,7 +299,7 @@ async function reconcileLive(
   if (plan.kind === 'invalid') return invalidPlacement(ctx, key, raw, plan.problems);
   const written = await carryOut(ctx, key, plan, target.revision);
   // Recorded before the status that shows it, so no step is shown that the ledger lacks.
-  await record(ctx, key, rolloutRecords(app, raw, app.status?.rollout, rollout));
+  await record(ctx, key, raw, rolloutRecords(app, raw, app.status?.rollout, rollout));
   const ownName = assignmentName(app.metadata.namespace ?? '', app.metadata.name);
   const assignments = plan.selected.flatMap((name) => {
     const stored = written.get(name) ?? ctx.assignments.get(clusterNamespace(name), ownName);
@@ -349,21 +351,36 @@ async function invalidPlacement(
   return stall(ctx, raw, { reason: 'InvalidSpec', message }, { kind: 'terminal', error });
 }
 
-/** Hands the rollout's steps to the ledger and the log. */
-async function record(ctx: HubContext, key: AppKey, entries: readonly NewEntry[]): Promise<void> {
+/** The Event each rollout step makes on the FleetApplication. */
+const eventOf: Record<RolloutStep['action'], { type: 'Normal' | 'Warning'; reason: string }> = {
+  started: { type: 'Normal', reason: 'RolloutStarted' },
+  halted: { type: 'Warning', reason: 'RolloutHalted' },
+  complete: { type: 'Normal', reason: 'RolloutComplete' },
+  pause: { type: 'Normal', reason: 'RolloutPaused' },
+  resume: { type: 'Normal', reason: 'RolloutResumed' },
+  promote: { type: 'Normal', reason: 'RolloutPromoted' },
+  undo: { type: 'Normal', reason: 'RolloutUndo' },
+};
+
+/** Hands the rollout's steps to the ledger, the log and the FleetApplication's Events. */
+async function record(
+  ctx: HubContext,
+  key: AppKey,
+  raw: KubeObject,
+  entries: readonly NewEntry[],
+): Promise<void> {
   for (const e of entries) {
-    if (e.kind === 'rollout')
-      ctx.log.info(
-        {
-          key,
-          action: e.action,
-          revision: e.revision,
-          actor: e.actor,
-          group: e.group,
-          clusters: e.clusters,
-        },
-        `rollout ${e.action}`,
-      );
+    if (e.kind !== 'rollout') continue;
+    const { action, revision, actor, group, clusters } = e;
+    ctx.log.info({ key, action, revision, actor, group, clusters }, `rollout ${action}`);
     await ctx.audit?.(e);
+    const who = actor === undefined || actor === rolloutHubActor ? '' : ` by ${actor}`;
+    const what = group === undefined ? '' : ` group ${group}`;
+    const failed = clusters === undefined ? '' : `: ${clusters.join(', ')}`;
+    await recordObjectEvent(ctx.hub, raw, {
+      ...eventOf[action],
+      message: `rollout ${action}${what} of ${revision.slice(0, 12)}${who}${failed}`,
+      component: 'hub',
+    });
   }
 }
