@@ -18,7 +18,7 @@ import {
   type KubeFlags,
 } from './options.js';
 import { sourceCacheDir } from './source-args.js';
-import { hubPort } from './install-hub.js';
+import { ephemeralHubLedger, hubPort } from './install-hub.js';
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 
 interface HubFlags extends KubeFlags, LeaderElectFlags {
@@ -120,6 +120,11 @@ async function runHub(f: HubFlags): Promise<void> {
     cluster,
     logger,
   );
+  if (f.ledger === ephemeralHubLedger)
+    logger.warn(
+      { ledger: f.ledger },
+      "the hub ledger is on the Pod's ephemeral storage and goes with it: install with --ledger-postgres-secret",
+    );
   const hub = new Hub(
     { hub: cluster, source, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
     {

@@ -6,6 +6,9 @@ import { httpService, lockedDownContainer, lockedDownPod } from './install-workl
 /** The hub's port of /healthz, /readyz, /metrics and /hooks: beside a controller's 8080. */
 export const hubPort = 8081;
 
+/** Where an installed hub keeps its ledger without --ledger-postgres-secret: lost with the Pod. */
+export const ephemeralHubLedger = 'sqlite:/tmp/hub-audit.db';
+
 /** What `ballast install --hub` renders. */
 export interface HubInstallOptions {
   /** The fleet namespace: Clusters, the hub's ServiceAccount, its Lease and its Pods. */
@@ -14,6 +17,12 @@ export interface HubInstallOptions {
   image: string;
   /** Hub replicas; 0 installs the CRDs and RBAC for a hub run elsewhere (`ballast hub`). */
   replicas: number;
+  /**
+   * A Secret in the fleet namespace whose key `url` is the Postgres URL of the hub's ledger of
+   * rollout steps, which every replica shares. Unset: SQLite in the Pod's /tmp, which a
+   * restarted Pod loses; the hub says so when it starts.
+   */
+  ledgerPostgresSecret?: string;
 }
 
 export function defaultHubInstallOptions(): HubInstallOptions {
@@ -33,7 +42,14 @@ export function hubDeployment(o: HubInstallOptions): KubeObject {
       ...['hub', '--metrics-bind-address', '0.0.0.0'],
       ...['--leader-elect', '--fleet-namespace', '$(POD_NAMESPACE)'],
     ],
-    env: [],
+    env: [
+      o.ledgerPostgresSecret === undefined
+        ? { name: 'BALLAST_HUB_LEDGER', value: ephemeralHubLedger }
+        : {
+            name: 'BALLAST_HUB_LEDGER',
+            valueFrom: { secretKeyRef: { name: o.ledgerPostgresSecret, key: 'url' } },
+          },
+    ],
     port: hubPort,
     volumeMounts: [],
   });

@@ -207,7 +207,7 @@ export function registerInstall(program: Command): void {
     .option('--ledger-storage-class <name>', 'storage class of the ledger volumes')
     .option(
       '--ledger-postgres-secret <name>',
-      'keep the ledger in Postgres instead: a Secret in the namespace whose key url is postgres://…',
+      'keep the ledger in Postgres instead: a Secret in the namespace whose key url is postgres://… (with --hub, the hub ledger of rollout steps, in the fleet namespace)',
       parseObjectName,
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
@@ -245,6 +245,9 @@ async function installHub(f: InstallFlags): Promise<void> {
     ...defaultHubInstallOptions(),
     image: f.image,
     replicas: f.replicas,
+    ...(f.ledgerPostgresSecret === undefined
+      ? {}
+      : { ledgerPostgresSecret: f.ledgerPostgresSecret }),
   });
   if (f.print) {
     process.stdout.write(toYaml(objects));
