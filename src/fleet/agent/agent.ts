@@ -1,13 +1,11 @@
 import {
   applicationGroup,
   applicationKind,
-  applicationPlural,
   applicationVersion,
   parseApplication,
 } from '../../api/application.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Cluster } from '../../cluster/cluster.js';
-import type { ResourceInfo } from '../../cluster/discovery.js';
 import { WatchManager, type WatchEvent } from '../../cluster/watch.js';
 import {
   Controller,
@@ -17,16 +15,17 @@ import {
 import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
 import type { GitSource } from '../../source/source.js';
-import { assignmentResource, parseAssignment } from '../assignment.js';
+import { parseAssignment } from '../assignment.js';
 import { HubLink } from './hub-link.js';
 import { HubClient } from './hub.js';
 import {
-  appliedRevisions,
-  mirrorAnnotations,
-  mirrorAssignment,
-  mirrorLabels,
-  mirroredGeneration,
-} from './mirror.js';
+  applicationInfo,
+  assignmentInfo,
+  kubernetesVersionOf,
+  mirrorVersionOf,
+  versionOf,
+} from './kinds.js';
+import { appliedRevisions, mirrorAssignment, mirrorLabels } from './mirror.js';
 import { whoAmI } from '../../cluster/whoami.js';
 import { agentOptionProblems, defaultAgentOptions, type AgentOptions } from './options.js';
 import { assignmentStatusOf } from './report.js';
@@ -64,34 +63,6 @@ export class AgentOptionsError extends Error {
     super(`ballast agent: ${problems.join('; ')}`);
   }
 }
-
-const assignmentInfo: ResourceInfo = {
-  group: applicationGroup,
-  version: applicationVersion,
-  kind: assignmentResource.kind,
-  resource: assignmentResource.plural,
-  namespaced: true,
-  verbs: ['get', 'list', 'watch'],
-};
-
-const applicationInfo: ResourceInfo = {
-  group: applicationGroup,
-  version: applicationVersion,
-  kind: applicationKind,
-  resource: applicationPlural,
-  namespaced: true,
-  verbs: ['get', 'list', 'watch'],
-};
-
-/** A mirror is rewritten only when the Assignment it came from changed. */
-const versionOf = (o: KubeObject): string => {
-  const { uid, generation } = o.metadata;
-  return `${typeof uid === 'string' ? uid : ''}/${typeof generation === 'number' ? generation : ''}`;
-};
-
-/** The Assignment version a mirror on the spoke was built from, in versionOf's form. */
-const mirrorVersionOf = (m: KubeObject): string =>
-  `${m.metadata.annotations?.[mirrorAnnotations.uid] ?? ''}/${String(mirroredGeneration(m) ?? '')}`;
 
 /**
  * Mirrors this Cluster's Assignments into Applications on the spoke and runs the Controller
@@ -235,7 +206,7 @@ class Agent {
   private async writeClusterStatus(): Promise<void> {
     const found = await this.hub.writeClusterStatus({
       agentVersion: this.opts.agentVersion,
-      kubernetesVersion: await this.kubernetesVersion(),
+      kubernetesVersion: await kubernetesVersionOf(this.deps.spoke),
     });
     if (!found)
       this.log.warn(
@@ -243,12 +214,6 @@ class Agent {
         'no Cluster of this name on the hub; its status was not written',
       );
     this.clusterStatusWritten = true;
-  }
-
-  private async kubernetesVersion(): Promise<string> {
-    const r = await this.deps.spoke.http.request('GET', '/version');
-    const v = r.status === 200 ? (JSON.parse(r.body) as { gitVersion?: string }).gitVersion : '';
-    return v ?? '';
   }
 
   /**
