@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../api/object.js';
 import type { Cluster } from '../../cluster/cluster.js';
 import { ApiServerUnreachableError, KubeApiError } from '../../cluster/errors.js';
-import { LeaseClient } from '../../reconcile/lease.js';
+import { LeaseClient, type Lease } from '../../reconcile/lease.js';
 import { formatMicroTime } from '../../reconcile/microtime.js';
 import { assignmentResource, type AssignmentStatus } from '../assignment.js';
 import { clusterResource } from '../cluster.js';
@@ -44,6 +44,8 @@ export function classifyHubError(e: unknown): HubTrouble {
 export class HubClient {
   readonly namespace: string;
   private readonly lease: LeaseClient;
+  /** The Lease as the last successful renewal wrote it. */
+  private lastLease: Lease | undefined;
 
   constructor(
     readonly hub: Cluster,
@@ -121,13 +123,23 @@ export class HubClient {
       leaseDurationSeconds: Math.ceil(timeoutMs / 1000),
       renewTime: formatMicroTime(Date.now()),
     };
+    // The Lease this agent last wrote is current unless someone else wrote since: one PUT
+    // then, where a read first would double every heartbeat across the fleet.
+    if (this.lastLease !== undefined) {
+      const quick = await this.lease.update({
+        ...this.lastLease,
+        spec: { ...this.lastLease.spec, ...spec },
+      });
+      this.lastLease = quick.kind === 'written' ? quick.lease : undefined;
+      if (quick.kind === 'written') return;
+    }
     const read = await this.lease.get();
     const write =
       read.kind === 'absent'
         ? await this.lease.create({ ...spec, acquireTime: spec.renewTime })
         : await this.lease.update({ ...read.lease, spec: { ...read.lease.spec, ...spec } });
     // Another write in between (our own previous beat landing late): the next beat renews.
-    if (write.kind === 'conflict') return;
+    this.lastLease = write.kind === 'written' ? write.lease : undefined;
   }
 
   /**
