@@ -70,14 +70,19 @@ function changes(current: object | undefined, next: object): boolean {
   return Object.entries(next).some(([k, v]) => !sameJson(c[k], v));
 }
 
-/** Writes the status when it changed: the hub's own writes come back as watch events. */
+/**
+ * Writes the status when it changed, and keeps what was written: its watch event may come
+ * only after the next reconcile, which must build on this status (the rollout's steps).
+ */
 async function writeFleetStatus(
   ctx: HubContext,
   raw: KubeObject,
   current: FleetApplication['status'],
   next: NonNullable<FleetApplication['status']>,
 ): Promise<void> {
-  if (changes(current, next)) await patchStatus(ctx.hub, raw, next);
+  if (!changes(current, next)) return;
+  const stored = await patchStatus(ctx.hub, raw, next);
+  if (stored !== undefined) ctx.fleetApps.record('MODIFIED', stored);
 }
 
 /**
@@ -214,6 +219,8 @@ async function carryOut(
     if (r.status === 'rejected') throw r.reason;
     const a = plan.write[i];
     if (a !== undefined) written.set(a.spec.cluster, r.value);
+    // The next reconcile reads the new pin, not the old one (and never pins it again anew).
+    ctx.assignments.record('MODIFIED', r.value);
   }
   const removes = await mapBounded(plan.remove, writeConcurrency, (a) =>
     ctx.hub.delete(refParts(a)),

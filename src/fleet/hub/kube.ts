@@ -24,8 +24,15 @@ export async function applyAsHub(hub: Cluster, obj: KubeObject): Promise<KubeObj
   return JSON.parse(r.body) as KubeObject;
 }
 
-/** A merge patch of the status subresource with `status`; false when the object is gone. */
-export async function patchStatus(hub: Cluster, obj: KubeObject, status: object): Promise<boolean> {
+/**
+ * A merge patch of the status subresource with `status`: the object as stored after it, or
+ * undefined when the object is gone.
+ */
+export async function patchStatus(
+  hub: Cluster,
+  obj: KubeObject,
+  status: object,
+): Promise<KubeObject | undefined> {
   const info = await hub.infoFor(obj);
   const ref = refOf(obj);
   const params = new URLSearchParams({ fieldManager: hubFieldManager });
@@ -33,10 +40,10 @@ export async function patchStatus(hub: Cluster, obj: KubeObject, status: object)
   const r = await hub.http.request('PATCH', path, JSON.stringify({ status }), {
     'content-type': 'application/merge-patch+json',
   });
-  if (r.status === 404) return false;
+  if (r.status === 404) return undefined;
   if (r.status !== 200)
     throw KubeApiError.from(ref, 'write status', r.status, r.body, r.retryAfter);
-  return true;
+  return JSON.parse(r.body) as KubeObject;
 }
 
 /** Creates a namespace unless it exists: create, not patch, is all the hub's role allows. */
