@@ -210,6 +210,9 @@ describe('a progressive rollout', () => {
     expect(fix.status.fromRevision).toBe(OLD);
     expect(fix.events).toContainEqual({ kind: 'started', revision: NEWER, superseded: NEW });
     expect(Object.fromEntries(fix.pins)).toEqual({ c1: NEWER, c2: OLD, c3: OLD, c4: OLD });
+    // An empty list, not none: a merge patch of the status must replace the halt's list.
+    expect(fix.status.failed).toEqual([]);
+    expect(fix.status.failedCount).toBe(0);
   });
 
   it('starts nothing while paused, and carries on once resumed', () => {

@@ -207,7 +207,9 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     rollback: input.rollback,
     paused: spec.paused,
     groups,
-    ...(failed.length === 0 ? {} : { failed: failed.slice(0, maxFailedListed) }),
+    // Always there, empty once a fix supersedes a halt: the hub writes status with a merge
+    // patch, which would keep a list that is merely left out.
+    failed: failed.slice(0, maxFailedListed),
     failedCount: failed.length,
     message: messageOf(phase, groups, failed, maxFailures, target),
   };
