@@ -108,6 +108,9 @@ async function patchFor(
   const key = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
   const r = app.status?.rollout;
   const asked = { [rolloutAnnotations.requestedBy]: by };
+  // A promotion names a revision, not a rollout: one left over would skip a wait in the next
+  // rollout of the same revision (an undo to it, or a resume back from one).
+  const unpromoted = { ...asked, [rolloutAnnotations.promote]: null };
   switch (action) {
     case 'pause':
       return {
@@ -117,7 +120,7 @@ async function patchFor(
     case 'resume':
       return {
         patch: {
-          metadata: { annotations: asked },
+          metadata: { annotations: app.spec.rollback === undefined ? asked : unpromoted },
           spec: { rollout: { paused: false }, rollback: null },
         },
         said:
@@ -152,6 +155,7 @@ async function patchFor(
         );
       return {
         patch: {
+          metadata: { annotations: unpromoted },
           spec: {
             rollback: {
               revision: to,
