@@ -139,7 +139,10 @@ async function patchFor(
       return {
         patch: {
           metadata: {
-            annotations: { ...asked, [rolloutAnnotations.promote]: `${r.revision}/${group}` },
+            annotations: {
+              ...asked,
+              [rolloutAnnotations.promote]: `${r.revision}/${r.startedAt}/${group}`,
+            },
           },
         },
         said: `promoted group ${group} of ${shortRevision(r.revision)}: the next group starts without waiting`,

@@ -110,7 +110,9 @@ describe('the ballast-fleet-requested-by admission policy', () => {
     const promoted = await fleet('promote');
     expect(promoted.code, promoted.stderr).toBe(0);
     app = await stored();
-    expect(app.metadata.annotations?.[rolloutAnnotations.promote]).toBe(`${sha2}/canary`);
+    expect(app.metadata.annotations?.[rolloutAnnotations.promote]).toBe(
+      `${sha2}/2026-12-07T10:00:00Z/canary`,
+    );
 
     const undone = await fleet('undo', '--reason', 'canary broke');
     expect(undone.code, undone.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { rolloutAnnotations } from '../names.js';
 import type { RolloutPlan } from '../rollout.js';
 import type { RolloutStatus } from '../rollout-spec.js';
 import { fleetApp, sha1, sha2 } from '../testdata/fixtures.js';
-import { promotionOf, rolloutRecords } from './rollout-step.js';
+import { promotionFor, promotionOf, rolloutRecords } from './rollout-step.js';
 
 const status = (over: Partial<RolloutStatus> = {}): RolloutStatus => ({
   revision: sha2,
@@ -91,13 +91,24 @@ describe('rolloutRecords', () => {
 });
 
 describe('promotionOf', () => {
-  it('reads <revision>/<group> with its requester, and nothing without one', () => {
-    expect(promotionOf(raw({ ...by, [rolloutAnnotations.promote]: `${sha2}/canary` }))).toEqual({
-      revision: sha2,
-      group: 'canary',
-      by: 'jane',
-    });
-    expect(promotionOf(raw({ [rolloutAnnotations.promote]: `${sha2}/canary` }))).toBeUndefined();
+  it('reads <revision>/<startedAt>/<group> with its requester, and nothing without one', () => {
+    const at = '2026-12-07T10:00:00Z';
+    expect(
+      promotionOf(raw({ ...by, [rolloutAnnotations.promote]: `${sha2}/${at}/canary` })),
+    ).toEqual({ revision: sha2, startedAt: at, group: 'canary', by: 'jane' });
+    expect(
+      promotionOf(raw({ [rolloutAnnotations.promote]: `${sha2}/${at}/canary` })),
+    ).toBeUndefined();
     expect(promotionOf(raw({ ...by, [rolloutAnnotations.promote]: 'nonsense' }))).toBeUndefined();
+  });
+
+  it('applies only to the rollout it was asked of: the same commit rolled out again waits anew', () => {
+    const asked = raw({
+      ...by,
+      [rolloutAnnotations.promote]: `${sha2}/2026-12-07T10:00:00Z/canary`,
+    });
+    expect(promotionFor(asked, status())).toEqual({ revision: sha2, group: 'canary', by: 'jane' });
+    expect(promotionFor(asked, status({ startedAt: '2026-12-07T12:00:00Z' }))).toBeUndefined();
+    expect(promotionFor(asked, undefined)).toBeUndefined();
   });
 });

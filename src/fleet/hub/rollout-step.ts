@@ -57,16 +57,31 @@ export function rolloutClusters(
   });
 }
 
-/** A promotion asked for by `ballast fleet rollout promote`: `<revision>/<group>` and who. */
+/**
+ * A promotion asked for by `ballast fleet rollout promote`: `<revision>/<startedAt>/<group>`
+ * and who. The rollout's start time ties it to one rollout: the same commit rolled out again
+ * later (after an undo, say) waits in every group again.
+ */
 export function promotionOf(
   raw: KubeObject,
-): { revision: string; group: string; by: string } | undefined {
+): { revision: string; startedAt: string; group: string; by: string } | undefined {
   const a = raw.metadata.annotations ?? {};
-  const value = a[rolloutAnnotations.promote];
   const by = a[rolloutAnnotations.requestedBy];
-  const slash = value?.indexOf('/') ?? -1;
-  if (value === undefined || slash < 0 || by === undefined) return undefined;
-  return { revision: value.slice(0, slash), group: value.slice(slash + 1), by };
+  const parts = /^([^/]+)\/([^/]+)\/(.+)$/.exec(a[rolloutAnnotations.promote] ?? '');
+  if (parts === null || by === undefined) return undefined;
+  const [, revision = '', startedAt = '', group = ''] = parts;
+  return { revision, startedAt, group, by };
+}
+
+/** The promotion asked for of the rollout `current`, if any: one of another rollout is stale. */
+export function promotionFor(
+  raw: KubeObject,
+  current: RolloutStatus | undefined,
+): { revision: string; group: string; by: string } | undefined {
+  const asked = promotionOf(raw);
+  return asked !== undefined && asked.startedAt === current?.startedAt
+    ? { revision: asked.revision, group: asked.group, by: asked.by }
+    : undefined;
 }
 
 /**
@@ -82,7 +97,7 @@ export function stepRollout(
   target: { revision: string; rollback: boolean },
   clusters: RolloutCluster[],
 ): RolloutPlan {
-  const promote = promotionOf(raw);
+  const promote = promotionFor(raw, app.status?.rollout);
   const plan = planRollout({
     spec: app.spec.rollout,
     target: target.revision,
