@@ -1,0 +1,67 @@
+import { startDaemon } from '../src/dev/daemon.js';
+import { agentRole, defaultFleetOptions, type DevSpoke } from '../src/dev/fleet.js';
+import type { Cluster as FleetCluster } from '../src/fleet/cluster.js';
+import { agentLeaseName, clusterNamespace } from '../src/fleet/names.js';
+import { parseMicroTime } from '../src/reconcile/microtime.js';
+import type { FleetWorld } from '../test/support/fleet-world.js';
+import { commandLine, out, poll, replaceRecorded, sec } from './dr-spoke.js';
+import { percentile } from './timing.js';
+
+/** `ballast dev fleet`'s, which is also the hub's and the Cluster CRD's default. */
+export const heartbeatMs = defaultFleetOptions('').heartbeatTimeoutMs;
+
+/** Ready is a Cluster's only condition type. */
+const readyOf = (c: FleetCluster | undefined): string | undefined =>
+  c?.status?.conditions?.[0]?.status;
+
+/** When the agent of `cluster` last renewed its Lease on the hub, in epoch ms. */
+async function lastRenewal(w: FleetWorld, cluster: string): Promise<number> {
+  const lease = await w.hub.get({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: agentLeaseName, namespace: clusterNamespace(cluster) },
+  });
+  const spec = lease?.['spec'] as { renewTime?: string } | undefined;
+  return parseMicroTime(spec?.renewTime ?? '') ?? NaN;
+}
+
+export interface Loss {
+  lostMs: number;
+  /** How long before the kill the Lease was last renewed. */
+  staleMs: number;
+  backMs: number;
+}
+
+/** SIGKILLs a spoke's agent (no shutdown code runs), waits for Ready=False, restarts it. */
+export async function loseSpoke(w: FleetWorld, spoke: DevSpoke): Promise<Loss> {
+  const old = await w.daemon(spoke.devCluster, agentRole);
+  const argv = commandLine(old.pid);
+  const renewed = await lastRenewal(w, spoke.name);
+  process.kill(-old.pid, 'SIGKILL');
+  const killedAt = Date.now();
+  const state = async (): Promise<string | undefined> => readyOf(await w.clusterOf(spoke.name));
+  await poll(`${spoke.name} Ready=False`, async () => (await state()) === 'False', 3 * heartbeatMs);
+  const lostMs = Date.now() - killedAt;
+  const [binary, ...args] = argv as [string, ...string[]];
+  const startedAt = Date.now();
+  const next = startDaemon(agentRole, binary, args, old.log);
+  await replaceRecorded(w.state, old, next);
+  await poll(`${spoke.name} Ready=True`, async () => (await state()) === 'True', 120_000);
+  return { lostMs, staleMs: killedAt - renewed, backMs: Date.now() - startedAt };
+}
+
+export function printLosses(losses: readonly Loss[]): void {
+  const m = (xs: number[]): string => sec(percentile(xs, 50));
+  out(
+    `  heartbeat timeout ${sec(heartbeatMs)} (the dev default; the agent renews its Lease every ${sec(heartbeatMs / 3)}):`,
+  );
+  out(
+    `    agent SIGKILLed → Cluster Ready=False: median ${m(losses.map((l) => l.lostMs))} (runs: ${losses.map((l) => `${sec(l.lostMs)}, last renewal ${sec(l.staleMs)} before the kill`).join('; ')})`,
+  );
+  out(
+    `      after the timeout ran out (last renewal + timeout → Ready=False): median ${m(losses.map((l) => l.staleMs + l.lostMs - heartbeatMs))}`,
+  );
+  out(
+    `    agent restarted → Cluster Ready=True: median ${m(losses.map((l) => l.backMs))} (runs ${losses.map((l) => sec(l.backMs)).join(', ')})`,
+  );
+}
