@@ -1,4 +1,4 @@
-import { startDaemon } from '../src/dev/daemon.js';
+import { isRunning, logTail, startDaemon } from '../src/dev/daemon.js';
 import { agentRole, defaultFleetOptions, type DevSpoke } from '../src/dev/fleet.js';
 import type { Cluster as FleetCluster } from '../src/fleet/cluster.js';
 import { agentLeaseName, clusterNamespace } from '../src/fleet/names.js';
@@ -32,6 +32,16 @@ export interface Loss {
   backMs: number;
 }
 
+/**
+ * The agent's command line without `--token-file`: `ballast dev fleet` deletes that file once
+ * every spoke is registered, and an agent given a file it cannot read exits, stored identity
+ * or not. Restarted, an agent runs on the identity it stored on the spoke.
+ */
+function withoutTokenFile(argv: readonly string[]): string[] {
+  const i = argv.indexOf('--token-file');
+  return i < 0 ? [...argv] : [...argv.slice(0, i), ...argv.slice(i + 2)];
+}
+
 /** SIGKILLs a spoke's agent (no shutdown code runs), waits for Ready=False, restarts it. */
 export async function loseSpoke(w: FleetWorld, spoke: DevSpoke): Promise<Loss> {
   const old = await w.daemon(spoke.devCluster, agentRole);
@@ -42,11 +52,19 @@ export async function loseSpoke(w: FleetWorld, spoke: DevSpoke): Promise<Loss> {
   const state = async (): Promise<string | undefined> => readyOf(await w.clusterOf(spoke.name));
   await poll(`${spoke.name} Ready=False`, async () => (await state()) === 'False', 3 * heartbeatMs);
   const lostMs = Date.now() - killedAt;
-  const [binary, ...args] = argv as [string, ...string[]];
+  const [binary, ...args] = withoutTokenFile(argv) as [string, ...string[]];
   const startedAt = Date.now();
   const next = startDaemon(agentRole, binary, args, old.log);
   await replaceRecorded(w.state, old, next);
-  await poll(`${spoke.name} Ready=True`, async () => (await state()) === 'True', 120_000);
+  await poll(
+    `${spoke.name} Ready=True`,
+    async () => {
+      if (!isRunning(next))
+        throw new Error(`the restarted agent exited; its log ends:\n${await logTail(next, 30)}`);
+      return (await state()) === 'True';
+    },
+    120_000,
+  );
   return { lostMs, staleMs: killedAt - renewed, backMs: Date.now() - startedAt };
 }
 
