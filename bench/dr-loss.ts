@@ -4,7 +4,16 @@ import type { Cluster as FleetCluster } from '../src/fleet/cluster.js';
 import { agentLeaseName, clusterNamespace } from '../src/fleet/names.js';
 import { parseMicroTime } from '../src/reconcile/microtime.js';
 import type { FleetWorld } from '../test/support/fleet-world.js';
-import { commandLine, out, poll, replaceRecorded, sec } from './dr-spoke.js';
+import {
+  commandLine,
+  loggedAt,
+  logLines,
+  type LogLine,
+  out,
+  poll,
+  replaceRecorded,
+  sec,
+} from './dr-spoke.js';
 import { percentile } from './timing.js';
 
 /** `ballast dev fleet`'s, which is also the hub's and the Cluster CRD's default. */
@@ -30,6 +39,18 @@ export interface Loss {
   /** How long before the kill the Lease was last renewed. */
   staleMs: number;
   backMs: number;
+  /** From the restart: the stored identity read, and the first contact with the hub done. */
+  identityMs: number;
+  startedMs: number;
+}
+
+/** The first line logged with `msg` at or after `sinceMs`. */
+async function startedLine(
+  log: string,
+  sinceMs: number,
+  msg: string,
+): Promise<LogLine | undefined> {
+  return (await logLines(log)).find((l) => l.msg === msg && Date.parse(l.time ?? '') >= sinceMs);
 }
 
 /**
@@ -65,7 +86,22 @@ export async function loseSpoke(w: FleetWorld, spoke: DevSpoke): Promise<Loss> {
     },
     120_000,
   );
-  return { lostMs, staleMs: killedAt - renewed, backMs: Date.now() - startedAt };
+  const backMs = Date.now() - startedAt;
+  // The restarted agent's own lines: the log file is appended to, so only those after the start.
+  await poll(
+    'the restarted agent logs it started',
+    async () => (await startedLine(next.log, startedAt, 'agent started')) !== undefined,
+    60_000,
+  );
+  const at = async (msg: string): Promise<number> =>
+    loggedAt(await startedLine(next.log, startedAt, msg), msg) - startedAt;
+  return {
+    lostMs,
+    staleMs: killedAt - renewed,
+    backMs,
+    identityMs: await at('holding a hub identity'),
+    startedMs: await at('agent started'),
+  };
 }
 
 export function printLosses(losses: readonly Loss[]): void {
@@ -81,5 +117,8 @@ export function printLosses(losses: readonly Loss[]): void {
   );
   out(
     `    agent restarted → Cluster Ready=True: median ${m(losses.map((l) => l.backMs))} (runs ${losses.map((l) => sec(l.backMs)).join(', ')})`,
+  );
+  out(
+    `      of which, from the restart: stored identity read, median ${m(losses.map((l) => l.identityMs))}; 'agent started' (its controller started over the app, first contact with the hub done), median ${m(losses.map((l) => l.startedMs))}`,
   );
 }

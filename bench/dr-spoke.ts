@@ -118,7 +118,7 @@ export async function startFreshCluster(
 }
 
 /** One JSON log line of a ballast process, as far as the bench reads it. */
-interface LogLine {
+export interface LogLine {
   time?: string;
   msg?: string;
   revision?: string;

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Application } from '../src/api/application.js';
 import { Cluster } from '../src/cluster/cluster.js';
@@ -247,6 +248,10 @@ async function setUp(w: FleetWorld): Promise<{ sha: string; token: RegistrationT
   return { sha, token };
 }
 
+/** The machine's load, which other work on it (not this bench's alone) makes. */
+const load = (): string =>
+  `load average ${loadavg()[0]?.toFixed(1) ?? '?'} on ${cpus().length} cores`;
+
 /** Run `i`: a fresh cluster for the fleet and one for the baseline, the order alternating. */
 async function recoverBoth(
   w: FleetWorld,
@@ -260,7 +265,7 @@ async function recoverBoth(
     const note = `cluster up in ${sec(performance.now() - up)}, untimed; `;
     try {
       const r = await recoverWithAgent(w, fresh, `dr-${i}`, sha, tokenFile);
-      return { ...r, note: note + r.note };
+      return { ...r, note: `${note}${r.note}; ${load()}` };
     } finally {
       await fresh.stop();
       // Its Cluster, namespace and RBAC go, so the hub stops placing and judging it.
@@ -273,7 +278,7 @@ async function recoverBoth(
     const note = `cluster up in ${sec(performance.now() - up)}, untimed; `;
     try {
       const r = await recoverWithController(w, fresh, sha);
-      return { ...r, note: note + r.note };
+      return { ...r, note: `${note}${r.note}; ${load()}` };
     } finally {
       await fresh.stop();
     }
@@ -303,8 +308,10 @@ function printRecoveries(fleet: readonly Recovery[], base: readonly Recovery[]):
       .filter(([k]) => ['register', 'place', 'queue'].includes(k))
       .reduce((s, [, ms]) => s + ms, 0),
   );
+  // Each run's two legs ran back to back, under the same load from whatever else the machine runs.
+  const paired = fleet.map((f, i) => f.totalMs / (base[i]?.totalMs ?? NaN));
   out(
-    `  fleet/baseline: median total ${(total(fleet) / total(base)).toFixed(2)}; the fleet's own steps (register + place + queue): median ${sec(percentile(fleetOnly, 50))}`,
+    `  fleet/baseline: of the medians ${(total(fleet) / total(base)).toFixed(2)}; per run ${paired.map((x) => x.toFixed(2)).join(', ')}, median ${percentile(paired, 50).toFixed(2)}; the fleet's own steps (register + place + queue): median ${sec(percentile(fleetOnly, 50))}`,
   );
 }
 
