@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   audit: benchAudit,
   webhook: benchWebhook,
   apps: async () => (await import('./apps.js')).benchApps(),
+  dr: async () => (await import('./dr.js')).benchDr(),
   impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
   'yaml-keys': async () => (await import('./yaml-keys.js')).benchYamlKeys(),
   'fleet-small': async () => (await import('./fleet-small.js')).benchFleetSmall(),

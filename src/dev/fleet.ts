@@ -224,7 +224,7 @@ export async function startAgentProcess(
 }
 
 /** What the agent needs on its spoke: the Application CRD, its RBAC, the trusted keys. */
-async function prepareSpoke(opts: FleetOptions, spoke: DevSpoke): Promise<void> {
+export async function prepareSpoke(opts: FleetOptions, spoke: DevSpoke): Promise<void> {
   const c = Cluster.connect({ kubeconfig: spoke.kubeconfig });
   try {
     await applyAll(c, [applicationCrd(), ...agentManifests()]);

@@ -106,6 +106,18 @@ interface StagesDone {
   health: AppHealth;
   verification: VerificationStatus;
   observed: ObservedApp;
+  /** Wall time of each stage in ms, logged so that a slow sync shows where its time went. */
+  stagesMs: { fetch: number; verify: number; render: number; apply: number };
+}
+
+/** Each call returns the whole milliseconds since the previous one (or since the start). */
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const ms = performance.now() - last;
+    last += ms;
+    return Math.round(ms);
+  };
 }
 
 /**
@@ -125,17 +137,22 @@ async function runStages(
   const asApp = { ...deps, cluster: actingFor(deps, app) };
   // 1. Fetch the source and pin the commit. A rollback pins an older commit until `ballast app
   // resume` clears it.
+  const lap = stopwatch();
   const remote = await remoteFor(asApp, app);
   const ref = app.spec.rollback?.revision ?? app.spec.source.targetRevision;
   const pin = await deps.source.pin(remote, ref, { freshAfter: ctx.queuedAt });
   ctx.signal.throwIfAborted();
+  let fetch = lap();
   // 2. Verify, in the mirror before any file is extracted: the target descends from what is
   // applied, and is signed as the policy says.
   const trust = await decideTrust(asApp, app, remote, pin.sha);
   if (trust.kind === 'refused')
     throw new StageError(key, trust.reason, trust.message, { verification: trust.status });
+  const verify = lap();
   const tree = { sha: pin.sha, dir: await deps.source.materialize(pin) };
   ctx.signal.throwIfAborted();
+  // Extracting the commit's files ends its fetch.
+  fetch += lap();
   // 3. Render the path at that commit; the drift path re-uses this until the revision moves.
   const decryption = await decryptionFor(asApp, app);
   const rendered = await render(
@@ -156,6 +173,7 @@ async function runStages(
     app,
     objects: rendered.objects,
   });
+  const renderMs = lap();
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
   const result = await syncApp(deps, app, rendered.objects, inventory, {
@@ -171,7 +189,9 @@ async function runStages(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
   );
   const health = assess(observed, result);
-  return { sha: tree.sha, automated, result, health, verification: trust.status, observed };
+  const stagesMs = { fetch, verify, render: renderMs, apply: lap() };
+  const verification = trust.status;
+  return { sha: tree.sha, automated, result, health, verification, observed, stagesMs };
 }
 
 /** What a sync of `app` would change now; nothing is applied and no status is written. */
@@ -248,7 +268,7 @@ async function synced(
   const inventory = statusInventory(appId(app, app.status), (next) => {
     pass.status = { ...pass.status, inventory: formatInventory(next) };
   });
-  const { sha, automated, result, health, verification, observed } = await runStages(
+  const { sha, automated, result, health, verification, observed, stagesMs } = await runStages(
     deps,
     app,
     key,
@@ -278,7 +298,7 @@ async function synced(
     const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;
     await recordEvent(deps.cluster, app, 'Normal', 'Synced', message);
   }
-  deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed }, 'reconciled');
+  deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed, stagesMs }, 'reconciled');
   // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
   const settling =
     deps.healthWatched !== true && (health.status === 'Progressing' || health.status === 'Unknown');
