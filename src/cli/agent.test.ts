@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentOptionProblems } from '../fleet/agent/index.js';
-import { agentLedgerUrl, agentOptionsOf } from './agent.js';
+import { agentLedgerUrl, agentOptionsOf, readToken } from './agent.js';
 import { collectPrefixes, UsageError } from './parse.js';
 
 const flags = {
@@ -73,5 +73,19 @@ describe('agentLedgerUrl', () => {
       'sqlite:/state/ballast/agent-store-1.db',
     );
     expect(agentLedgerUrl('store-1', { BALLAST_LEDGER: 'none' })).toBe('none');
+  });
+});
+
+describe('ballast agent --token-file', () => {
+  it('a token file that is gone is no error by itself: a registered spoke restarts on its stored identity', async () => {
+    const gone = await readToken('/nonexistent/ballast/token');
+    expect(gone).toEqual({
+      token: undefined,
+      tokenSource: '--token-file /nonexistent/ballast/token, which does not exist',
+    });
+    expect(await readToken(undefined)).toEqual({
+      token: undefined,
+      tokenSource: 'no --token-file',
+    });
   });
 });

@@ -204,6 +204,24 @@ interface HubLink {
 }
 
 /**
+ * The registration token, if the file holds one. A file that is gone is no error by itself: a
+ * spoke that registered keeps its identity, and the token's Secret is deleted once every
+ * cluster is in, so an agent restarted after that must still start. Without a stored identity
+ * the registration then fails, naming the missing file.
+ */
+export async function readToken(
+  file: string | undefined,
+): Promise<{ token: string | undefined; tokenSource: string }> {
+  if (file === undefined) return { token: undefined, tokenSource: 'no --token-file' };
+  try {
+    return { token: (await readFile(file, 'utf8')).trim(), tokenSource: `--token-file ${file}` };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return { token: undefined, tokenSource: `--token-file ${file}, which does not exist` };
+  }
+}
+
+/**
  * The agent's own hub identity (registered with the token when none is stored on the spoke),
  * with a client whose certificate follows each renewal: the client reads credentials again
  * every 30 s, well before the old certificate (renewed at two thirds of its life) expires.
@@ -214,16 +232,15 @@ async function registeredHub(
   opts: AgentOptions,
   logger: Logger,
 ): Promise<HubLink> {
-  const token =
-    f.tokenFile === undefined ? undefined : (await readFile(f.tokenFile, 'utf8')).trim();
+  const { token, tokenSource } = await readToken(f.tokenFile);
   const hubCaPem = f.hubCaFile === undefined ? undefined : await readFile(f.hubCaFile, 'utf8');
   const registration = {
     ...defaultAgentRegistrationOptions(),
     clusterName: opts.clusterName,
     hubUrl: f.hubUrl,
     hubCaPem,
-    token,
-    tokenSource: f.tokenFile === undefined ? 'no --token-file' : `--token-file ${f.tokenFile}`,
+    ...(token === undefined ? {} : { token }),
+    tokenSource,
     namespace: opts.namespace,
   };
   const first = await obtainHubCredential(spoke, registration);

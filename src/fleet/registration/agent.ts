@@ -190,6 +190,7 @@ export async function obtainHubCredential(
   if (opts.token === undefined)
     throw new NoRegistrationTokenError(
       opts.clusterName,
+      opts.tokenSource,
       {
         none: 'no hub credential is stored on the spoke',
         pending: 'a registration was begun but not finished',

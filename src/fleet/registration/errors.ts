@@ -83,10 +83,12 @@ export class NoRegistrationTokenError extends Error {
   override readonly name = 'NoRegistrationTokenError';
   constructor(
     readonly cluster: string,
+    /** Where a token was looked for, e.g. `--token-file F, which does not exist`. */
+    readonly tokenSource: string,
     why: string,
   ) {
     super(
-      `cluster "${cluster}": ${why}, and no registration token was given; pass --token-file with a token from \`ballast fleet token create\``,
+      `cluster "${cluster}": ${why}, and no registration token was given (${tokenSource}); pass --token-file with a token from \`ballast fleet token create\``,
     );
   }
 }
