@@ -2,25 +2,19 @@ import type { Command } from 'commander';
 import { ballastApiVersion } from '../api/resource.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
-import {
-  assignmentLabels,
-  type Assignment,
-  type Cluster as FleetCluster,
-  type FleetApplication,
-} from '../fleet/index.js';
-import { labelValueFor, rolloutAnnotations } from '../fleet/names.js';
+import type { FleetApplication } from '../fleet/index.js';
+import { rolloutAnnotations } from '../fleet/names.js';
 import { say, whoAmI } from './app-common.js';
 import {
   fleetAppOptions,
   getFleetApp,
   kindInfo,
-  listIfAllowed,
   nameArgument,
+  readFleetApp,
   type FleetFlags,
 } from './fleet.js';
 import { safeJson, safeYaml, shortRevision } from './fleet-format.js';
 import { currentGroup, rolloutReport, rolloutText } from './fleet-rollout-format.js';
-import { assignmentsOf } from './fleet-status.js';
 import { outputOption, withCluster } from './options.js';
 
 /**
@@ -62,33 +56,9 @@ async function patchFleetApp(
 }
 
 async function status(f: FleetFlags, name: string): Promise<void> {
-  const namespace = f.namespace ?? f.fleetNamespace;
   await withCluster(f, async (cluster) => {
-    const app = await getFleetApp(cluster, namespace, name);
-    const [assignmentInfo, clusterInfo] = await Promise.all([
-      kindInfo(cluster, 'Assignment'),
-      kindInfo(cluster, 'Cluster'),
-    ]);
-    const selector = `${assignmentLabels.fleetNamespace}=${namespace},${assignmentLabels.fleetName}=${labelValueFor(name)}`;
-    const [assignments, clusters] = await Promise.all([
-      listIfAllowed(
-        async () =>
-          (await cluster.list(assignmentInfo, {
-            labelSelector: selector,
-          })) as unknown as Assignment[],
-      ),
-      listIfAllowed(
-        async () =>
-          (await cluster.list(clusterInfo, {
-            namespace: f.fleetNamespace,
-          })) as unknown as FleetCluster[],
-      ),
-    ]);
-    const report = rolloutReport(
-      app,
-      assignments && assignmentsOf({ namespace, name }, assignments),
-      clusters,
-    );
+    const { app, assignments, clusters } = await readFleetApp(cluster, f, name);
+    const report = rolloutReport(app, assignments, clusters);
     if (f.output === 'json') say(safeJson(report));
     else if (f.output === 'yaml') say(safeYaml(report));
     else say(rolloutText(report));

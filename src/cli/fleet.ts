@@ -162,7 +162,7 @@ async function listFleetApps(f: FleetFlags, name: string | undefined): Promise<v
  * `list` of a fleet kind, or undefined when the caller may not: a tenant who may read only its
  * own FleetApplications still gets the hub's aggregate.
  */
-export async function listIfAllowed<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
+async function listIfAllowed<T>(list: () => Promise<T[]>): Promise<T[] | undefined> {
   try {
     return await list();
   } catch (e) {
@@ -176,32 +176,53 @@ interface StatusFlags extends FleetFlags {
   exitCode?: boolean;
 }
 
-async function fleetStatus(f: StatusFlags, name: string): Promise<void> {
+/**
+ * A FleetApplication with its own Assignments and the fleet's Clusters, each undefined when
+ * the caller may not list them: what `fleet status` and `fleet rollout status` show.
+ */
+export async function readFleetApp(
+  cluster: Cluster,
+  f: FleetFlags,
+  name: string,
+): Promise<{
+  app: FleetApplication;
+  assignments: Assignment[] | undefined;
+  clusters: FleetCluster[] | undefined;
+}> {
   const namespace = f.namespace ?? f.fleetNamespace;
+  const app = await getFleetApp(cluster, namespace, name);
+  const [assignmentInfo, clusterInfo] = await Promise.all([
+    kindInfo(cluster, 'Assignment'),
+    kindInfo(cluster, 'Cluster'),
+  ]);
+  const selector = `${assignmentLabels.fleetNamespace}=${namespace},${assignmentLabels.fleetName}=${labelValueFor(name)}`;
+  const [assignments, clusters] = await Promise.all([
+    listIfAllowed(
+      async () =>
+        (await cluster.list(assignmentInfo, {
+          labelSelector: selector,
+        })) as unknown as Assignment[],
+    ),
+    listIfAllowed(
+      async () =>
+        (await cluster.list(clusterInfo, {
+          namespace: f.fleetNamespace,
+        })) as unknown as FleetCluster[],
+    ),
+  ]);
+  return {
+    app,
+    assignments: assignments && assignmentsOf({ namespace, name }, assignments),
+    clusters,
+  };
+}
+
+async function fleetStatus(f: StatusFlags, name: string): Promise<void> {
   await withCluster(f, async (cluster) => {
-    const app = await getFleetApp(cluster, namespace, name);
-    const [assignmentInfo, clusterInfo] = await Promise.all([
-      kindInfo(cluster, 'Assignment'),
-      kindInfo(cluster, 'Cluster'),
-    ]);
-    const selector = `${assignmentLabels.fleetNamespace}=${namespace},${assignmentLabels.fleetName}=${labelValueFor(name)}`;
-    const [assignments, clusters] = await Promise.all([
-      listIfAllowed(
-        async () =>
-          (await cluster.list(assignmentInfo, {
-            labelSelector: selector,
-          })) as unknown as Assignment[],
-      ),
-      listIfAllowed(
-        async () =>
-          (await cluster.list(clusterInfo, {
-            namespace: f.fleetNamespace,
-          })) as unknown as FleetCluster[],
-      ),
-    ]);
+    const { app, assignments, clusters } = await readFleetApp(cluster, f, name);
     const report = fleetStatusReport({
       fleetApplication: app,
-      assignments: assignments && assignmentsOf({ namespace, name }, assignments),
+      assignments,
       clusters,
       fleetNamespace: f.fleetNamespace,
     });
