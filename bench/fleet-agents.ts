@@ -240,6 +240,8 @@ function main(): void {
         process.exit(0);
       });
   });
+  // A driver that dies without stopping its hosts must not leave 500 agents running.
+  process.on('disconnect', () => process.exit(1));
   // The driver reads this process's RSS with no agent in it as the idle baseline.
   process.send?.({ kind: 'loaded' } satisfies FromHost);
 }

@@ -76,6 +76,9 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => {
     void server.stop().finally(() => process.exit(0));
   });
+  process.on('disconnect', () => {
+    void server.stop().finally(() => process.exit(1));
+  });
   process.send?.({ kind: 'ready', url: server.httpUrl('apps') } satisfies FromGit);
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { KubeObject } from '../src/api/object.js';
 import type { Cluster } from '../src/cluster/cluster.js';
 import { WatchManager } from '../src/cluster/watch.js';
@@ -41,6 +41,7 @@ export class AssignmentTracker {
   private readonly pinned = new Set<string>();
   private readonly synced = new Set<string>();
   private sha = '';
+  private path = '';
   private waiters: Waiter[] = [];
   private readonly watch: WatchManager;
 
@@ -71,8 +72,10 @@ export class AssignmentTracker {
     });
   }
 
-  target(sha: string): void {
+  /** From now on, counts Assignments of `path` (the template's) at `sha`. */
+  target(sha: string, path: string): void {
     this.sha = sha;
+    this.path = path;
     this.pinned.clear();
     this.synced.clear();
     for (const [ns, a] of this.byNs) this.classify(ns, a);
@@ -129,9 +132,11 @@ export class AssignmentTracker {
   }
 
   private classify(ns: string, a: Assignment): void {
-    if (a.spec.revision === this.sha) this.pinned.add(ns);
+    // A changed template is not there until the Assignment says so: the old one is still synced.
+    const current = a.spec.application.source.path === this.path;
+    if (current && a.spec.revision === this.sha) this.pinned.add(ns);
     else this.pinned.delete(ns);
-    if (syncedAt(a, this.sha)) this.synced.add(ns);
+    if (current && syncedAt(a, this.sha)) this.synced.add(ns);
     else this.synced.delete(ns);
   }
 }
@@ -195,4 +200,67 @@ export function requestsBetween(before: RequestTally, after: RequestTally): [str
     .map(([k, n]) => [k, n - (before.get(k) ?? 0)] as [string, number])
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1]);
+}
+
+interface AuditLine {
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string };
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
+}
+
+/** The hub's own writes in a window, from the hub apiserver's audit log (writes only). */
+export interface HubWrites {
+  /** Writes by who made them: `hub controller`, `agents`, `other`. */
+  byWho: Record<string, number>;
+  /** The hub controller's writes of Assignments (server-side apply). */
+  assignments: number;
+  /** Their apiserver latency (received → response), median, ms. */
+  assignmentLatencyMs: number;
+  /** Received time of the first to the last of them, ms. */
+  assignmentSpanMs: number;
+}
+
+export const fileSize = (path: string): number => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
+
+const who = (user: string): string =>
+  user.startsWith('ballast:cluster:')
+    ? 'agents'
+    : user.startsWith('system:')
+      ? 'other'
+      : 'hub controller';
+
+/** Writes to the hub apiserver logged after `offset`; undefined if the log was rotated since. */
+export function hubWritesSince(log: string, offset: number): HubWrites | undefined {
+  if (fileSize(log) < offset) return undefined;
+  const text = readFileSync(log).subarray(offset).toString('utf8');
+  const byWho: Record<string, number> = {};
+  const latencies: number[] = [];
+  const received: number[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as AuditLine;
+    const w = who(e.user.username);
+    byWho[w] = (byWho[w] ?? 0) + 1;
+    const r = e.objectRef;
+    if (w !== 'hub controller' || r?.resource !== 'assignments' || r.subresource !== undefined)
+      continue;
+    const t = Date.parse(e.requestReceivedTimestamp);
+    received.push(t);
+    latencies.push(Date.parse(e.stageTimestamp) - t);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    byWho,
+    assignments: received.length,
+    assignmentLatencyMs: latencies[Math.floor(latencies.length / 2)] ?? NaN,
+    assignmentSpanMs: received.length === 0 ? 0 : Math.max(...received) - Math.min(...received),
+  };
 }

@@ -1,10 +1,12 @@
 import type { GitCounts } from './fleet-git.js';
-import { mib, rss, type Cpu } from './fleet-measure.js';
+import { mib, rss, type Cpu, type HubWrites } from './fleet-measure.js';
 import type { FleetBench } from './fleet-world.js';
 import { percentile } from './timing.js';
 
 /** What one commit (or an idle stretch) cost, from the end of its push. */
 export interface Window {
+  /** To the first Assignment pinned: the hub's webhook, fetch and resolve. */
+  firstPinnedMs: number;
   /** To every Assignment pinned to the commit's SHA. */
   pinnedMs: number;
   /** To every Assignment Synced and Healthy at it; the CPU window ends here. */
@@ -13,6 +15,8 @@ export interface Window {
   /** Hub apiserver requests, by `verb resource`. */
   requests: [string, number][];
   git: GitCounts;
+  /** From the hub apiserver's audit log; undefined when it rotated in the window. */
+  hubWrites: HubWrites | undefined;
 }
 
 const write = (line: string): void => {
@@ -120,6 +124,11 @@ export function printPhase(
     `${what}, ${n} clusters, default strategy (all at once), ${fleet.length} commits, webhook:`,
   );
   write(`  push → all ${n} Assignments pinned to the new SHA: ${ms(pin)} (goal < 3 s)`);
+  const first = fleet.map((w) => w.firstPinnedMs);
+  const writes = fleet.map((w) => w.pinnedMs - w.firstPinnedMs);
+  write(
+    `    of which push → the first pinned (webhook, hub fetch, resolve): ${ms(first)}; first → last pinned (the hub writing ${n} Assignments): ${ms(writes)} = ${(percentile(writes, 50) / Math.max(1, n - 1)).toFixed(1)} ms per Assignment`,
+  );
   write(`  push → all ${n} Synced and Healthy: ${ms(sync)} (goal < 30 s)`);
   write(
     `  baseline, the same commits placed on 1 of these clusters: pinned ${ms(bpin)}; Synced and Healthy ${ms(bsync)}`,
@@ -133,9 +142,28 @@ export function printPhase(
   for (const l of cpuLines(base, 1)) write(l);
   for (const l of verdictLines(fleet, n)) write(l);
   for (const l of requestLines(fleet, n)) write(l);
+  for (const l of hubWriteLines(fleet)) write(l);
   write(gitLine(fleet, n));
   write(requestLines(base, 1)[0]?.trim().replace(/^/, '  baseline ') ?? '');
   write(gitLine(base, 1).trim().replace(/^/, '  baseline '));
+}
+
+/** Where the hub's time to pin every Assignment goes: its writes, one by one, as the apiserver saw them. */
+function hubWriteLines(windows: readonly Window[]): string[] {
+  const ws = windows.flatMap((w) => (w.hubWrites === undefined ? [] : [w.hubWrites]));
+  if (ws.length === 0)
+    return ['    (the hub audit log rotated in every window: no write breakdown)'];
+  const m = (f: (h: HubWrites) => number): number => median(ws.map(f));
+  const n = m((h) => h.assignments);
+  const span = m((h) => h.assignmentSpanMs);
+  const latency = m((h) => h.assignmentLatencyMs);
+  const byWho = ['hub controller', 'agents', 'other']
+    .map((k) => `${m((h) => h.byWho[k] ?? 0).toFixed(0)} by ${k}`)
+    .join(', ');
+  return [
+    `    hub apiserver writes per commit (audit log): ${byWho}`,
+    `    the hub's Assignment writes: ${n.toFixed(0)}, received over ${span.toFixed(0)} ms (${(span / Math.max(1, n - 1)).toFixed(1)} ms apart), each taking the apiserver ${latency.toFixed(1)} ms (median): the rest of each step is the hub's own`,
+  ];
 }
 
 /** The fleet with nothing to do: what heartbeats, watches and polls cost. */

@@ -4,10 +4,13 @@ import { controlPlaneTools } from '../src/dev/versions.js';
 import { requestTally, type RequestTally } from './apiserver-requests.js';
 import { appKeys, appSizes, realisticApp, smallApp, type AppKeys } from './fleet-app.js';
 import { countsBetween, type GitCounts } from './fleet-git.js';
+import { join } from 'node:path';
 import {
   AssignmentTracker,
   cpuBetween,
   cpuSnapshot,
+  fileSize,
+  hubWritesSince,
   requestsBetween,
   type Cpu,
   type Part,
@@ -89,11 +92,13 @@ interface Run {
   tracker: AssignmentTracker;
   parts: Part[];
   commit: number;
+  sha: string;
 }
 
 /** Places `app` on `clusters` and waits until all are Synced and Healthy; the seconds it took. */
 async function place(r: Run, app: AppName, clusters: string[]): Promise<number> {
   const t0 = performance.now();
+  r.tracker.target(r.sha, app);
   await fleetApp(r.b, app, clusters);
   await r.tracker.when('synced', clusters.length, 1_800_000);
   return (performance.now() - t0) / 1000;
@@ -111,13 +116,18 @@ async function measure(r: Run, app: AppName, expected: number): Promise<Window[]
     for (const [path, text] of Object.entries(filesOf(app, r.keys, r.commit)))
       await b.repo.writeFile(path, text);
     const sha = await b.repo.commit(`bench ${r.commit}`, { signer: b.gpg });
-    tracker.target(sha);
+    r.sha = sha;
+    tracker.target(sha, app);
     const req0: RequestTally = await requestTally(b.hub);
+    const audit = join(b.stateDir, 'cluster-1', 'audit.log');
+    const offset = fileSize(audit);
     await b.repo.push();
     const t0 = performance.now();
     const cpu0 = cpuSnapshot(r.parts);
     const [git0] = await Promise.all([b.git.counts(), notifyHub(b.fleet.hub.webhook, b.git.url)]);
-    const pinned = await tracker.when('pinned', expected, 120_000);
+    // The first Assignment is written once the hub has fetched and resolved the commit.
+    const first = await tracker.when('pinned', 1, 120_000);
+    const pinned = await tracker.when('pinned', expected, 600_000);
     const synced = await tracker.when('synced', expected, 600_000);
     const cpu: Map<string, Cpu> = cpuBetween(cpu0, cpuSnapshot(r.parts));
     const [req1, git1]: [RequestTally, GitCounts] = await Promise.all([
@@ -125,11 +135,13 @@ async function measure(r: Run, app: AppName, expected: number): Promise<Window[]
       b.git.counts(),
     ]);
     windows.push({
+      firstPinnedMs: first - t0,
       pinnedMs: pinned - t0,
       syncedMs: synced - t0,
       cpu,
       requests: requestsBetween(req0, req1),
       git: countsBetween(git0, git1),
+      hubWrites: hubWritesSince(audit, offset),
     });
     await sleep(gapMs);
   }
@@ -145,11 +157,13 @@ async function idle(r: Run, ms: number): Promise<Window> {
   const cpu = cpuBetween(cpu0, cpuSnapshot(r.parts));
   const [req1, git1] = await Promise.all([requestTally(r.b.hub), r.b.git.counts()]);
   return {
+    firstPinnedMs: ms,
     pinnedMs: ms,
     syncedMs: ms,
     cpu,
     requests: requestsBetween(req0, req1),
     git: countsBetween(git0, git1),
+    hubWrites: undefined,
   };
 }
 
@@ -158,9 +172,8 @@ async function phases(r: Run): Promise<void> {
   const all = b.clusterNames;
   const one = all.slice(0, 1);
   const n = all.length;
-  const sha = await b.repo.commit('bench 0: both apps', { signer: b.gpg });
+  r.sha = await b.repo.commit('bench 0: both apps', { signer: b.gpg });
   await b.repo.push();
-  r.tracker.target(sha);
   await place(r, 'small', one);
   const baseSmall = await measure(r, 'small', 1);
   await place(r, 'realistic', one);
@@ -176,7 +189,7 @@ async function phases(r: Run): Promise<void> {
   printRss(b);
   const switched = await place(r, 'realistic', all);
   process.stdout.write(
-    `\n  the FleetApplication switched to the realistic app on ${n} clusters (15 objects added, prune): all Synced and Healthy in ${switched.toFixed(1)} s\n`,
+    `\n  the FleetApplication switched to the realistic app on ${n} clusters (20 objects, 15 of them new): all Synced and Healthy in ${switched.toFixed(1)} s\n`,
   );
   await sleep(gapMs);
   const realistic = await measure(r, 'realistic', n);
@@ -196,6 +209,12 @@ export async function benchFleet(): Promise<void> {
   const keys = await appKeys();
   const t0 = performance.now();
   const b = await startFleetBench(layout, keys.ageKey);
+  // Interrupted, it still stops the control plane, the agents and the Git server.
+  const onSignal = (): void => {
+    void b.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     printLayout(b, (performance.now() - t0) / 1000);
     for (const app of ['small', 'realistic'] as const)
@@ -204,7 +223,7 @@ export async function benchFleet(): Promise<void> {
     const tracker = new AssignmentTracker(b.hub, `${appNamespace}.bench`);
     await tracker.start();
     try {
-      await phases({ b, keys, tracker, parts: partsOf(b), commit: 0 });
+      await phases({ b, keys, tracker, parts: partsOf(b), commit: 0, sha: '' });
     } finally {
       await tracker.stop();
     }
