@@ -176,28 +176,59 @@ async function hubOf(
 async function host(c: HostConfig, a: AgentSpec, root: Logger): Promise<Hosted> {
   const logger = root.child({ cluster: a.clusterName });
   const spoke = spokeClient(a);
-  const { hub, renewal } = await hubOf(c, a, spoke, logger);
-  const source = new GitSource(defaultSourceOptions(a.cacheDir));
-  const ledger = await openControllerLedger(
-    { ledger: a.ledger, fallbackNamespace: a.namespace },
-    spoke,
-    logger,
-  );
-  const agent = await startAgent(
-    { spoke, hub, source, logger, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
-    {
-      ...defaultAgentOptions(),
-      clusterName: a.clusterName,
-      scope: 'namespace',
-      namespace: a.namespace,
-      verification: { mode: 'head', secretName: c.trustedKeysSecret },
-      allowedRepos: [c.allowedRepo],
-      heartbeatTimeoutMs: c.heartbeatTimeoutMs,
-      heartbeatIntervalMs: Math.floor(c.heartbeatTimeoutMs / 3),
-      agentVersion: 'bench',
-    },
-  );
-  return { agent, renewal, ledger, spoke, hub };
+  let hub: Cluster | undefined;
+  let renewal: Renewal | undefined;
+  let ledger: ControllerLedger | undefined;
+  try {
+    ({ hub, renewal } = await hubOf(c, a, spoke, logger));
+    const source = new GitSource(defaultSourceOptions(a.cacheDir));
+    ledger = await openControllerLedger(
+      { ledger: a.ledger, fallbackNamespace: a.namespace },
+      spoke,
+      logger,
+    );
+    const agent = await startAgent(
+      { spoke, hub, source, logger, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
+      {
+        ...defaultAgentOptions(),
+        clusterName: a.clusterName,
+        scope: 'namespace',
+        namespace: a.namespace,
+        verification: { mode: 'head', secretName: c.trustedKeysSecret },
+        allowedRepos: [c.allowedRepo],
+        heartbeatTimeoutMs: c.heartbeatTimeoutMs,
+        heartbeatIntervalMs: Math.floor(c.heartbeatTimeoutMs / 3),
+        agentVersion: 'bench',
+      },
+    );
+    return { agent, renewal, ledger, spoke, hub };
+  } catch (e) {
+    renewal?.stop();
+    await ledger?.close();
+    hub?.close();
+    spoke.close();
+    throw e;
+  }
+}
+
+/**
+ * Starts one agent, again after a failure (an apiserver busy with hundreds of agents starting
+ * may drop a connection), as Kubernetes restarts an agent Pod that exited: the registration
+ * resumes from what the first try stored on the spoke.
+ */
+async function hostWithRestarts(c: HostConfig, a: AgentSpec, root: Logger): Promise<Hosted> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await host(c, a, root);
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      root.warn(
+        { cluster: a.clusterName, attempt, err: String(e) },
+        'agent start failed; restarting',
+      );
+      await new Promise((r) => setTimeout(r, 5_000 * attempt));
+    }
+  }
 }
 
 async function startAll(c: HostConfig, root: Logger, hosted: Hosted[]): Promise<void> {
@@ -205,7 +236,7 @@ async function startAll(c: HostConfig, root: Logger, hosted: Hosted[]): Promise<
   const worker = async (): Promise<void> => {
     for (let a = queue.shift(); a !== undefined; a = queue.shift()) {
       try {
-        hosted.push(await host(c, a, root));
+        hosted.push(await hostWithRestarts(c, a, root));
         process.send?.({ kind: 'started', cluster: a.clusterName } satisfies FromHost);
       } catch (e) {
         const error = e instanceof Error ? e.message : String(e);

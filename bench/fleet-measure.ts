@@ -264,3 +264,13 @@ export function hubWritesSince(log: string, offset: number): HubWrites | undefin
     assignmentSpanMs: received.length === 0 ? 0 : Math.max(...received) - Math.min(...received),
   };
 }
+
+/** CPU seconds the whole machine has been busy (every process, this bench's or not). */
+export function machineCpu(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal …: all but idle and iowait are busy.
+  const [, user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
+  );
+}

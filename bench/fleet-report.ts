@@ -17,6 +17,8 @@ export interface Window {
   git: GitCounts;
   /** From the hub apiserver's audit log; undefined when it rotated in the window. */
   hubWrites: HubWrites | undefined;
+  /** CPU seconds of the whole machine: with the total, how much other work shared the cores. */
+  machine: number;
 }
 
 const write = (line: string): void => {
@@ -60,6 +62,10 @@ function cpuLines(windows: readonly Window[], n: number): string[] {
   const wall = median(windows.map((w) => w.syncedMs)) / 1000;
   lines.push(
     `      ${'total'.padEnd(24)} ${median(sums).toFixed(2).padStart(7)} CPU-s over a median window of ${wall.toFixed(1)} s = ${(median(sums) / wall).toFixed(2)} cores`,
+  );
+  const machine = median(windows.map((w) => w.machine));
+  lines.push(
+    `      ${'whole machine'.padEnd(24)} ${machine.toFixed(2).padStart(7)} CPU-s (this bench and whatever else ran: ${(machine - median(sums)).toFixed(2)} CPU-s not the bench's)`,
   );
   return lines;
 }
@@ -171,7 +177,9 @@ export function printIdle(w: Window, n: number): void {
   const secs = w.syncedMs / 1000;
   const cores = [...w.cpu].map(([p, c]) => `${p} ${(total(c) / secs).toFixed(3)}`).join(', ');
   const reqs = w.requests.reduce((s, [, v]) => s + v, 0);
-  write(`idle, ${n} clusters, ${secs.toFixed(0)} s: cores used: ${cores}`);
+  write(
+    `idle, ${n} clusters, ${secs.toFixed(0)} s: cores used: ${cores}; whole machine ${(w.machine / secs).toFixed(2)}`,
+  );
   write(
     `  hub apiserver requests per second at idle: ${(reqs / secs).toFixed(1)} (${((reqs / secs / n) * 60).toFixed(2)} per cluster per minute): ${w.requests
       .slice(0, 5)

@@ -11,6 +11,7 @@ import {
   cpuSnapshot,
   fileSize,
   hubWritesSince,
+  machineCpu,
   requestsBetween,
   type Cpu,
   type Part,
@@ -124,12 +125,14 @@ async function measure(r: Run, app: AppName, expected: number): Promise<Window[]
     await b.repo.push();
     const t0 = performance.now();
     const cpu0 = cpuSnapshot(r.parts);
+    const machine0 = machineCpu();
     const [git0] = await Promise.all([b.git.counts(), notifyHub(b.fleet.hub.webhook, b.git.url)]);
     // The first Assignment is written once the hub has fetched and resolved the commit.
     const first = await tracker.when('pinned', 1, 120_000);
     const pinned = await tracker.when('pinned', expected, 600_000);
     const synced = await tracker.when('synced', expected, 600_000);
     const cpu: Map<string, Cpu> = cpuBetween(cpu0, cpuSnapshot(r.parts));
+    const machine = machineCpu() - machine0;
     const [req1, git1]: [RequestTally, GitCounts] = await Promise.all([
       requestTally(b.hub),
       b.git.counts(),
@@ -142,6 +145,7 @@ async function measure(r: Run, app: AppName, expected: number): Promise<Window[]
       requests: requestsBetween(req0, req1),
       git: countsBetween(git0, git1),
       hubWrites: hubWritesSince(audit, offset),
+      machine,
     });
     await sleep(gapMs);
   }
@@ -152,9 +156,11 @@ async function measure(r: Run, app: AppName, expected: number): Promise<Window[]
 async function idle(r: Run, ms: number): Promise<Window> {
   const req0 = await requestTally(r.b.hub);
   const cpu0 = cpuSnapshot(r.parts);
+  const machine0 = machineCpu();
   const git0 = await r.b.git.counts();
   await sleep(ms);
   const cpu = cpuBetween(cpu0, cpuSnapshot(r.parts));
+  const machine = machineCpu() - machine0;
   const [req1, git1] = await Promise.all([requestTally(r.b.hub), r.b.git.counts()]);
   return {
     firstPinnedMs: ms,
@@ -164,6 +170,7 @@ async function idle(r: Run, ms: number): Promise<Window> {
     requests: requestsBetween(req0, req1),
     git: countsBetween(git0, git1),
     hubWrites: undefined,
+    machine,
   };
 }
 
