@@ -127,7 +127,7 @@ export function printPhase(
     (percentile(a, p) / percentile(b, p)).toFixed(1);
   write('');
   write(
-    `${what}, ${n} clusters, default strategy (all at once), ${fleet.length} commits, webhook:`,
+    `${what}, ${n} clusters, strategy all (every cluster at once), ${fleet.length} commits, webhook:`,
   );
   write(`  push → all ${n} Assignments pinned to the new SHA: ${ms(pin)} (goal < 3 s)`);
   const first = fleet.map((w) => w.firstPinnedMs);

@@ -69,7 +69,10 @@ function filesOf(app: AppName, keys: AppKeys, commit: number): Record<string, st
   return app === 'small' ? smallApp(keys, commit) : realisticApp(keys, commit);
 }
 
-/** Applies the FleetApplication `bench`: `path` placed on `clusterNames`, strategy default. */
+/**
+ * Applies the FleetApplication `bench`: `path` placed on `clusterNames`, every cluster at once
+ * (`strategy: all`, said outright: unset means progressive from 10 placed clusters on).
+ */
 async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Promise<void> {
   await b.hub.apply({
     apiVersion: 'ballast.dev/v1alpha1',
@@ -83,6 +86,7 @@ async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Pr
         decryption: { secretRef: { name: decryptionSecret } },
       },
       placement: { clusterNames },
+      rollout: { strategy: 'all' },
     },
   });
 }
