@@ -20,6 +20,8 @@ export interface HttpBridgeOptions {
   baseEnv: Record<string, string>;
   /** Diagnostics for a person (failed backends and their stderr). */
   log: (line: string) => void;
+  /** Called for each request let through to http-backend: how a benchmark counts fetches. */
+  onRequest: (method: string, pathInfo: string) => void;
 }
 
 export interface HttpBridge {
@@ -105,6 +107,7 @@ function handle(
     plain(res, 400, `bad request: ${target.reason}`);
     return;
   }
+  opts.onRequest(req.method ?? 'GET', target.pathInfo);
   const env = {
     ...opts.baseEnv,
     ...cgiEnvironment({

@@ -30,6 +30,8 @@ export interface GitServerOptions {
   sshStartTimeoutMs: number;
   /** Diagnostics for a person: failed backend requests, with git's stderr. */
   log: (line: string) => void;
+  /** Called for each HTTP request passed to git http-backend (method, path in the repo root). */
+  onRequest: (method: string, pathInfo: string) => void;
 }
 
 export function defaultGitServerOptions(): GitServerOptions {
@@ -42,6 +44,7 @@ export function defaultGitServerOptions(): GitServerOptions {
     requestTimeoutMs: 120_000,
     sshStartTimeoutMs: 15_000,
     log: () => undefined,
+    onRequest: () => undefined,
   };
 }
 
@@ -89,6 +92,7 @@ async function startParts(opts: GitServerOptions, parts: Parts): Promise<HttpBri
       ...isolated,
     },
     log: opts.log,
+    onRequest: opts.onRequest,
   });
   parts.http = http;
   if (opts.ssh) {
