@@ -13,7 +13,11 @@ export interface RequesterPolicyOptions {
   policyName: string;
   /** How often the policy is looked up again, in milliseconds: two GETs, so cheap. */
   refreshMs: number;
-  /** A lookup that failed; the check then reads `unenforced` until one succeeds. */
+  /**
+   * A lookup that failed, said once per run of failures (an agent whose account may not read
+   * the cluster-scoped policy would otherwise warn every refresh); the check then reads
+   * `unenforced` until one succeeds.
+   */
   onError: (error: unknown) => void;
 }
 
@@ -60,6 +64,7 @@ export async function lookUpRequesterPolicy(
  */
 export class RequesterPolicyWatch {
   private state: RequesterCheck = 'unenforced';
+  private failing = false;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -82,9 +87,11 @@ export class RequesterPolicyWatch {
   async refresh(): Promise<RequesterCheck> {
     try {
       this.state = await lookUpRequesterPolicy(this.cluster, this.options.policyName);
+      this.failing = false;
     } catch (e) {
       this.state = 'unenforced';
-      this.options.onError(e);
+      if (!this.failing) this.options.onError(e);
+      this.failing = true;
     }
     return this.state;
   }
