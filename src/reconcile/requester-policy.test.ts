@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../cluster/cluster.js';
 import { RequesterPolicyWatch } from './requester-policy.js';
 
-/** A cluster whose every read fails as a 403 would, until `allow` is set. */
-function forbidding(): { cluster: Cluster; allow: () => void } {
+/** A cluster whose reads fail as a 403 would while `allowed` is false. */
+function forbidding(): { cluster: Cluster; set: (allowed: boolean) => void } {
   let allowed = false;
   const cluster = {
     get: () => (allowed ? Promise.resolve(undefined) : Promise.reject(new Error('403 Forbidden'))),
   } as unknown as Cluster;
-  return { cluster, allow: () => (allowed = true) };
+  return {
+    cluster,
+    set: (a: boolean) => {
+      allowed = a;
+    },
+  };
 }
 
 describe('RequesterPolicyWatch', () => {
