@@ -12,6 +12,19 @@ afterAll(() => temp.removeAll());
 /** Node 24 first on PATH, as `engines` asks of a machine that installs the package. */
 const path = `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`;
 
+/**
+ * What npm needs of the machine to reach its registry: the home of its cache and config, a
+ * TLS-intercepting proxy's CA and the proxy itself. Without them a registry fetch behind such
+ * a proxy fails (SELF_SIGNED_CERT_IN_CHAIN) and npm retries until the test times out.
+ */
+const machine = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) =>
+      k === 'HOME' ||
+      /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|no_proxy)$/i.test(k),
+  ),
+);
+
 const ok = (r: RunResult, what: string): string => {
   if (r.kind !== 'ok') throw new Error(`${what}: ${JSON.stringify(r)}`);
   return r.stdout.toString('utf8');
@@ -63,7 +76,7 @@ describe('the npm package', () => {
           '--no-fund',
           tarball,
         ],
-        { env: { PATH: path }, timeoutMs: 300_000 },
+        { env: { ...machine, PATH: path }, timeoutMs: 300_000 },
       ),
       'npm install --global',
     );
