@@ -2,9 +2,10 @@ import { applicationApiVersion, applicationKind } from '../../src/api/applicatio
 import { openLedger, type LedgerRecord, type RolloutStep } from '../../src/audit/index.js';
 import { hubLedgerPath } from '../../src/dev/fleet.js';
 import { defaultAgentNamespace } from '../../src/fleet/agent/options.js';
-import type { Assignment } from '../../src/fleet/assignment.js';
 import { pinnedAtAnnotation } from '../../src/fleet/names.js';
-import { appNamespace, type FleetWorld } from './fleet-world.js';
+import { appNamespace, healthyAt, type FleetWorld } from './fleet-world.js';
+
+export { healthyAt };
 
 /** When one cluster got a commit, as the hub and its spoke recorded it. */
 export interface Reached {
@@ -21,20 +22,6 @@ export interface Reached {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Synced and Healthy at `sha` for the Assignment's current spec, as its agent reported. */
-export function healthyAt(a: Assignment | undefined, sha: string): boolean {
-  const s = a?.status;
-  return (
-    a !== undefined &&
-    s !== undefined &&
-    a.spec.revision === sha &&
-    s.observedGeneration === a.metadata.generation &&
-    s.sync?.status === 'Synced' &&
-    s.sync.revision === sha &&
-    s.health?.status === 'Healthy'
-  );
-}
 
 /** The first sync of `sha` on the spoke's mirrored Application that finished at or after `fromMs`. */
 async function appliedAt(

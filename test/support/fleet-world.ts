@@ -176,17 +176,7 @@ export class FleetWorld {
 
   /** Synced and Healthy at `sha`, as the agent reported it for the current spec. */
   async syncedAt(cluster: string, app: string, sha: string): Promise<boolean> {
-    const a = await this.assignment(cluster, app);
-    const s = a?.status;
-    return (
-      a !== undefined &&
-      s !== undefined &&
-      a.spec.revision === sha &&
-      s.observedGeneration === a.metadata.generation &&
-      s.sync?.status === 'Synced' &&
-      s.sync.revision === sha &&
-      s.health?.status === 'Healthy'
-    );
+    return healthyAt(await this.assignment(cluster, app), sha);
   }
 
   async clusterOf(name: string): Promise<FleetCluster | undefined> {
@@ -288,4 +278,18 @@ export class FleetWorld {
       await this.temp.removeAll();
     }
   }
+}
+
+/** Synced and Healthy at `sha` for the Assignment's current spec, as its agent reported. */
+export function healthyAt(a: Assignment | undefined, sha: string): boolean {
+  const s = a?.status;
+  return (
+    a !== undefined &&
+    s !== undefined &&
+    a.spec.revision === sha &&
+    s.observedGeneration === a.metadata.generation &&
+    s.sync?.status === 'Synced' &&
+    s.sync.revision === sha &&
+    s.health?.status === 'Healthy'
+  );
 }
