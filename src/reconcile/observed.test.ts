@@ -46,10 +46,12 @@ describe('ObservedApp', () => {
     expect(o.event('MODIFIED', deployment('12', { status: observedStatus }))).toBe(false);
   });
 
-  it('ignores events for objects no sync has stored', () => {
+  it('keeps status updates the watch delivered before the apply answer that created the object', () => {
     const o = new ObservedApp();
-    expect(o.event('ADDED', deployment('10', { status: observedStatus }))).toBe(false);
-    expect(o.healthOf([resource]).status).toBe('Missing');
+    expect(o.event('ADDED', deployment('10'))).toBe(false);
+    o.event('MODIFIED', deployment('11', { status: observedStatus }));
+    o.stored(deployment('10'));
+    expect(o.healthOf([resource]).status).toBe('Healthy');
   });
 
   it('keeps the newer view when an event is older than the apply answer', () => {

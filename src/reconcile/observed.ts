@@ -45,14 +45,18 @@ export class ObservedApp {
     this.observe(obj);
   }
 
-  /** A watch event on one of the objects; true when it moved that object's health. */
+  /**
+   * A watch event on one of the objects; true when it moved the health of an object already
+   * seen. An event for an object not stored yet is kept too: on a busy controller the
+   * watch can deliver a new Deployment's status updates before the apply answer that created
+   * it is handled, and that older answer must not win over them.
+   */
   event(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): boolean {
     const key = refKey(refOf(obj));
     const known = this.objects.get(key);
-    if (known === undefined) return false;
     if (type === 'DELETED') this.objects.set(key, { health: assessHealth(undefined) });
     else this.observe(obj);
-    return !sameHealth(known.health, this.objects.get(key)?.health);
+    return known !== undefined && !sameHealth(known.health, this.objects.get(key)?.health);
   }
 
   /** Forgets objects that left the Application. */

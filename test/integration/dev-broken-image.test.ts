@@ -214,12 +214,19 @@ describe('a bad deploy (an image tagged :broken) synced by Ballast', () => {
         const waiting = list.items[0]?.status.containerStatuses?.[0]?.state.waiting;
         return waiting?.reason === 'CrashLoopBackOff';
       });
-      await eventually('Application web is Synced and Progressing', 30_000, async () => {
-        const a = await fx.app('web');
-        return a?.status?.sync?.status === 'Synced' && a.status.health?.status === 'Progressing';
-      });
-      expect((await fx.app('web'))?.status?.health?.message).toMatch(
-        /0 of 1 updated replicas available/,
+      // On kwok the Pod crash-loops within a second, so the Deployment may still be between
+      // "0 of 1 replicas updated" and its settled state: wait for that settled state.
+      await eventually(
+        'Application web is Synced and Progressing, its one replica not available',
+        30_000,
+        async () => {
+          const a = await fx.app('web');
+          return (
+            a?.status?.sync?.status === 'Synced' &&
+            a.status.health?.status === 'Progressing' &&
+            /0 of 1 updated replicas available/.test(a.status.health.message ?? '')
+          );
+        },
       );
 
       // A shorter deadline, long passed: the deployment controller gives up on the rollout.
