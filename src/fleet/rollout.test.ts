@@ -249,6 +249,29 @@ describe('a progressive rollout', () => {
     expect(stale.pins.get('c2')).toBe(OLD);
   });
 
+  it('stays Progressing after the last group is promoted until its clusters are Healthy at the commit', () => {
+    const spec = progressive({ groups: [], minSuccessTime: '0s' });
+    const first = plan({ spec });
+    const clusters = pinned(fleet(), first, T0);
+    const promoted = plan({
+      spec,
+      clusters,
+      previous: first.status,
+      promote: { revision: NEW, group: '(rest)', by: 'jane' },
+      nowMs: T0 + 1000,
+    });
+    expect(Object.fromEntries(promoted.pins)).toEqual({ c1: NEW, c2: NEW, c3: NEW, c4: NEW });
+    expect(promoted.status.phase).toBe('Progressing');
+    expect(promoted.status.message).toMatch(/every group started, 4 cluster\(s\) still updating$/);
+    expect(promoted.events).not.toContainEqual({ kind: 'complete' });
+
+    let settled = pinned(clusters, promoted, T0 + 1000);
+    for (const c of ['c1', 'c2', 'c3', 'c4']) settled = report(settled, c, healthy(NEW));
+    const done = plan({ spec, clusters: settled, previous: promoted.status, nowMs: T0 + 5000 });
+    expect(done.status.phase).toBe('Complete');
+    expect(done.events).toContainEqual({ kind: 'complete' });
+  });
+
   it('gives a cluster that joins mid-rollout the commit the fleet ran before until its wave comes', () => {
     const first = plan({});
     const clusters = [

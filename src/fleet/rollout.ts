@@ -188,7 +188,11 @@ export function planRollout(input: RolloutInput): RolloutPlan {
         : (c.pinned?.revision ?? fromRevision);
     if (pin !== undefined) pins.set(c.name, pin);
   }
-  const complete = groups.every((g) => g.complete);
+  // A promoted group lets the next one start, but the rollout is complete only once every
+  // cluster has settled: promoting the last group must not announce a commit that is still
+  // on its way.
+  const settledAll = [...standing.values()].every((s) => s.kind === 'done' || s.kind === 'failed');
+  const complete = groups.every((g) => g.complete) && settledAll;
   const phase: RolloutPhase = halted
     ? 'Halted'
     : complete
@@ -313,9 +317,10 @@ function messageOf(
   if (phase === 'Complete')
     return `${sha} rolled out to every cluster${failed.length > 0 ? `; ${failed.length} failed: ${names}` : ''}`;
   const current = groups.find((g) => !g.complete);
+  const updating = groups.reduce((n, g) => n + g.updating, 0);
   const where =
     current === undefined
-      ? ''
+      ? `; every group started, ${updating} cluster(s) still updating`
       : `; group ${current.name}: ${current.done}/${current.clusters} done, ${current.updating} updating, ${current.failed} failed`;
   return `${phase === 'Paused' ? 'paused' : 'rolling out'} ${sha}${where}`;
 }
