@@ -249,8 +249,8 @@ describe('a progressive rollout', () => {
     expect(stale.pins.get('c2')).toBe(OLD);
   });
 
-  it('stays Progressing after the last group is promoted until its clusters are Healthy at the commit', () => {
-    const spec = progressive({ groups: [], minSuccessTime: '0s' });
+  it('stays Progressing after the last group is promoted until its clusters are Healthy at the commit, without their minSuccessTime', () => {
+    const spec = progressive({ groups: [] });
     const first = plan({ spec });
     const clusters = pinned(fleet(), first, T0);
     const promoted = plan({

@@ -189,9 +189,11 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     if (pin !== undefined) pins.set(c.name, pin);
   }
   // A promoted group lets the next one start, but the rollout is complete only once every
-  // cluster has settled: promoting the last group must not announce a commit that is still
-  // on its way.
-  const settledAll = [...standing.values()].every((s) => s.kind === 'done' || s.kind === 'failed');
+  // cluster is Healthy at the target or failed: promoting the last group must not announce a
+  // commit that is still on its way. (Promotion skips minSuccessTime, so Healthy is enough.)
+  const settledAll = [...standing.values()].every(
+    (s) => s.kind !== 'pending' && s.kind !== 'updating',
+  );
   const complete = groups.every((g) => g.complete) && settledAll;
   const phase: RolloutPhase = halted
     ? 'Halted'
