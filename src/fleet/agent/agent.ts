@@ -139,6 +139,7 @@ class Agent {
         this.deregistered(message);
       },
       hubReady: () => this.hub.ready(),
+      beatGraceMs: opts.heartbeatTimeoutMs - opts.heartbeatIntervalMs,
     });
     const scope = opts.scope === 'namespace' ? { namespace: opts.namespace } : {};
     this.controller = new Controller(
@@ -182,7 +183,15 @@ class Agent {
     if (this.ended) return port;
     this.watchAssignments();
     this.beat = setInterval(() => {
-      if (this.link.up) this.hub.renewLease(this.opts.heartbeatTimeoutMs).catch(this.hubFailed);
+      if (!this.link.up) return;
+      this.hub.renewLease(this.opts.heartbeatTimeoutMs).then(
+        () => {
+          this.link.renewed();
+        },
+        (e: unknown) => {
+          if (!this.ended) this.link.beatFailed(e);
+        },
+      );
     }, this.opts.heartbeatIntervalMs);
     this.log.info(
       { cluster: this.opts.clusterName, namespace: this.opts.namespace, hub: this.hub.namespace },
@@ -195,6 +204,7 @@ class Agent {
   private async connect(): Promise<void> {
     try {
       await this.resync();
+      this.link.renewed();
     } catch (e) {
       this.hubFailed(e);
       // Whatever failed the first contact, it is retried with backoff until it passes.

@@ -76,6 +76,7 @@ describe('HubLink', () => {
       },
       onDeregistered: () => undefined,
       hubReady: () => Promise.resolve(true),
+      beatGraceMs: 0,
     });
     const start = Date.now();
     for (let i = 0; i < 3; i++) link.failed(unreachable);
@@ -103,6 +104,7 @@ describe('HubLink', () => {
       reconnect: () => Promise.reject(api(403)),
       onDeregistered: (m) => void deregistered.push(m),
       hubReady: () => Promise.resolve(true),
+      beatGraceMs: 0,
     });
     link.failed(api(429));
     expect(link.up).toBe(false);
@@ -133,6 +135,7 @@ describe('HubLink', () => {
       reconnect: () => (refusalsLeft-- > 0 ? Promise.reject(api(403)) : Promise.resolve()),
       onDeregistered: (m) => void deregistered.push(m),
       hubReady: () => Promise.resolve(ready),
+      beatGraceMs: 0,
     });
     link.failed(api(403));
     await vi.advanceTimersByTimeAsync(5_000);
@@ -145,6 +148,49 @@ describe('HubLink', () => {
     link.failed(api(403));
     await vi.advanceTimersByTimeAsync(10);
     expect(deregistered).toHaveLength(1);
+    link.stop();
+  });
+
+  it('lets a beat whose Lease renewal timed out wait for the next beat while the Lease holds, and loses the hub once it would not', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: {
+        write: (l: string) => {
+          lines.push((JSON.parse(l) as { msg: string }).msg);
+        },
+      },
+    });
+    let reconnects = 0;
+    const link = new HubLink({
+      logger,
+      server: 'https://hub',
+      initialMs: 100,
+      maxMs: 400,
+      reconnect: () => {
+        reconnects++;
+        return Promise.resolve();
+      },
+      onDeregistered: () => undefined,
+      hubReady: () => Promise.resolve(true),
+      beatGraceMs: 40_000,
+    });
+    const timedOut = new Error('Lease renew: no answer within 10000 ms');
+    link.renewed();
+    await vi.advanceTimersByTimeAsync(30_000);
+    link.beatFailed(timedOut);
+    link.beatFailed(api(429));
+    expect(link.up).toBe(true);
+    await vi.advanceTimersByTimeAsync(11_000);
+    link.beatFailed(timedOut);
+    expect(link.up).toBe(false);
+    expect(lines.filter((l) => l.startsWith('lost the hub'))).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(reconnects).toBe(1);
+    expect(link.up).toBe(true);
+    // The reconnect renewed the Lease: the grace starts again.
+    link.beatFailed(timedOut);
+    expect(link.up).toBe(true);
     link.stop();
   });
 });

@@ -18,6 +18,11 @@ export interface HubLinkOptions {
    * until its RBAC caches are filled: a refusal then is a hub coming back, not deregistration.
    */
   hubReady: () => Promise<boolean>;
+  /**
+   * How long after the last renewal of the Lease a failed renewal is only retried at the next
+   * beat: the heartbeat timeout less one interval, so that the next beat still renews in time.
+   */
+  beatGraceMs: number;
 }
 
 /**
@@ -30,6 +35,8 @@ export class HubLink {
   /** Whether the loss was logged, so its regain is too: a busy hub is not a lost one. */
   private announced = false;
   private lostAt = 0;
+  /** When the Lease was last renewed (a beat, or a reconnect, which renews first). */
+  private renewedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -57,6 +64,30 @@ export class HubLink {
       return;
     }
     this.lost(trouble.message);
+  }
+
+  /** A beat renewed the Lease. */
+  renewed(): void {
+    this.renewedAt = Date.now();
+  }
+
+  /**
+   * A beat's renewal failed. A hub that is slow or busy, while the Lease last written still
+   * holds past the next beat, is only tried again at that beat: taking it for lost would make
+   * each agent re-list and re-report everything, which is what a hub under load can least
+   * afford when all its agents do it at once.
+   */
+  beatFailed(e: unknown): void {
+    const trouble = classifyHubError(e);
+    const slow = trouble.kind === 'busy' || trouble.kind === 'unreachable';
+    if (slow && Date.now() - this.renewedAt < this.opts.beatGraceMs) {
+      this.opts.logger.debug(
+        { err: trouble.message },
+        'Lease renewal failed; retried at the next beat',
+      );
+      return;
+    }
+    this.failed(e);
   }
 
   private lost(message: string): void {
@@ -96,6 +127,7 @@ export class HubLink {
         () => {
           if (this.stopped) return;
           this.state = 'up';
+          this.renewedAt = Date.now();
           if (!this.announced) return;
           this.announced = false;
           this.opts.logger.info(
