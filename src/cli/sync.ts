@@ -263,7 +263,10 @@ async function waitHealthy(
       })),
     );
     const report = aggregateHealth(items);
-    if (report.status === 'Healthy' || Date.now() > deadline) return report;
+    // Degraded does not clear by waiting (a rollout past its progress deadline, a failed Job),
+    // so it ends the wait as kubectl rollout status does.
+    if (report.status === 'Healthy' || report.status === 'Degraded' || Date.now() > deadline)
+      return report;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -309,7 +312,7 @@ export function registerSync(program: Command): void {
     .option('--dry-run', 'plan only; change nothing', false)
     .option(
       '--wait [seconds]',
-      'wait until every applied object is healthy, up to --timeout (a number here is the deprecated form of --timeout)',
+      'wait until every applied object is healthy, up to --timeout; a Degraded one ends the wait at once (a number here is the deprecated form of --timeout)',
       parseWaitSeconds,
     );
   durationOption(syncCmd, '--timeout <duration>', 'how long --wait waits', defaultWaitMs)
