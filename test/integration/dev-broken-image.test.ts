@@ -227,7 +227,7 @@ describe('a bad deploy (an image tagged :broken) synced by Ballast', () => {
           return (
             a?.status?.sync?.status === 'Synced' &&
             a.status.health?.status === 'Progressing' &&
-            /0 of 1 updated replicas available/.test(a.status.health.message ?? '')
+            /0 of 1 updated replicas available/.test(a.status.health.message)
           );
         },
       );
