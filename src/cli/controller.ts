@@ -31,6 +31,8 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   workers: number;
   port: number;
   cacheDir?: string;
+  /** `--git-timeout`: how long one git call (a fetch) may take before it is killed. */
+  gitTimeout: number;
   /** Has a default, so never undefined here. */
   leaseNamespace: string;
   /** `-n`: only this namespace's Applications; all when unset. */
@@ -107,6 +109,12 @@ export function registerController(program: Command): void {
       false,
     )
     .option('--cache-dir <dir>', 'Git mirror and tree cache');
+  durationOption(
+    cmd,
+    '--git-timeout <d>',
+    'kill a git call (a fetch from a down or hanging server) after this long; the Application reports FetchFailed and keeps its last good revision',
+    defaultSourceOptions('').gitTimeoutMs,
+  );
   leaderElectOptions(cmd, {
     leaseName: controllerLease,
     namespace: { kind: 'fixed', namespace: 'ballast-system' },
@@ -162,6 +170,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   const source = new GitSource({
     ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
     allowFileRepos: f.allowFileRepos,
+    gitTimeoutMs: f.gitTimeout,
   });
   const ledger = await openControllerLedger(
     { ...f, fallbackNamespace: f.leaseNamespace },
