@@ -26,11 +26,15 @@ async function allFetchFailed(detail: RegExp): Promise<boolean> {
 }
 
 /** `kubectl scale`s alpha's Deployment and waits for the controller to put it back. */
-async function expectDriftHealed(): Promise<void> {
+async function expectDriftHealed(during: string): Promise<void> {
   await w.kubectl('scale', 'deployment', 'alpha-web', '--replicas=5');
+  const scaled = performance.now();
   await eventually('the scaled Deployment is back at 2 replicas', 30_000, async () => {
     return (await w.replicas('alpha')) === 2;
   });
+  console.log(
+    `faults: ${during}: kubectl scale reverted in ${Math.round(performance.now() - scaled)} ms`,
+  );
 }
 
 beforeAll(async () => {
@@ -73,7 +77,7 @@ describe('Git hanging or down during a fetch', () => {
   });
 
   it('while Git hangs, drift is still healed and the heal is in the ledger', async () => {
-    await expectDriftHealed();
+    await expectDriftHealed('Git hanging');
     await eventually('the ledger holds the reverted drift', 30_000, async () => {
       const records = await w.records('alpha');
       return records.some(
@@ -91,7 +95,7 @@ describe('Git hanging or down during a fetch', () => {
     await eventually('every app reports the refused connection', 60_000, () =>
       allFetchFailed(/Failed to connect|Connection refused|Could not connect/i),
     );
-    await expectDriftHealed();
+    await expectDriftHealed('Git down');
     for (const a of apps) await w.expectWholeAt(a, 'one');
   });
 
