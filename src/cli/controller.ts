@@ -11,7 +11,7 @@ import {
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 import { createLogger, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { sourceCacheDir } from './source-args.js';
+import { gitTimeoutOption, sourceCacheDir } from './source-args.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import { port as controllerPort } from './install-workload.js';
 import {
@@ -109,12 +109,7 @@ export function registerController(program: Command): void {
       false,
     )
     .option('--cache-dir <dir>', 'Git mirror and tree cache');
-  durationOption(
-    cmd,
-    '--git-timeout <d>',
-    'kill a git call (a fetch from a down or hanging server) after this long; the Application reports FetchFailed and keeps its last good revision',
-    defaultSourceOptions('').gitTimeoutMs,
-  );
+  gitTimeoutOption(cmd);
   leaderElectOptions(cmd, {
     leaseName: controllerLease,
     namespace: { kind: 'fixed', namespace: 'ballast-system' },
