@@ -71,7 +71,7 @@ describe('Git hanging or down during a fetch', () => {
     // so none waits for more than two timeouts after it asked, however many follow the
     // repository. (Each waiting for its own fetch in turn, the last waited six: 18.5 s.) The
     // margin is for the status writes of six Applications on a busy machine.
-    expect(waited).toBeLessThan(2 * gitTimeoutMs + 4_000);
+    expect(waited).toBeLessThan(2 * gitTimeoutMs + 5_000);
     // Nothing lost: every object whole at the old revision, none at the new one.
     for (const a of apps) await w.expectWholeAt(a, 'one');
   });
