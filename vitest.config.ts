@@ -13,10 +13,21 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/tools-on-path.ts'],
           // Tests share one control plane; each takes its own namespace, so files may run in parallel.
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          // Promises that hold under injected faults (Git down, hanging, corrupt): docs/reliability.md.
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/tools-on-path.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -7,6 +7,7 @@ const flags = {
   fleetNamespace: 'ballast-fleet',
   verificationMode: 'head' as const,
   heartbeatTimeout: 60_000,
+  gitTimeout: 120_000,
   logLevel: 'info' as const,
 };
 

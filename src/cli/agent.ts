@@ -38,9 +38,11 @@ import {
   UsageError,
 } from './parse.js';
 import { openControllerLedger } from './controller-ledger.js';
-import { sourceCacheDir } from './source-args.js';
+import { gitTimeoutOption, sourceCacheDir } from './source-args.js';
 
 interface AgentFlags extends KubeFlags {
+  /** `--git-timeout`: how long one git call may take before it is killed. */
+  gitTimeout: number;
   clusterName?: string;
   hubKubeconfig?: string;
   hubContext?: string;
@@ -188,7 +190,8 @@ export function registerAgent(program: Command): void {
       'serve /healthz, /readyz and /metrics on this port',
       parseInteger({ min: 0, max: 65_535 }),
     )
-    .option('--cache-dir <dir>', 'Git mirror and tree cache')
+    .option('--cache-dir <dir>', 'Git mirror and tree cache');
+  gitTimeoutOption(cmd)
     .option(
       '--ledger <url>',
       'audit ledger of what the agent applied and refused: sqlite:/path, postgres://… or none (default: $BALLAST_LEDGER, else a SQLite file of its own per cluster)',
@@ -299,7 +302,10 @@ async function runAgent(f: AgentFlags): Promise<void> {
   const logger = createLogger({ level: f.logLevel });
   const spoke = connect(f);
   const { hub, renewal } = await hubLink(f, spoke, opts, logger);
-  const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')));
+  const source = new GitSource({
+    ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'agent')),
+    gitTimeoutMs: f.gitTimeout,
+  });
   const ledger = await openControllerLedger(
     {
       ledger: f.ledger ?? agentLedgerUrl(opts.clusterName),

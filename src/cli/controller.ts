@@ -11,7 +11,7 @@ import {
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 import { createLogger, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import { sourceCacheDir } from './source-args.js';
+import { gitTimeoutOption, sourceCacheDir } from './source-args.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
 import { port as controllerPort } from './install-workload.js';
 import {
@@ -31,6 +31,8 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   workers: number;
   port: number;
   cacheDir?: string;
+  /** `--git-timeout`: how long one git call (a fetch) may take before it is killed. */
+  gitTimeout: number;
   /** Has a default, so never undefined here. */
   leaseNamespace: string;
   /** `-n`: only this namespace's Applications; all when unset. */
@@ -107,6 +109,7 @@ export function registerController(program: Command): void {
       false,
     )
     .option('--cache-dir <dir>', 'Git mirror and tree cache');
+  gitTimeoutOption(cmd);
   leaderElectOptions(cmd, {
     leaseName: controllerLease,
     namespace: { kind: 'fixed', namespace: 'ballast-system' },
@@ -162,6 +165,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   const source = new GitSource({
     ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'controller')),
     allowFileRepos: f.allowFileRepos,
+    gitTimeoutMs: f.gitTimeout,
   });
   const ledger = await openControllerLedger(
     { ...f, fallbackNamespace: f.leaseNamespace },

@@ -17,11 +17,13 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import { sourceCacheDir } from './source-args.js';
+import { gitTimeoutOption, sourceCacheDir } from './source-args.js';
 import { ephemeralHubLedger, hubPort } from './install-hub.js';
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
 
 interface HubFlags extends KubeFlags, LeaderElectFlags {
+  /** `--git-timeout`: how long one git call may take before it is killed. */
+  gitTimeout: number;
   /** `-n`: only this namespace's FleetApplications; all when unset. */
   namespace?: string;
   fleetNamespace: string;
@@ -89,6 +91,7 @@ export function registerHub(program: Command): void {
       "enable POST /hooks/{github,gitlab,gitea,generic}: a push resolves its FleetApplications' revision at once",
     )
     .option('--cache-dir <dir>', 'Git mirror cache');
+  gitTimeoutOption(cmd);
   leaderElectOptions(cmd, {
     leaseName: hubName,
     namespace: { kind: 'described', text: 'the --fleet-namespace' },
@@ -114,7 +117,10 @@ async function runHub(f: HubFlags): Promise<void> {
   const httpHost = bindAddressOf(f, defaultHubOptions().httpHost);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
   const cluster = connect(f);
-  const source = new GitSource(defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')));
+  const source = new GitSource({
+    ...defaultSourceOptions(f.cacheDir ?? join(sourceCacheDir(), 'hub')),
+    gitTimeoutMs: f.gitTimeout,
+  });
   const ledger = await openControllerLedger(
     { ...f, fallbackNamespace: f.fleetNamespace, requesterPolicy: fleetRequestedByPolicy },
     cluster,

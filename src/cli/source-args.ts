@@ -8,8 +8,22 @@ import type { GitAuth, GitRemote } from '../source/git.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { credentialsFromSecretData, type RepoCredentials } from '../source/credentials.js';
 import type { Cluster } from '../cluster/cluster.js';
-import type { GitCredentialFlags } from './options.js';
+import type { Command } from 'commander';
+import { durationOption, type GitCredentialFlags } from './options.js';
 import { UsageError } from './parse.js';
+
+/**
+ * `--git-timeout` of the long-running commands that fetch (controller, agent, hub): a Git
+ * server that accepts the connection and never answers holds a fetch this long, no longer.
+ */
+export function gitTimeoutOption(cmd: Command): Command {
+  return durationOption(
+    cmd,
+    '--git-timeout <d>',
+    'kill a git call (a fetch from a down or hanging server) after this long; what was applied stays, and the fetch is tried again',
+    defaultSourceOptions('').gitTimeoutMs,
+  );
+}
 
 /** Source flags shared by `diff` and `sync`. Secrets are read from files, never passed as values. */
 export interface SourceFlags extends GitCredentialFlags {

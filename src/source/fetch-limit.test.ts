@@ -43,3 +43,40 @@ describe('a fetch stopped at the object limit', () => {
     expect(await readdir(pack)).toEqual([]);
   });
 });
+
+describe('a fetch that fails', () => {
+  let mirror: string;
+  beforeEach(async () => {
+    mirror = await mkdtemp(join(tmpdir(), 'ballast-fetch-failed-'));
+    await mkdir(join(mirror, 'objects', 'pack'), { recursive: true });
+  });
+  afterEach(async () => {
+    await rm(mirror, { recursive: true, force: true });
+  });
+
+  it('leaves no partial pack behind when index-pack refuses a corrupt or truncated pack', async () => {
+    const pack = join(mirror, 'objects', 'pack');
+    const limits = { maxRepoBytes: 1 << 30, maxRepoObjects: 1000, pollMs: 5 };
+    const failing = withRepoLimits(mirror, limits, async () => {
+      await writeFile(join(pack, 'tmp_pack_abc'), packHeader(3));
+      throw new Error('fatal: pack has bad object at offset 12');
+    });
+    await expect(failing).rejects.toThrow('bad object');
+    expect(await readdir(pack)).toEqual([]);
+  });
+
+  it('does not count a partial pack left by a killed process against the next fetch', async () => {
+    const pack = join(mirror, 'objects', 'pack');
+    await writeFile(join(pack, 'tmp_pack_dead'), packHeader(900));
+    const limits = { maxRepoBytes: 1 << 30, maxRepoObjects: 1000, pollMs: 5 };
+    const result = await withRepoLimits(mirror, limits, async () => {
+      await writeFile(join(pack, 'tmp_pack_new'), packHeader(200));
+      await new Promise((r) => setTimeout(r, 50));
+      await rm(join(pack, 'tmp_pack_new'));
+      await writeFile(join(pack, 'pack-new.pack'), packHeader(200));
+      return 'fetched';
+    });
+    expect(result).toEqual({ kind: 'ok', value: 'fetched' });
+    expect(await readdir(pack)).toEqual(['pack-new.pack']);
+  });
+});

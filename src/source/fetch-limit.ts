@@ -89,6 +89,9 @@ export async function withRepoLimits<T>(
   limits: RepoLimits,
   fetch: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ kind: 'ok'; value: T } | { kind: 'over-limit'; problem: string }> {
+  // What a fetch killed with its process (a controller SIGKILLed mid-fetch) left behind would
+  // count against this fetch, and stay on disk for good.
+  await removeIncoming(mirror);
   const before = await baseline(mirror);
   const already = overLimit(before, limits);
   if (already !== undefined) return { kind: 'over-limit', problem: already };
@@ -125,8 +128,10 @@ export async function withRepoLimits<T>(
     throw e;
   } finally {
     clearInterval(timer);
-    // A killed index-pack leaves its partial pack behind.
-    if (problem !== undefined) await removeIncoming(mirror);
+    // A killed or failed index-pack (a corrupt or truncated pack, a timeout) leaves its partial
+    // pack behind; one per failed fetch would fill the disk and count against every later fetch.
+    // After a fetch that succeeded, git has renamed its files, so any `tmp_` file is garbage.
+    await removeIncoming(mirror);
   }
 }
 

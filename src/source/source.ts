@@ -96,6 +96,10 @@ interface SharedFetch {
 export class GitSource {
   /** The newest fetch per remote and credentials, for checkouts that may share it. */
   private readonly fetches = new Map<string, SharedFetch>();
+  /** Per mirror, the one fetch waiting for the running one to end, shared by all who ask meanwhile. */
+  private readonly queued = new Map<string, Promise<RefEntry[]>>();
+  /** Mirrors with a fetch running now. */
+  private readonly running = new Set<string>();
   /** Trees being extracted now, by destination directory. */
   private readonly extracting = new Map<string, Promise<string>>();
   /** Commits this source pinned; materialize takes no others. */
@@ -167,10 +171,33 @@ export class GitSource {
     const dir = await this.mirrorDir(remote);
     const last = this.fetches.get(dir);
     if (last !== undefined && last.requestedAt >= freshAfter) return last.refs;
+    if (!this.running.has(dir)) return this.startFetch(remote, dir);
+    // A fetch is running but began too early for this caller. Queue one fetch behind it, and
+    // share it with everyone who asks until it starts: it starts after each of them asked. A
+    // hanging server then costs each caller at most two timeouts, not one per caller before it.
+    const waiting = this.queued.get(dir);
+    if (waiting !== undefined) return waiting;
+    const next = (last?.refs ?? Promise.resolve([]))
+      .catch(() => undefined)
+      .then(() => {
+        this.queued.delete(dir);
+        return this.startFetch(remote, dir);
+      });
+    this.queued.set(dir, next);
+    return next;
+  }
+
+  /** Starts a fetch of `dir` now; it is the one later callers may share. */
+  private startFetch(remote: GitRemote, dir: string): Promise<RefEntry[]> {
     const next: SharedFetch = { requestedAt: performance.now(), refs: this.fetchNow(remote, dir) };
     this.fetches.set(dir, next);
+    this.running.add(dir);
+    const settled = (): void => {
+      if (this.fetches.get(dir) === next) this.running.delete(dir);
+    };
     // A failed fetch is not shared with later callers; they try again.
-    next.refs.catch(() => {
+    next.refs.then(settled, () => {
+      settled();
       if (this.fetches.get(dir) === next) this.fetches.delete(dir);
     });
     return next.refs;

@@ -23,11 +23,35 @@ declare module 'vitest' {
 /** Clusters per test run: multi-cluster tests get several, the rest use cluster-1. */
 const clusterCount = Number(process.env.BALLAST_TEST_CLUSTERS ?? '3');
 
+/** The one control plane of this vitest process, shared by every project that sets one up. */
+interface Shared {
+  plane: Promise<{ plane: TestControlPlane; started: boolean }>;
+  users: number;
+}
+
+const registry = globalThis as { ballastTestControlPlane?: Shared };
+
 /**
  * Starts one real control plane (etcd + N clusters) for the whole test run, with the same code
  * as `ballast dev up`. BALLAST_TEST_STATE reuses a running one and leaves it running after.
+ * vitest runs a global setup once per project; the integration and faults projects share one
+ * control plane (through globalThis, which each project's copy of this module sees), since two
+ * would not fit on a 2-core machine.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const shared = (registry.ballastTestControlPlane ??= { plane: startControlPlane(), users: 0 });
+  shared.users += 1;
+  const { plane, started } = await shared.plane;
+  project.provide('controlPlane', plane);
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete registry.ballastTestControlPlane;
+    if (started) await devDown(plane.stateDir);
+  };
+}
+
+async function startControlPlane(): Promise<{ plane: TestControlPlane; started: boolean }> {
   const reuse = process.env.BALLAST_TEST_STATE;
   const log = (l: string): void => {
     process.stdout.write(`[control plane] ${l}\n`);
@@ -39,7 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'ballast-test-')));
   const r = await devUp({ ...defaultUpOptions(stateDir), clusters: clusterCount, log });
   if (r.kind === 'started') log(`up in ${r.tookMs} ms (${stateDir})`);
-  project.provide('controlPlane', {
+  const plane: TestControlPlane = {
     stateDir,
     kubeconfig: r.state.kubeconfig,
     clusters: r.state.clusters.map((c) => ({
@@ -47,8 +71,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       kubeconfig: c.kubeconfig,
       port: c.port,
     })),
-  });
-  return async () => {
-    if (reuse === undefined) await devDown(stateDir);
   };
+  return { plane, started: reuse === undefined };
 }
