@@ -55,6 +55,12 @@ beforeAll(async () => {
   await clone.git(['merge', '--quiet', '--no-ff', 'feature', '-m', 'merge feature']);
   shas.merge = await clone.head();
   await clone.push();
+  // Not pushed: one small commit across two Applications, read with --dir.
+  await clone.git(['checkout', '--quiet', '-b', 'both']);
+  await clone.writeFile('apps/web/a.yaml', 'a: 3\n');
+  await clone.writeFile('apps/api/x.yaml', 'x: 2\n');
+  shas.both = await clone.commit('web and api at once');
+  await clone.git(['checkout', '--quiet', 'main']);
   tokenFile = join(dir, 'token');
   await writeFile(tokenFile, token);
 });
@@ -106,22 +112,33 @@ describe('ballast lint-commits', () => {
   });
 
   it('counts the Applications a commit touches over --app-path', async () => {
-    const r = await ballast(
-      '--dir',
-      clone.dir,
-      '--since',
-      shas.small ?? '',
-      '--path',
-      'apps/web',
-      '--app-path',
-      'apps/api',
-      '--max-apps',
-      '1',
-      '-o',
-      'json',
-    );
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'within', checked: 4 });
+    const lint = (maxApps: string): Promise<CliResult> =>
+      ballast(
+        '--dir',
+        clone.dir,
+        '--ref',
+        'both',
+        '--since',
+        shas.merge ?? '',
+        '--path',
+        'apps/web',
+        '--app-path',
+        'apps/api',
+        '--max-apps',
+        maxApps,
+        '-o',
+        'json',
+      );
+    const over = await lint('1');
+    expect(over.code).toBe(1);
+    expect(JSON.parse(over.stdout)).toMatchObject({
+      kind: 'over',
+      checked: 1,
+      commits: [
+        { sha: shas.both, filesChanged: 1, applicationsTouched: 2, over: ['applications'] },
+      ],
+    });
+    expect((await lint('2')).code).toBe(0);
   });
 
   it('exits 2 on a usage error: no limit, or a --since that is not a commit', async () => {
