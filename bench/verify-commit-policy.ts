@@ -46,6 +46,9 @@ export async function benchCommitPolicy(walkLength: number): Promise<void> {
   const signer = sshSigner('ssh-ed25519');
   const chain = await signedChain(signer, walkLength, treesBy(walkLength));
   const appPaths = Array.from({ length: apps }, (_, i) => `apps/app${i}`);
+  // A repository followed by 10,000 Applications, as the fleet figures assume.
+  const manyPaths = Array.from({ length: 10_000 }, (_, i) => `apps/app${i}`);
+  const ruleMany: number[] = [];
   try {
     const request = {
       mode: 'all' as const,
@@ -74,6 +77,13 @@ export async function benchCommitPolicy(walkLength: number): Promise<void> {
       withPolicy.push(end - t);
       policyOnly.push(end - p0);
       if (walk.length !== walkLength - 1) throw new Error('bench: walk lost commits');
+      const r0 = performance.now();
+      judgeCommitSizes(walk, {
+        limits: { maxApplicationsTouched: 1 },
+        path: 'apps/app0',
+        appPaths: manyPaths,
+      });
+      ruleMany.push(performance.now() - r0);
       over = v.kind === 'over' ? v.commits.length : 0;
     }
     const base = median(without);
@@ -81,7 +91,8 @@ export async function benchCommitPolicy(walkLength: number): Promise<void> {
     process.stdout.write(
       `all mode + commitPolicy, ${walkLength - 1} commits  SSH ssh-ed25519  median ${ms(median(withPolicy))} ` +
         `vs ${ms(base)} without (+${ms(extra)}, +${((extra / base) * 100).toFixed(0)}%); ` +
-        `policy alone (one git log + rule) ${ms(median(policyOnly))}; ${over} commits over (${runs} runs)\n`,
+        `policy alone (one git log + rule) ${ms(median(policyOnly))}; ${over} commits over; ` +
+        `the rule alone with 10,000 Applications on the repository ${ms(median(ruleMany))} (${runs} runs)\n`,
     );
   } finally {
     await rm(chain.gitDir, { recursive: true, force: true });

@@ -105,6 +105,15 @@ describe('the small-commit rule', () => {
     expect(v.checked).toBe(3);
   });
 
+  it('counts touched Applications among ten thousand on one repository, nested paths each once', () => {
+    const appPaths = Array.from({ length: 10_000 }, (_, i) => `apps/a${i}`);
+    const c = commit('k', ['apps/a7/x.yaml', 'apps/a7/y.yaml', 'apps/a42/z.yaml', 'apps/a9999']);
+    expect(countCommit(c, 'apps', [...appPaths, 'apps'])).toEqual({
+      filesChanged: 4,
+      applicationsTouched: 4,
+    });
+  });
+
   it('no limit set judges nothing over', () => {
     const v = judgeCommitSizes([commit('g', files(500, 'x'))], {
       limits: {},

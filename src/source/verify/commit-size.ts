@@ -58,18 +58,43 @@ function isUnder(file: string, dir: string): boolean {
   return dir === '' || file === dir || file.startsWith(`${dir}/`);
 }
 
+/**
+ * The distinct app paths that hold `file`: its ancestors looked up in a set, so the cost
+ * follows the path's depth, not the number of Applications on the repository.
+ */
+function holders(file: string, apps: ReadonlySet<string>, into: Set<string>): void {
+  if (apps.has('')) into.add('');
+  let at = file.indexOf('/');
+  while (at !== -1) {
+    const dir = file.slice(0, at);
+    if (apps.has(dir)) into.add(dir);
+    at = file.indexOf('/', at + 1);
+  }
+  if (apps.has(file)) into.add(file);
+}
+
+function countIn(
+  commit: CommitChanges,
+  own: string,
+  apps: ReadonlySet<string>,
+): { filesChanged: number; applicationsTouched: number } {
+  const files = new Set(commit.files);
+  let filesChanged = 0;
+  const touched = new Set<string>();
+  for (const f of files) {
+    if (isUnder(f, own)) filesChanged++;
+    holders(f, apps, touched);
+  }
+  return { filesChanged, applicationsTouched: touched.size };
+}
+
 /** The counts of one commit: files changed inside `path`, and distinct app paths touched. */
 export function countCommit(
   commit: CommitChanges,
   path: string,
   appPaths: readonly string[],
 ): { filesChanged: number; applicationsTouched: number } {
-  const own = normalizeRepoPath(path);
-  const apps = [...new Set(appPaths.map(normalizeRepoPath))];
-  const files = [...new Set(commit.files)];
-  const filesChanged = files.filter((f) => isUnder(f, own)).length;
-  const touched = apps.filter((dir) => files.some((f) => isUnder(f, dir)));
-  return { filesChanged, applicationsTouched: touched.length };
+  return countIn(commit, normalizeRepoPath(path), new Set(appPaths.map(normalizeRepoPath)));
 }
 
 /** Which of `commits` break `limits`; none judged when no limit is set. */
@@ -78,10 +103,11 @@ export function judgeCommitSizes(
   req: CommitSizeRequest,
 ): CommitSizeVerdict {
   const { maxFilesChanged, maxApplicationsTouched } = req.limits;
-  const appPaths = req.appPaths.includes(req.path) ? req.appPaths : [req.path, ...req.appPaths];
+  const own = normalizeRepoPath(req.path);
+  const apps = new Set([own, ...req.appPaths.map(normalizeRepoPath)]);
   const over: LargeCommit[] = [];
   for (const c of commits) {
-    const counts = countCommit(c, req.path, appPaths);
+    const counts = countIn(c, own, apps);
     const broke: ('files' | 'applications')[] = [];
     if (maxFilesChanged !== undefined && counts.filesChanged > maxFilesChanged) broke.push('files');
     if (maxApplicationsTouched !== undefined && counts.applicationsTouched > maxApplicationsTouched)
