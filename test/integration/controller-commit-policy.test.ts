@@ -172,4 +172,18 @@ describe('a controller enforcing small commits', () => {
     );
     expect((await fx.condition('strict', 'Ready'))?.status).toBe('True');
   });
+
+  it('still refuses a force-push back to an older commit as NonFastForward, before the policy is asked', async () => {
+    const applied = (await fx.app('strict'))?.status?.lastSyncedRevision ?? '';
+    await fx.repo.git(['reset', '--hard', `${bigStrict}~1`]);
+    const old = await fx.repo.head();
+    await fx.repo.git(['push', '--force', 'origin', 'HEAD:main']);
+    await sync('strict');
+    await eventually('Ready=False NonFastForward', 30_000, async () => {
+      const r = await fx.condition('strict', 'Ready');
+      return r?.reason === 'NonFastForward' && r.message.includes(old.slice(0, 12));
+    });
+    expect((await fx.app('strict'))?.status?.lastSyncedRevision).toBe(applied);
+    expect(await valueOf('strict')).toBe('v2');
+  });
 });
