@@ -146,7 +146,8 @@ async function runStages(
   ctx.signal.throwIfAborted();
   let fetch = lap();
   // 2. Verify, in the mirror before any file is extracted: the target descends from what is
-  // applied, and is signed as the policy says.
+  // applied, is signed as the policy says, and its commits are as small as commitPolicy asks
+  // (counted over the Applications this controller knows on the same repository).
   const followers = (url: string): string[] => deps.apps.pathsFollowing(url);
   const trust = await decideTrust({ ...asApp, followers }, app, remote, pin.sha);
   if (trust.kind === 'refused')

@@ -104,13 +104,8 @@ export async function decideTrust(
       kind: 'refused',
       reason: 'LargeCommit',
       message,
-      status: {
-        ...signatures.status,
-        result: 'Refused',
-        message,
-        refusal: 'LargeCommit',
-        commitsChecked: Math.max(signatures.status.commitsChecked, commitPolicy.checked),
-      },
+      // commitsChecked keeps counting signatures; the message says how many sizes were judged.
+      status: { ...signatures.status, result: 'Refused', message, refusal: 'LargeCommit' },
       result: signatures.result,
     };
   }
