@@ -11,13 +11,14 @@ import { verifyRevision } from '../src/source/verify/policy.js';
 import { signedData, SshVerifier } from '../src/source/verify/ssh.js';
 import { wireString } from '../src/source/verify/sshwire.js';
 import type { SignatureVerifier, TrustedKeys } from '../src/source/verify/types.js';
+import { benchCommitPolicy } from './verify-commit-policy.js';
 
 const perCommitRuns = Number(process.env.BALLAST_BENCH_VERIFY_RUNS ?? '300');
 const walkLength = Number(process.env.BALLAST_BENCH_VERIFY_COMMITS ?? '1000');
 
 type Sign = (payload: Buffer) => Promise<string>;
 
-interface BenchSigner {
+export interface BenchSigner {
   name: string;
   sign: Sign;
   keys: TrustedKeys;
@@ -53,7 +54,7 @@ function sshBlob(key: KeyObject, type: string): Buffer {
 }
 
 /** An in-process `ssh-keygen -Y sign -n git` (what git runs for gpg.format=ssh). */
-function sshSigner(type: 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ssh-rsa'): BenchSigner {
+export function sshSigner(type: 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ssh-rsa'): BenchSigner {
   const pair =
     type === 'ssh-ed25519'
       ? generateKeyPairSync('ed25519')
@@ -132,10 +133,15 @@ function commitObject(
 const objectId = (body: Buffer): string =>
   createHash('sha1').update(`commit ${body.length}\0`).update(body).digest('hex');
 
-/** Writes a chain of `n` signed commits into a fresh bare repo; returns it with the first and last SHA. */
-async function signedChain(
+/**
+ * Writes a chain of `n` signed commits into a fresh bare repo; returns it with the first and
+ * last SHA. `trees` writes the trees first (into the same repo) and returns one per commit;
+ * without it every commit has the empty tree.
+ */
+export async function signedChain(
   signer: BenchSigner,
   n: number,
+  trees?: (git: (args: string[], stdin?: string) => Promise<Buffer>) => Promise<string[]>,
 ): Promise<{ gitDir: string; first: string; tip: string }> {
   const gitDir = await mkdtemp(join(tmpdir(), 'ballast-bench-verify-'));
   const git = (args: string[], stdin?: string): Promise<Buffer> =>
@@ -146,11 +152,13 @@ async function signedChain(
   // The caller removes gitDir once it has the chain; until then, a failure here must.
   try {
     await git(['init', '--quiet', '--bare']);
-    const tree = (await git(['mktree'], '')).toString().trim();
+    const empty = (await git(['mktree'], '')).toString().trim();
+    const perCommit = trees === undefined ? [] : await trees(git);
     const files: string[] = [];
     const shas: string[] = [];
     let parent: string | undefined;
     for (let i = 0; i < n; i++) {
+      const tree = perCommit[i] ?? empty;
       const unsigned = commitObject(tree, parent, i, undefined);
       const body = commitObject(tree, parent, i, await signer.sign(unsigned));
       const file = join(gitDir, `c${i}`);
@@ -250,4 +258,5 @@ export async function benchVerify(): Promise<void> {
   ];
   for (const s of signers) await perCommit(s);
   for (const s of [signers[0], signers[1]]) if (s !== undefined) await walk(s);
+  await benchCommitPolicy(walkLength);
 }

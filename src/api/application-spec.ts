@@ -12,6 +12,7 @@ import {
   str,
   type Pattern,
 } from './schema.js';
+import { commitPolicy } from './commit-policy.js';
 
 /** Patterns in the subset Go's RE2 and JavaScript agree on: no lookaround, no backreferences. */
 export const patterns = {
@@ -307,6 +308,7 @@ const verification = obj(
         '`ballast app rollback`.',
       default: true,
     }),
+    commitPolicy: opt(commitPolicy),
   },
   { description: 'Which commits may be applied.', default: {} },
 );

@@ -3,7 +3,13 @@ import { HEALTH_ORDER } from './health-status.js';
 import { arr, enm, int, obj, opt, str, time, type Pattern } from './schema.js';
 
 /** The condition types an Application reports. */
-export const conditionTypes = ['Ready', 'Reconciling', 'Stalled', 'Drifted'] as const;
+export const conditionTypes = [
+  'Ready',
+  'Reconciling',
+  'Stalled',
+  'Drifted',
+  'LargeCommit',
+] as const;
 
 export const syncStatuses = ['Synced', 'OutOfSync', 'Unknown'] as const;
 
@@ -46,7 +52,8 @@ const condition = conditionSchema(
   conditionTypes,
   'Ready: the last reconcile succeeded and the objects are healthy. Reconciling: work is ' +
     'in progress. Stalled: it cannot progress without a change (see reason). Drifted: ' +
-    'objects differ from Git (see status.drift).',
+    'objects differ from Git (see status.drift). LargeCommit: an applied commit broke ' +
+    'spec.verification.commitPolicy under action warn (see reason and message).',
 );
 
 const count = (what: string): ReturnType<typeof int> =>
@@ -106,6 +113,7 @@ export const refusalReasons = [
   'UnsupportedSignature',
   'TagMismatch',
   'TrustedKeysMissing',
+  'LargeCommit',
 ] as const;
 
 const verificationStatus = obj(
@@ -124,7 +132,8 @@ const verificationStatus = obj(
         description:
           'Why the target was refused, as one word: NotDescendant (not a descendant of the ' +
           'last applied revision), UnsignedCommit, UntrustedKey, another signature problem, or ' +
-          'TrustedKeysMissing (the Secret of trusted keys is missing or unreadable).',
+          'TrustedKeysMissing (the Secret of trusted keys is missing or unreadable), or ' +
+          'LargeCommit (a commit broke spec.verification.commitPolicy).',
       }),
     ),
   },
@@ -138,7 +147,7 @@ export const applicationStatusSchema = obj(
     ),
     conditions: opt(
       arr(condition, {
-        description: 'Ready, Reconciling, Stalled and Drifted, as kstatus reads them.',
+        description: 'Ready, Reconciling, Stalled, Drifted and LargeCommit, as kstatus reads them.',
         mapKeys: ['type'],
         maxItems: 16,
       }),

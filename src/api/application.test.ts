@@ -51,6 +51,23 @@ describe('an Application naming another cluster', () => {
   });
 });
 
+describe('spec.verification.commitPolicy', () => {
+  it('refuses a zero limit and an unknown action, naming each field', () => {
+    const input = minimal({
+      verification: { commitPolicy: { maxFilesChanged: 0, action: 'block' } },
+    });
+    expect(problems(input)).toEqual([
+      expect.stringMatching(/^spec\.verification\.commitPolicy\.maxFilesChanged: /),
+      expect.stringMatching(/^spec\.verification\.commitPolicy\.action: .*warn.*refuse/),
+    ]);
+  });
+
+  it('defaults action to refuse and leaves the limits unset', () => {
+    const app = ok(minimal({ verification: { commitPolicy: {} } }));
+    expect(app.spec.verification.commitPolicy).toEqual({ action: 'refuse' });
+  });
+});
+
 describe('spec.postBuild.substitute', () => {
   it('refuses a variable name ${…} could never refer to, naming the entry', () => {
     const input = minimal({ postBuild: { substitute: { region: 'eu', 'cluster-name': 'x' } } });
@@ -215,7 +232,9 @@ describe('parseApplication', () => {
 describe('the Application type', () => {
   it('is inferred from the schema: enums are unions, defaulted fields are present', () => {
     expectTypeOf<DriftPolicy>().toEqualTypeOf<'heal' | 'warn' | 'ignore'>();
-    expectTypeOf<ConditionType>().toEqualTypeOf<'Ready' | 'Reconciling' | 'Stalled' | 'Drifted'>();
+    expectTypeOf<ConditionType>().toEqualTypeOf<
+      'Ready' | 'Reconciling' | 'Stalled' | 'Drifted' | 'LargeCommit'
+    >();
     expectTypeOf<ApplicationSpec['source']['targetRevision']>().toEqualTypeOf<string>();
     expectTypeOf<
       ApplicationSpec['syncPolicy']['retry']['backoff']['factor']

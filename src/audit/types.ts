@@ -87,6 +87,22 @@ export interface CommitRefused extends Base {
   verification: VerificationInfo;
 }
 
+/** Commits over spec.verification.commitPolicy, applied anyway because its action is warn. */
+export interface LargeCommitWarned extends Base {
+  kind: 'large-commit';
+  /** The revision applied. */
+  revision: string;
+  /** One sentence naming the first commit over the limits, its author and counts. */
+  reason: string;
+  /** Every commit of the walk over the limits, with its counts. */
+  commits: readonly {
+    sha: string;
+    author: string;
+    filesChanged: number;
+    applicationsTouched: number;
+  }[];
+}
+
 export interface Rollback extends Base {
   kind: 'rollback';
   fromRevision: string;
@@ -132,6 +148,7 @@ export type AuditEntry =
   | DriftDetected
   | DriftReverted
   | CommitRefused
+  | LargeCommitWarned
   | Rollback
   | ManualSync
   | Suspend
@@ -145,6 +162,7 @@ export const auditKinds: readonly AuditKind[] = [
   'drift-detected',
   'drift-reverted',
   'commit-refused',
+  'large-commit',
   'rollback',
   'manual-sync',
   'suspend',

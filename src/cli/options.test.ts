@@ -75,6 +75,7 @@ describe('shared option declarations', () => {
       'fleet clusters',
       'fleet rollout status',
       'verify-commit',
+      'lint-commits',
       'audit verify',
     ]);
     for (const path of withOutput) {

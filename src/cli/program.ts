@@ -29,6 +29,10 @@ export const commandModules: readonly {
   { names: ['dev'], load: async () => (await import('./dev.js')).registerDev },
   { names: ['install'], load: async () => (await import('./install.js')).registerInstall },
   { names: ['verify-commit'], load: async () => (await import('./verify.js')).registerVerify },
+  {
+    names: ['lint-commits'],
+    load: async () => (await import('./lint-commits.js')).registerLintCommits,
+  },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
   {
     names: ['completion'],

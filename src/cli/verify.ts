@@ -66,7 +66,7 @@ async function keysFrom(f: VerifyFlags): Promise<TrustedKeys> {
 }
 
 /** `rev-parse` in a git dir; a revision that does not resolve is a usage error. */
-async function revParse(gitDir: string, rev: string, flag: string): Promise<string> {
+export async function revParse(gitDir: string, rev: string, flag: string): Promise<string> {
   const r = await git(
     ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`],
     undefined,
@@ -78,9 +78,16 @@ async function revParse(gitDir: string, rev: string, flag: string): Promise<stri
   return r.stdout.toString('utf8').trim();
 }
 
-/** The git dir to verify in and the target commit: a local clone, or the fetched mirror. */
-async function locate(
-  f: VerifyFlags,
+/** Where a command reads commits: `--dir` or `--repo`, and `--ref` to resolve in it. */
+export interface LocateFlags extends GitCredentialFlags {
+  repo?: string;
+  dir?: string;
+  ref: string;
+}
+
+/** The git dir to read commits in and the target commit: a local clone, or the fetched mirror. */
+export async function locate(
+  f: LocateFlags,
 ): Promise<{ gitDir: string; target: string; describe: string }> {
   if ((f.dir === undefined) === (f.repo === undefined))
     throw new UsageError('give exactly one of --dir PATH or --repo URL');

@@ -22,6 +22,8 @@ interface AppState {
   trigger: Trigger | undefined;
   /** `spec.source.repoURL`, normalized, so a webhook's push finds the Applications it moves. */
   repo: string | undefined;
+  /** `spec.source.path`, so the small-commit policy can count the Applications a commit touches. */
+  path: string;
   /**
    * The Application as listed or watched, kept until this process first reconciles it. That
    * reconcile needs no GET: nothing of ours has written to it yet, so the watch is as new as a
@@ -61,6 +63,7 @@ export class AppStates {
       s = {
         trigger: undefined,
         repo: undefined,
+        path: '.',
         listed: undefined,
         reconciled: false,
         desired: undefined,
@@ -78,8 +81,10 @@ export class AppStates {
   observe(app: KubeObject): { key: AppKey; changed: boolean } {
     const key = appKeyOf(app);
     const s = this.stateOf(key);
-    const repoURL = (app.spec as { source?: { repoURL?: unknown } } | undefined)?.source?.repoURL;
-    s.repo = typeof repoURL === 'string' ? normalizeRepoUrl(repoURL) : undefined;
+    const source = (app.spec as { source?: { repoURL?: unknown; path?: unknown } } | undefined)
+      ?.source;
+    s.repo = typeof source?.repoURL === 'string' ? normalizeRepoUrl(source.repoURL) : undefined;
+    s.path = typeof source?.path === 'string' ? source.path : '.';
     if (!s.reconciled) s.listed = app;
     const trigger = triggerOf(app);
     const changed = s.trigger !== trigger;
@@ -144,6 +149,12 @@ export class AppStates {
   byRepo(url: string): AppKey[] {
     const repo = normalizeRepoUrl(url);
     return [...this.apps].filter(([, s]) => s.repo === repo).map(([key]) => key);
+  }
+
+  /** The paths of the Applications whose repository is `url`, one entry per Application. */
+  pathsFollowing(url: string): string[] {
+    const repo = normalizeRepoUrl(url);
+    return [...this.apps.values()].filter((s) => s.repo === repo).map((s) => s.path);
   }
 
   keys(): AppKey[] {

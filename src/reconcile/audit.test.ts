@@ -177,3 +177,61 @@ describe('whether a record says its actor is verified or only claimed', () => {
     expect(appended.map((e) => e.actorVerified)).toEqual([false, true]);
   });
 });
+
+describe('the ledger record of a commit over the small-commit policy (action warn)', () => {
+  const warning = {
+    message: 'revision aaaaaaaaaaaa: commit bbbbbbbbbbbb by Dev <d@example.com>: 50 files changed',
+    commits: [
+      {
+        sha: 'b'.repeat(40),
+        author: 'Dev <d@example.com>',
+        filesChanged: 50,
+        applicationsTouched: 1,
+        over: ['files' as const],
+      },
+    ],
+  };
+  const pass = {
+    kind: 'synced' as const,
+    sha,
+    automated: true,
+    changeSet: { entries: [] } as unknown as ChangeSet,
+    verification,
+    largeCommit: warning,
+  };
+
+  it('records the commit, its author and counts once, with the revision applied', () => {
+    expect(recordsFor(app(), {}, pass)).toEqual([
+      {
+        kind: 'large-commit',
+        app: { namespace: 'shop', name: 'web' },
+        actor: 'ballast',
+        revision: sha,
+        reason: warning.message,
+        commits: [
+          {
+            sha: 'b'.repeat(40),
+            author: 'Dev <d@example.com>',
+            filesChanged: 50,
+            applicationsTouched: 1,
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('writes nothing when the same warning already stands in the LargeCommit condition', () => {
+    const before = {
+      conditions: [
+        {
+          type: 'LargeCommit' as const,
+          status: 'True' as const,
+          reason: 'CommitPolicyExceeded',
+          message: warning.message,
+          lastTransitionTime: '2025-01-01T00:00:00Z',
+        },
+      ],
+    };
+    expect(recordsFor(app(), before, pass)).toEqual([]);
+  });
+});

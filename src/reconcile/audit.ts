@@ -2,6 +2,7 @@ import type { Application } from '../api/application.js';
 import type { ObjectRef } from '../api/object.js';
 import { objectChange, safePaths, type NewEntry } from '../audit/index.js';
 import { isChange, needsSync, type ChangeSet } from '../diff/index.js';
+import type { LargeCommit } from '../source/verify/index.js';
 import type { VerificationStatus } from './trust.js';
 
 /**
@@ -67,6 +68,27 @@ export function commitRefused(
   };
 }
 
+/** Commits over the small-commit policy, applied because its action is warn. */
+export function largeCommitWarned(
+  app: Application,
+  revision: string,
+  warning: LargeCommitWarning,
+): NewEntry {
+  return {
+    kind: 'large-commit',
+    app: appRef(app),
+    actor: 'ballast',
+    revision,
+    reason: warning.message,
+    commits: warning.commits.map((c) => ({
+      sha: c.sha,
+      author: c.author,
+      filesChanged: c.filesChanged,
+      applicationsTouched: c.applicationsTouched,
+    })),
+  };
+}
+
 export function rolledBack(app: Application, from: string, to: string): NewEntry {
   const rb = app.spec.rollback;
   return {
@@ -116,6 +138,13 @@ export function manualSync(app: Application, revision: string): NewEntry {
 
 export const requestedByAnnotation = 'ballast.dev/requested-by';
 
+/** What the ledger and the LargeCommit condition say of a walk over the small-commit policy. */
+export interface LargeCommitWarning {
+  /** The condition's message: the first commit over the limits, its author and counts. */
+  message: string;
+  commits: readonly LargeCommit[];
+}
+
 /** What one reconcile pass ended with, as far as the ledger cares. */
 export type AuditedPass =
   | { kind: 'suspended' }
@@ -125,6 +154,8 @@ export type AuditedPass =
       automated: boolean;
       changeSet: ChangeSet;
       verification: VerificationStatus;
+      /** Set when the walk broke the small-commit policy under action warn. */
+      largeCommit?: LargeCommitWarning;
     }
   | { kind: 'refused'; sha: string; reason: string; verification: VerificationStatus }
   | { kind: 'failed' };
@@ -153,6 +184,11 @@ export function recordsFor(
     out.push(manualSync(app, pass.sha));
   if (pass.automated && needsSync(pass.changeSet))
     out.push(syncApplied(app, pass.sha, pass.verification, pass.changeSet));
+  // Recorded once per walk: a poll that finds the same warning standing writes nothing.
+  const large = pass.largeCommit;
+  const standing = before?.conditions?.find((c) => c.type === 'LargeCommit');
+  if (large !== undefined && !(standing?.status === 'True' && standing.message === large.message))
+    out.push(largeCommitWarned(app, pass.sha, large));
   const previous = before?.lastSyncedRevision;
   if (pass.automated && app.spec.rollback !== undefined && previous !== pass.sha)
     out.push(rolledBack(app, previous ?? '', pass.sha));
@@ -179,6 +215,7 @@ export function withActorCheck(entry: NewEntry, requester: RequesterCheck): NewE
   switch (entry.kind) {
     case 'sync-applied':
     case 'commit-refused':
+    case 'large-commit':
       return { ...entry, actorVerified: entry.actor === 'ballast' };
     case 'drift-detected':
     case 'drift-reverted':

@@ -100,6 +100,7 @@ export type FailureReason =
   | 'VerificationError'
   | 'VerificationFailed'
   | 'NonFastForward'
+  | 'LargeCommit'
   | 'DecryptionFailed'
   | 'RenderFailed'
   | 'SubstitutionFailed'

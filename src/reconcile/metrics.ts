@@ -89,7 +89,7 @@ export class Metrics {
     this.outcomes = new Counter({
       name: 'ballast_outcomes_total',
       help:
-        'Outcomes recorded for the audit ledger, by kind: sync-applied, commit-refused, ' +
+        'Outcomes recorded for the audit ledger, by kind: sync-applied, commit-refused, large-commit, ' +
         'drift-detected, drift-reverted, rollback, manual-sync, suspend, resume.',
       labelNames: ['kind'],
       registers,

@@ -1,4 +1,4 @@
-import type { Application, ApplicationStatus } from '../api/application.js';
+import type { Application, ApplicationStatus, ConditionType } from '../api/application.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { jsonEqual } from '../diff/index.js';
 import { recordsFor, type AuditedPass, type AuditSink } from './audit.js';
@@ -21,13 +21,20 @@ export class Pass {
     };
   }
 
-  cond(t: 'Ready' | 'Stalled', s: 'True' | 'False', reason: string, message: string): void {
+  cond(t: ConditionType, s: 'True' | 'False', reason: string, message: string): void {
     const conditions = this.status.conditions ?? [];
     const gen = this.app.metadata.generation;
     this.status = {
       ...this.status,
       conditions: setCondition(conditions, t, s, reason, message, gen),
     };
+  }
+
+  /** Removes a condition that no longer applies (LargeCommit once the policy is met again). */
+  dropCond(t: ConditionType): void {
+    const conditions = this.status.conditions;
+    if (conditions?.some((c) => c.type === t) !== true) return;
+    this.status = { ...this.status, conditions: conditions.filter((c) => c.type !== t) };
   }
 }
 

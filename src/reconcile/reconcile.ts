@@ -16,7 +16,8 @@ import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
-import { decideTrust, type VerificationStatus } from './trust.js';
+import { decideTrust, type TrustDecision, type VerificationStatus } from './trust.js';
+import { noteLargeCommit } from './large-commit.js';
 import { appId, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
 import { appKeyOf, parseAppKey, type AppKey } from '../api/app-key.js';
 import {
@@ -105,6 +106,7 @@ interface StagesDone {
   result: Extract<SyncResult, { kind: 'done' }>;
   health: AppHealth;
   verification: VerificationStatus;
+  commitPolicy: Extract<TrustDecision, { kind: 'trusted' }>['commitPolicy'];
   observed: ObservedApp;
   /** Wall time of each stage in ms, logged so that a slow sync shows where its time went. */
   stagesMs: { fetch: number; verify: number; render: number; apply: number };
@@ -144,8 +146,10 @@ async function runStages(
   ctx.signal.throwIfAborted();
   let fetch = lap();
   // 2. Verify, in the mirror before any file is extracted: the target descends from what is
-  // applied, and is signed as the policy says.
-  const trust = await decideTrust(asApp, app, remote, pin.sha);
+  // applied, is signed as the policy says, and its commits are as small as commitPolicy asks
+  // (counted over the Applications this controller knows on the same repository).
+  const followers = (url: string): string[] => deps.apps.pathsFollowing(url);
+  const trust = await decideTrust({ ...asApp, followers }, app, remote, pin.sha);
   if (trust.kind === 'refused')
     throw new StageError(key, trust.reason, trust.message, { verification: trust.status });
   const verify = lap();
@@ -191,7 +195,17 @@ async function runStages(
   const health = assess(observed, result);
   const stagesMs = { fetch, verify, render: renderMs, apply: lap() };
   const verification = trust.status;
-  return { sha: tree.sha, automated, result, health, verification, observed, stagesMs };
+  const { commitPolicy } = trust;
+  return {
+    sha: tree.sha,
+    automated,
+    result,
+    health,
+    verification,
+    commitPolicy,
+    observed,
+    stagesMs,
+  };
 }
 
 /** What a sync of `app` would change now; nothing is applied and no status is written. */
@@ -268,13 +282,8 @@ async function synced(
   const inventory = statusInventory(appId(app, app.status), (next) => {
     pass.status = { ...pass.status, inventory: formatInventory(next) };
   });
-  const { sha, automated, result, health, verification, observed, stagesMs } = await runStages(
-    deps,
-    app,
-    key,
-    ctx,
-    inventory,
-  );
+  const { sha, automated, result, health, verification, commitPolicy, observed, stagesMs } =
+    await runStages(deps, app, key, ctx, inventory);
   // 8. Status, Events and the ledger.
   pass.audited = { kind: 'synced', sha, automated, changeSet: result.changeSet, verification };
   const requested = app.metadata.annotations?.['ballast.dev/sync'];
@@ -293,6 +302,7 @@ async function synced(
       (rolledBack ? '; rolled back, new commits wait for `ballast app resume`' : ''),
   );
   pass.cond('Stalled', 'False', 'Succeeded', '');
+  await noteLargeCommit(deps, pass, commitPolicy, automated);
   const changed = result.changeSet.entries.length - countByAction(result.changeSet).unchanged;
   if (automated && changed > 0) {
     const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;

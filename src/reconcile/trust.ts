@@ -4,6 +4,11 @@ import type { GitRemote } from '../source/git.js';
 import type { GitSource } from '../source/source.js';
 import type { RefusalReason } from '../source/verify/index.js';
 import {
+  decideCommitPolicy,
+  type CommitPolicyDecision,
+  type FollowersOf,
+} from './commit-policy.js';
+import {
   describeRefusal,
   trustedKeysFromSecretData,
   type TrustedKeys,
@@ -17,14 +22,25 @@ export type VerificationStatus = NonNullable<ApplicationStatus['verification']>;
  * and a message naming the commit, its author and why, for status, the Event and the ledger.
  */
 export type TrustDecision =
-  | { kind: 'trusted'; status: VerificationStatus; result: VerificationResult | undefined }
+  | {
+      kind: 'trusted';
+      status: VerificationStatus;
+      result: VerificationResult | undefined;
+      /** The small-commit policy's verdict; `over` here means action warn. */
+      commitPolicy: Exclude<CommitPolicyDecision, { kind: 'over'; action: 'refuse' }>;
+    }
   | {
       kind: 'refused';
-      reason: 'VerificationFailed' | 'NonFastForward';
+      reason: 'VerificationFailed' | 'NonFastForward' | 'LargeCommit';
       message: string;
       status: VerificationStatus;
       result: VerificationResult | undefined;
     };
+
+/** What the ancestry and signature checks decided, before the commit policy is asked. */
+type SignatureDecision =
+  | Omit<Extract<TrustDecision, { kind: 'trusted' }>, 'commitPolicy'>
+  | Extract<TrustDecision, { kind: 'refused' }>;
 
 /** The one word status.verification.refusal gives for a signature problem. */
 const refusalWord: Record<RefusalReason, NonNullable<VerificationStatus['refusal']>> = {
@@ -70,14 +86,38 @@ const short = (sha: string): string => sha.slice(0, 12);
  * Is `target` allowed to be applied? First anti-rollback: it must descend from the last applied
  * revision, unless it is the revision a `ballast app rollback` asked for. Then signatures, as
  * `spec.verification.mode` says: the target (or the signed tag naming it), or in `all` mode
- * every commit since the last applied one.
+ * every commit since the last applied one. Last the small-commit policy, over that same walk:
+ * under action refuse a commit over its limits is refused as an unsigned one is.
  */
 export async function decideTrust(
-  deps: { cluster: Cluster; source: GitSource },
+  deps: { cluster: Cluster; source: GitSource; followers?: FollowersOf },
   app: Application,
   remote: GitRemote,
   target: string,
 ): Promise<TrustDecision> {
+  const signatures = await decideSignatures(deps, app, remote, target);
+  if (signatures.kind === 'refused') return signatures;
+  const commitPolicy = await decideCommitPolicy(deps, app, remote, target);
+  if (commitPolicy.kind === 'over' && commitPolicy.action === 'refuse') {
+    const message = `${commitPolicy.message}; spec.verification.commitPolicy refuses commits over its limits`;
+    return {
+      kind: 'refused',
+      reason: 'LargeCommit',
+      message,
+      // commitsChecked keeps counting signatures; the message says how many sizes were judged.
+      status: { ...signatures.status, result: 'Refused', message, refusal: 'LargeCommit' },
+      result: signatures.result,
+    };
+  }
+  return { ...signatures, commitPolicy };
+}
+
+async function decideSignatures(
+  deps: { cluster: Cluster; source: GitSource },
+  app: Application,
+  remote: GitRemote,
+  target: string,
+): Promise<SignatureDecision> {
   const { mode, fastForwardOnly } = app.spec.verification;
   const lastApplied = app.status?.lastSyncedRevision;
   const rollingBack = app.spec.rollback?.revision === target;

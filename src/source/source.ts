@@ -14,6 +14,8 @@ import { MirrorNames } from './identity.js';
 import { withLock } from './lock.js';
 import { pickRef, type RefEntry, type RefResolution } from './refs.js';
 import { checkDescends, type Descent } from './verify/descends.js';
+import { commitChanges } from './verify/commit-changes.js';
+import type { CommitChanges } from './verify/commit-size.js';
 import {
   verifyRevision,
   type VerificationRequest,
@@ -340,6 +342,19 @@ export class GitSource {
    */
   async verify(remote: GitRemote, request: VerificationRequest): Promise<VerificationResult> {
     return verifyRevision(await this.mirrorDir(remote), request, {
+      timeoutMs: this.opts.gitTimeoutMs,
+    });
+  }
+
+  /**
+   * What each commit since `since` (or the target alone) changed, for the small-commit policy:
+   * one `git log` in the remote's mirror.
+   */
+  async commitChanges(
+    remote: GitRemote,
+    range: { since?: string; target: string },
+  ): Promise<CommitChanges[]> {
+    return commitChanges(await this.mirrorDir(remote), range, {
       timeoutMs: this.opts.gitTimeoutMs,
     });
   }

@@ -43,10 +43,12 @@ export function assignmentStatusOf(app: Application): AssignmentStatus {
     app.metadata.generation !== undefined && s.observedGeneration === app.metadata.generation;
   const generation = current ? built : undefined;
   // A condition's observedGeneration is the Application's; the hub reads the Assignment's.
-  const conditions = (s.conditions ?? []).map((c) => {
-    const rest = { ...c };
+  // An agent's Applications carry no commitPolicy, and an Assignment has no LargeCommit type.
+  const conditions = (s.conditions ?? []).flatMap((c) => {
+    if (c.type === 'LargeCommit') return [];
+    const rest = { ...c, type: c.type };
     delete rest.observedGeneration;
-    return generation === undefined ? rest : { ...rest, observedGeneration: generation };
+    return [generation === undefined ? rest : { ...rest, observedGeneration: generation }];
   });
   const ready = conditions.find((c) => c.type === 'Ready');
   const drift = driftSummary(s.drift ?? []);

@@ -1,5 +1,16 @@
 /** Commit signature verification (OpenPGP and SSH, in process) and anti-rollback. */
 export { parseAllowedSigners, type AllowedSigner } from './allowed-signers.js';
+export { commitChanges, parseChangeLog } from './commit-changes.js';
+export {
+  describeLargeCommit,
+  judgeCommitSizes,
+  largeCommitSummary,
+  type CommitChanges,
+  type CommitLimits,
+  type CommitSizeRequest,
+  type CommitSizeVerdict,
+  type LargeCommit,
+} from './commit-size.js';
 export { checkDescends, type Descent } from './descends.js';
 export { VerificationError, type GitReadOptions } from './gitobjects.js';
 export {
