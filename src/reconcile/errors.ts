@@ -103,6 +103,7 @@ export type FailureReason =
   | 'DecryptionFailed'
   | 'RenderFailed'
   | 'SubstitutionFailed'
+  | 'UnsealFailed'
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'
