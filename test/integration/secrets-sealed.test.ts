@@ -158,12 +158,24 @@ describe('SealedSecrets sealed by the real kubeseal', () => {
     await eventually('the ledger holds the revert', 15_000, async () =>
       (await ledger.list()).some((r) => r.kind === 'drift-reverted'),
     );
+    // The CLI renders as the controller does, opening the files with the same keys.
+    const diff = await fx.cliResult(
+      'app',
+      'diff',
+      'sealed',
+      '-n',
+      fx.ns,
+      '--sealing-key-namespace',
+      keysNs,
+    );
+    expect(diff.stderr).toMatch(/^matches revision/m);
+    expect(diff.code).toBe(0);
     const haystacks = [
+      diff.stdout + diff.stderr,
       JSON.stringify(await fx.app('sealed')),
       (await fx.cluster.http.request('GET', `/api/v1/namespaces/${fx.ns}/events`)).body,
       logLines.join('\n'),
       JSON.stringify(await ledger.list()),
-      (await fx.cliResult('app', 'diff', 'sealed', '-n', fx.ns)).stdout,
     ];
     for (const text of haystacks)
       for (const p of plaintexts) {
