@@ -42,7 +42,7 @@ let keysNs = '';
 let certFile = '';
 let keys: SealingKeys = { keys: [] };
 const logLines: string[] = [];
-let upstream: ChildProcess | undefined;
+const upstreams: ChildProcess[] = [];
 const upstreamLog: string[] = [];
 
 const secretName = (scope: SealingScope): string => `db-${scope}`;
@@ -114,7 +114,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  upstream?.kill('SIGTERM');
+  for (const p of upstreams) p.kill('SIGTERM');
   await fx.stop();
   await ledger.close();
   await rm(scratch, { recursive: true, force: true });
@@ -211,7 +211,7 @@ describe('SealedSecrets sealed by the real kubeseal', () => {
  * ServiceAccount paths. It runs here as a local process in its own mount namespace, where a
  * private directory is mounted over /run with a real ServiceAccount token of the dev cluster.
  */
-async function startUpstreamController(): Promise<void> {
+async function startUpstreamController(keysNs: string, ...flags: string[]): Promise<void> {
   const sa = 'sealed-secrets-controller';
   await fx.cluster.apply({
     apiVersion: 'v1',
@@ -241,7 +241,7 @@ async function startUpstreamController(): Promise<void> {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
   };
   const server = new URL(config.clusters[0]?.cluster.server ?? '');
-  const runDir = join(scratch, 'run');
+  const runDir = join(scratch, `run-${keysNs}`);
   const saDir = join(runDir, 'secrets', 'kubernetes.io', 'serviceaccount');
   await mkdir(saDir, { recursive: true });
   await writeFile(join(saDir, 'token'), token);
@@ -251,7 +251,7 @@ async function startUpstreamController(): Promise<void> {
     Buffer.from(config.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64'),
   );
   const script = `mount --bind "$1" /run && shift && exec "$@"`;
-  upstream = spawn(
+  const upstream = spawn(
     'unshare',
     [
       '-rm',
@@ -261,9 +261,9 @@ async function startUpstreamController(): Promise<void> {
       'sh',
       runDir,
       toolPath('sealed-secrets-controller'),
-      '--key-renew-period=0',
       '--listen-addr=127.0.0.1:0',
       '--listen-metrics-addr=127.0.0.1:0',
+      ...flags,
     ],
     {
       env: {
@@ -275,8 +275,9 @@ async function startUpstreamController(): Promise<void> {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  upstream.stdout?.on('data', (d: Buffer) => upstreamLog.push(d.toString('utf8')));
-  upstream.stderr?.on('data', (d: Buffer) => upstreamLog.push(d.toString('utf8')));
+  upstreams.push(upstream);
+  upstream.stdout.on('data', (d: Buffer) => upstreamLog.push(d.toString('utf8')));
+  upstream.stderr.on('data', (d: Buffer) => upstreamLog.push(d.toString('utf8')));
 }
 
 describe('SealedSecrets sealed by `ballast secrets seal`', () => {
@@ -285,7 +286,7 @@ describe('SealedSecrets sealed by `ballast secrets seal`', () => {
       await readFile(join(toolDir('sealed-secrets-controller'), 'crd.yaml'), 'utf8'),
     ) as KubeObject;
     await waitForCrds(fx.cluster, [await fx.cluster.apply(crd)], 30_000);
-    await startUpstreamController();
+    await startUpstreamController(keysNs, '--key-renew-period=0');
     const target = `up-${randomBytes(3).toString('hex')}`;
     await fx.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: target } });
     for (const scope of scopes) {
@@ -323,6 +324,48 @@ describe('SealedSecrets sealed by `ballast secrets seal`', () => {
       throw new Error(`${String(e)}\nupstream controller log:\n${upstreamLog.join('')}`);
     });
     expect(upstreamLog.join('')).not.toContain(ours);
+  });
+});
+
+describe('a key Secret made by the upstream controller', () => {
+  it('opens, unchanged, what kubeseal sealed to it, in a `ballast sync` of a kustomization', async () => {
+    const theirs = `theirs-${randomBytes(3).toString('hex')}`;
+    await fx.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: theirs } });
+    // With no key in its namespace, the upstream controller makes one, as on a fresh install.
+    await startUpstreamController(theirs, '--all-namespaces=false');
+    let cert = '';
+    await eventually('the upstream controller made its key', 90_000, async () => {
+      const r = await fx.cliResult('secrets', 'cert', '--controller-namespace', theirs);
+      cert = r.stdout;
+      return r.code === 0 && cert.includes('BEGIN CERTIFICATE');
+    });
+    const theirCert = join(scratch, 'theirs.pem');
+    await writeFile(theirCert, cert);
+    const value = `theirs-${randomBytes(8).toString('hex')}`;
+    const r = await run(
+      toolPath('kubeseal'),
+      ['--cert', theirCert, '--scope', 'namespace-wide', '-o', 'yaml'],
+      { stdin: secretManifest('theirs', fx.ns, value), timeoutMs: 60_000 },
+    );
+    if (r.kind !== 'ok') throw new Error(`kubeseal: ${JSON.stringify(r)}`);
+    const dir = join(scratch, 'kust');
+    await mkdir(dir);
+    await writeFile(join(dir, 'sealed.yaml'), r.stdout);
+    await writeFile(join(dir, 'kustomization.yaml'), 'resources: [sealed.yaml]\n');
+    const synced = await fx.cliResult(
+      'sync',
+      '--dir',
+      dir,
+      '--app',
+      'theirs',
+      '-n',
+      fx.ns,
+      '--sealing-key-namespace',
+      theirs,
+    );
+    expect(synced.code).toBe(0);
+    expect(synced.stdout + synced.stderr).not.toContain(value);
+    expect(await liveValue('theirs')).toBe(value);
   });
 });
 
