@@ -101,7 +101,7 @@ export function resealSecret(
   const spec = (sealed.spec ?? {}) as { encryptedData?: Record<string, string> };
   const encryptedData: Record<string, string> = {};
   for (const k of Object.keys(spec.encryptedData ?? {})) {
-    const plain = Buffer.from((opened.secret.data as Record<string, string>)[k] ?? '', 'base64');
+    const plain = Buffer.from(opened.opened[k] ?? '', 'base64');
     encryptedData[k] = hybridEncrypt(publicKey, label, plain).toString('base64');
   }
   return { kind: 'ok', sealed: { ...sealed, spec: { ...spec, encryptedData } } };

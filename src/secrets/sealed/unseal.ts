@@ -11,7 +11,12 @@ export function isSealedSecret(obj: KubeObject): boolean {
 }
 
 export type UnsealResult =
-  | { kind: 'ok'; secret: KubeObject; plaintexts: string[] }
+  | {
+      kind: 'ok';
+      secret: KubeObject;
+      /** Each encryptedData value opened, base64, before spec.template.data is applied. */
+      opened: Record<string, string>;
+    }
   | { kind: 'error'; problem: string; scope?: SealingScope };
 
 interface SealedSpec {
@@ -123,7 +128,7 @@ export function unsealSecret(
     data[key] = opened.toString('base64');
     values[key] = opened.toString('utf8');
   }
-  return buildSecret(sealed, namespace, spec, data, values, scope);
+  return buildSecret(sealed, namespace, spec, { ...data }, values, scope, data);
 }
 
 function buildSecret(
@@ -133,6 +138,7 @@ function buildSecret(
   data: Record<string, string>,
   values: Record<string, string>,
   scope: SealingScope,
+  opened: Record<string, string>,
 ): UnsealResult {
   const t = spec.template ?? {};
   const labels = stringMap(t.metadata?.labels);
@@ -145,12 +151,10 @@ function buildSecret(
       problem:
         'spec.template metadata.labels, metadata.annotations and data must map keys to strings',
     };
-  const plaintexts = Object.values(values);
   for (const [key, text] of Object.entries(templated)) {
     const v = expandTemplate(key, text, values);
     if (typeof v !== 'string') return { kind: 'error', scope, problem: v.problem };
     data[key] = Buffer.from(v, 'utf8').toString('base64');
-    plaintexts.push(v);
   }
   const metadata: KubeObject['metadata'] = { name: sealed.metadata.name, namespace };
   if (Object.keys(labels).length > 0) metadata.labels = labels;
@@ -158,5 +162,5 @@ function buildSecret(
   const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata, data };
   if (typeof t.type === 'string' && t.type !== '') secret.type = t.type;
   if (typeof t.immutable === 'boolean') secret.immutable = t.immutable;
-  return { kind: 'ok', secret, plaintexts };
+  return { kind: 'ok', secret, opened };
 }
