@@ -201,6 +201,21 @@ describe('SealedSecrets sealed by the real kubeseal', () => {
       expect(message).toContain(object);
       expect(message).toContain('strict scope');
     }
+    // The same refusal from `ballast sync`, whose render runs on a worker thread.
+    const cli = await fx.cliResult(
+      'sync',
+      '--dir',
+      join(fx.repo.dir, 'renamed'),
+      '--app',
+      'renamed-cli',
+      '-n',
+      fx.ns,
+      '--sealing-key-namespace',
+      keysNs,
+    );
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain(`SealedSecret.bitnami.com/${fx.ns}/db-renamed`);
+    expect(cli.stderr).toContain('under the strict scope');
     expect(await liveValue('db-renamed')).toBeUndefined();
     expect(await liveValue(secretName('strict'), keysNs)).toBeUndefined();
   });
