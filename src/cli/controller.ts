@@ -116,7 +116,7 @@ export function registerController(program: Command): void {
   durationOption(
     cmd,
     '--sealing-key-renew-period <d>',
-    'make a new SealedSecrets sealing key (in the --lease-namespace) when the newest is this old; 0: never',
+    'make a new SealedSecrets sealing key (in the --lease-namespace) when the newest is this old; 0: never (the first key comes from `ballast secrets seal-keygen`)',
     defaultSealingKeyOptions('').renewPeriodMs,
   );
   durationOption(
@@ -224,13 +224,14 @@ async function runController(f: ControllerFlags): Promise<void> {
         logger,
         what: 'controller',
         lead: async () => {
-          await sealing.lead();
+          // In the background: making a 4096-bit key takes seconds, and nothing waits for it.
+          void sealing.lead();
           await controller.start();
         },
       })
     : undefined;
   if (elector === undefined) {
-    await sealing.lead();
+    void sealing.lead();
     await controller.start();
     logger.info({}, 'controller started');
   }

@@ -101,10 +101,17 @@ export class SealingKeyRing {
   /** Set by the leader: from then on each tick also renews the key when due. */
   private leading = false;
 
-  /** Renews now if due, and on every later tick: only the leader calls this. */
+  /**
+   * Renews now if due, and on every later tick: only the leader calls this. Never throws: a
+   * controller whose account may not write Secrets there still reconciles, with the keys it has.
+   */
   async lead(): Promise<void> {
     this.leading = true;
-    await this.renewIfDue();
+    try {
+      await this.renewIfDue();
+    } catch (e) {
+      this.log({ err: e instanceof Error ? e.message : String(e) }, 'cannot renew the sealing key');
+    }
   }
 
   /** Refreshes now and then every `refreshMs` (renewing when due once leading). */

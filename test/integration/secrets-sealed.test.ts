@@ -19,6 +19,7 @@ import {
   type SealingScope,
 } from '../../src/secrets/sealed/index.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
+import { startControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/kube.js';
 
 /**
@@ -412,5 +413,29 @@ describe('sealing key renewal', () => {
     expect(opened.kind).toBe('ok');
     const old = unsealSecret(parse(before) as KubeObject, fx.ns, newestOnly);
     expect(old.kind).toBe('error');
+  });
+});
+
+describe('a running `ballast controller`', () => {
+  it('renews a sealing key older than --sealing-key-renew-period, in its own namespace, keeping the others', async () => {
+    const before = (await readSealingKeys(fx.cluster, keysNs)).keys.keys.length;
+    const quiet = `quiet-${randomBytes(3).toString('hex')}`;
+    await fx.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: quiet } });
+    const p = startControllerProcess(join(scratch, 'controller.log'), [
+      ...['--kubeconfig', fx.kubeconfig, '-n', quiet, '--cache-dir', join(scratch, 'cache')],
+      ...['--port', '0', '--bind-address', '127.0.0.1', '--lease-namespace', keysNs],
+      ...['--ledger', `sqlite:${join(scratch, 'controller-audit.db')}`],
+      ...['--sealing-key-renew-period', '1s'],
+    ]);
+    try {
+      await eventually('the controller made a new key', 60_000, () =>
+        p.logged('new sealing key made'),
+      );
+      const after = (await readSealingKeys(fx.cluster, keysNs)).keys;
+      expect(after.keys).toHaveLength(before + 1);
+      expect(after.keys[0]?.notBeforeMs).toBeGreaterThan(after.keys[1]?.notBeforeMs ?? Infinity);
+    } finally {
+      await p.stop();
+    }
   });
 });

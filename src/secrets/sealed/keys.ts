@@ -103,10 +103,14 @@ export function sealingKeySecret(
   };
 }
 
-/** Whether the newest key is older than the renewal period (or there is none at all). */
+/**
+ * Whether the newest key is older than the renewal period. With no key at all, no: the first
+ * key is made on purpose (`ballast secrets seal-keygen`, or an upstream install's), so that a
+ * controller whose users never seal anything does not make and store keys unasked.
+ */
 export function isRenewalDue(keys: SealingKeys, periodMs: number, nowMs: number): boolean {
   const newest = keys.keys[0];
-  if (newest === undefined) return true;
+  if (newest === undefined) return false;
   return periodMs > 0 && nowMs - newest.notBeforeMs >= periodMs;
 }
 
