@@ -34,6 +34,8 @@ sops|sops|github.com/getsops/sops/v3/cmd/sops|github.com/getsops/sops/v3
 helm|helm|helm.sh/helm/v3/cmd/helm|helm.sh/helm/v3
 etcd|etcd|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3
 kustomize|kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5
+kubeseal|sealed-secrets|github.com/bitnami-labs/sealed-secrets/cmd/kubeseal|github.com/bitnami-labs/sealed-secrets
+sealed-secrets-controller|sealed-secrets|github.com/bitnami-labs/sealed-secrets/cmd/controller|github.com/bitnami-labs/sealed-secrets
 "
 
 module_version() { # wrapper-dir module
@@ -62,6 +64,8 @@ ldflags_for() { # tool version wrapper-dir
         hv+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kmin"
       done
       echo "-s -w $hv" ;;
+    kubeseal) echo "-s -w -X main.VERSION=$v" ;;
+    sealed-secrets-controller) echo "-s -w -X main.VERSION=$v" ;;
     kustomize)
       echo "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$v -X sigs.k8s.io/kustomize/api/provenance.buildDate=1970-01-01T00:00:00Z" ;;
     *) echo "-s -w" ;;
@@ -79,6 +83,15 @@ kwok_stages() { # dest wrapper-dir
     echo "---" >> "$out.tmp"; cat "$src/$f" >> "$out.tmp"
   done
   mv -f "$out.tmp" "$out"
+}
+
+# The sealed-secrets controller needs its SealedSecret CRD, which the pinned module carries in its
+# helm chart; copy it next to the binary so tests install the very CRD of the version they run.
+sealed_secrets_crd() { # dest wrapper-dir
+  local src; src=$(cd "$here/$2" && go list -m -f '{{.Dir}}' github.com/bitnami-labs/sealed-secrets)
+  cp -f "$src/helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml" "$1/crd.yaml.tmp"
+  chmod 0644 "$1/crd.yaml.tmp"
+  mv -f "$1/crd.yaml.tmp" "$1/crd.yaml"
 }
 
 # The file name `go build -o dir/` gives a main package: its last path element that is not a
@@ -121,7 +134,8 @@ while IFS='|' read -r tool dir pkg vermod; do
   want "$tool" || continue
   version[$tool]=$(module_version "$dir" "$vermod")
   dest="$cache/$tool-${version[$tool]}"
-  if [ -x "$dest/$tool" ] && { [ "$tool" != kwok ] || [ -s "$dest/stages.yaml" ]; }; then
+  if [ -x "$dest/$tool" ] && { [ "$tool" != kwok ] || [ -s "$dest/stages.yaml" ]; } &&
+    { [ "$tool" != sealed-secrets-controller ] || [ -s "$dest/crd.yaml" ]; }; then
     echo "ballast: $tool ${version[$tool]} is cached at $dest"
     continue
   fi
@@ -200,6 +214,7 @@ finish_group() { # wrapper-dir; returns the build's exit code
     mkdir -p "${dest_of[$tool]}"
     mv -f "$work/$dir.out/$bin" "${dest_of[$tool]}/$tool"
     [ "$tool" = kwok ] && kwok_stages "${dest_of[$tool]}" "$dir"
+    [ "$tool" = sealed-secrets-controller ] && sealed_secrets_crd "${dest_of[$tool]}" "$dir"
     built=$((built + 1))
   done
   say "built ${group_tools[$dir]} in $(clock "$took") ($built of $total tools done)"

@@ -1,3 +1,4 @@
+import { readSealingKeys } from '../reconcile/sealing-keys.js';
 import type { Command } from 'commander';
 import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
@@ -55,11 +56,20 @@ async function rollback(
 }
 
 /** `ballast app diff`: fetch and render as the controller would, compare by dry run. */
-async function diff({ cluster, namespace }: AppCall, name: string): Promise<number> {
+async function diff(
+  { cluster, namespace }: AppCall,
+  name: string,
+  sealingKeyNamespace: string | undefined,
+): Promise<number> {
   const parsed = parseApplication(await getApp(cluster, namespace, name));
   if (parsed.kind === 'error') throw parsed.error;
+  const sealing =
+    sealingKeyNamespace === undefined
+      ? undefined
+      : (await readSealingKeys(cluster, sealingKeyNamespace)).keys;
   const deps = {
     cluster,
+    ...(sealing === undefined ? {} : { sealingKeys: () => sealing }),
     // The mirrors `ballast diff` and `ballast sync` already keep.
     source: new GitSource(defaultSourceOptions(sourceCacheDir())),
     log: () => undefined,
@@ -138,11 +148,16 @@ export function registerAppOps(app: Command): void {
     app
       .command('diff <name>')
       .description('what a sync would change (exit 0 same, 1 different, 2 error)'),
-  ).action((name: string, f: AppFlags) =>
-    withApp(f, async (call) => {
-      process.exitCode = await diff(call, name);
-    }),
-  );
+  )
+    .option(
+      '--sealing-key-namespace <ns>',
+      "open SealedSecrets with the sealing keys in this namespace (the controller's)",
+    )
+    .action((name: string, f: AppFlags & { sealingKeyNamespace?: string }) =>
+      withApp(f, async (call) => {
+        process.exitCode = await diff(call, name, f.sealingKeyNamespace);
+      }),
+    );
   withCommon(
     app.command('tree <name>').description('the managed objects, what they own, and their health'),
   ).action((name: string, f: AppFlags) => withApp(f, (call) => tree(call, name)));

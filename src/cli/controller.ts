@@ -26,6 +26,7 @@ import { defaultLedgerUrl } from '../audit/index.js';
 import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
+import { defaultSealingKeyOptions, SealingKeyRing } from '../reconcile/sealing-keys.js';
 
 interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   workers: number;
@@ -50,6 +51,7 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   decryptionSecret?: ObjectRef;
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
+  sealingKeyRenewPeriod: number;
 }
 
 /**
@@ -116,6 +118,12 @@ export function registerController(program: Command): void {
   });
   durationOption(
     cmd,
+    '--sealing-key-renew-period <d>',
+    'make a new SealedSecrets sealing key (in the --lease-namespace) when the newest is this old; 0: never (the first key comes from `ballast secrets seal-keygen`)',
+    defaultSealingKeyOptions('').renewPeriodMs,
+  );
+  durationOption(
+    cmd,
     '--shutdown-grace <d>',
     'on SIGTERM, how long in-flight syncs may finish',
     d.drainMs,
@@ -176,10 +184,20 @@ async function runController(f: ControllerFlags): Promise<void> {
     f.decryptionSecret === undefined
       ? undefined
       : await keysFromSecret(cluster, f.decryptionSecret);
+  // Keys are read as the controller itself, from its own namespace only (see sealing-keys.ts).
+  const sealing = new SealingKeyRing(
+    cluster,
+    { ...defaultSealingKeyOptions(f.leaseNamespace), renewPeriodMs: f.sealingKeyRenewPeriod },
+    (fields, msg) => {
+      logger.warn(fields, msg);
+    },
+  );
+  await sealing.start();
   const controller = new Controller(
     {
       cluster,
       source,
+      sealingKeys: sealing.current,
       watches: managedWatches(cluster, (e) => {
         logger.warn({ err: e.message }, 'watch error');
       }),
@@ -210,16 +228,20 @@ async function runController(f: ControllerFlags): Promise<void> {
         logger,
         what: 'controller',
         lead: async () => {
+          // In the background: making a 4096-bit key takes seconds, and nothing waits for it.
+          void sealing.lead();
           await controller.start();
         },
       })
     : undefined;
   if (elector === undefined) {
+    void sealing.lead();
     await controller.start();
     logger.info({}, 'controller started');
   }
   const signal = await stopping;
   await shutDown({ signal, controller, elector, logger, graceMs: f.shutdownGrace });
+  sealing.stop();
   await ledger?.close();
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.

@@ -13,6 +13,7 @@ export const controllerName = 'ballast-controller';
 export const leaderElection = 'ballast-leader-election';
 export const applier = 'ballast-applier';
 export const ledgerCheckpoint = 'ballast-ledger-checkpoint';
+export const sealingKeys = 'ballast-sealing-keys';
 export const installLabels = {
   'app.kubernetes.io/name': 'ballast',
   'app.kubernetes.io/component': 'controller',
@@ -144,6 +145,20 @@ export function ledgerCheckpointRole(ns: string): KubeObject {
   };
 }
 
+/**
+ * SealedSecrets keys live as Secrets in the controller's own namespace: it lists them there and
+ * makes the renewed ones. The list right is only here, so no other namespace's Secrets can be
+ * listed as keys.
+ */
+export function sealingKeysRole(ns: string): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: sealingKeys, namespace: ns, labels: installLabels },
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'patch'] }],
+  };
+}
+
 /** The controller's RBAC, in the order it is applied. */
 export function rbacManifests(ns: string, tenancy: Tenancy): KubeObject[] {
   return [
@@ -155,5 +170,7 @@ export function rbacManifests(ns: string, tenancy: Tenancy): KubeObject[] {
     binding('RoleBinding', leaderElection, ns),
     ledgerCheckpointRole(ns),
     binding('RoleBinding', ledgerCheckpoint, ns),
+    sealingKeysRole(ns),
+    binding('RoleBinding', sealingKeys, ns),
   ];
 }

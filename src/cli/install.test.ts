@@ -40,6 +40,8 @@ describe('ballast install manifests', () => {
       'rolebinding.rbac.authorization.k8s.io/ballast-leader-election',
       'role.rbac.authorization.k8s.io/ballast-ledger-checkpoint',
       'rolebinding.rbac.authorization.k8s.io/ballast-ledger-checkpoint',
+      'role.rbac.authorization.k8s.io/ballast-sealing-keys',
+      'rolebinding.rbac.authorization.k8s.io/ballast-sealing-keys',
       'service/ballast-controller',
       'statefulset.apps/ballast-controller',
     ]);

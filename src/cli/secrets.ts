@@ -19,6 +19,7 @@ import {
   type SopsFormat,
 } from '../secrets/index.js';
 import { kubeOptions, withCluster, type KubeFlags } from './options.js';
+import { registerSealed } from './sealed.js';
 import { collect, parseObjectRef, UsageError, type ObjectRef } from './parse.js';
 
 const out = (s: string): void => {
@@ -212,7 +213,7 @@ const inputType = (): Option =>
 export function registerSecrets(program: Command): void {
   const secrets = program
     .command('secrets')
-    .description('SOPS-encrypted files: encrypt, decrypt, and age keys');
+    .description('SOPS-encrypted files and age keys; SealedSecrets and their sealing keys');
   secrets
     .command('encrypt')
     .description(
@@ -253,4 +254,5 @@ export function registerSecrets(program: Command): void {
       parseObjectRef,
     );
   kubeOptions(keygen, 'with --secret').action((f: KeygenFlags) => keygenCommand(f));
+  registerSealed(secrets);
 }

@@ -1,3 +1,5 @@
+import { readSealingKeys } from '../reconcile/sealing-keys.js';
+import type { SealingKeys } from '../secrets/sealed/index.js';
 import { Option, type Command } from 'commander';
 import { variableNameRegex } from '../api/application-spec.js';
 import { formatRef, refOf } from '../api/object.js';
@@ -44,6 +46,8 @@ interface CommonFlags extends SourceFlags, KubeFlags {
   decryptionKeys?: string;
   /** A Secret with `*.agekey` / `*.asc` entries, as spec.decryption.secretRef. */
   decryptionSecret?: ObjectRef;
+  /** The namespace whose sealing key Secrets open SealedSecrets (the controller's). */
+  sealingKeyNamespace?: string;
   /** `--substitute name=value`, as spec.postBuild.substitute; undefined when none is given. */
   substitute?: Record<string, string>;
 }
@@ -150,6 +154,10 @@ function addCommonFlags(cmd: Command): Command {
       parseObjectRef,
     )
     .option(
+      '--sealing-key-namespace <ns>',
+      "open SealedSecrets with the sealing keys in this namespace (the controller's, e.g. ballast-system)",
+    )
+    .option(
       '--substitute <name=value>',
       'set ${name} in the rendered objects and inline Helm values, as spec.postBuild.substitute (repeatable)',
       parseSubstitute,
@@ -175,6 +183,7 @@ function renderOptionsFrom(
   f: CommonFlags,
   t: Target,
   decryption: DecryptionKeys | undefined,
+  sealing: SealingKeys | undefined,
 ): RenderOptions {
   const base = defaultRenderOptions();
   let values: Record<string, unknown> = {};
@@ -183,6 +192,7 @@ function renderOptionsFrom(
     ...base,
     renderer: f.renderer,
     decryption,
+    sealing,
     ...(f.substitute === undefined ? {} : { substitute: f.substitute }),
     helm: {
       ...base.helm,
@@ -206,7 +216,14 @@ async function runSync(
   if (f.output === 'text') err(`source: ${src.describe}`);
   const rendered = await render(
     src.source,
-    renderOptionsFrom(f, t, await decryptionKeysFor(f, cluster)),
+    renderOptionsFrom(
+      f,
+      t,
+      await decryptionKeysFor(f, cluster),
+      f.sealingKeyNamespace === undefined
+        ? undefined
+        : (await readSealingKeys(cluster, f.sealingKeyNamespace)).keys,
+    ),
   );
   if (rendered.kind === 'error') throw renderFailure(src, rendered.error);
   if (f.output === 'text') err(`render: ${rendered.objects.length} objects (${rendered.renderer})`);

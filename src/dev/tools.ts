@@ -17,7 +17,9 @@ export class ToolBuildError extends Error {
 
 export function isToolPresent(tool: ToolName): boolean {
   if (!existsSync(toolPath(tool))) return false;
-  return tool !== 'kwok' || existsSync(join(toolDir('kwok'), 'stages.yaml'));
+  if (tool === 'kwok') return existsSync(join(toolDir('kwok'), 'stages.yaml'));
+  if (tool === 'sealed-secrets-controller') return existsSync(join(toolDir(tool), 'crd.yaml'));
+  return true;
 }
 
 function goOnPath(): boolean {

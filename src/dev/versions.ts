@@ -12,6 +12,8 @@ export const toolVersions = {
   helm: 'v3.22.0',
   kustomize: 'v5.8.1',
   sops: 'v3.13.3',
+  kubeseal: 'v0.27.1',
+  'sealed-secrets-controller': 'v0.27.1',
 } as const;
 
 export type ToolName = keyof typeof toolVersions;
@@ -27,6 +29,11 @@ export const toolModules: Record<ToolName, { dir: string; module: string }> = {
   helm: { dir: 'helm', module: 'helm.sh/helm/v3' },
   kustomize: { dir: 'kustomize', module: 'sigs.k8s.io/kustomize/kustomize/v5' },
   sops: { dir: 'sops', module: 'github.com/getsops/sops/v3' },
+  kubeseal: { dir: 'sealed-secrets', module: 'github.com/bitnami-labs/sealed-secrets' },
+  'sealed-secrets-controller': {
+    dir: 'sealed-secrets',
+    module: 'github.com/bitnami-labs/sealed-secrets',
+  },
 };
 
 export const controlPlaneTools: readonly ToolName[] = [

@@ -1,3 +1,4 @@
+import type { SealingKeys } from '../secrets/sealed/index.js';
 import { applicationApiVersion, applicationKind } from '../api/application.js';
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -89,6 +90,8 @@ export interface ControllerDeps {
   audit?: AuditSink;
   /** Controller-wide SOPS keys, tried after an Application's own. */
   decryptionKeys?: DecryptionKeys;
+  /** The keys that open SealedSecrets, read from the controller's own namespace. */
+  sealingKeys?: () => SealingKeys;
 }
 
 /** The controller: Applications reconciled by key, managed objects watched for drift. */
@@ -162,6 +165,7 @@ export class Controller {
           log,
           audit: this.audit,
           ...this.sharedKeysFor(key),
+          ...(this.deps.sealingKeys === undefined ? {} : { sealingKeys: this.deps.sealingKeys }),
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
           defaultServiceAccount: this.opts.defaultServiceAccount,

@@ -104,6 +104,7 @@ export type FailureReason =
   | 'DecryptionFailed'
   | 'RenderFailed'
   | 'SubstitutionFailed'
+  | 'UnsealFailed'
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'

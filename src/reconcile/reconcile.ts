@@ -10,6 +10,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { countByAction, defaultDiffOptions } from '../diff/index.js';
 import { render, type RenderedObject } from '../render/index.js';
 import type { DecryptionKeys } from '../secrets/index.js';
+import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { GitSource } from '../source/source.js';
 import type { Backoff } from './queue.js';
 import type { Outcome, ReconcileContext } from './runner.js';
@@ -46,6 +47,11 @@ export interface ReconcilerDeps {
   audit?: AuditSink;
   /** Controller-wide SOPS keys, tried after an Application's own `spec.decryption` keys. */
   decryptionKeys?: DecryptionKeys;
+  /**
+   * The keys that open SealedSecrets, from the controller's own namespace. Not a tenant's
+   * choice: no Application field points elsewhere, so a tenant cannot bring keys of its own.
+   */
+  sealingKeys?: () => SealingKeys;
   /**
    * Managed objects are watched and their health follows the events, so a settling
    * Application needs no early reconcile to notice it became healthy.
@@ -161,7 +167,7 @@ async function runStages(
   const decryption = await decryptionFor(asApp, app);
   const rendered = await render(
     { repoRoot: tree.dir, path: app.spec.source.path },
-    { ...renderOptionsFor(app), decryption },
+    { ...renderOptionsFor(app), decryption, sealing: deps.sealingKeys?.() },
   );
   if (rendered.kind === 'error') {
     const reason =
@@ -169,7 +175,9 @@ async function runStages(
         ? 'DecryptionFailed'
         : rendered.error.reason === 'substitution-failed'
           ? 'SubstitutionFailed'
-          : 'RenderFailed';
+          : rendered.error.reason === 'unseal-failed'
+            ? 'UnsealFailed'
+            : 'RenderFailed';
     throw new StageError(key, reason, rendered.error.message, { cause: rendered.error });
   }
   const observed = deps.apps.rendered(key, {

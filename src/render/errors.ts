@@ -11,6 +11,7 @@ export type RenderErrorReason =
   | 'tool-failed'
   | 'decryption-failed'
   | 'substitution-failed'
+  | 'unseal-failed'
   | 'io';
 
 /** Where an error points: a file or directory relative to the repository root, and a line when known. */
@@ -157,6 +158,18 @@ export class SubstitutionFailedError extends RenderError {
   }
 }
 
+/**
+ * A SealedSecret no sealing key opens (wrong key, wrong scope, moved to another namespace or
+ * name, tampered). The message names the file, the object and the scope tried, never a value.
+ */
+export class UnsealFailedError extends RenderError {
+  override readonly name = 'UnsealFailedError';
+  override readonly reason = 'unseal-failed' as const;
+  constructor(subject: ErrorSubject, problem: string) {
+    super(subject, problem.trim());
+  }
+}
+
 /** The tree could not be read (permissions, a file vanished mid-render). */
 export class RenderIoError extends RenderError {
   override readonly name = 'RenderIoError';
@@ -177,4 +190,5 @@ export type AnyRenderError =
   | ToolFailedError
   | DecryptionFailedError
   | SubstitutionFailedError
+  | UnsealFailedError
   | RenderIoError;

@@ -1,4 +1,5 @@
 import type { DecryptionKeys } from '../secrets/index.js';
+import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { RendererName } from './types.js';
 
 /** Bounds on what the YAML reader accepts, so a hostile repository cannot exhaust the controller. */
@@ -84,6 +85,11 @@ export interface RenderOptions {
    * tree is then a render error naming it, never passed on as ciphertext.
    */
   decryption?: DecryptionKeys | undefined;
+  /**
+   * Keys that open SealedSecrets (bitnami.com/v1alpha1), which render as the Secrets they
+   * describe. Undefined means none: a SealedSecret in the output is then a render error.
+   */
+  sealing?: SealingKeys | undefined;
   /**
    * A tmpfs directory where kustomize may read decrypted files (it reads only from disk). A
    * private directory is made under it per render and always removed; if it is not a tmpfs,

@@ -5,6 +5,7 @@ import { helmRenderer } from './helm.js';
 import { kustomizeRenderer } from './kustomize.js';
 import type { RenderOptions } from './options.js';
 import { plainRenderer } from './plain.js';
+import { unsealRendered } from './sealed.js';
 import {
   failed,
   type Renderer,
@@ -21,7 +22,8 @@ export const renderers: Readonly<Record<RendererName, Renderer>> = {
 
 /**
  * Renders one application on the calling thread: picks the renderer (forced by
- * `options.renderer`, else by the directory's marker file) and runs it. Never throws.
+ * `options.renderer`, else by the directory's marker file) and runs it, then turns each
+ * SealedSecret into its Secret, here on the worker, since RSA decryption costs CPU. Never throws.
  */
 export async function renderHere(
   source: RenderSource,
@@ -35,7 +37,7 @@ export async function renderHere(
       if (opened.kind === 'error') return opened;
       name = await detectRenderer(opened.value.app.real);
     }
-    return await renderers[name].render(source, options);
+    return unsealRendered(await renderers[name].render(source, options), options);
   } catch (e) {
     // The renderers turn every expected failure into a value; this is the net for the unexpected.
     const file = source.path === '' ? '.' : source.path;

@@ -12,6 +12,7 @@ import {
   RemoteResourceError,
   RenderIoError,
   ToolFailedError,
+  UnsealFailedError,
   type AnyRenderError,
 } from './errors.js';
 import type { RenderOptions } from './options.js';
@@ -92,6 +93,8 @@ export function fromWireError(wire: WireError): AnyRenderError {
         return new DecryptionFailedError(subject, '');
       case 'SubstitutionFailedError':
         return new SubstitutionFailedError(subject, '');
+      case 'UnsealFailedError':
+        return new UnsealFailedError(subject, '');
       case 'RenderIoError':
         return new RenderIoError(subject, '');
     }

@@ -62,6 +62,8 @@ const installed = [
   'rolebinding.rbac.authorization.k8s.io/ballast-leader-election serverside-applied',
   'role.rbac.authorization.k8s.io/ballast-ledger-checkpoint serverside-applied',
   'rolebinding.rbac.authorization.k8s.io/ballast-ledger-checkpoint serverside-applied',
+  'role.rbac.authorization.k8s.io/ballast-sealing-keys serverside-applied',
+  'rolebinding.rbac.authorization.k8s.io/ballast-sealing-keys serverside-applied',
   'service/ballast-controller serverside-applied',
   'statefulset.apps/ballast-controller serverside-applied',
 ];
