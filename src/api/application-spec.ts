@@ -12,6 +12,7 @@ import {
   str,
   type Pattern,
 } from './schema.js';
+import { vaultSpec } from './application-vault.js';
 
 /** Patterns in the subset Go's RE2 and JavaScript agree on: no lookaround, no backreferences. */
 export const patterns = {
@@ -404,6 +405,7 @@ export const applicationSpecFields = {
   }),
   verification,
   decryption: opt(decryption),
+  vault: opt(vaultSpec),
   rollback: opt(rollback),
   postBuild: opt(postBuild),
 };
