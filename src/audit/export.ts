@@ -55,6 +55,7 @@ function revisionOf(r: LedgerRecord): string {
   switch (r.kind) {
     case 'sync-applied':
     case 'commit-refused':
+    case 'secret-rotated':
       return r.revision;
     case 'manual-sync':
       return r.revision ?? '';

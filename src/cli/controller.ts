@@ -21,7 +21,13 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import { parseInteger, parseObjectName, parseObjectRef, type ObjectRef } from './parse.js';
+import {
+  parseInteger,
+  parseObjectName,
+  parseObjectRef,
+  parseVaultAddress,
+  type ObjectRef,
+} from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
@@ -48,6 +54,7 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   decryptionSecret?: ObjectRef;
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
+  vaultAddress?: string;
 }
 
 /**
@@ -144,6 +151,11 @@ export function registerController(program: Command): void {
         "none in spec.serviceAccountName impersonates; without it, such Applications use the controller's rights",
       parseObjectName,
     )
+    .option(
+      '--vault-address <url>',
+      'Vault (http(s)://host[:port]) for Applications whose spec.vault names no address',
+      parseVaultAddress,
+    )
     .action(runController);
 }
 
@@ -181,6 +193,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       }),
       ...(ledger === undefined ? {} : { audit: ledger.audit }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
+      ...(f.vaultAddress === undefined ? {} : { vaultAddress: f.vaultAddress }),
     },
     {
       ...defaultControllerOptions(),

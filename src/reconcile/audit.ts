@@ -179,6 +179,7 @@ export function withActorCheck(entry: NewEntry, requester: RequesterCheck): NewE
   switch (entry.kind) {
     case 'sync-applied':
     case 'commit-refused':
+    case 'secret-rotated':
       return { ...entry, actorVerified: entry.actor === 'ballast' };
     case 'drift-detected':
     case 'drift-reverted':

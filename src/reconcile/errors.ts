@@ -103,6 +103,8 @@ export type FailureReason =
   | 'DecryptionFailed'
   | 'RenderFailed'
   | 'SubstitutionFailed'
+  | 'VaultUnresolved'
+  | 'VaultUnavailable'
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'
