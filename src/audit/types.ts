@@ -165,6 +165,7 @@ export const auditKinds: readonly AuditKind[] = [
   'suspend',
   'resume',
   'rollout',
+  'secret-rotated',
 ];
 
 type WithOptionalTime<T> = T extends Base ? Omit<T, 'time'> & { time?: string } : never;
