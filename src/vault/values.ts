@@ -80,7 +80,9 @@ export class VaultValues {
     for (const { ref } of found) {
       const k = documentKey(ref);
       const doc = before.get(k);
-      if (doc !== undefined && now - doc.readAt < access.refreshMs) after.set(k, doc);
+      // Passes come every refreshInterval less up to a tenth of jitter: a value read by the
+      // previous pass must count as due, or a rotation would wait two intervals.
+      if (doc !== undefined && now - doc.readAt < access.refreshMs * 0.8) after.set(k, doc);
       else due.set(k, ref);
     }
     if (due.size > 0) {
