@@ -162,6 +162,19 @@ beforeAll(async () => {
     secretYaml('db-missing', { password: '<vault:payments/db#nokey>' }),
   );
   await fx.repo.writeFile('missing/cm.yaml', cmYaml('missing-settings', 'plain'));
+  // A secretGenerator base64-encodes the placeholder into data; it is filled all the same.
+  await fx.repo.writeFile(
+    'kust/kustomization.yaml',
+    'secretGenerator:\n  - name: db-kust\n    literals:\n      - password=<vault:payments/db#password>\n' +
+      'generatorOptions:\n  disableNameSuffixHash: true\n',
+  );
+  // So does Helm's b64enc.
+  await fx.repo.writeFile('chart/Chart.yaml', 'apiVersion: v2\nname: pay\nversion: 0.1.0\n');
+  await fx.repo.writeFile(
+    'chart/templates/db.yaml',
+    'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-helm\ndata:\n' +
+      '  password: {{ "<vault:payments/db#password>" | b64enc }}\n',
+  );
   await fx.repo.writeFile('leak/cm.yaml', cmYaml('leak', '<vault:payments/db#password>'));
   await fx.repo.commit('Secrets with Vault placeholders');
   await fx.repo.push();
@@ -212,6 +225,18 @@ describe('Secrets filled from Vault (a real OpenBao) by a controller', () => {
     expect(last?.kind === 'sync-applied' && last.changes.map((c) => c.ref.name)).toEqual([
       'db-token',
     ]);
+  });
+
+  it("fills a placeholder a kustomize secretGenerator or Helm's b64enc base64-encoded into data", async () => {
+    const token = { auth: { token: { name: 'vault-token' } } };
+    await fx.cluster.apply(vaultApp('kust-app', 'kust', token));
+    await fx.cluster.apply(vaultApp('helm-app', 'chart', token));
+    await eventually('db-kust and db-helm hold the Vault value', 60_000, async () => {
+      return (
+        (await liveValue('db-kust', 'password')) === rotated &&
+        (await liveValue('db-helm', 'password')) === rotated
+      );
+    });
   });
 
   it("resolves placeholders with kubernetes auth, as the Application's own ServiceAccount", async () => {
@@ -288,7 +313,9 @@ describe('Secrets filled from Vault (a real OpenBao) by a controller', () => {
     for (const f of [...(await files(fx.cacheDir)), ...(await files(scratch))])
       onDisk.push((await readFile(f)).toString('latin1'));
     const apps = await Promise.all(
-      ['token-app', 'k8s-app', 'missing-app', 'leak-app'].map((n) => fx.app(n)),
+      ['token-app', 'kust-app', 'helm-app', 'k8s-app', 'missing-app', 'leak-app'].map((n) =>
+        fx.app(n),
+      ),
     );
     const haystacks = [
       JSON.stringify(apps),
