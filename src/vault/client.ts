@@ -45,7 +45,7 @@ export class VaultClient {
     if (login.kind === 'token') return login.token;
     const path = `auth/${login.mountPath}/login`;
     const r = await this.send('POST', path, undefined, { role: login.role, jwt: login.jwt });
-    if (r.status !== 200) throw this.refusal(path, r);
+    if (r.status !== 200) throw this.refusal(path, r, login.jwt);
     const auth = (r.body as { auth?: { client_token?: unknown } } | null)?.auth;
     if (typeof auth?.client_token !== 'string')
       throw new VaultRequestError(
@@ -69,7 +69,7 @@ export class VaultClient {
     const query = version === undefined ? '' : `?version=${String(version)}`;
     const r = await this.send('GET', path + query, token);
     if (r.status === 404) return { kind: 'missing' };
-    if (r.status !== 200) throw this.refusal(path, r);
+    if (r.status !== 200) throw this.refusal(path, r, token);
     const data = (r.body as { data?: unknown } | null)?.data;
     if (typeof data !== 'object' || data === null)
       throw new VaultRequestError(this.server.address, path, r.status, 'the answer holds no data');
@@ -82,12 +82,15 @@ export class VaultClient {
     };
   }
 
-  /** Vault's own error strings name the problem (permission denied, invalid role) and no secret. */
-  private refusal(path: string, r: Answer): VaultRequestError {
+  /**
+   * Vault's own error strings name the problem (permission denied, invalid role) and no secret;
+   * one that quotes what was sent (a hostile server echoing the token) is left out.
+   */
+  private refusal(path: string, r: Answer, sent: string): VaultRequestError {
     const errors = (r.body as { errors?: unknown } | null)?.errors;
     const said = Array.isArray(errors)
       ? errors
-          .filter((e): e is string => typeof e === 'string')
+          .filter((e): e is string => typeof e === 'string' && !e.includes(sent))
           .map((e) => e.slice(0, 200))
           .join('; ')
       : '';
@@ -111,33 +114,38 @@ export class VaultClient {
     const fail = (problem: string, status?: number, cause?: unknown): VaultRequestError =>
       new VaultRequestError(this.server.address, path, status, problem, { cause });
     return new Promise((resolve, reject) => {
+      // The first outcome wins; whatever the socket reports after it is noise.
+      let done = false;
+      const settle = (outcome: Answer | VaultRequestError): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (outcome instanceof VaultRequestError) {
+          reject(outcome);
+          req.destroy();
+        } else resolve(outcome);
+      };
       const onAnswer = (res: IncomingMessage): void => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > this.opts.maxResponseBytes) {
-            req.destroy(
-              fail(
-                `the answer is over ${String(this.opts.maxResponseBytes)} bytes`,
-                res.statusCode,
-              ),
-            );
-            return;
-          }
-          chunks.push(c);
+          const limit = this.opts.maxResponseBytes;
+          if (size > limit)
+            settle(fail(`the answer is over ${String(limit)} bytes`, res.statusCode));
+          else chunks.push(c);
         });
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString('utf8');
           try {
-            resolve({ status, body: text === '' ? null : (JSON.parse(text) as unknown) });
+            settle({ status, body: text === '' ? null : (JSON.parse(text) as unknown) });
           } catch (e) {
-            reject(fail(`answered ${String(status)} with something that is not JSON`, status, e));
+            settle(fail(`answered ${String(status)} with something that is not JSON`, status, e));
           }
         });
         res.on('error', (e) => {
-          reject(fail(`the answer broke off (${e.message})`, res.statusCode, e));
+          settle(fail(`the answer broke off (${e.message})`, res.statusCode, e));
         });
       };
       const options = {
@@ -151,19 +159,13 @@ export class VaultClient {
           ? httpsRequest(url, options, onAnswer)
           : httpRequest(url, options, onAnswer);
       // The socket timeout bounds idle time only; this bounds the whole exchange.
-      const timer = setTimeout(() => {
-        req.destroy(fail(`no answer within ${String(this.opts.timeoutMs)} ms`));
-      }, this.opts.timeoutMs);
-      req.on('close', () => {
-        clearTimeout(timer);
-      });
-      req.on('timeout', () => {
-        req.destroy(fail(`no answer within ${String(this.opts.timeoutMs)} ms`));
-      });
+      const late = (): void => {
+        settle(fail(`no answer within ${String(this.opts.timeoutMs)} ms`));
+      };
+      const timer = setTimeout(late, this.opts.timeoutMs);
+      req.on('timeout', late);
       req.on('error', (e) => {
-        reject(
-          e instanceof VaultRequestError ? e : fail(`unreachable (${e.message})`, undefined, e),
-        );
+        settle(fail(`unreachable (${e.message})`, undefined, e));
       });
       req.end(payload);
     });
