@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../api/object.js';
 import type { Placed } from './placeholder.js';
 import { VaultValues, type VaultAccess } from './values.js';
 
