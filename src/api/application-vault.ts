@@ -25,8 +25,9 @@ const secretKeyRef = (description: string, defaultKey: string) =>
 
 /** A Vault path segment list such as `kubernetes` or `k8s/prod`: no leading or trailing /. */
 const mountPathPattern = {
-  regex: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
-  hint: 'a Vault mount path such as kubernetes or k8s/prod (no leading or trailing /)',
+  // A segment never starts with a dot, so none is `.` or `..`, which a URL would resolve away.
+  regex: '^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$',
+  hint: 'a Vault mount path such as kubernetes or k8s/prod (no leading or trailing /, no . or .. segments)',
 };
 
 const kubernetesAuth = obj(
