@@ -43,15 +43,15 @@ const kubernetesAuth = obj(
       maxLength: 253,
       pattern: mountPathPattern,
     }),
-    audience: opt(
-      str({
-        description:
-          "Audience of the ServiceAccount token; unset: the apiserver's own (what Vault's " +
-          'TokenReview checks by default).',
-        minLength: 1,
-        maxLength: 253,
-      }),
-    ),
+    audience: str({
+      description:
+        'Audience of the ServiceAccount token, which the Vault role must name (its audience ' +
+        "setting). Not the apiserver's, so the token Vault receives is no use against the " +
+        'apiserver.',
+      default: 'vault',
+      minLength: 1,
+      maxLength: 253,
+    }),
   },
   {
     description:

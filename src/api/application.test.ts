@@ -281,7 +281,7 @@ describe('spec.vault', () => {
       mount: 'secret',
       kvVersion: '2',
       refreshInterval: '5m',
-      auth: { kubernetes: { role: 'payments', mountPath: 'kubernetes' } },
+      auth: { kubernetes: { role: 'payments', mountPath: 'kubernetes', audience: 'vault' } },
     });
   });
 

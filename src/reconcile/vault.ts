@@ -70,7 +70,7 @@ async function secretEntry(
 async function serviceAccountToken(
   deps: ActingDeps,
   app: Application,
-  audience: string | undefined,
+  audience: string,
 ): Promise<string> {
   const subject = `${app.metadata.namespace ?? ''}/${app.metadata.name}`;
   const identity = identityOf(app, deps.defaultServiceAccount);
@@ -84,7 +84,7 @@ async function serviceAccountToken(
   const body = {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
-    spec: { expirationSeconds: 600, ...(audience === undefined ? {} : { audiences: [audience] }) },
+    spec: { expirationSeconds: 600, audiences: [audience] },
   };
   const r = await deps.cluster.http.request('POST', path, JSON.stringify(body), {
     'content-type': 'application/json',

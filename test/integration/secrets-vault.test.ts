@@ -85,6 +85,7 @@ async function configureKubernetesAuth(): Promise<void> {
     bound_service_account_names: ['payments-app'],
     bound_service_account_namespaces: [fx.ns],
     token_policies: ['payments'],
+    audience: 'vault',
   });
 }
 
