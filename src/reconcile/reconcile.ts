@@ -189,7 +189,10 @@ async function runStages(
   });
   if (result.kind === 'refused') throw syncFailureOf(key, result.errors, 'SyncRefused');
   if (result.errors.length > 0) throw syncFailureOf(key, result.errors, 'ApplyFailed');
-  if (automated) await recordRotations(deps, app, tree.sha, vault.rotated);
+  if (automated) {
+    await recordRotations(deps, app, tree.sha, vault.rotated);
+    deps.vault?.values.applied(key);
+  }
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),

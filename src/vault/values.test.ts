@@ -65,6 +65,10 @@ describe('the Vault values an Application uses', () => {
       rotated: [{ path: 'secret/data/db', key: 'password' }],
     });
     expect(reads).toBe(2);
+    // Until a sync applies it, the rotation stays reported (a pass that only compared).
+    expect((await pass(values, 9_100)).rotated).toHaveLength(1);
+    values.applied('ns/app');
+    expect((await pass(values, 9_200)).rotated).toEqual([]);
     // Forgotten (the Application is gone): the next read is a first read, not a rotation.
     values.forget('ns/app');
     password = 'three';

@@ -35,7 +35,10 @@ interface Document {
 
 export interface Resolved<P> {
   objects: P[];
-  /** The values in use whose text changed since the previous read: paths and keys, no values. */
+  /**
+   * The values in use whose text changed since an earlier read and that no applied sync has
+   * carried yet (see `applied`): paths and keys, no values.
+   */
   rotated: VaultRef[];
 }
 
@@ -54,6 +57,8 @@ const text = (v: unknown): string | undefined =>
  */
 export class VaultValues {
   private readonly apps = new Map<string, Map<string, Document>>();
+  /** Rotations read but not yet applied (a pass that only compared, or failed after reading). */
+  private readonly pending = new Map<string, Map<string, VaultRef>>();
 
   /** The placeholders of the rendered objects, or why they are refused; no I/O. */
   needs(objects: readonly Placed[], defaults: MountDefaults): Needs {
@@ -100,14 +105,23 @@ export class VaultValues {
       text(after.get(documentKey(ref))?.data?.[ref.key]);
     const filled = fillPlaceholders(objects, found, access.defaults, lookup);
     if (filled.kind === 'error') return filled;
-    const rotated = rotations(found, before, after);
+    const pending = this.pending.get(app) ?? new Map<string, VaultRef>();
+    for (const ref of rotations(found, before, after))
+      pending.set(`${documentKey(ref)}#${ref.key}`, ref);
+    if (pending.size > 0) this.pending.set(app, pending);
     this.apps.set(app, after);
-    return { kind: 'ok', value: { objects: filled.value, rotated } };
+    return { kind: 'ok', value: { objects: filled.value, rotated: [...pending.values()] } };
+  }
+
+  /** The rotations `resolve` reported reached the cluster: report them no more. */
+  applied(app: string): void {
+    this.pending.delete(app);
   }
 
   /** Drops what an Application read: it is gone, or no longer uses Vault. */
   forget(app: string): void {
     this.apps.delete(app);
+    this.pending.delete(app);
   }
 }
 
