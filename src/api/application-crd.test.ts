@@ -84,6 +84,8 @@ describe('the Application CRD schema', () => {
       'spec.source',
       'spec.syncPolicy.interval',
       'spec.ignoreDifferences[]',
+      'spec.vault.auth',
+      'spec.vault.refreshInterval',
     ]);
     for (const [path, s] of ruled) {
       for (const { rule } of s['x-kubernetes-validations'] ?? []) {
@@ -99,6 +101,7 @@ describe('the Application CRD schema', () => {
       'spec.syncPolicy.interval',
       'spec.syncPolicy.retry.backoff.duration',
       'spec.syncPolicy.retry.backoff.maxDuration',
+      'spec.vault.refreshInterval',
     ]);
     for (const [, s] of durations) expect(s.pattern).toBe(durations[0]?.[1].pattern);
   });

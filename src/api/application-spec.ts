@@ -13,6 +13,7 @@ import {
   type Pattern,
 } from './schema.js';
 import { commitPolicy } from './commit-policy.js';
+import { vaultSpec } from './application-vault.js';
 
 /** Patterns in the subset Go's RE2 and JavaScript agree on: no lookaround, no backreferences. */
 export const patterns = {
@@ -406,6 +407,7 @@ export const applicationSpecFields = {
   }),
   verification,
   decryption: opt(decryption),
+  vault: opt(vaultSpec),
   rollback: opt(rollback),
   postBuild: opt(postBuild),
 };

@@ -292,3 +292,38 @@ describe('ignoreRulesOf', () => {
     );
   });
 });
+
+describe('spec.vault', () => {
+  it('defaults the mount, the KV version, the refresh interval and the auth mount path', () => {
+    const app = ok(minimal({ vault: { auth: { kubernetes: { role: 'payments' } } } }));
+    expect(app.spec.vault).toEqual({
+      mount: 'secret',
+      kvVersion: '2',
+      refreshInterval: '5m',
+      auth: { kubernetes: { role: 'payments', mountPath: 'kubernetes', audience: 'vault' } },
+    });
+  });
+
+  it('refuses two auth methods, or none, naming spec.vault.auth', () => {
+    const both = { kubernetes: { role: 'r' }, token: { name: 'vault-token' } };
+    expect(problems(minimal({ vault: { auth: both } }))).toEqual([
+      expect.stringMatching(/^spec\.vault\.auth: .*kubernetes.*token/),
+    ]);
+    expect(problems(minimal({ vault: { auth: {} } }))).toEqual([
+      expect.stringMatching(/^spec\.vault\.auth: /),
+    ]);
+  });
+
+  it('refuses an address with a path and a mount path that climbs, naming the field', () => {
+    const input = minimal({
+      vault: {
+        address: 'https://vault:8200/v1/sys',
+        auth: { kubernetes: { role: 'r', mountPath: '../token' } },
+      },
+    });
+    expect(problems(input)).toEqual([
+      expect.stringMatching(/^spec\.vault\.address: /),
+      expect.stringMatching(/^spec\.vault\.auth\.kubernetes\.mountPath: /),
+    ]);
+  });
+});

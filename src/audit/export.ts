@@ -56,6 +56,7 @@ function revisionOf(r: LedgerRecord): string {
     case 'sync-applied':
     case 'commit-refused':
     case 'large-commit':
+    case 'secret-rotated':
       return r.revision;
     case 'manual-sync':
       return r.revision ?? '';

@@ -142,6 +142,20 @@ export interface RolloutStep extends Base {
   reason?: string;
 }
 
+/**
+ * Values a Secret is filled from changed at their source (Vault) without a commit, and the
+ * Secrets holding them were applied again. Holds where the values live, never the values.
+ */
+export interface SecretRotated extends Base {
+  kind: 'secret-rotated';
+  /** The commit applied with the new values. */
+  revision: string;
+  /** Where the values come from: `vault`. */
+  source: 'vault';
+  /** Each value as `path#key` (`#version` when pinned): the secret rotated from vault. */
+  paths: readonly string[];
+}
+
 /** One outcome worth keeping, as the controller hands it to the ledger. */
 export type AuditEntry =
   | SyncApplied
@@ -153,7 +167,8 @@ export type AuditEntry =
   | ManualSync
   | Suspend
   | Resume
-  | RolloutStep;
+  | RolloutStep
+  | SecretRotated;
 
 export type AuditKind = AuditEntry['kind'];
 
@@ -168,6 +183,7 @@ export const auditKinds: readonly AuditKind[] = [
   'suspend',
   'resume',
   'rollout',
+  'secret-rotated',
 ];
 
 type WithOptionalTime<T> = T extends Base ? Omit<T, 'time'> & { time?: string } : never;

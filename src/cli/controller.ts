@@ -21,7 +21,13 @@ import {
   namespaceOption,
   type KubeFlags,
 } from './options.js';
-import { parseInteger, parseObjectName, parseObjectRef, type ObjectRef } from './parse.js';
+import {
+  parseInteger,
+  parseObjectName,
+  parseObjectRef,
+  parseVaultAddress,
+  type ObjectRef,
+} from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
 import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
@@ -52,6 +58,7 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   decryptionNamespaces?: string;
   defaultServiceAccount?: string;
   sealingKeyRenewPeriod: number;
+  vaultAddress?: string;
 }
 
 /**
@@ -155,6 +162,11 @@ export function registerController(program: Command): void {
         "none in spec.serviceAccountName impersonates; without it, such Applications use the controller's rights",
       parseObjectName,
     )
+    .option(
+      '--vault-address <url>',
+      'Vault (http(s)://host[:port]) for Applications whose spec.vault names no address',
+      parseVaultAddress,
+    )
     .action(runController);
 }
 
@@ -203,6 +215,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       }),
       ...(ledger === undefined ? {} : { audit: ledger.audit }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
+      ...(f.vaultAddress === undefined ? {} : { vaultAddress: f.vaultAddress }),
     },
     {
       ...defaultControllerOptions(),

@@ -61,6 +61,9 @@ export function controllerRole(tenancy: Tenancy): KubeObject {
     },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    // spec.vault.auth.kubernetes: a short-lived token of the ServiceAccount the Application
+    // already acts as, for Vault's login; the account is never one the tenant could not use.
+    { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
     // Whether the requested-by policy is in force decides if the ledger calls an actor verified.
     {
       apiGroups: ['admissionregistration.k8s.io'],

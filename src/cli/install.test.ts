@@ -69,6 +69,7 @@ describe('ballast install manifests', () => {
       { apiGroups: ['ballast.dev'], resources: ['applications/status'], verbs: ['get', 'patch'] },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
       {
         apiGroups: ['admissionregistration.k8s.io'],
         resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'],

@@ -66,6 +66,13 @@ export function parseObjectRef(text: string): ObjectRef {
 }
 
 /** A duration as kubectl takes it (`30s`, `5m`, `1h30m`), in milliseconds; zero is refused. */
+/** `--vault-address`: http(s)://host[:port], without a path; the trailing / is dropped. */
+export function parseVaultAddress(text: string): string {
+  if (!/^https?:\/\/[^\s/]+\/?$/.test(text))
+    throw new InvalidArgumentError('expected an address such as https://vault.example:8200');
+  return text.replace(/\/$/, '');
+}
+
 export function parseDurationMs(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0)

@@ -216,6 +216,7 @@ export function withActorCheck(entry: NewEntry, requester: RequesterCheck): NewE
     case 'sync-applied':
     case 'commit-refused':
     case 'large-commit':
+    case 'secret-rotated':
       return { ...entry, actorVerified: entry.actor === 'ballast' };
     case 'drift-detected':
     case 'drift-reverted':

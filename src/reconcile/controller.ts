@@ -15,6 +15,7 @@ import { ControllerHttp } from './http-server.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { AuditSink } from './audit.js';
 import { reconcileApplication } from './reconcile.js';
+import { VaultValues } from '../vault/index.js';
 import { AppStates } from './app-state.js';
 import {
   defaultStopOptions,
@@ -92,12 +93,16 @@ export interface ControllerDeps {
   decryptionKeys?: DecryptionKeys;
   /** The keys that open SealedSecrets, read from the controller's own namespace. */
   sealingKeys?: () => SealingKeys;
+  /** `--vault-address`: Vault for Applications whose spec.vault names no address. */
+  vaultAddress?: string;
 }
 
 /** The controller: Applications reconciled by key, managed objects watched for drift. */
 export class Controller {
   /** What is known of each Application between reconciles; see AppStates. */
   private readonly apps = new AppStates();
+  /** The Vault values each Application uses, in memory only; see VaultValues. */
+  private readonly vault = new VaultValues();
   private readonly appQueue = new WorkQueue<AppKey>();
   private readonly driftQueue = new WorkQueue<DriftKey>({ baseDelayMs: 50, maxDelayMs: 10_000 });
   /** Applications whose health moved since their status was written. */
@@ -169,6 +174,7 @@ export class Controller {
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
           defaultServiceAccount: this.opts.defaultServiceAccount,
+          vault: { values: this.vault, defaultAddress: this.deps.vaultAddress },
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);

@@ -105,6 +105,8 @@ export type FailureReason =
   | 'RenderFailed'
   | 'SubstitutionFailed'
   | 'UnsealFailed'
+  | 'VaultUnresolved'
+  | 'VaultUnavailable'
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'

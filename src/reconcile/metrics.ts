@@ -90,7 +90,7 @@ export class Metrics {
       name: 'ballast_outcomes_total',
       help:
         'Outcomes recorded for the audit ledger, by kind: sync-applied, commit-refused, large-commit, ' +
-        'drift-detected, drift-reverted, rollback, manual-sync, suspend, resume.',
+        'drift-detected, drift-reverted, rollback, manual-sync, suspend, resume, secret-rotated.',
       labelNames: ['kind'],
       registers,
     });

