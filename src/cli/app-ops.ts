@@ -19,6 +19,8 @@ import {
 } from './app-common.js';
 import { buildTree, treeTable } from './app-tree.js';
 import { sourceCacheDir } from './source-args.js';
+import { collectVaultAddress } from './parse.js';
+import { VaultValues } from '../vault/index.js';
 
 async function rollback(
   { cluster, namespace }: AppCall,
@@ -59,8 +61,9 @@ async function rollback(
 async function diff(
   { cluster, namespace }: AppCall,
   name: string,
-  sealingKeyNamespace: string | undefined,
+  f: { sealingKeyNamespace?: string; vaultAllowedAddress: string[] },
 ): Promise<number> {
+  const { sealingKeyNamespace } = f;
   const parsed = parseApplication(await getApp(cluster, namespace, name));
   if (parsed.kind === 'error') throw parsed.error;
   const sealing =
@@ -73,6 +76,8 @@ async function diff(
     // The mirrors `ballast diff` and `ballast sync` already keep.
     source: new GitSource(defaultSourceOptions(sourceCacheDir())),
     log: () => undefined,
+    // The caller's own logins go only where the caller said they may: the address is the tenant's.
+    vault: { values: new VaultValues(), allowedAddresses: f.vaultAllowedAddress },
   };
   const { sha, result } = await compareApplication(
     deps,
@@ -153,10 +158,20 @@ export function registerAppOps(app: Command): void {
       '--sealing-key-namespace <ns>',
       "open SealedSecrets with the sealing keys in this namespace (the controller's)",
     )
-    .action((name: string, f: AppFlags & { sealingKeyNamespace?: string }) =>
-      withApp(f, async (call) => {
-        process.exitCode = await diff(call, name, f.sealingKeyNamespace);
-      }),
+    .option(
+      '--vault-allowed-address <url>',
+      "a Vault the Application's spec.vault.address may name (repeatable); no other is sent a login",
+      collectVaultAddress,
+      [],
+    )
+    .action(
+      (
+        name: string,
+        f: AppFlags & { sealingKeyNamespace?: string; vaultAllowedAddress: string[] },
+      ) =>
+        withApp(f, async (call) => {
+          process.exitCode = await diff(call, name, f);
+        }),
     );
   withCommon(
     app.command('tree <name>').description('the managed objects, what they own, and their health'),

@@ -25,6 +25,7 @@ import {
   parseInteger,
   parseObjectName,
   parseObjectRef,
+  collectVaultAddress,
   parseVaultAddress,
   type ObjectRef,
 } from './parse.js';
@@ -59,6 +60,7 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   defaultServiceAccount?: string;
   sealingKeyRenewPeriod: number;
   vaultAddress?: string;
+  vaultAllowedAddress: string[];
 }
 
 /**
@@ -167,6 +169,12 @@ export function registerController(program: Command): void {
       'Vault (http(s)://host[:port]) for Applications whose spec.vault names no address',
       parseVaultAddress,
     )
+    .option(
+      '--vault-allowed-address <url>',
+      'another Vault a spec.vault.address may name (repeatable); the controller talks to no other',
+      collectVaultAddress,
+      [],
+    )
     .action(runController);
 }
 
@@ -216,6 +224,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       ...(ledger === undefined ? {} : { audit: ledger.audit }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
       ...(f.vaultAddress === undefined ? {} : { vaultAddress: f.vaultAddress }),
+      vaultAllowedAddresses: f.vaultAllowedAddress,
     },
     {
       ...defaultControllerOptions(),

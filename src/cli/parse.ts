@@ -73,6 +73,11 @@ export function parseVaultAddress(text: string): string {
   return text.replace(/\/$/, '');
 }
 
+/** A repeatable `--vault-allowed-address`: each one parsed as `--vault-address` is. */
+export function collectVaultAddress(text: string, all: string[]): string[] {
+  return [...all, parseVaultAddress(text)];
+}
+
 export function parseDurationMs(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0)

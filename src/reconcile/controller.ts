@@ -95,6 +95,8 @@ export interface ControllerDeps {
   sealingKeys?: () => SealingKeys;
   /** `--vault-address`: Vault for Applications whose spec.vault names no address. */
   vaultAddress?: string;
+  /** `--vault-allowed-address`: other Vaults a spec.vault.address may name. */
+  vaultAllowedAddresses?: readonly string[];
 }
 
 /** The controller: Applications reconciled by key, managed objects watched for drift. */
@@ -174,7 +176,11 @@ export class Controller {
           healthWatched: this.watches !== undefined,
           untracked: (o: KubeObject) => this.untracked(o),
           defaultServiceAccount: this.opts.defaultServiceAccount,
-          vault: { values: this.vault, defaultAddress: this.deps.vaultAddress },
+          vault: {
+            values: this.vault,
+            defaultAddress: this.deps.vaultAddress,
+            allowedAddresses: this.deps.vaultAllowedAddresses,
+          },
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);

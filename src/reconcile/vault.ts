@@ -8,6 +8,7 @@ import {
   type VaultAccess,
   type VaultLogin,
   type VaultRef,
+  vaultAddressAllowed,
   VaultValues,
 } from '../vault/index.js';
 import type { AppKey } from '../api/app-key.js';
@@ -22,6 +23,8 @@ export interface VaultDeps {
   values: VaultValues;
   /** `--vault-address`: the address of an Application whose spec.vault names none. */
   defaultAddress?: string | undefined;
+  /** `--vault-allowed-address`: the other addresses a spec.vault.address may name. */
+  allowedAddresses?: readonly string[] | undefined;
 }
 
 const defaultRefreshMs = 300_000;
@@ -163,6 +166,17 @@ export async function resolveVault(
       key,
       'VaultUnresolved',
       'spec.vault.address is unset and the controller has no --vault-address',
+    );
+  const allowed = [
+    ...(deps.vault?.defaultAddress === undefined ? [] : [deps.vault.defaultAddress]),
+    ...(deps.vault?.allowedAddresses ?? []),
+  ];
+  if (!vaultAddressAllowed(address, allowed))
+    throw new StageError(
+      key,
+      'VaultUnresolved',
+      `spec.vault.address ${address} is not a Vault this controller may use; nothing was sent to it. ` +
+        'The controller allows only its --vault-address and --vault-allowed-address: ask the platform team to add it',
     );
   const access = accessFor(deps, asApp, app, spec, address);
   if (spec.caBundle !== undefined)

@@ -1,3 +1,4 @@
+export { vaultAddressAllowed } from './address.js';
 export {
   defaultVaultClientOptions,
   VaultClient,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,7 +125,7 @@ beforeAll(async () => {
   bao = await startBao();
   fx = await startControllerFixture({
     clusterIndex: 0,
-    deps: { audit: ledgerSink(ledger, () => undefined) },
+    deps: { audit: ledgerSink(ledger, () => undefined), vaultAllowedAddresses: [bao.address] },
     controller: {
       logger: createLogger({
         level: 'debug',
@@ -300,6 +302,39 @@ describe('Secrets filled from Vault (a real OpenBao) by a controller', () => {
       return c?.reason === 'VaultUnresolved' && c.message.includes('data.x holds a <vault:');
     });
     expect(await fx.get('v1', 'ConfigMap', 'leak')).toBeUndefined();
+  });
+
+  it("sends nothing to a Vault address the operator did not allow, so a tenant cannot collect the controller's logins", async () => {
+    // The tenant's own server, posing as Vault: it records whatever reaches it.
+    const seen: string[] = [];
+    const trap = createServer((req, res) => {
+      seen.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"auth":{"client_token":"x","lease_duration":60}}');
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    const { port } = trap.address() as AddressInfo;
+    try {
+      await fx.cluster.apply(
+        fx.application('trap-app', 'k8s', {
+          serviceAccountName: 'payments-app',
+          vault: {
+            address: `http://127.0.0.1:${port}`,
+            auth: { kubernetes: { role: 'payments' } },
+          },
+          syncPolicy: { automated: {}, interval: '1h', retry: { limit: 0 } },
+        }),
+      );
+      await eventually('trap-app is refused', 60_000, async () => {
+        return (await fx.condition('trap-app', 'Ready'))?.reason === 'VaultUnresolved';
+      });
+      const message = (await fx.condition('trap-app', 'Ready'))?.message ?? '';
+      expect(message).toContain('is not a Vault this controller may use; nothing was sent to it');
+      expect(message).toContain('--vault-allowed-address');
+      expect(seen).toEqual([]);
+    } finally {
+      await new Promise((r) => trap.close(r));
+    }
   });
 
   it('with Vault stopped, fails the sync with a clear message and keeps the live Secret', async () => {

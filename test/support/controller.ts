@@ -22,9 +22,9 @@ import {
   Controller,
   defaultControllerOptions,
   managedWatches,
+  type ControllerDeps,
   type ControllerOptions,
 } from '../../src/reconcile/controller.js';
-import type { ReconcilerDeps } from '../../src/reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource, type SourceOptions } from '../../src/source/source.js';
 import { clusterFor } from './sync.js';
 
@@ -60,7 +60,7 @@ export interface FixtureOptions {
   /** Index into the test control plane's clusters. */
   clusterIndex: number;
   /** Extra dependencies handed to the controller (a ledger, decryption keys…). */
-  deps?: Partial<ReconcilerDeps>;
+  deps?: Partial<Omit<ControllerDeps, 'cluster' | 'source' | 'watches'>>;
   controller?: Partial<ControllerOptions>;
   /** Source options over the defaults (allowFileRepos, limits…). */
   source?: Partial<SourceOptions>;
