@@ -4,7 +4,6 @@ import {
   parseApplication,
   type Application,
 } from '../api/application.js';
-import { parseDuration } from '../api/schema-duration.js';
 import { defaultSyncOptions, sync, type SyncResult } from '../apply/sync.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { countByAction, defaultDiffOptions } from '../diff/index.js';
@@ -12,7 +11,6 @@ import { render, type RenderedObject } from '../render/index.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { GitSource } from '../source/source.js';
-import type { Backoff } from './queue.js';
 import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
 import { recordEvent, setCondition, writeStatus } from './status.js';
@@ -21,13 +19,7 @@ import { decideTrust, type TrustDecision, type VerificationStatus } from './trus
 import { noteLargeCommit } from './large-commit.js';
 import { appId, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
 import { appKeyOf, parseAppKey, type AppKey } from '../api/app-key.js';
-import {
-  ApiServerRetryError,
-  failureOf,
-  StageError,
-  syncFailureOf,
-  type ApplicationError,
-} from './errors.js';
+import { failureOf, StageError, syncFailureOf } from './errors.js';
 import type { AuditSink } from './audit.js';
 import { Pass, report } from './pass.js';
 import type { ObservedApp } from './observed.js';
@@ -36,7 +28,8 @@ import { actingFor } from './identity.js';
 import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
-import { recordRotations, resolveVault, vaultRefreshMs, type VaultDeps } from './vault.js';
+import { recordRotations, resolveVault, type VaultDeps } from './vault.js';
+import { failed, intervalMs } from './failure.js';
 
 export interface ReconcilerDeps {
   cluster: Cluster;
@@ -68,16 +61,6 @@ export interface ReconcilerDeps {
 
 /** How soon a reconcile looks again while the app is Progressing. */
 const healthRecheckMs = 3_000;
-
-function intervalMs(app: Application): number {
-  // Vault values are read again at their refresh interval, which a pass does.
-  const ms = Math.min(
-    parseDuration(app.spec.syncPolicy.interval) ?? 180_000,
-    vaultRefreshMs(app) ?? Infinity,
-  );
-  // Jitter spreads the polls of many Applications that were created together.
-  return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
 
 /** Fetch, render, diff, apply, prune, assess health: one Application, one pass. */
 type Loaded =
@@ -334,77 +317,6 @@ async function synced(
     kind: 'ok',
     requeueAfterMs: settling ? Math.min(healthRecheckMs, intervalMs(app)) : intervalMs(app),
   };
-}
-
-/**
- * Reports a failed pass in status and an Event, and decides when to look again. Without a
- * pass (the Application could not be read, or is being deleted) there is no status to write,
- * and no spec to take a backoff from: the work queue's own applies.
- */
-async function failed(
-  deps: ReconcilerDeps,
-  ctx: ReconcileContext,
-  key: AppKey,
-  pass: Pass | undefined,
-  failure: ApplicationError,
-): Promise<Outcome> {
-  const { reason, problem } = failure;
-  deps.log(
-    { key: ctx.key, reconcileId: ctx.reconcileId, reason, err: problem },
-    'reconcile failed',
-  );
-  // The apiserver asked to be tried again: back off, as long as it asked at least.
-  const notBefore =
-    failure instanceof ApiServerRetryError && failure.retryAfterMs !== undefined
-      ? { notBeforeMs: failure.retryAfterMs }
-      : {};
-  if (pass === undefined) return { kind: 'retry', error: failure, ...notBefore };
-  const app = pass.app;
-  pass.cond('Ready', 'False', reason, problem);
-  await recordEvent(deps.cluster, app, 'Warning', reason, problem);
-  if (failure instanceof StageError && failure.verification !== undefined) {
-    const verification = failure.verification;
-    pass.status = { ...pass.status, verification };
-    pass.audited = { kind: 'refused', sha: verification.revision, reason: problem, verification };
-    // Retrying cannot make a commit trusted; a new commit can, so look again at the next poll.
-    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
-  }
-  if (failure instanceof StageError && failure.reason === 'SubstitutionFailed') {
-    // The same commit and variables fail the same way: only a change of either can help.
-    pass.cond('Stalled', 'True', failure.reason, problem);
-    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
-  }
-  // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.
-  if (failure instanceof ApiServerRetryError)
-    return { kind: 'retry', error: failure, backoff: backoffOf(app), ...notBefore };
-  if (retriesExhausted(app, deps.apps.countFailure(key))) {
-    // Stop hammering a failure that retries did not cure; the next interval starts over.
-    const limit = app.spec.syncPolicy.retry.limit;
-    pass.cond(
-      'Stalled',
-      'True',
-      'RetriesExhausted',
-      `${reason} after ${limit} retries: ${problem}`,
-    );
-    return { kind: 'ok', requeueAfterMs: intervalMs(app) };
-  }
-  return { kind: 'retry', error: failure, backoff: backoffOf(app) };
-}
-
-/** `spec.syncPolicy.retry.backoff` as the work queue takes it. */
-function backoffOf(app: Application): Backoff {
-  const b = app.spec.syncPolicy.retry.backoff;
-  const base = parseDuration(b.duration) ?? 5_000;
-  return {
-    baseDelayMs: base,
-    maxDelayMs: Math.max(base, parseDuration(b.maxDuration) ?? 180_000),
-    factor: b.factor,
-  };
-}
-
-/** Has this failure, the `failures`th in a row, used up `spec.syncPolicy.retry.limit`? */
-function retriesExhausted(app: Application, failures: number): boolean {
-  return failures - 1 >= app.spec.syncPolicy.retry.limit;
 }
 
 /** A deleted Application: prune if asked, release the finalizer, forget its desired state. */
