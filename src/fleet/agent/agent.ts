@@ -110,7 +110,6 @@ class Agent {
   /** Who the agent is on the spoke, asked once: the requester of an undo's rollback. */
   private spokeUser: string | undefined;
   private readonly statuses: StatusPusher;
-  private beat: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private ended = false;
   private clusterStatusWritten = false;
@@ -182,17 +181,10 @@ class Agent {
     // Deregistered at the first contact: nothing more to start.
     if (this.ended) return port;
     this.watchAssignments();
-    this.beat = setInterval(() => {
-      if (!this.link.up) return;
-      this.hub.renewLease(this.opts.heartbeatTimeoutMs).then(
-        () => {
-          this.link.renewed();
-        },
-        (e: unknown) => {
-          if (!this.ended) this.link.beatFailed(e);
-        },
-      );
-    }, this.opts.heartbeatIntervalMs);
+    this.link.startBeats(
+      () => this.hub.renewLease(this.opts.heartbeatTimeoutMs),
+      this.opts.heartbeatIntervalMs,
+    );
     this.log.info(
       { cluster: this.opts.clusterName, namespace: this.opts.namespace, hub: this.hub.namespace },
       'agent started',
@@ -413,7 +405,6 @@ class Agent {
   private async shutDown(): Promise<void> {
     this.ended = true;
     this.link.stop();
-    if (this.beat !== undefined) clearInterval(this.beat);
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     await this.assignmentWatch?.stop();
     await this.appWatch?.stop();

@@ -173,23 +173,28 @@ describe('HubLink', () => {
       },
       onDeregistered: () => undefined,
       hubReady: () => Promise.resolve(true),
+      // A 60 s heartbeat timeout with a beat every 20 s.
       beatGraceMs: 40_000,
     });
     const timedOut = new Error('Lease renew: no answer within 10000 ms');
-    link.renewed();
-    await vi.advanceTimersByTimeAsync(30_000);
-    link.beatFailed(timedOut);
-    link.beatFailed(api(429));
+    // The first beat renews; then the hub is busy (429), then too slow to answer.
+    const answers: (Error | 'ok')[] = ['ok', api(429), timedOut, 'ok'];
+    link.startBeats(() => {
+      const answer = answers.shift() ?? timedOut;
+      return answer === 'ok' ? Promise.resolve() : Promise.reject(answer);
+    }, 20_000);
+    await vi.advanceTimersByTimeAsync(40_000);
+    // The beat at 40 s failed 20 s after the last renewal: the next beat may still renew.
     expect(link.up).toBe(true);
-    await vi.advanceTimersByTimeAsync(11_000);
-    link.beatFailed(timedOut);
+    await vi.advanceTimersByTimeAsync(20_000);
+    // The beat at 60 s failed too, 40 s after the last renewal: the Lease would lapse first.
     expect(link.up).toBe(false);
     expect(lines.filter((l) => l.startsWith('lost the hub'))).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(150);
     expect(reconnects).toBe(1);
     expect(link.up).toBe(true);
-    // The reconnect renewed the Lease: the grace starts again.
-    link.beatFailed(timedOut);
+    // The reconnect renewed the Lease, so the grace starts again; the beat at 80 s renews.
+    await vi.advanceTimersByTimeAsync(20_000);
     expect(link.up).toBe(true);
     link.stop();
   });

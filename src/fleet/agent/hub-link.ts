@@ -38,6 +38,7 @@ export class HubLink {
   /** When the Lease was last renewed (a beat, or a reconnect, which renews first). */
   private renewedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private beat: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly opts: HubLinkOptions) {}
@@ -64,6 +65,21 @@ export class HubLink {
       return;
     }
     this.lost(trouble.message);
+  }
+
+  /** Renews the Lease every `intervalMs` while the hub is up; a failure goes to beatFailed. */
+  startBeats(renew: () => Promise<void>, intervalMs: number): void {
+    this.beat = setInterval(() => {
+      if (this.state !== 'up' || this.stopped) return;
+      renew().then(
+        () => {
+          this.renewed();
+        },
+        (e: unknown) => {
+          if (!this.stopped) this.beatFailed(e);
+        },
+      );
+    }, intervalMs);
   }
 
   /** A beat renewed the Lease. */
@@ -158,5 +174,6 @@ export class HubLink {
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.beat !== undefined) clearInterval(this.beat);
   }
 }
