@@ -5,6 +5,20 @@ import { createLogger } from '../../reconcile/log.js';
 import { classifyHubError } from './hub.js';
 import { HubLink } from './hub-link.js';
 
+/** A logger whose lines' messages are kept in `lines`. */
+function messages(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: {
+      write: (l: string) => {
+        lines.push((JSON.parse(l) as { msg: string }).msg);
+      },
+    },
+  });
+  return { lines, logger };
+}
+
 const unreachable = new ApiServerUnreachableError('https://hub', 'hub', new Error('ECONNREFUSED'));
 const api = (status: number, details?: { kind: string }): KubeApiError =>
   new KubeApiError('Assignments', 'list', status, 'Reason', 'said no', details);
@@ -53,15 +67,7 @@ describe('HubLink', () => {
   });
 
   it('logs one line when the hub is lost and one when it is back, retrying with doubling waits up to the cap', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      destination: {
-        write: (l: string) => {
-          lines.push((JSON.parse(l) as { msg: string }).msg);
-        },
-      },
-    });
+    const { lines, logger } = messages();
     const tries: number[] = [];
     let failuresLeft = 5;
     const link = new HubLink({
@@ -115,15 +121,7 @@ describe('HubLink', () => {
   });
 
   it('takes a refusal from a hub that is not ready (an apiserver starting, its RBAC not loaded) for a lost hub, and goes on retrying', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      destination: {
-        write: (l: string) => {
-          lines.push((JSON.parse(l) as { msg: string }).msg);
-        },
-      },
-    });
+    const { lines, logger } = messages();
     const deregistered: string[] = [];
     let ready = false;
     let refusalsLeft = 2;
@@ -152,15 +150,7 @@ describe('HubLink', () => {
   });
 
   it('lets a beat whose Lease renewal timed out wait for the next beat while the Lease holds, and loses the hub once it would not', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      destination: {
-        write: (l: string) => {
-          lines.push((JSON.parse(l) as { msg: string }).msg);
-        },
-      },
-    });
+    const { lines, logger } = messages();
     let reconnects = 0;
     const link = new HubLink({
       logger,
