@@ -17,6 +17,8 @@ export interface WorkloadOptions {
   /** See Tenancy; the account each Application uses when it names none. */
   defaultServiceAccount: string;
   ledger: LedgerStorage;
+  /** `--vault-address` and the `--vault-allowed-address`es handed to the controller. */
+  vault: { address?: string | undefined; allowed: readonly string[] };
 }
 
 export const port = 8080;
@@ -44,6 +46,8 @@ function controllerArgs(o: WorkloadOptions): string[] {
   args.push('--leader-elect', '--lease-namespace', '$(POD_NAMESPACE)');
   args.push('--ledger-signing-key', `${signingDir}/ledger.key`);
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
+  if (o.vault.address !== undefined) args.push('--vault-address', o.vault.address);
+  for (const a of o.vault.allowed) args.push('--vault-allowed-address', a);
   return args;
 }
 

@@ -149,6 +149,26 @@ describe('ballast install manifests', () => {
     );
   });
 
+  it('hand the controller the Vaults it may talk to, and none by default', () => {
+    const argsOf = (o: KubeObject[]): string[] => {
+      const sts = o.find((x) => x.kind === 'StatefulSet') as
+        | (KubeObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } })
+        | undefined;
+      return sts?.spec.template.spec.containers[0]?.args ?? [];
+    };
+    expect(argsOf(objects).filter((a) => a.startsWith('--vault'))).toEqual([]);
+    const withVault = installManifests({
+      ...defaultInstallOptions(),
+      vault: { address: 'https://vault:8200', allowed: ['https://vault.team-a:8200'] },
+    });
+    expect(argsOf(withVault).slice(-4)).toEqual([
+      '--vault-address',
+      'https://vault:8200',
+      '--vault-allowed-address',
+      'https://vault.team-a:8200',
+    ]);
+  });
+
   it('multi-tenant: no applier role, a controller that reads, impersonates ServiceAccounts and names the default one', () => {
     const multi = installManifests({ ...defaultInstallOptions(), tenancy: 'multi' });
     const names = multi.map(kubectlName);

@@ -5,7 +5,7 @@ import { groupOf, type KubeObject } from '../api/object.js';
 import { waitForCrds } from '../apply/execute.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
-import { parseInteger, parseObjectName } from './parse.js';
+import { collectVaultAddress, parseInteger, parseObjectName, parseVaultAddress } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
 import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
@@ -33,6 +33,8 @@ export interface InstallOptions {
   defaultServiceAccount: string;
   /** Where the audit ledger is kept. */
   ledger: LedgerStorage;
+  /** The Vaults the controller may use (see WorkloadOptions). */
+  vault: { address?: string | undefined; allowed: readonly string[] };
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -43,6 +45,7 @@ export function defaultInstallOptions(): InstallOptions {
     tenancy: 'single',
     defaultServiceAccount: 'ballast',
     ledger: { kind: 'volume', size: '1Gi', storageClassName: undefined },
+    vault: { allowed: [] },
   };
 }
 
@@ -160,6 +163,8 @@ interface InstallFlags extends KubeFlags {
   ledgerSize: string;
   ledgerStorageClass?: string;
   ledgerPostgresSecret?: string;
+  vaultAddress?: string;
+  vaultAllowedAddress: string[];
 }
 
 function ledgerOf(f: InstallFlags): LedgerStorage {
@@ -209,6 +214,17 @@ export function registerInstall(program: Command): void {
       '--ledger-postgres-secret <name>',
       'keep the ledger in Postgres instead: a Secret in the namespace whose key url is postgres://… (with --hub, the hub ledger of rollout steps, in the fleet namespace)',
       parseObjectName,
+    )
+    .option(
+      '--vault-address <url>',
+      "the controller's Vault for Applications whose spec.vault names no address",
+      parseVaultAddress,
+    )
+    .option(
+      '--vault-allowed-address <url>',
+      'another Vault a spec.vault.address may name (repeatable); the controller talks to no other',
+      collectVaultAddress,
+      [],
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
     if (f.hub) {
@@ -223,6 +239,7 @@ export function registerInstall(program: Command): void {
       tenancy: f.tenancy,
       defaultServiceAccount: f.defaultServiceAccount,
       ledger: ledgerOf(f),
+      vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.
