@@ -17,18 +17,13 @@ import type { AuditSink } from './audit.js';
 import { reconcileApplication } from './reconcile.js';
 import { VaultValues } from '../vault/index.js';
 import { AppStates } from './app-state.js';
-import {
-  defaultStopOptions,
-  startRunner,
-  type Outcome,
-  type ReconcileResult,
-  type Runner,
-} from './runner.js';
+import { defaultStopOptions, startRunner, type Outcome, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { writeStatus } from './status.js';
 import { KeyedTurns } from './turns.js';
-import { apiFailureOutcome, isReported } from './errors.js';
+import { apiFailureOutcome } from './errors.js';
+import { logReconcileResult } from './result-log.js';
 
 export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 
@@ -190,7 +185,7 @@ export class Controller {
         workers: this.opts.workers,
         onResult: (r) => {
           this.metrics.reconciled(r.outcome, r.durationMs);
-          this.logResult(r);
+          logReconcileResult(this.log, r);
         },
       },
     );
@@ -274,27 +269,6 @@ export class Controller {
         ),
       { workers: 4, timeoutMs: 60_000 },
     );
-  }
-
-  /**
-   * The runner's view of a finished run. Stage failures were already narrated by the
-   * reconciler; a timeout, abort or throw was not, so those are warnings here.
-   */
-  private logResult(r: ReconcileResult): void {
-    const { logger } = reconcileLogger(this.log, r);
-    const fields = {
-      outcome: r.outcome.kind,
-      attempt: r.attempt,
-      durationMs: Math.round(r.durationMs),
-      ...(r.requeueInMs === undefined ? {} : { requeueInMs: r.requeueInMs }),
-    };
-    if (r.outcome.kind === 'ok') {
-      logger.debug(fields, 'reconcile finished');
-      return;
-    }
-    const err = r.outcome.error;
-    if (isReported(err)) logger.debug({ ...fields, err: err.message }, 'reconcile finished');
-    else logger.warn({ ...fields, err: err.message }, 'reconcile did not finish');
   }
 
   /** True when an open watch of its kind shows no object of this identity with a tracking label. */
