@@ -55,7 +55,7 @@ ${checkpointTable('BIGINT')}
 `;
 
 /** The URL without its password, for messages. */
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';

@@ -1,10 +1,12 @@
 import { CheckpointingLedger, defaultCheckpointOptions } from '../audit/checkpointing.js';
 import { loadSigningKey } from '../audit/checkpoint.js';
-import { openLedger } from '../audit/open.js';
+import { openLedger, parseLedgerUrl } from '../audit/open.js';
+import { redactUrl } from '../audit/postgres.js';
 import { ConfigMapCheckpointPublisher, defaultCheckpointConfigMap } from '../audit/publish.js';
 import type { Ledger } from '../audit/types.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { ledgerSink, type AuditSink } from '../reconcile/audit.js';
+import { withActorCheck, type AuditSink } from '../reconcile/audit.js';
+import { LedgerHold, type LedgerUnavailableError } from '../reconcile/ledger-hold.js';
 import type { Logger } from '../reconcile/log.js';
 import {
   RequesterPolicyWatch,
@@ -50,6 +52,8 @@ export interface ControllerLedgerFlags {
 
 export interface ControllerLedger {
   audit: AuditSink;
+  /** Set while records are held because the store refuses them: no change may be applied. */
+  unavailable: () => LedgerUnavailableError | undefined;
   close(): Promise<void>;
 }
 
@@ -111,16 +115,28 @@ export async function openControllerLedger(
       );
     },
   });
-  const audit = ledgerSink(
-    ledger,
-    (entry, e) => {
-      logger.error({ kind: entry.kind, err: String(e) }, 'audit ledger append failed');
+  const at = parseLedgerUrl(f.ledger);
+  const hold = new LedgerHold((entry) => ledger.append(withActorCheck(entry, policy.check())), {
+    store: at.kind === 'postgres' ? redactUrl(at.url) : `sqlite:${at.path}`,
+    retryMs: 1_000,
+    onError: (entry, e) => {
+      logger.error(
+        { kind: entry.kind, err: String(e) },
+        'audit ledger append failed; the record is held and no change is applied until it is written',
+      );
     },
-    () => policy.check(),
-  );
+    onRecovered: (written) => {
+      logger.info({ written }, 'audit ledger writable again; held records written');
+    },
+  });
   return {
-    audit,
+    audit: hold.sink,
+    unavailable: () => hold.unavailable(),
     async close() {
+      // Records the store never took are logged whole (they hold no secrets), so none is lost
+      // without a trace.
+      for (const entry of await hold.close())
+        logger.error({ entry }, 'audit ledger record never written: the store refused it');
       policy.stop();
       await ledger.close();
     },

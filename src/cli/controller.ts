@@ -221,7 +221,9 @@ async function runController(f: ControllerFlags): Promise<void> {
       watches: managedWatches(cluster, (e) => {
         logger.warn({ err: e.message }, 'watch error');
       }),
-      ...(ledger === undefined ? {} : { audit: ledger.audit }),
+      ...(ledger === undefined
+        ? {}
+        : { audit: ledger.audit, ledgerUnavailable: ledger.unavailable }),
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
       ...(f.vaultAddress === undefined ? {} : { vaultAddress: f.vaultAddress }),
       vaultAllowedAddresses: f.vaultAllowedAddress,

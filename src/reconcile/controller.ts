@@ -84,6 +84,8 @@ export interface ControllerDeps {
   watches?: (onEvent: (e: ManagedEvent) => void) => ManagedWatches;
   /** The audit ledger's sink; every outcome is also counted in ballast_outcomes_total. */
   audit?: AuditSink;
+  /** Why the ledger cannot take records now; while set, nothing is applied (see LedgerHold). */
+  ledgerUnavailable?: () => Error | undefined;
   /** Controller-wide SOPS keys, tried after an Application's own. */
   decryptionKeys?: DecryptionKeys;
   /** The keys that open SealedSecrets, read from the controller's own namespace. */
@@ -166,6 +168,7 @@ export class Controller {
           apps: this.apps,
           log,
           audit: this.audit,
+          ...this.ledgerGate(),
           ...this.sharedKeysFor(key),
           ...(this.deps.sealingKeys === undefined ? {} : { sealingKeys: this.deps.sealingKeys }),
           healthWatched: this.watches !== undefined,
@@ -220,6 +223,11 @@ export class Controller {
     await this.deps.audit?.(entry);
   };
 
+  private ledgerGate(): { ledgerUnavailable?: () => Error | undefined } {
+    const gate = this.deps.ledgerUnavailable;
+    return gate === undefined ? {} : { ledgerUnavailable: gate };
+  }
+
   private get log(): Logger {
     return this.opts.logger;
   }
@@ -259,6 +267,7 @@ export class Controller {
               this.appQueue.add(k);
             },
             audit: this.audit,
+            ...this.ledgerGate(),
             statusTurn: (k, write) => this.statusTurns.run(k, write),
             onDrift: (d) => {
               this.metrics.drift(d.healed);

@@ -115,6 +115,8 @@ export interface DriftDeps {
   onDrift: (d: { appKey: AppKey; healed: boolean }) => void;
   /** The audit ledger's sink: each drift found or reverted is one record. */
   audit?: AuditSink;
+  /** Set while the ledger cannot take records: a heal waits, as a sync does (see LedgerHold). */
+  ledgerUnavailable?: () => Error | undefined;
   /**
    * Runs a status write in the Application's turn (see KeyedTurns). A reconcile writes back
    * the drift list it read when it started, so a drift recorded while it runs would be lost.
@@ -180,6 +182,9 @@ async function checkDrift(
   if (found.kind === 'none') return { kind: 'ok' };
   const { changedPaths } = found;
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
+  // A heal is a change too: while the ledger refuses records it waits, and is retried.
+  const ledgerDown = heal ? deps.ledgerUnavailable?.() : undefined;
+  if (ledgerDown !== undefined) return { kind: 'retry', error: ledgerDown };
   if (heal) cache.observed.stored(await acting.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   const ref = refOf(desired);

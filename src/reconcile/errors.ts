@@ -110,6 +110,7 @@ export type FailureReason =
   | 'SyncRefused'
   | 'ApplyFailed'
   | 'Forbidden'
+  | 'LedgerUnavailable'
   | 'ReconcileError'
   | RetryReason;
 

@@ -61,6 +61,9 @@ export async function failed(
   // "Try again" is retried until it passes: it is neither the spec's fault nor a bug.
   if (failure instanceof ApiServerRetryError)
     return { kind: 'retry', error: failure, backoff: backoffOf(app), ...notBefore };
+  // Nor is a ledger that cannot be written: the pass waits for it however long it is down.
+  if (failure instanceof StageError && failure.reason === 'LedgerUnavailable')
+    return { kind: 'retry', error: failure, backoff: backoffOf(app) };
   if (retriesExhausted(app, deps.apps.countFailure(key))) {
     // Stop hammering a failure that retries did not cure; the next interval starts over.
     const limit = app.spec.syncPolicy.retry.limit;

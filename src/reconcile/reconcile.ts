@@ -39,6 +39,8 @@ export interface ReconcilerDeps {
   log: (fields: Record<string, unknown>, msg: string) => void;
   /** The audit ledger's sink; unset: outcomes are not recorded (the CLI's one-shot diff). */
   audit?: AuditSink;
+  /** Set while the ledger cannot take records: the pass applies nothing (see LedgerHold). */
+  ledgerUnavailable?: () => Error | undefined;
   /** Controller-wide SOPS keys, tried after an Application's own `spec.decryption` keys. */
   decryptionKeys?: DecryptionKeys;
   /**
@@ -176,6 +178,10 @@ async function runStages(
   const renderMs = lap();
   // 4-6. Diff; apply and prune when automated, else only compare.
   const automated = app.spec.syncPolicy.automated !== undefined && !compareOnly;
+  // Nothing unaudited: while the ledger refuses records, nothing is applied.
+  const ledgerDown = automated ? deps.ledgerUnavailable?.() : undefined;
+  if (ledgerDown !== undefined)
+    throw new StageError(key, 'LedgerUnavailable', ledgerDown.message, { cause: ledgerDown });
   const result = await syncApp(deps, app, vault.objects, inventory, {
     dryRun: !automated,
     observed,

@@ -19,6 +19,10 @@ export interface TestPostgres {
   url(database?: string): string;
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server as an outage would, keeping its data; `restart` brings it back. */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same port and data, once it accepts connections. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,7 +133,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     '-c',
     'full_page_writes=off',
   ]);
-  const daemon = startDaemon('postgres', postgres, args, join(base, 'postgres.log'));
+  let daemon = startDaemon('postgres', postgres, args, join(base, 'postgres.log'));
   const url = (database = 'postgres'): string => `postgres://ballast@127.0.0.1:${port}/${database}`;
   const stop = async (): Promise<void> => {
     // SIGTERM to the group reaches the postmaster and every backend; none outlives the run.
@@ -154,6 +158,13 @@ export async function startPostgres(): Promise<TestPostgres> {
         await client.end();
       }
       return url(name);
+    },
+    async halt() {
+      await stopDaemon(daemon, 10_000);
+    },
+    async restart() {
+      daemon = startDaemon('postgres', postgres, args, join(base, 'postgres.log'));
+      await waitReady(url(), daemon, 60_000);
     },
     stop,
   };
