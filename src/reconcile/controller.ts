@@ -24,6 +24,7 @@ import { writeStatus } from './status.js';
 import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
+import { PushCoalescer, pushWindowMs } from './push-coalesce.js';
 
 export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 
@@ -103,6 +104,13 @@ export class Controller {
   /** The Vault values each Application uses, in memory only; see VaultValues. */
   private readonly vault = new VaultValues();
   private readonly appQueue = new WorkQueue<AppKey>();
+  private readonly pushes = new PushCoalescer<AppKey>(
+    pushWindowMs,
+    (k) => {
+      this.appQueue.add(k);
+    },
+    (k) => this.appQueue.isProcessing(k),
+  );
   private readonly driftQueue = new WorkQueue<DriftKey>({ baseDelayMs: 50, maxDelayMs: 10_000 });
   /** Applications whose health moved since their status was written. */
   private readonly healthQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
@@ -144,7 +152,7 @@ export class Controller {
       scrape: () => this.metrics.scrape(),
       onPush: (urls) => {
         const keys = new Set(urls.flatMap((u) => this.apps.byRepo(u)));
-        for (const k of keys) this.appQueue.add(k);
+        for (const k of keys) this.pushes.push(k);
         return [...keys];
       },
     });
@@ -398,6 +406,7 @@ export class Controller {
     this.stopped = true;
     this.ready = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.pushes.close();
     await this.watches?.stop();
     await this.appWatch?.stop();
     const results = await Promise.all(this.runners.map((r) => r.stop({ drainMs })));

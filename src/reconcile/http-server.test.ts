@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from './errors.js';
 import { ControllerHttp, type ControllerHttpOptions } from './http-server.js';
@@ -61,5 +62,34 @@ describe('the webhook receiver', () => {
     // A replay under a made-up delivery ID carries the same signed body.
     expect((await deliver('00000000-0000-0000-0000-000000000000')).status).toBe(200);
     expect(pushes).toEqual([['https://github.com/acme/fleet.git']]);
+  });
+
+  it('answers 413 to a body announced over 1 MiB, from its Content-Length, and closes the connection', async () => {
+    const pushes: string[][] = [];
+    const { http, port } = await ControllerHttp.start(options(pushes, secret));
+    running = http;
+    const answer = await new Promise<{ status: number; connection: string | undefined }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/hooks/github',
+            headers: { 'content-length': String(64 * 1024 * 1024) },
+          },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+            req.destroy();
+          },
+        );
+        req.on('error', reject);
+        // Not a byte of the body is sent: the answer cannot wait for it.
+        req.flushHeaders();
+      },
+    );
+    expect(answer).toEqual({ status: 413, connection: 'close' });
+    expect(pushes).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { InvalidOptionsError } from './errors.js';
 import {
   DeliveryLog,
   deliveryKeys,
+  maxBodyBytes,
   parseWebhook,
   type DeliveryLogOptions,
   type WebhookProvider,
@@ -81,6 +82,15 @@ export class ControllerHttp {
     );
   }
 
+  /** 413 with `Connection: close`: Node then closes the socket instead of reading on. */
+  private tooLarge(provider: string, res: ServerResponse): void {
+    const reason = `body over ${String(maxBodyBytes)} bytes`;
+    this.opts.logger.info({ provider, result: 'too-large', reason }, 'webhook refused');
+    res
+      .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+      .end(JSON.stringify({ result: 'too-large', reason }));
+  }
+
   /**
    * A push notification: every Application on that repository is queued now. Many pushes
    * for one repository collapse into one queued reconcile per Application.
@@ -92,13 +102,25 @@ export class ControllerHttp {
       res.writeHead(404).end();
       return;
     }
+    // Refused from its Content-Length before a byte of the body is read, or once a chunked
+    // body passes the limit: reading it whole first would let anyone hold memory and a socket.
+    const announced = Number(req.headers['content-length'] ?? 0);
+    if (announced > maxBodyBytes) {
+      this.tooLarge(provider, res);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= 1024 * 1024) chunks.push(c);
+      if (size <= maxBodyBytes) chunks.push(c);
+      else if (!res.headersSent) {
+        req.pause();
+        this.tooLarge(provider, res);
+      }
     });
     req.on('end', () => {
+      if (size > maxBodyBytes) return;
       const headers = Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
       );

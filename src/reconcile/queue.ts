@@ -161,6 +161,11 @@ export class WorkQueue<K extends string = string> {
     return this.ready.length - this.head;
   }
 
+  /** Whether `key` was handed out and is not done yet. */
+  isProcessing(key: K): boolean {
+    return this.processing.has(key);
+  }
+
   /** Keys handed out and not yet done. */
   processingCount(): number {
     return this.processing.size;

@@ -9,7 +9,8 @@ export type WebhookResult =
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'invalid'; reason: string };
 
-const maxBodyBytes = 1024 * 1024;
+/** The largest webhook body read; GitHub caps its payloads at 25 MB, but a push is kilobytes. */
+export const maxBodyBytes = 1024 * 1024;
 
 function hmacHex(secret: string, body: Buffer): string {
   return createHmac('sha256', secret).update(body).digest('hex');

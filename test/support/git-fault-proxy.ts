@@ -24,6 +24,8 @@ export interface ProxyCounts {
   peak: number;
   /** Upload-pack answers truncated or corrupted. */
   tampered: number;
+  /** Fetches begun: upload-pack ref advertisements asked for (`GET …/info/refs`). */
+  fetches: number;
 }
 
 /**
@@ -58,7 +60,7 @@ function corruptPack(body: Buffer): Buffer | undefined {
 export async function startGitFaultProxy(upstreamBase: string): Promise<GitFaultProxy> {
   const upstream = new URL(upstreamBase);
   const sockets = new Set<Socket>();
-  const counts: ProxyCounts = { accepted: 0, peak: 0, tampered: 0 };
+  const counts: ProxyCounts = { accepted: 0, peak: 0, tampered: 0, fetches: 0 };
   let port = 0;
   const proxy = { mode: 'pass' as ProxyMode };
 
@@ -99,6 +101,7 @@ export async function startGitFaultProxy(upstreamBase: string): Promise<GitFault
   };
 
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url ?? '').includes('/info/refs')) counts.fetches += 1;
     if (proxy.mode === 'hang') {
       // Read the request so the client waits for an answer, not for us to read.
       req.resume();
@@ -146,6 +149,7 @@ export async function startGitFaultProxy(upstreamBase: string): Promise<GitFault
     resetCounts: () => {
       counts.accepted = 0;
       counts.tampered = 0;
+      counts.fetches = 0;
       counts.peak = sockets.size;
     },
     down: close,
