@@ -32,6 +32,9 @@ import {
 import { defaultLedgerUrl } from '../audit/index.js';
 import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import { keysFromSecret } from './secrets.js';
+import { retryableOf } from '../reconcile/errors.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { DecryptionKeys } from '../secrets/index.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
 import { defaultSealingKeyOptions, SealingKeyRing } from '../reconcile/sealing-keys.js';
 
@@ -203,7 +206,7 @@ async function runController(f: ControllerFlags): Promise<void> {
   const decryptionKeys =
     f.decryptionSecret === undefined
       ? undefined
-      : await keysFromSecret(cluster, f.decryptionSecret);
+      : await keysOnceReachable(cluster, f.decryptionSecret, logger);
   // Keys are read as the controller itself, from its own namespace only (see sealing-keys.ts).
   const sealing = new SealingKeyRing(
     cluster,
@@ -270,6 +273,31 @@ async function runController(f: ControllerFlags): Promise<void> {
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
   setTimeout(() => process.exit(0), 2_000).unref();
+}
+
+/**
+ * The --decryption-secret keys, read as the controller starts. An apiserver that is down,
+ * restarting or overloaded is waited for, as the Lease is: exiting would only crash-loop the
+ * Pod until it is back, with the kubelet's growing backoff delaying recovery after. A missing
+ * Secret or a bad key still ends the process at once: that needs a person.
+ */
+async function keysOnceReachable(
+  cluster: Cluster,
+  ref: ObjectRef,
+  logger: Logger,
+): Promise<DecryptionKeys> {
+  for (let waitMs = 1_000; ; waitMs = Math.min(2 * waitMs, 10_000)) {
+    try {
+      return await keysFromSecret(cluster, ref);
+    } catch (e) {
+      if (retryableOf(e) === undefined) throw e;
+      logger.warn(
+        { err: e instanceof Error ? e.message : String(e), retryInMs: waitMs },
+        'cannot read --decryption-secret yet; waiting for the apiserver',
+      );
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }
 
 interface Shutdown {

@@ -81,7 +81,7 @@ const auditPolicy = JSON.stringify({
   ],
 });
 
-function apiserverArgs(s: ClusterSpec, pki: ClusterPki): string[] {
+function apiserverArgs(s: Omit<ClusterSpec, 'index' | 'nodes'>, pki: ClusterPki): string[] {
   const issuer = 'https://kubernetes.default.svc.cluster.local';
   return [
     `--etcd-servers=${s.etcdUrl}`,
@@ -154,10 +154,46 @@ async function createNodes(ep: KubeEndpoint, names: readonly string[]): Promise<
   }
 }
 
-/** Starts one cluster: apiserver, controller-manager, scheduler, kwok and its fake nodes. */
-export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
+/** A started kube-apiserver, ready, with an admin kubeconfig. */
+export interface StartedApiserver {
+  daemon: DaemonRecord;
+  pki: ClusterPki;
+  ep: KubeEndpoint;
+  kubeconfig: string;
+}
+
+/**
+ * Starts one cluster's kube-apiserver alone and waits until it is ready. Tests that need only
+ * the API (no Pods, no nodes) start this instead of a whole cluster.
+ */
+export async function startApiserver(
+  s: Omit<ClusterSpec, 'index' | 'nodes'>,
+): Promise<StartedApiserver> {
   await mkdir(s.dir, { recursive: true });
   const pki = await generateClusterPki(join(s.dir, 'pki'), serviceIp);
+  await writeFile(join(s.dir, 'audit-policy.json'), auditPolicy);
+  const args = apiserverArgs(s, pki);
+  const daemon = startDaemon(
+    'kube-apiserver',
+    toolPath('kube-apiserver'),
+    args,
+    join(s.dir, 'kube-apiserver.log'),
+  );
+  s.onDaemon(daemon);
+  const ep = await endpointFor(s.port, pki);
+  await waitFor(daemon, 'ready (/readyz)', 90_000, async () => {
+    return (
+      (await kubeRequest(ep, 'GET', '/readyz', undefined, { timeoutMs: 2_000 })).status === 200
+    );
+  });
+  const kubeconfig = join(s.dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfig, [{ name: s.name, server: ep.server, pki }]);
+  return { daemon, pki, ep, kubeconfig };
+}
+
+/** Starts one cluster: apiserver, controller-manager, scheduler, kwok and its fake nodes. */
+export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
+  const { daemon: apiserver, pki, ep, kubeconfig } = await startApiserver(s);
   const start = (
     role: string,
     tool: Parameters<typeof toolPath>[0],
@@ -167,17 +203,7 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
     s.onDaemon(d);
     return d;
   };
-  await writeFile(join(s.dir, 'audit-policy.json'), auditPolicy);
   const devStages = await writeDevStages(s.dir);
-  const apiserver = start('kube-apiserver', 'kube-apiserver', apiserverArgs(s, pki));
-  const ep = await endpointFor(s.port, pki);
-  await waitFor(apiserver, 'ready (/readyz)', 90_000, async () => {
-    return (
-      (await kubeRequest(ep, 'GET', '/readyz', undefined, { timeoutMs: 2_000 })).status === 200
-    );
-  });
-  const kubeconfig = join(s.dir, 'kubeconfig');
-  await writeKubeconfig(kubeconfig, [{ name: s.name, server: ep.server, pki }]);
   const kc = `--kubeconfig=${kubeconfig}`;
   const daemons = [
     apiserver,

@@ -82,7 +82,8 @@ async function checkExisting(opts: UpOptions): Promise<DevState | undefined> {
   return undefined;
 }
 
-function startEtcd(dir: string, clientPort: number, peerPort: number): DaemonRecord {
+/** Starts etcd with its data in `dir`/etcd: on a dir it ran on before, it resumes that data. */
+export function startEtcd(dir: string, clientPort: number, peerPort: number): DaemonRecord {
   const peer = `http://127.0.0.1:${peerPort}`;
   const client = `http://127.0.0.1:${clientPort}`;
   const etcd = startDaemon(
@@ -104,7 +105,7 @@ function startEtcd(dir: string, clientPort: number, peerPort: number): DaemonRec
   return etcd;
 }
 
-async function etcdHealthy(clientPort: number): Promise<boolean> {
+export async function etcdHealthy(clientPort: number): Promise<boolean> {
   try {
     const r = await fetch(`http://127.0.0.1:${clientPort}/health`, {
       signal: AbortSignal.timeout(2000),
