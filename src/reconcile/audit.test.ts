@@ -80,6 +80,21 @@ describe('the ledger records of one reconcile pass', () => {
     expect(JSON.stringify(records)).not.toContain('password');
   });
 
+  it('records a revision new to the status once even when nothing is left to change, as after a leader killed between its apply and its record', () => {
+    const pass = {
+      kind: 'synced' as const,
+      sha,
+      automated: true,
+      changeSet: { entries: [] } as unknown as ChangeSet,
+      verification,
+    };
+    const behind = { lastSyncedRevision: 'b'.repeat(40) };
+    expect(recordsFor(app(), behind, pass)).toMatchObject([
+      { kind: 'sync-applied', revision: sha, changes: [] },
+    ]);
+    expect(recordsFor(app(), { lastSyncedRevision: sha }, pass)).toEqual([]);
+  });
+
   it('records a refused commit once, not on every poll that finds it again', () => {
     const refused = { ...verification, result: 'Refused' as const };
     const pass = { kind: 'refused' as const, sha, reason: 'unsigned', verification: refused };
@@ -120,6 +135,7 @@ describe('the ledger records of one reconcile pass', () => {
     const first = recordsFor(rb, { lastSyncedRevision: 'b'.repeat(40) }, pass);
     expect(first).toMatchObject([
       { kind: 'manual-sync', actor: 'bob', revision: sha },
+      { kind: 'sync-applied', revision: sha, changes: [] },
       { kind: 'rollback', actor: 'bob', reason: 'bad release', toRevision: sha },
     ]);
     expect(recordsFor(rb, { lastSyncedRevision: sha, lastHandledSync: 't1' }, pass)).toEqual([]);
@@ -201,7 +217,7 @@ describe('the ledger record of a commit over the small-commit policy (action war
   };
 
   it('records the commit, its author and counts once, with the revision applied', () => {
-    expect(recordsFor(app(), {}, pass)).toEqual([
+    expect(recordsFor(app(), { lastSyncedRevision: sha }, pass)).toEqual([
       {
         kind: 'large-commit',
         app: { namespace: 'shop', name: 'web' },
@@ -222,6 +238,7 @@ describe('the ledger record of a commit over the small-commit policy (action war
 
   it('writes nothing when the same warning already stands in the LargeCommit condition', () => {
     const before = {
+      lastSyncedRevision: sha,
       conditions: [
         {
           type: 'LargeCommit' as const,

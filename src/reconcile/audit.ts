@@ -182,7 +182,9 @@ export function recordsFor(
   const requested = app.metadata.annotations?.['ballast.dev/sync'];
   if (requested !== undefined && requested !== before?.lastHandledSync)
     out.push(manualSync(app, pass.sha));
-  if (pass.automated && needsSync(pass.changeSet))
+  // A revision new to the status is recorded even when nothing is left to change: a leader
+  // killed after its apply, before its record, left the objects at it and the status behind.
+  if (pass.automated && (needsSync(pass.changeSet) || before?.lastSyncedRevision !== pass.sha))
     out.push(syncApplied(app, pass.sha, pass.verification, pass.changeSet));
   // Recorded once per walk: a poll that finds the same warning standing writes nothing.
   const large = pass.largeCommit;

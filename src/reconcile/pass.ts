@@ -39,9 +39,12 @@ export class Pass {
 }
 
 /**
- * Final status is written whatever the pass did, then the ledger hears of the outcome. A pass
- * that changed nothing writes nothing: most periodic resyncs of a settled fleet. A status that
- * cannot be written is logged: the next pass writes it again.
+ * The ledger hears of the outcome, then the final status is written whatever the pass did. In
+ * that order so a process killed between the two leaves the status before the pass: the next
+ * leader sees the revision as not yet synced and records it (see `recordsFor`), where the other
+ * order left a change applied and never recorded. A pass that changed nothing writes nothing:
+ * most periodic resyncs of a settled fleet. A status that cannot be written is logged: the next
+ * pass writes it again.
  */
 export async function report(
   deps: {
@@ -53,9 +56,9 @@ export async function report(
   pass: Pass,
 ): Promise<void> {
   const app = pass.app;
+  for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
   if (!jsonEqual(pass.status, app.status ?? {}))
     await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
       deps.log({ key, err: String(e) }, 'writing status failed');
     });
-  for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
 }
