@@ -59,6 +59,8 @@ interface AgentFlags extends KubeFlags {
   allowedRepos?: string[];
   heartbeatTimeout: number;
   heartbeatInterval?: number;
+  /** `--sealing-key-renew-period`: unset, the agent never makes a sealing key. */
+  sealingKeyRenewPeriod?: number;
   httpPort?: number;
   cacheDir?: string;
   logLevel: LogLevel;
@@ -111,6 +113,7 @@ export function agentOptionsOf(f: AgentFlags): AgentOptions {
     heartbeatTimeoutMs: timeout,
     heartbeatIntervalMs: f.heartbeatInterval ?? Math.floor(timeout / 3),
     agentVersion: agentVersion(),
+    sealingKeyRenewPeriodMs: f.sealingKeyRenewPeriod ?? d.sealingKeyRenewPeriodMs,
     controller: f.httpPort === undefined ? {} : { httpPort: f.httpPort },
   };
 }
@@ -183,6 +186,11 @@ export function registerAgent(program: Command): void {
     cmd,
     '--heartbeat-interval <d>',
     'how often the Lease is renewed (default: a third of --heartbeat-timeout)',
+  );
+  durationOption(
+    cmd,
+    '--sealing-key-renew-period <d>',
+    "make a new SealedSecrets sealing key in the agent's namespace when the newest is this old (default: never; the spoke's operator makes and renews keys with `ballast secrets seal-keygen`)",
   );
   cmd
     .option(

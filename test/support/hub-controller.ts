@@ -15,6 +15,7 @@ import {
 } from '../../src/dev/git/index.js';
 import { startHub, hubManifests, type RunningHub } from '../../src/fleet/hub/index.js';
 import { removeTree } from '../../src/fs/remove.js';
+import type { Logger } from '../../src/reconcile/log.js';
 import { formatMicroTime } from '../../src/reconcile/microtime.js';
 import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { clusterFor } from './sync.js';
@@ -207,14 +208,24 @@ export async function prepareHub(clusterIndex: number): Promise<PreparedHub> {
   };
 }
 
-export async function startHubFixture(clusterIndex: number): Promise<HubFixture> {
+/** `logger`: where the hub's lines go, for a test that reads them (default: the hub's own). */
+export async function startHubFixture(
+  clusterIndex: number,
+  extra: { logger?: Logger } = {},
+): Promise<HubFixture> {
   const base = await prepareHub(clusterIndex);
   const { admin } = base;
   const webhookSecret = randomBytes(16).toString('hex');
   const asHub = clusterFor(base.hubKubeconfig);
   const running = await startHub(
     { hub: asHub, source: new GitSource(defaultSourceOptions(join(base.dir, 'source'))) },
-    { namespace: base.appNs, fleetNamespace: base.fleetNs, httpPort: 0, webhookSecret },
+    {
+      namespace: base.appNs,
+      fleetNamespace: base.fleetNs,
+      httpPort: 0,
+      webhookSecret,
+      ...(extra.logger === undefined ? {} : { logger: extra.logger }),
+    },
   );
   return {
     ...base,

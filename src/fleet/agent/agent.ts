@@ -14,6 +14,7 @@ import {
 } from '../../reconcile/controller.js';
 import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
+import type { SealingKeyRing } from '../../reconcile/sealing-keys.js';
 import type { GitSource } from '../../source/source.js';
 import { parseAssignment } from '../assignment.js';
 import { HubLink } from './hub-link.js';
@@ -29,6 +30,7 @@ import { appliedRevisions, mirrorAssignment, mirrorLabels } from './mirror.js';
 import { whoAmI } from '../../cluster/whoami.js';
 import { agentOptionProblems, defaultAgentOptions, type AgentOptions } from './options.js';
 import { assignmentStatusOf } from './report.js';
+import { spokeSealingKeyRing } from './sealing.js';
 import { refusedStatus, StatusPusher } from './status-push.js';
 
 export interface AgentDeps {
@@ -91,6 +93,8 @@ class Agent {
   readonly hub: HubClient;
   readonly link: HubLink;
   readonly controller: Controller;
+  /** The spoke's own SealedSecrets keys (see sealing.ts). */
+  private readonly sealing: SealingKeyRing;
   private assignmentWatch: WatchManager | undefined;
   private appWatch: WatchManager | undefined;
   /** The last Assignment object the hub showed, by name. */
@@ -141,10 +145,14 @@ class Agent {
       beatGraceMs: opts.heartbeatTimeoutMs - opts.heartbeatIntervalMs,
     });
     const scope = opts.scope === 'namespace' ? { namespace: opts.namespace } : {};
+    this.sealing = spokeSealingKeyRing(deps.spoke, opts, (fields, msg) => {
+      deps.logger.warn(fields, msg);
+    });
     this.controller = new Controller(
       {
         cluster: deps.spoke,
         source: deps.source,
+        sealingKeys: this.sealing.current,
         watches: managedWatches(
           deps.spoke,
           (e) => {
@@ -174,6 +182,9 @@ class Agent {
         kind: 'Namespace',
         metadata: { name: this.opts.namespace },
       });
+    // Keys first, so the first reconciles open SealedSecrets; a failed read is retried later.
+    await this.sealing.start();
+    if (this.opts.sealingKeyRenewPeriodMs > 0) void this.sealing.lead();
     // Healing starts from the Applications already on the spoke, whether the hub answers or not.
     const { port } = await this.controller.start();
     this.watchApplications();
@@ -409,6 +420,7 @@ class Agent {
     await this.assignmentWatch?.stop();
     await this.appWatch?.stop();
     await this.controller.stop();
+    this.sealing.stop();
   }
 
   async stop(): Promise<void> {

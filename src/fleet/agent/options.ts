@@ -52,6 +52,14 @@ export interface AgentOptions {
   backoffMaxMs: number;
   /** The version written to the Cluster's status.agentVersion. */
   agentVersion: string;
+  /**
+   * How old the spoke's newest SealedSecrets key may grow before the agent makes a new one in
+   * its namespace; 0 (the default) never. Off on agents, unlike `ballast controller`: the agent
+   * has no leader election, so two replicas would each make a key, and the sealing certificate
+   * is handed to tenants out of band per spoke (`ballast secrets cert`), which a key made unasked
+   * on one spoke of many silently bypasses. The operator who made the first key renews it.
+   */
+  sealingKeyRenewPeriodMs: number;
   /** Options of the in-process Controller (workers, HTTP port…); namespace is the agent's. */
   controller: Partial<Omit<ControllerOptions, 'namespace' | 'logger'>>;
 }
@@ -72,6 +80,7 @@ export function defaultAgentOptions(): AgentOptions {
     backoffInitialMs: 1_000,
     backoffMaxMs: 30_000,
     agentVersion: 'unknown',
+    sealingKeyRenewPeriodMs: 0,
     controller: {},
   };
 }
@@ -88,6 +97,10 @@ export function agentOptionProblems(o: AgentOptions): string[] {
   if (o.heartbeatIntervalMs <= 0 || o.heartbeatIntervalMs > o.heartbeatTimeoutMs / 3)
     problems.push(
       `heartbeat interval ${o.heartbeatIntervalMs} ms: must be positive and at most a third of the ${o.heartbeatTimeoutMs} ms timeout, so one lost renewal does not miss the heartbeat`,
+    );
+  if (!Number.isFinite(o.sealingKeyRenewPeriodMs) || o.sealingKeyRenewPeriodMs < 0)
+    problems.push(
+      `sealing key renew period ${o.sealingKeyRenewPeriodMs} ms: must be 0 (never) or positive (--sealing-key-renew-period)`,
     );
   return problems;
 }
