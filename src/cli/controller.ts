@@ -133,6 +133,7 @@ export function registerController(program: Command): void {
     '--sealing-key-renew-period <d>',
     'make a new SealedSecrets sealing key (in the --lease-namespace) when the newest is this old; 0: never (the first key comes from `ballast secrets seal-keygen`)',
     defaultSealingKeyOptions('').renewPeriodMs,
+    { zero: true },
   );
   durationOption(
     cmd,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   connect,
+  durationOption,
   formatDuration,
   isSharedOption,
   namespaceOf,
@@ -91,6 +92,25 @@ describe('shared option declarations', () => {
         /option '-o, --output <format>' argument 'xml' is invalid\. Allowed choices are \w+(, \w+)+\./,
       );
     }
+  });
+});
+
+describe('durationOption', () => {
+  const parsed = (args: string[], zero: boolean): unknown => {
+    const cmd = new Command().exitOverride();
+    cmd.configureOutput({ writeErr: () => undefined });
+    durationOption(cmd, '--period <d>', 'a period; 0: never', 60_000, { zero });
+    cmd.parse(args, { from: 'user' });
+    return cmd.opts()['period'];
+  };
+
+  it('takes 0 where the flag gives it a meaning, and refuses it elsewhere', () => {
+    expect(parsed(['--period', '0'], true)).toBe(0);
+    expect(parsed(['--period', '0s'], true)).toBe(0);
+    expect(parsed(['--period', '90s'], true)).toBe(90_000);
+    expect(parsed([], true)).toBe(60_000);
+    expect(() => parsed(['--period', '0'], false)).toThrow(CommanderError);
+    expect(() => parsed(['--period', '-1s'], true)).toThrow(CommanderError);
   });
 });
 

@@ -112,8 +112,13 @@ export function durationOption(
   flags: string,
   description: string,
   defaultMs?: number,
+  { zero = false }: { zero?: boolean } = {},
 ): Command {
-  const option = new Option(flags, description).argParser(parseDurationMs);
+  // `zero`: the description gives 0 a meaning (never, off), so 0 must be accepted.
+  const parse = zero
+    ? (text: string): number => (/^0+(ms|s|m|h)?$/.test(text) ? 0 : parseDurationMs(text))
+    : parseDurationMs;
+  const option = new Option(flags, description).argParser(parse);
   if (defaultMs !== undefined) option.default(defaultMs, formatDuration(defaultMs));
   return cmd.addOption(option);
 }
