@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { applicationCrd } from '../../src/api/application-crd.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { waitForCrds } from '../../src/apply/execute.js';
@@ -25,6 +24,7 @@ import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
 import { webApp } from '../support/fleet-app.js';
+import { kubeconfigWithToken, serviceAccountToken } from '../support/service-account.js';
 
 const name = `tenant-${randomBytes(3).toString('hex')}`;
 const hubNs = `ballast-cluster-${name}`;
@@ -45,25 +45,8 @@ const manifests = webApp({ cluster: '${cluster_name}' });
 
 /** A kubeconfig for the agent's ServiceAccount, which holds only the namespace-mode Role. */
 async function agentIdentity(spokeKubeconfig: string): Promise<string> {
-  const r = await admin.http.request(
-    'POST',
-    `/api/v1/namespaces/${tenantNs}/serviceaccounts/ballast-agent/token`,
-    JSON.stringify({
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    }),
-    { 'content-type': 'application/json' },
-  );
-  if (r.status !== 201) throw new Error(`TokenRequest: ${r.status} ${r.body}`);
-  const saToken = (JSON.parse(r.body) as { status: { token: string } }).status.token;
-  const config = parse(await readFile(spokeKubeconfig, 'utf8')) as {
-    users: { user: Record<string, unknown> }[];
-  };
-  for (const u of config.users) u.user = { token: saToken };
-  const file = join(cache, 'agent-kubeconfig');
-  await writeFile(file, stringify(config));
-  return file;
+  const token = await serviceAccountToken(admin, tenantNs, 'ballast-agent');
+  return kubeconfigWithToken(spokeKubeconfig, token, join(cache, 'agent-kubeconfig'));
 }
 
 beforeAll(async () => {

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { applicationCrd } from '../../src/api/application-crd.js';
 import { waitForCrds } from '../../src/apply/execute.js';
 import { Cluster } from '../../src/cluster/cluster.js';
@@ -19,6 +18,7 @@ import { defaultSourceOptions, GitSource } from '../../src/source/source.js';
 import { startHubFixture, type HubFixture } from '../support/hub-controller.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
+import { kubeconfigWithToken, serviceAccountToken } from '../support/service-account.js';
 
 /*
  * A SealedSecret placed on a spoke by a FleetApplication is opened by the agent with the
@@ -39,25 +39,8 @@ const sink = { write: (line: string) => void lines.push(line) };
 
 /** A kubeconfig for the agent's ServiceAccount, which holds only the namespace-mode Role. */
 async function agentIdentity(spokeKubeconfig: string): Promise<string> {
-  const r = await admin.http.request(
-    'POST',
-    `/api/v1/namespaces/${tenantNs}/serviceaccounts/ballast-agent/token`,
-    JSON.stringify({
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    }),
-    { 'content-type': 'application/json' },
-  );
-  expect(r.status, r.body).toBe(201);
-  const token = (JSON.parse(r.body) as { status: { token: string } }).status.token;
-  const config = parse(await readFile(spokeKubeconfig, 'utf8')) as {
-    users: { user: Record<string, unknown> }[];
-  };
-  for (const u of config.users) u.user = { token };
-  const file = join(fx.dir, 'agent-kubeconfig');
-  await writeFile(file, stringify(config), { mode: 0o600 });
-  return file;
+  const token = await serviceAccountToken(admin, tenantNs, 'ballast-agent');
+  return kubeconfigWithToken(spokeKubeconfig, token, join(fx.dir, 'agent-kubeconfig'));
 }
 
 beforeAll(async () => {

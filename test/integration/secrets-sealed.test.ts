@@ -21,6 +21,7 @@ import {
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { startControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/kube.js';
+import { serviceAccountToken } from '../support/service-account.js';
 
 /**
  * Compatibility both ways with bitnami-labs/sealed-secrets, against the real binaries built
@@ -241,18 +242,7 @@ async function startUpstreamController(keysNs: string, ...flags: string[]): Prom
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: sa, namespace: keysNs }],
   });
-  const r = await fx.cluster.http.request(
-    'POST',
-    `/api/v1/namespaces/${keysNs}/serviceaccounts/${sa}/token`,
-    JSON.stringify({
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    }),
-    { 'content-type': 'application/json' },
-  );
-  if (r.status !== 201) throw new Error(`TokenRequest: ${r.status} ${r.body}`);
-  const token = (JSON.parse(r.body) as { status: { token: string } }).status.token;
+  const token = await serviceAccountToken(fx.cluster, keysNs, sa);
   const config = parse(await readFile(fx.kubeconfig, 'utf8')) as {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
   };

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/reconcile/log.js';
 import { startBao, type Bao } from '../support/bao.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { eventually } from '../support/kube.js';
+import { serviceAccountToken } from '../support/service-account.js';
 
 /** Values that must reach the live Secrets and nowhere else. */
 const first = `pw-${randomBytes(8).toString('hex')}`;
@@ -69,13 +70,7 @@ async function configureKubernetesAuth(): Promise<void> {
     },
     subjects: [{ kind: 'ServiceAccount', name: reviewer, namespace: fx.ns }],
   });
-  const tr = await fx.cluster.http.request(
-    'POST',
-    `/api/v1/namespaces/${fx.ns}/serviceaccounts/${reviewer}/token`,
-    JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }),
-    { 'content-type': 'application/json' },
-  );
-  const jwt = (JSON.parse(tr.body) as { status: { token: string } }).status.token;
+  const jwt = await serviceAccountToken(fx.cluster, fx.ns, reviewer);
   await bao.api('POST', 'sys/auth/kubernetes', { type: 'kubernetes' });
   await bao.api('POST', 'auth/kubernetes/config', {
     kubernetes_host: c?.server,
