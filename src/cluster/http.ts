@@ -1,6 +1,6 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { nodeHttp } from './node-http.js';
-import { ApiServerUnreachableError } from './errors.js';
+import { ApiServerUnreachableError, retryAfterSecondsOf } from './errors.js';
 import { loadKubeAuth, type KubeAuth } from './kubeconfig.js';
 import { LineSplitter } from './watch-lines.js';
 
@@ -18,11 +18,26 @@ export interface ConnectOptions {
   maxSockets: number;
   /** Per-request timeout. */
   requestTimeoutMs: number;
+  /**
+   * How many times a request answered 429 is sent again, each after the apiserver's
+   * Retry-After (as client-go does). A 429 means the request was not processed, so any verb may
+   * be sent again; past this many, the 429 is the caller's, whose work queue backs off.
+   */
+  throttleRetries: number;
+  /** The longest Retry-After waited inside one request; a longer one is the caller's to wait. */
+  throttleMaxWaitMs: number;
 }
 
 export function defaultConnectOptions(): ConnectOptions {
   // Generous: the apiserver's own priority and fairness protects it; this only stops a runaway loop.
-  return { qps: 500, burst: 1000, maxSockets: 32, requestTimeoutMs: 30_000 };
+  return {
+    qps: 500,
+    burst: 1000,
+    maxSockets: 32,
+    requestTimeoutMs: 30_000,
+    throttleRetries: 3,
+    throttleMaxWaitMs: 5_000,
+  };
 }
 
 export interface HttpResponse {
@@ -51,7 +66,7 @@ export type StreamEnd =
   /** The caller's signal aborted it. */
   | { kind: 'aborted' }
   /** The apiserver answered with another status than 200; the body is kept for the error. */
-  | { kind: 'refused'; status: number; body: string }
+  | { kind: 'refused'; status: number; body: string; retryAfter?: string }
   /** The connection failed or went idle before a clean end. */
   | { kind: 'dropped'; error: ApiServerUnreachableError };
 
@@ -139,17 +154,38 @@ export class KubeHttp {
     return this.kube.namespace;
   }
 
+  /**
+   * One request; a 429 is sent again after its Retry-After (plus up to half as much again, so
+   * the clients refused together do not all return in the same instant), at most
+   * `throttleRetries` times. Other answers are returned as they are.
+   */
   async request(
     method: string,
     path: string,
     body?: string,
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> {
+    for (let retries = 0; ; retries++) {
+      const r = await this.requestOnce(method, path, body, headers);
+      if (r.status !== 429 || retries >= this.opts.throttleRetries) return r;
+      const waitMs = retryAfterSecondsOf(r.retryAfter) * 1000;
+      if (waitMs === 0 || waitMs > this.opts.throttleMaxWaitMs) return r;
+      await new Promise((resolve) => setTimeout(resolve, waitMs * (1 + Math.random() / 2)));
+    }
+  }
+
+  private async requestOnce(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<HttpResponse> {
     await this.limiter.take();
     const url = new URL(this.server + path);
     const options: RequestOptions = {
       method,
-      agent: this.agent,
+      // The agent speaks TLS only; a plain-HTTP server (a local proxy, a test fake) gets none.
+      agent: url.protocol === 'http:' ? undefined : this.agent,
       timeout: this.opts.requestTimeoutMs,
       headers: {
         accept: 'application/json',
@@ -256,7 +292,14 @@ export class KubeHttp {
           });
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
-            done({ kind: 'refused', status: res.statusCode ?? 0, body });
+            const retryAfter = res.headers['retry-after'];
+            const status = res.statusCode ?? 0;
+            done({
+              kind: 'refused',
+              status,
+              body,
+              ...(retryAfter === undefined ? {} : { retryAfter }),
+            });
           });
           return;
         }

@@ -30,10 +30,16 @@ const cmEvent = (type: string, name: string, rv: string): string =>
   line(type, { apiVersion: 'v1', kind: 'ConfigMap', ...item(name, rv) });
 
 /** A scripted apiserver: lists and watch streams are served in the order given. */
+/** An answer of 429 with this Retry-After, as a throttling apiserver refuses a request. */
+type Throttle = { throttle: string };
+const isThrottle = (x: object): x is Throttle => 'throttle' in x;
+
 class FakeApiServer {
   readonly requests: URL[] = [];
-  lists: { rv: string; items: object[] }[] = [];
-  watches: { lines: string[]; end: 'close' | 'hold' }[] = [];
+  /** performance.now() at each request, in the order of `requests`. */
+  readonly times: number[] = [];
+  lists: ({ rv: string; items: object[] } | Throttle)[] = [];
+  watches: ({ lines: string[]; end: 'close' | 'hold' } | Throttle)[] = [];
   private readonly held: ServerResponse[] = [];
   private server: Server | undefined;
   private dir = '';
@@ -42,12 +48,22 @@ class FakeApiServer {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       this.requests.push(url);
+      this.times.push(performance.now());
+      const throttle = (t: Throttle): void => {
+        res.writeHead(429, { 'retry-after': t.throttle, 'content-type': 'text/plain' });
+        res.end('Too many requests, please try again later.\n');
+      };
       if (url.searchParams.get('watch') !== '1') {
         const list = this.lists.shift() ?? { rv: '1', items: [] };
-        res.end(JSON.stringify({ metadata: { resourceVersion: list.rv }, items: list.items }));
+        if (isThrottle(list)) throttle(list);
+        else res.end(JSON.stringify({ metadata: { resourceVersion: list.rv }, items: list.items }));
         return;
       }
       const script = this.watches.shift() ?? { lines: [], end: 'hold' };
+      if (isThrottle(script)) {
+        throttle(script);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
       for (const l of script.lines) res.write(l);
@@ -93,8 +109,8 @@ class FakeApiServer {
   }
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3_000;
+async function until(what: string, check: () => boolean, withinMs = 3_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -110,7 +126,8 @@ describe('WatchManager', () => {
   const client = (): WatchHttp => ({
     request: async (method, path) => {
       const r = await fetch(server + path, { method });
-      return { status: r.status, body: await r.text() };
+      const retryAfter = r.headers.get('retry-after');
+      return { status: r.status, body: await r.text(), ...(retryAfter ? { retryAfter } : {}) };
     },
     stream: (path, onLine, opts) => http.stream(path, onLine, opts),
   });
@@ -243,6 +260,33 @@ describe('WatchManager', () => {
     // Expiry is routine, not an error.
     expect(errors).toEqual([]);
     expect(wm.cachedObjects()).toBe(2);
+  });
+
+  it('waits out the Retry-After of a throttled list, and resumes a throttled watch from the same version after its Retry-After, without a relist', async () => {
+    api.lists = [{ throttle: '1' }, { rv: '10', items: [item('a', '5')] }];
+    api.watches = [{ throttle: '1' }, { lines: [], end: 'hold' }];
+    // The backoff alone would try again after 100 ms.
+    const wm = manager();
+    await wm.ensure(info);
+    await until('the second watch', () => api.watchRequests().length === 2, 10_000);
+    await wm.stop();
+
+    expect(api.requests.map((u) => u.searchParams.get('watch') ?? 'list')).toEqual([
+      'list',
+      'list',
+      '1',
+      '1',
+    ]);
+    const [list429 = 0, list = 0, watch429 = 0, watch = 0] = api.times;
+    expect(list - list429).toBeGreaterThanOrEqual(1_000);
+    expect(watch - watch429).toBeGreaterThanOrEqual(1_000);
+    expect(api.watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual([
+      '10',
+      '10',
+    ]);
+    expect(errors.map((e) => e.phase)).toEqual(['list', 'watch']);
+    expect(errors[0]?.message).toMatch(/429/);
+    expect(seen()).toEqual([['ADDED', 'a', 'relist', '5']]);
   });
 
   it('refuses a kind without list and watch', async () => {

@@ -105,6 +105,11 @@ export class UnwatchableKindError extends Error {
   }
 }
 
+/** The wait an apiserver's refusal asked for (Retry-After), in ms; 0 when it asked none. */
+function retryAfterMsOf(e: WatchError): number {
+  return e.cause instanceof KubeApiError ? e.cause.retryAfterSeconds * 1000 : 0;
+}
+
 function kindName(info: ResourceInfo): string {
   return info.group === '' ? info.kind : `${info.kind}.${info.group}`;
 }
@@ -140,7 +145,8 @@ type AttemptEnd =
   | { kind: 'expired'; openMs: number }
   /** 410 Gone: the resourceVersion is too old to resume from; relist. */
   | { kind: 'gone'; openMs: number }
-  | { kind: 'failed'; error: WatchError; openMs: number };
+  /** `relist` unless the apiserver refused the watch: then nothing was missed since the list. */
+  | { kind: 'failed'; error: WatchError; openMs: number; relist: boolean };
 
 /** Why a watch attempt was cut short by what it read. */
 type Interruption = { kind: 'gone' } | { kind: 'failed'; error: WatchError };
@@ -236,20 +242,25 @@ export class WatchManager {
   private async run(w: Watch): Promise<void> {
     const stop = this.stopping.signal;
     let failures = 0;
+    /** The wait the apiserver asked for with its last refusal (Retry-After). */
+    let askedMs = 0;
     let needList = true;
     let firstList = true;
     while (!stop.aborted) {
-      const delay = failures > 0 ? backoffDelay(failures, this.backoff(), this.opts.random) : 0;
+      const backoff = failures > 0 ? backoffDelay(failures, this.backoff(), this.opts.random) : 0;
+      const delay = Math.max(backoff, Math.min(askedMs, this.opts.backoffMaxMs));
       if (delay > 0 && !(await sleep(delay, stop))) return;
+      askedMs = 0;
       if (needList) {
         try {
           await this.relist(w, firstList && !this.opts.announceInitialList);
         } catch (e) {
           failures++;
           const detail = `failed: ${e instanceof Error ? e.message : String(e)}`;
-          this.report(
-            e instanceof WatchError ? e : new WatchError(w.info, 'list', detail, { cause: e }),
-          );
+          const error =
+            e instanceof WatchError ? e : new WatchError(w.info, 'list', detail, { cause: e });
+          askedMs = retryAfterMsOf(error);
+          this.report(error);
           continue;
         }
         firstList = false;
@@ -260,6 +271,7 @@ export class WatchManager {
         kind: 'failed',
         error: new WatchError(w.info, 'watch', `failed: ${String(e)}`, { cause: e }),
         openMs: 0,
+        relist: true,
       }));
       if (end.kind === 'stopped') return;
       if (end.openMs >= this.opts.backoffResetAfterMs) failures = 0;
@@ -267,7 +279,8 @@ export class WatchManager {
       if (end.kind === 'failed') {
         this.report(end.error);
         failures++;
-        needList = true;
+        askedMs = retryAfterMsOf(end.error);
+        needList = end.relist;
       }
     }
   }
@@ -303,7 +316,8 @@ export class WatchManager {
         continue;
       }
       if (r.status !== 200) {
-        const cause = KubeApiError.from(`${kindName(w.info)} list`, 'list', r.status, r.body);
+        const subject = `${kindName(w.info)} list`;
+        const cause = KubeApiError.from(subject, 'list', r.status, r.body, r.retryAfter);
         throw new WatchError(w.info, 'list', `failed: ${cause.message}`, { cause });
       }
       const page = JSON.parse(r.body) as {
@@ -363,6 +377,8 @@ export class WatchManager {
     );
     w.open = false;
     if (this.stopping.signal.aborted) return { kind: 'stopped' };
+    // An event may have been lost with what cut the stream: only a relist makes the state whole.
+    if (cut?.kind === 'failed') return { ...cut, openMs: openMs(), relist: true };
     if (cut !== undefined) return { ...cut, openMs: openMs() };
     return this.endOf(w, end, openMs());
   }
@@ -375,11 +391,15 @@ export class WatchManager {
         return { kind: 'stopped' };
       case 'refused': {
         if (end.status === 410) return { kind: 'gone', openMs };
-        const cause = KubeApiError.from(`${kindName(w.info)} watch`, 'watch', end.status, end.body);
+        const subject = `${kindName(w.info)} watch`;
+        const cause = KubeApiError.from(subject, 'watch', end.status, end.body, end.retryAfter);
         return {
           kind: 'failed',
           error: new WatchError(w.info, 'watch', `refused: ${cause.message}`, { cause }),
           openMs,
+          // Refused before any event: resuming from the same resourceVersion misses nothing,
+          // and a relist would only add LISTs to an apiserver that asked for fewer requests.
+          relist: false,
         };
       }
       case 'dropped':
@@ -389,6 +409,7 @@ export class WatchManager {
             cause: end.error,
           }),
           openMs,
+          relist: true,
         };
     }
   }

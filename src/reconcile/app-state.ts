@@ -36,7 +36,16 @@ interface AppState {
   desired: DesiredCache | undefined;
   /** Failed passes in a row that count against `spec.syncPolicy.retry.limit`. */
   failures: number;
+  /**
+   * `spec.syncPolicy.retry` as the last pass read it, for a pass that fails before it can read
+   * the Application (a throttled GET): it backs off as its Application asks, not as the work
+   * queue's own backoff, which grows to minutes.
+   */
+  retry: RetryPolicy | undefined;
 }
+
+/** An Application's `spec.syncPolicy.retry`. */
+export type RetryPolicy = Application['spec']['syncPolicy']['retry'];
 
 /**
  * The Application as the drift and health paths need it: spec and identity. Its status and
@@ -68,6 +77,7 @@ export class AppStates {
         reconciled: false,
         desired: undefined,
         failures: 0,
+        retry: undefined,
       };
       this.apps.set(key, s);
     }
@@ -130,6 +140,16 @@ export class AppStates {
   dropDesired(key: AppKey): void {
     const s = this.apps.get(key);
     if (s !== undefined) s.desired = undefined;
+  }
+
+  /** A pass read the Application: its retry policy is the one its failures back off by. */
+  readRetryPolicy(key: AppKey, app: Application): void {
+    this.stateOf(key).retry = app.spec.syncPolicy.retry;
+  }
+
+  /** The retry policy the last pass read; undefined before any pass read the Application. */
+  retryPolicy(key: AppKey): RetryPolicy | undefined {
+    return this.apps.get(key)?.retry;
   }
 
   /** Counts a failed pass against the retry limit; returns how many failed in a row now. */

@@ -38,13 +38,16 @@ export class Pass {
   }
 }
 
+/** Whether a pass's status reached the apiserver. */
+export type StatusWrite = { kind: 'written' } | { kind: 'failed'; error: unknown };
+
 /**
  * The ledger hears of the outcome, then the final status is written whatever the pass did. In
  * that order so a process killed between the two leaves the status before the pass: the next
  * leader sees the revision as not yet synced and records it (see `recordsFor`), where the other
  * order left a change applied and never recorded. A pass that changed nothing writes nothing:
- * most periodic resyncs of a settled fleet. A status that cannot be written is logged: the next
- * pass writes it again.
+ * most periodic resyncs of a settled fleet. A status that cannot be written is logged, and
+ * returned so the caller decides when the next pass writes it again (`afterStatusWrite`).
  */
 export async function report(
   deps: {
@@ -54,11 +57,15 @@ export async function report(
   },
   key: string,
   pass: Pass,
-): Promise<void> {
+): Promise<StatusWrite> {
   const app = pass.app;
   for (const entry of recordsFor(app, app.status, pass.audited)) await deps.audit?.(entry);
-  if (!jsonEqual(pass.status, app.status ?? {}))
-    await writeStatus(deps.cluster, app, pass.status).catch((e: unknown) => {
-      deps.log({ key, err: String(e) }, 'writing status failed');
-    });
+  if (jsonEqual(pass.status, app.status ?? {})) return { kind: 'written' };
+  try {
+    await writeStatus(deps.cluster, app, pass.status);
+    return { kind: 'written' };
+  } catch (error) {
+    deps.log({ key, err: String(error) }, 'writing status failed');
+    return { kind: 'failed', error };
+  }
 }

@@ -21,7 +21,7 @@ import { appId, decryptionFor, remoteFor, renderOptionsFor } from './stage.js';
 import { appKeyOf, parseAppKey, type AppKey } from '../api/app-key.js';
 import { failureOf, StageError, syncFailureOf } from './errors.js';
 import type { AuditSink } from './audit.js';
-import { Pass, report } from './pass.js';
+import { Pass, report, type StatusWrite } from './pass.js';
 import type { ObservedApp } from './observed.js';
 import { AppStates } from './app-state.js';
 import { actingFor } from './identity.js';
@@ -29,7 +29,7 @@ import { statusInventory, type InventoryStore } from '../apply/store.js';
 import { formatInventory } from '../inventory/index.js';
 import type { KubeObject } from '../api/object.js';
 import { recordRotations, resolveVault, type VaultDeps } from './vault.js';
-import { failed, intervalMs } from './failure.js';
+import { afterStatusWrite, failed, intervalMs } from './failure.js';
 
 export interface ReconcilerDeps {
   cluster: Cluster;
@@ -246,28 +246,43 @@ async function reconcileOnce(
   ctx: ReconcileContext,
 ): Promise<Outcome> {
   // From the first read on, whatever fails is caught here and reported once, by `failed`.
-  let pass: Pass | undefined;
+  const run: { pass?: Pass } = {};
+  let outcome: Outcome;
+  let written: StatusWrite = { kind: 'written' };
   try {
-    const loaded = await loadApplication(deps, key);
-    if (loaded.kind === 'gone') {
-      deps.apps.dropDesired(key);
-      deps.vault?.values.forget(key);
-      return { kind: 'ok' };
-    }
-    if (loaded.kind === 'invalid') return loaded.outcome;
-    if (isDeleting(loaded.app)) return await finalize(deps, key, loaded.app);
-    pass = new Pass(loaded.app);
-    // With pruneOnDelete, the finalizer goes on before anything is applied, so no deletion
-    // can orphan what we create. Without it, a deletion has nothing to wait for (FINALIZER).
-    if (pass.app.spec.syncPolicy.pruneOnDelete && !hasFinalizer(pass.app))
-      pass.app = await addFinalizer(deps.cluster, pass.app);
-    if (pass.app.spec.suspend) return suspended(deps, key, pass);
-    return await synced(deps, key, ctx, pass);
+    outcome = await attempt(deps, key, ctx, run);
   } catch (e) {
-    return await failed(deps, ctx, key, pass, failureOf(key, e));
+    outcome = await failed(deps, ctx, key, run.pass, failureOf(key, e));
   } finally {
-    if (pass !== undefined) await report(deps, key, pass);
+    if (run.pass !== undefined) written = await report(deps, key, run.pass);
   }
+  return run.pass === undefined ? outcome : afterStatusWrite(run.pass.app, outcome, written);
+}
+
+/** One pass up to its report; `run.pass` is set once there is a status to write. */
+async function attempt(
+  deps: ReconcilerDeps,
+  key: AppKey,
+  ctx: ReconcileContext,
+  run: { pass?: Pass },
+): Promise<Outcome> {
+  const loaded = await loadApplication(deps, key);
+  if (loaded.kind === 'gone') {
+    deps.apps.dropDesired(key);
+    deps.vault?.values.forget(key);
+    return { kind: 'ok' };
+  }
+  if (loaded.kind === 'invalid') return loaded.outcome;
+  if (isDeleting(loaded.app)) return await finalize(deps, key, loaded.app);
+  deps.apps.readRetryPolicy(key, loaded.app);
+  const pass = new Pass(loaded.app);
+  run.pass = pass;
+  // With pruneOnDelete, the finalizer goes on before anything is applied, so no deletion
+  // can orphan what we create. Without it, a deletion has nothing to wait for (FINALIZER).
+  if (pass.app.spec.syncPolicy.pruneOnDelete && !hasFinalizer(pass.app))
+    pass.app = await addFinalizer(deps.cluster, pass.app);
+  if (pass.app.spec.suspend) return suspended(deps, key, pass);
+  return await synced(deps, key, ctx, pass);
 }
 
 function suspended(deps: ReconcilerDeps, key: AppKey, pass: Pass): Outcome {

@@ -20,6 +20,21 @@ import { eventually, kubeFor } from './kube.js';
 /** The value of each `--name=value` flag, by name, so a later one replaces an earlier one. */
 const flagName = (arg: string): string => arg.slice(0, arg.indexOf('=') + 1 || arg.length);
 
+/** `args` with `flags` (`--name=value`) added, each replacing an older flag of its name. */
+export function withFlags(args: readonly string[], flags: readonly string[]): string[] {
+  const replaced = new Set(flags.map(flagName));
+  return [...args.filter((a) => !replaced.has(flagName(a))), ...flags];
+}
+
+/** The binary and arguments a running daemon was started with, read from /proc. */
+export function commandLineOf(d: DaemonRecord): { binary: string; args: string[] } {
+  const [binary, ...args] = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a) => a !== '');
+  if (binary !== d.binary) throw new Error(`pid ${d.pid} does not run ${d.binary}`);
+  return { binary, args };
+}
+
 /** A stopped kube-apiserver, and how to start it again exactly as `ballast dev up` did. */
 export interface StoppedApiserver {
   /** Starts it again; `flags` (`--name=value`) are added or replace the old ones of that name. */
@@ -39,16 +54,11 @@ export async function stopApiserver(stateDir: string, cluster: string): Promise<
   const old = c?.daemons.find((d) => d.role === 'kube-apiserver');
   if (c === undefined || old === undefined)
     throw new Error(`${stateDir}: no apiserver of ${cluster}`);
-  const [binary, ...args] = readFileSync(`/proc/${old.pid}/cmdline`, 'utf8')
-    .split('\0')
-    .filter((a) => a !== '');
-  if (binary !== old.binary) throw new Error(`pid ${old.pid} does not run ${old.binary}`);
+  const { args } = commandLineOf(old);
   await stopDaemon(old, 10_000);
   return {
     start: async (flags = []) => {
-      const replaced = new Set(flags.map(flagName));
-      const argv = [...args.filter((a) => !replaced.has(flagName(a))), ...flags];
-      const d = startDaemon(old.role, old.binary, argv, old.log);
+      const d = startDaemon(old.role, old.binary, withFlags(args, flags), old.log);
       c.daemons = c.daemons.map((x) => (x === old ? d : x));
       await writeState(stateDir, found.state);
       return d;
@@ -89,15 +99,11 @@ export async function startExtraApiserver(
   const first = c?.daemons.find((d) => d.role === 'kube-apiserver');
   if (c === undefined || first === undefined)
     throw new Error(`${stateDir}: no apiserver of ${cluster}`);
-  const [binary, ...args] = readFileSync(`/proc/${first.pid}/cmdline`, 'utf8')
-    .split('\0')
-    .filter((a) => a !== '');
-  if (binary !== first.binary) throw new Error(`pid ${first.pid} does not run ${first.binary}`);
+  const { binary, args } = commandLineOf(first);
   const dir = await mkdtemp(join(tmpdir(), 'ballast-apiserver-'));
   const port = await freePort();
   const own = [`--secure-port=${port}`, `--audit-log-path=${join(dir, 'audit.log')}`, ...flags];
-  const replaced = new Set(own.map(flagName));
-  const argv = [...args.filter((a) => !replaced.has(flagName(a))), ...own];
+  const argv = withFlags(args, own);
   const d = startDaemon('kube-apiserver-extra', binary, argv, join(dir, 'kube-apiserver.log'));
   c.daemons.push(d);
   await writeState(stateDir, found.state);

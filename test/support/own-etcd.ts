@@ -1,9 +1,17 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startApiserver } from '../../src/dev/cluster.js';
+import { startApiserver, type StartedApiserver } from '../../src/dev/cluster.js';
 import { etcdHealthy, startEtcd } from '../../src/dev/controlplane.js';
-import { isRunning, stopDaemon, type DaemonRecord } from '../../src/dev/daemon.js';
+import {
+  isRunning,
+  logTail,
+  startDaemon,
+  stopDaemon,
+  type DaemonRecord,
+} from '../../src/dev/daemon.js';
 import { kubeRequest } from '../../src/dev/kube.js';
-import { allocatePorts } from '../../src/dev/ports.js';
+import { allocatePorts, freePort } from '../../src/dev/ports.js';
+import { commandLineOf, withFlags } from './apiserver.js';
 import { eventually } from './kube.js';
 import { tempDirs } from './temp.js';
 
@@ -23,7 +31,49 @@ export interface OwnControlPlane {
   /** Whether the apiserver answers /readyz, which checks its etcd. */
   apiserverReady(): Promise<boolean>;
   apiserverAlive(): boolean;
+  /**
+   * Another kube-apiserver on the same etcd, with the same certificates (so one token or client
+   * certificate works on both), and `flags` (`--name=value`) added or replacing the first's.
+   * It serves the same objects, as apiservers behind a load balancer do; `stop` stops it too.
+   */
+  addApiserver(name: string, flags: readonly string[]): Promise<OwnApiserver>;
   stop(): Promise<void>;
+}
+
+/** A second apiserver of an own control plane. */
+export interface OwnApiserver {
+  /** The admin kubeconfig, pointed at it. */
+  kubeconfig: string;
+  server: string;
+  /** Its audit log: JSON lines, one per write (create, update, patch, delete) answered. */
+  auditLog: string;
+}
+
+/** Starts a copy of `first` on a free port with `flags`; resolves once it answers /readyz. */
+async function addApiserver(
+  first: StartedApiserver,
+  dir: string,
+  flags: readonly string[],
+  onDaemon: (d: DaemonRecord) => void,
+): Promise<OwnApiserver> {
+  const { binary, args } = commandLineOf(first.daemon);
+  const port = await freePort();
+  const auditLog = `${dir}.audit.log`;
+  const own = [`--secure-port=${port}`, `--audit-log-path=${auditLog}`, ...flags];
+  const d = startDaemon('kube-apiserver', binary, withFlags(args, own), `${dir}.log`);
+  onDaemon(d);
+  const server = `https://127.0.0.1:${port}`;
+  await eventually(`the apiserver ${dir} is ready`, 90_000, async () => {
+    if (!isRunning(d)) throw new Error(`it exited:\n${await logTail(d)}`);
+    const r = await kubeRequest({ ...first.ep, server }, 'GET', '/readyz', undefined, {
+      timeoutMs: 2_000,
+    });
+    return r.status === 200;
+  });
+  const kubeconfig = `${dir}.kubeconfig`;
+  const text = await readFile(first.kubeconfig, 'utf8');
+  await writeFile(kubeconfig, text.replaceAll(first.ep.server, server), { mode: 0o600 });
+  return { kubeconfig, server, auditLog };
 }
 
 export async function startOwnControlPlane(): Promise<OwnControlPlane> {
@@ -69,6 +119,8 @@ export async function startOwnControlPlane(): Promise<OwnControlPlane> {
         return r.status === 200;
       },
       apiserverAlive: () => isRunning(api.daemon),
+      addApiserver: (name, flags) =>
+        addApiserver(api, join(dir, name), flags, (d) => daemons.push(d)),
       stop,
     };
   } catch (e) {
