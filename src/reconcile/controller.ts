@@ -17,7 +17,9 @@ import { AppStates } from './app-state.js';
 import { startRunner, type Outcome, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
-import { writeStatus } from './status.js';
+import { tapOutcome, writeStatus } from './status.js';
+import type { Application } from '../api/application.js';
+import type { HealthStatus } from '../api/health-status.js';
 import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
@@ -50,6 +52,8 @@ export class Controller {
   private readonly healthQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
+  /** The health the health runner last wrote per Application, to announce a turn to Degraded. */
+  private readonly healthWritten = new Map<AppKey, HealthStatus>();
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
@@ -121,6 +125,7 @@ export class Controller {
             defaultAddress: this.deps.vaultAddress,
             allowedAddresses: this.deps.vaultAllowedAddresses,
           },
+          notify: this.deps.notify,
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -185,6 +190,7 @@ export class Controller {
           if (cache === undefined || update === undefined) return { kind: 'ok' };
           try {
             await writeStatus(this.deps.cluster, cache.app, update);
+            this.announceHealth(key, cache.app, cache.revision, update.health);
             return { kind: 'ok' };
           } catch (e) {
             return apiFailureOutcome(key, e);
@@ -193,6 +199,29 @@ export class Controller {
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
     );
+  }
+
+  /**
+   * Announces an Application that turned Degraded between reconciles. The health runner is the
+   * one writer of health then, so what it last wrote is what it compares against.
+   */
+  private announceHealth(
+    key: AppKey,
+    app: Application,
+    revision: string,
+    health: { status: HealthStatus; message: string },
+  ): void {
+    const before = this.healthWritten.get(key) ?? app.status?.health?.status;
+    this.healthWritten.set(key, health.status);
+    if (health.status !== 'Degraded' || before === 'Degraded') return;
+    tapOutcome(this.deps.notify, {
+      involved: app,
+      type: 'Warning',
+      reason: 'HealthDegraded',
+      message: health.message,
+      revision,
+      health: health.status,
+    });
   }
 
   private startDriftRunner(): Runner {
@@ -209,6 +238,7 @@ export class Controller {
               this.appQueue.add(k);
             },
             audit: this.audit,
+            notify: this.deps.notify,
             ...this.ledgerGate(),
             statusTurn: (k, write) => this.statusTurns.run(k, write),
             onDrift: (d) => {
@@ -276,6 +306,7 @@ export class Controller {
 
   private forgetApp(key: AppKey): void {
     this.apps.forget(key);
+    this.healthWritten.delete(key);
     this.appQueue.forget(key);
   }
 

@@ -45,7 +45,11 @@ export async function failed(
   if (pass === undefined) return { kind: 'retry', error: failure, ...notBefore };
   const app = pass.app;
   pass.cond('Ready', 'False', reason, problem);
-  await recordEvent(deps.cluster, app, 'Warning', reason, problem);
+  const refusal = failure instanceof StageError ? failure.verification : undefined;
+  await recordEvent(deps, app, 'Warning', reason, problem, {
+    revision: refusal?.revision ?? pass.status.sync?.revision,
+    refused: refusal !== undefined,
+  });
   if (failure instanceof StageError && failure.verification !== undefined) {
     const verification = failure.verification;
     pass.status = { ...pass.status, verification };
