@@ -183,6 +183,13 @@ beforeAll(async () => {
         },
       },
     }),
+    // Read as a ServiceAccount of the namespace that may not read Secrets: nothing is sent.
+    policy('unprivileged', {
+      selector: web,
+      outcomes,
+      serviceAccountName: 'no-secrets',
+      target: webhook('/allowed/unprivileged'),
+    }),
     policy('flood', {
       selector: { matchLabels: { notify: 'noisy' } },
       outcomes: ['DriftReverted'],
@@ -315,6 +322,13 @@ describe('notifications', () => {
       expect.arrayContaining(['SyncSucceeded', 'DriftReverted']),
     );
     expect(rx.got.filter((g) => !g.path.startsWith('/allowed/'))).toEqual([]);
+  });
+
+  it("reads a policy's Secret as its ServiceAccount, so one that may not read it sends nothing", async () => {
+    await eventually('policy unprivileged cannot read its Secret', 30_000, async () => {
+      return (await readyOf('unprivileged'))?.reason === 'SecretUnreadable';
+    });
+    expect(rx.at('/allowed/unprivileged')).toEqual([]);
   });
 
   it('never puts the HMAC key, the token or the Application’s Secret in a message, a log line, an Event or a status', async () => {
