@@ -6,6 +6,7 @@ import {
 import { ballastApiVersion } from '../api/resource.js';
 import { parseDuration } from '../api/schema-duration.js';
 import type { Cluster, Identity } from '../cluster/cluster.js';
+import { KubeApiError } from '../cluster/errors.js';
 import { WatchManager } from '../cluster/watch.js';
 import type { Logger } from '../reconcile/log.js';
 import type { Announcement, OutcomeTap } from '../reconcile/status.js';
@@ -16,7 +17,7 @@ import type { Message } from './message.js';
 import { occurrenceOf, type Occurrence } from './outcome.js';
 import { defaultPostOptions, postJson, type PostOptions } from './post.js';
 import { requestOf } from './request.js';
-import { resolveTarget, type TargetProblem } from './target.js';
+import { resolveTarget } from './target.js';
 import { policyCondition, writePolicyStatus, type PolicyCondition } from './policy-status.js';
 
 export interface NotifierOptions {
@@ -175,8 +176,17 @@ export class Notifier {
     known.policy = policy;
     if (known.judged === policy.metadata.generation) return;
     known.judged = policy.metadata.generation;
-    const r = await resolveTarget(policy, this.opts.allowedUrls, this.reader(policy));
-    await this.setCondition(known, r.kind === 'ok' ? undefined : r.problem);
+    try {
+      const r = await resolveTarget(policy, this.opts.allowedUrls, this.reader(policy));
+      await this.setCondition(known, r.kind === 'ok' ? undefined : r.problem);
+    } catch (e) {
+      // The apiserver did not answer; the next event or delivery judges it again.
+      known.judged = undefined;
+      this.opts.logger.warn(
+        { policy: key, err: e instanceof Error ? e.message : String(e) },
+        'NotificationPolicy not judged yet',
+      );
+    }
   }
 
   private newKnown(key: string, policy: NotificationPolicy): Known {
@@ -205,12 +215,14 @@ export class Notifier {
   /** One attempt to send one message; its Secrets are read afresh, so a rotation applies at once. */
   private async attempt(known: Known, m: Message, attempt: number): Promise<Verdict> {
     const policy = known.policy;
-    const r = await resolveTarget(policy, this.opts.allowedUrls, this.reader(policy)).catch(
-      (): { kind: 'error'; problem: TargetProblem } => ({
-        kind: 'error',
-        problem: { reason: 'SecretUnreadable', message: 'the Secret could not be read' },
-      }),
-    );
+    let r: Awaited<ReturnType<typeof resolveTarget>>;
+    try {
+      r = await resolveTarget(policy, this.opts.allowedUrls, this.reader(policy));
+    } catch {
+      // The apiserver failed to answer (not a refusal): the message waits, as for a receiver.
+      const why = { kind: 'network', error: 'the Secret could not be read' } as const;
+      return verdictOf(why, attempt, this.opts.backoff, Date.now(), this.opts.random);
+    }
     if (r.kind === 'error') {
       await this.setCondition(known, r.problem);
       return { kind: 'give-up', why: r.problem.reason };
@@ -247,7 +259,11 @@ export class Notifier {
     return async (ref: { name: string; key: string }): Promise<string | undefined> => {
       const secret = await acting
         .get({ apiVersion: 'v1', kind: 'Secret', metadata: { name: ref.name, namespace: ns } })
-        .catch(() => undefined);
+        .catch((e: unknown) => {
+          // Forbidden is an answer (the ServiceAccount may not read it); anything else is retried.
+          if (e instanceof KubeApiError && e.status === 403) return undefined;
+          throw e;
+        });
       const data = secret?.['data'] as Record<string, unknown> | undefined;
       const v = data !== undefined && Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
       return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
