@@ -1,4 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,9 @@ import type { Cluster } from '../../src/cluster/cluster.js';
 import { defaultNotifierOptions, Notifier } from '../../src/notify/notifier.js';
 import { createLogger } from '../../src/reconcile/log.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
+import { startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/kube.js';
+import { tempDirs } from '../support/temp.js';
 import { clusterFor } from '../support/sync.js';
 
 /** Values that may reach only where they are meant to: the HMAC key, the token, the app's Secret. */
@@ -86,6 +90,8 @@ let rx: Receiver;
 let notifier: Notifier;
 let notifierCluster: Cluster;
 const logLines: string[] = [];
+const temp = tempDirs();
+let cli: ControllerProcess | undefined;
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment
@@ -137,17 +143,24 @@ beforeAll(async () => {
     level: 'debug',
     destination: { write: (line: string) => void logLines.push(line) },
   });
+  // The controller is started first, so the Notifier can be limited to its namespace; the
+  // `ballast controller` process below has the other.
+  fx = await startControllerFixture({
+    clusterIndex: 1,
+    deps: {
+      notify: (a) => {
+        notifier.tap(a);
+      },
+    },
+    controller: { logger },
+  });
   notifier = new Notifier(notifierCluster, {
     ...defaultNotifierOptions(logger),
     allowedUrls: [`${rx.base}/allowed/`],
+    namespace: fx.ns,
     backoff: { baseDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 5 },
   });
   await notifier.start();
-  fx = await startControllerFixture({
-    clusterIndex: 1,
-    deps: { notify: notifier.tap },
-    controller: { logger },
-  });
   await fx.cluster.apply({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -212,6 +225,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await cli?.stop();
+  await temp.removeAll();
   await fx.stop();
   await notifier.stop();
   notifierCluster.close();
@@ -341,5 +356,57 @@ describe('notifications', () => {
     ].join('\n');
     expect(everything).toContain('SyncSucceeded');
     for (const value of [hmacKey, token, appSecret]) expect(everything).not.toContain(value);
+  });
+
+  it('is wired into `ballast controller` by --notification-allowed-url', async () => {
+    const ns = `${fx.ns}-cli`;
+    const dir = await temp.make('ballast-notify-cli-');
+    await fx.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const creds = await fx.get('v1', 'Secret', 'repo-creds');
+    for (const o of [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'repo-creds', namespace: ns },
+        data: creds?.['data'],
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'hook-key', namespace: ns },
+        data: { hmacKey: Buffer.from(hmacKey).toString('base64') },
+      },
+      {
+        ...policy('cli', {
+          selector: {},
+          outcomes: ['SyncSucceeded'],
+          target: webhook('/allowed/cli'),
+        }),
+        metadata: { name: 'cli', namespace: ns },
+      },
+    ])
+      await fx.cluster.apply(o);
+    const app = fx.application('cli', 'noisy');
+    await fx.cluster.apply({
+      ...app,
+      metadata: { name: 'cli', namespace: ns },
+      spec: { ...(app['spec'] as Record<string, unknown>), destination: { namespace: ns } },
+    });
+    const log = join(dir, 'controller.log');
+    cli = startControllerProcess(log, [
+      ...['--kubeconfig', fx.kubeconfig, '-n', ns, '--cache-dir', join(dir, 'cache')],
+      ...['--port', '0', '--bind-address', '127.0.0.1', '--ledger', 'none', '--log-level', 'debug'],
+      ...['--notification-allowed-url', `${rx.base}/allowed/cli`],
+    ]);
+    await eventually('the CLI controller sends a SyncSucceeded to /allowed/cli', 60_000, () =>
+      Promise.resolve(rx.bodies('/allowed/cli').some((b) => outcomeOf(b) === 'SyncSucceeded')),
+    );
+    const got = rx.at('/allowed/cli')[0];
+    const want = `sha256=${createHmac('sha256', hmacKey)
+      .update(got?.body ?? '')
+      .digest('hex')}`;
+    expect(got?.headers['x-ballast-signature']).toBe(want);
+    expect(JSON.parse(got?.body ?? '')).toMatchObject({ subject: { namespace: ns, name: 'cli' } });
+    expect(await readFile(log, 'utf8')).not.toContain(hmacKey);
   });
 });
