@@ -19,7 +19,6 @@ import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { tapOutcome, writeStatus } from './status.js';
 import type { Application } from '../api/application.js';
-import type { HealthStatus } from '../api/health-status.js';
 import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
@@ -52,8 +51,6 @@ export class Controller {
   private readonly healthQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
-  /** The health the health runner last wrote per Application, to announce a turn to Degraded. */
-  private readonly healthWritten = new Map<AppKey, HealthStatus>();
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private watches: ManagedWatches | undefined;
@@ -186,11 +183,13 @@ export class Controller {
       (key) =>
         this.statusTurns.run(key, async (): Promise<Outcome> => {
           const cache = this.apps.desired(key);
+          const before = cache?.observed.healthWritten();
           const update = cache?.observed.healthUpdate();
           if (cache === undefined || update === undefined) return { kind: 'ok' };
           try {
             await writeStatus(this.deps.cluster, cache.app, update);
-            this.announceHealth(key, cache.app, cache.revision, update.health);
+            if (update.health.status === 'Degraded' && before !== 'Degraded')
+              this.announceDegraded(cache.app, cache.revision, update.health.message);
             return { kind: 'ok' };
           } catch (e) {
             return apiFailureOutcome(key, e);
@@ -202,25 +201,17 @@ export class Controller {
   }
 
   /**
-   * Announces an Application that turned Degraded between reconciles. The health runner is the
-   * one writer of health then, so what it last wrote is what it compares against.
+   * Announces an Application that turned Degraded between reconciles. What was last written
+   * (by a pass or by this runner) is the comparison, so a pass that announced it is not repeated.
    */
-  private announceHealth(
-    key: AppKey,
-    app: Application,
-    revision: string,
-    health: { status: HealthStatus; message: string },
-  ): void {
-    const before = this.healthWritten.get(key) ?? app.status?.health?.status;
-    this.healthWritten.set(key, health.status);
-    if (health.status !== 'Degraded' || before === 'Degraded') return;
+  private announceDegraded(app: Application, revision: string, message: string): void {
     tapOutcome(this.deps.notify, {
       involved: app,
       type: 'Warning',
       reason: 'HealthDegraded',
-      message: health.message,
+      message,
       revision,
-      health: health.status,
+      health: 'Degraded',
     });
   }
 
@@ -306,7 +297,6 @@ export class Controller {
 
   private forgetApp(key: AppKey): void {
     this.apps.forget(key);
-    this.healthWritten.delete(key);
     this.appQueue.forget(key);
   }
 
