@@ -31,9 +31,15 @@ export interface NotifierOptions {
   queueLimit: number;
   /** Messages one policy keeps waiting while its receiver is down. */
   maxPendingPerPolicy: number;
+  /** How long start() waits for the first list of policies before it returns anyway. */
+  openTimeoutMs: number;
+  /** How a failed delivery is tried again, and how often at most. */
   backoff: BackoffOptions;
+  /** The HTTP client's limits. */
   post: PostOptions;
+  /** Where deliveries, retries and drops are logged (never a Secret value or a Slack URL). */
   logger: Logger;
+  /** Jitter of the backoff; a test may fix it. */
   random: () => number;
 }
 
@@ -42,6 +48,7 @@ export function defaultNotifierOptions(logger: Logger): NotifierOptions {
     allowedUrls: [],
     namespace: undefined,
     defaultServiceAccount: undefined,
+    openTimeoutMs: 10_000,
     queueLimit: 10_000,
     maxPendingPerPolicy: 100,
     backoff: defaultBackoffOptions(),
@@ -122,7 +129,20 @@ export class Notifier {
         this.opts.logger.warn({ err: e.message }, 'NotificationPolicy watch error');
       },
     });
-    await this.watch.ensure(info);
+    // A watch the apiserver refuses (403) never opens: the controller must start all the same.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('late');
+      }, this.opts.openTimeoutMs);
+    });
+    const opened = await Promise.race([this.watch.ensure(info).then(() => 'open' as const), late]);
+    clearTimeout(timer);
+    if (opened === 'late')
+      this.opts.logger.warn(
+        { waitedMs: this.opts.openTimeoutMs },
+        'NotificationPolicies not listed yet; notifications start once they are',
+      );
   }
 
   async stop(): Promise<void> {
