@@ -109,6 +109,11 @@ spec:
         - name: web
           image: nginx:1.27
 `;
+/** Pods of a :broken image crash-loop on the test clusters; past 2 s the rollout is Degraded. */
+const brokenDeployment = deployment
+  .replace('name: web\nspec:\n', 'name: sick\nspec:\n  progressDeadlineSeconds: 2\n')
+  .replaceAll('app: web', 'app: sick')
+  .replace('nginx:1.27', 'nginx:broken');
 const configMap = (name: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: hello\n`;
 const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\nstringData:\n  password: ${appSecret}\n`;
@@ -203,6 +208,18 @@ beforeAll(async () => {
       serviceAccountName: 'no-secrets',
       target: webhook('/allowed/unprivileged'),
     }),
+    policy('degraded', {
+      selector: { matchLabels: { notify: 'sick' } },
+      outcomes: ['SyncSucceeded', 'HealthDegraded'],
+      target: {
+        commitStatus: {
+          provider: 'github',
+          apiURL: `${rx.base}/allowed/sick`,
+          repository: 'acme/apps',
+          tokenSecretRef: { name: 'git-host' },
+        },
+      },
+    }),
     policy('flood', {
       selector: { matchLabels: { notify: 'noisy' } },
       outcomes: ['DriftReverted'],
@@ -214,6 +231,7 @@ beforeAll(async () => {
   await fx.repo.writeFile('web/deploy.yaml', deployment);
   await fx.repo.writeFile('web/secret.yaml', secret);
   await fx.repo.writeFile('noisy/cm.yaml', configMap('noisy'));
+  await fx.repo.writeFile('sick/deploy.yaml', brokenDeployment);
   await fx.repo.commit('two apps');
   await fx.repo.push();
   const labelled = (app: KubeObject, value: string): KubeObject => ({
@@ -222,6 +240,7 @@ beforeAll(async () => {
   });
   await fx.cluster.apply(labelled(fx.application('web', 'web'), 'web'));
   await fx.cluster.apply(labelled(fx.application('noisy', 'noisy'), 'noisy'));
+  await fx.cluster.apply(labelled(fx.application('sick', 'sick'), 'sick'));
 });
 
 afterAll(async () => {
@@ -283,6 +302,20 @@ describe('notifications', () => {
     const body = JSON.parse(got?.body ?? '') as Record<string, unknown>;
     expect(body['context']).toBe(`ballast/${fx.ns}/web`);
     expect(['pending', 'success']).toContain(body['state']);
+  });
+
+  it('marks the commit failed once the rollout it started is Degraded', async () => {
+    const head = await fx.repo.head();
+    const path = `/allowed/sick/repos/acme/apps/statuses/${head}`;
+    const states = (): unknown[] => rx.bodies(path).map((b) => b['state']);
+    await eventually('a failure commit status reaches /allowed/sick', 60_000, () =>
+      Promise.resolve(states().includes('failure')),
+    );
+    // Synced first (pending: not healthy yet), then HealthDegraded.
+    expect(states()[0]).toBe('pending');
+    const failure = rx.bodies(path).find((b) => b['state'] === 'failure');
+    expect(failure).toMatchObject({ context: `ballast/${fx.ns}/sick` });
+    expect(String(failure?.['description'])).toMatch(/^HealthDegraded: /);
   });
 
   it('delivers to a receiver that answered 503 once it recovers, no sooner than its Retry-After', async () => {
