@@ -1,8 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { notificationPolicyResource } from '../../src/api/notification-policy.js';
@@ -14,6 +12,7 @@ import { defaultNotifierOptions, Notifier } from '../../src/notify/notifier.js';
 import { createLogger } from '../../src/reconcile/log.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
+import { Receiver } from '../support/http-receiver.js';
 import { eventually } from '../support/kube.js';
 import { tempDirs } from '../support/temp.js';
 import { clusterFor } from '../support/sync.js';
@@ -22,68 +21,6 @@ import { clusterFor } from '../support/sync.js';
 const hmacKey = `hmac-${randomBytes(12).toString('hex')}`;
 const token = `tok-${randomBytes(12).toString('hex')}`;
 const appSecret = `pw-${randomBytes(12).toString('hex')}`;
-
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  at: number;
-  answered: number;
-}
-
-/** A real HTTP receiver on loopback: records every request; /allowed/flaky fails once with 503. */
-class Receiver {
-  readonly got: Received[] = [];
-  private flakyFailed = false;
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<Receiver> {
-    const server = createServer();
-    const r = new Receiver(server);
-    server.on('request', (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const path = req.url ?? '';
-        const fail = path === '/allowed/flaky' && !r.flakyFailed;
-        if (fail) r.flakyFailed = true;
-        const answered = fail ? 503 : 200;
-        r.got.push({
-          path,
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-          at: Date.now(),
-          answered,
-        });
-        if (fail) res.writeHead(503, { 'retry-after': '1' }).end('down');
-        else res.writeHead(200).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return r;
-  }
-
-  get base(): string {
-    return `http://127.0.0.1:${String((this.server.address() as AddressInfo).port)}`;
-  }
-
-  at(path: string): Received[] {
-    return this.got.filter((g) => g.path === path);
-  }
-
-  /** JSON bodies received at `path`. */
-  bodies(path: string): Record<string, unknown>[] {
-    return this.at(path).map((g) => JSON.parse(g.body) as Record<string, unknown>);
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
-  }
-}
 
 let fx: ControllerFixture;
 let rx: Receiver;
@@ -139,7 +76,7 @@ async function readyOf(name: string): Promise<{ status?: string; reason?: string
 }
 
 beforeAll(async () => {
-  rx = await Receiver.start();
+  rx = await Receiver.start(['/allowed/flaky']);
   const kubeconfig = inject('controlPlane').clusters[1]?.kubeconfig ?? '';
   notifierCluster = clusterFor(kubeconfig);
   const crd = await notifierCluster.apply(crdOf(notificationPolicyResource));
