@@ -25,6 +25,7 @@ import {
   parseInteger,
   parseObjectName,
   parseObjectRef,
+  collectNotificationUrl,
   collectVaultAddress,
   parseVaultAddress,
   type ObjectRef,
@@ -37,6 +38,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
 import { defaultSealingKeyOptions, SealingKeyRing } from '../reconcile/sealing-keys.js';
+import { defaultNotifierOptions, Notifier } from '../notify/notifier.js';
 
 interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   workers: number;
@@ -64,6 +66,7 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   sealingKeyRenewPeriod: number;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
+  notificationAllowedUrl: string[];
 }
 
 /**
@@ -179,6 +182,12 @@ export function registerController(program: Command): void {
       collectVaultAddress,
       [],
     )
+    .option(
+      '--notification-allowed-url <prefix>',
+      'a URL prefix NotificationPolicies may send to (repeatable); the controller sends to no other',
+      collectNotificationUrl,
+      [],
+    )
     .action(runController);
 }
 
@@ -217,6 +226,13 @@ async function runController(f: ControllerFlags): Promise<void> {
     },
   );
   await sealing.start();
+  // Policies are read and sent from by the replica that leads, as Applications are reconciled.
+  const notifier = new Notifier(cluster, {
+    ...defaultNotifierOptions(logger),
+    allowedUrls: f.notificationAllowedUrl,
+    namespace: f.namespace,
+    defaultServiceAccount: f.defaultServiceAccount,
+  });
   const controller = new Controller(
     {
       cluster,
@@ -231,6 +247,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
       ...(f.vaultAddress === undefined ? {} : { vaultAddress: f.vaultAddress }),
       vaultAllowedAddresses: f.vaultAllowedAddress,
+      notify: notifier.tap,
     },
     {
       ...defaultControllerOptions(),
@@ -258,18 +275,21 @@ async function runController(f: ControllerFlags): Promise<void> {
         lead: async () => {
           // In the background: making a 4096-bit key takes seconds, and nothing waits for it.
           void sealing.lead();
+          await startNotifier(notifier, logger);
           await controller.start();
         },
       })
     : undefined;
   if (elector === undefined) {
     void sealing.lead();
+    await startNotifier(notifier, logger);
     await controller.start();
     logger.info({}, 'controller started');
   }
   const signal = await stopping;
   await shutDown({ signal, controller, elector, logger, graceMs: f.shutdownGrace });
   sealing.stop();
+  await notifier.stop();
   await ledger?.close();
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
@@ -299,6 +319,16 @@ async function keysOnceReachable(
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }
+}
+
+/** Notifications never keep the controller from starting: without them it only sends nothing. */
+async function startNotifier(notifier: Notifier, logger: Logger): Promise<void> {
+  await notifier.start().catch((e: unknown) => {
+    logger.warn(
+      { err: e instanceof Error ? e.message : String(e) },
+      'cannot watch NotificationPolicies; no notifications are sent',
+    );
+  });
 }
 
 interface Shutdown {

@@ -6,7 +6,8 @@ import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
 import type { Command } from 'commander';
 import { defaultHubOptions, Hub, hubName } from '../fleet/hub/index.js';
 import { startRegistrar, type Registrar } from '../fleet/registration/index.js';
-import { parseNamespace, parseInteger, type ObjectRef } from './parse.js';
+import { collectNotificationUrl, parseNamespace, parseInteger, type ObjectRef } from './parse.js';
+import { defaultNotifierOptions, Notifier } from '../notify/notifier.js';
 import { createLogger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { bindAddressOf, webhookSecretOf } from './http-flags.js';
@@ -38,6 +39,7 @@ interface HubFlags extends KubeFlags, LeaderElectFlags {
   ledger: string;
   ledgerSigningKey?: string;
   ledgerCheckpointConfigmap?: ObjectRef | 'none';
+  notificationAllowedUrl: string[];
 }
 
 /** The hub's own ledger, apart from any controller's on the same machine. */
@@ -108,7 +110,15 @@ export function registerHub(program: Command): void {
     env: 'BALLAST_HUB_LEDGER',
     default: defaultHubLedgerUrl(),
   });
-  logLevelOption(cmd).action(runHub);
+  logLevelOption(cmd)
+    .option(
+      '--notification-allowed-url <prefix>',
+      'send RolloutHalted to NotificationPolicies whose target is under this prefix (repeatable); ' +
+        "none: the hub sends nothing. The hub reads the policies' Secrets with its own identity",
+      collectNotificationUrl,
+      [],
+    )
+    .action(runHub);
 }
 
 async function runHub(f: HubFlags): Promise<void> {
@@ -131,8 +141,22 @@ async function runHub(f: HubFlags): Promise<void> {
       { ledger: f.ledger },
       "the hub ledger is on the Pod's ephemeral storage and goes with it: install with --ledger-postgres-secret",
     );
+  // Opt-in: `ballast install --hub` grants the hub no Secret reads of its own.
+  const notifier =
+    f.notificationAllowedUrl.length === 0
+      ? undefined
+      : new Notifier(cluster, {
+          ...defaultNotifierOptions(logger),
+          allowedUrls: f.notificationAllowedUrl,
+          namespace: f.namespace,
+        });
   const hub = new Hub(
-    { hub: cluster, source, ...(ledger === undefined ? {} : { audit: ledger.audit }) },
+    {
+      hub: cluster,
+      source,
+      ...(ledger === undefined ? {} : { audit: ledger.audit }),
+      ...(notifier === undefined ? {} : { notify: notifier.tap }),
+    },
     {
       ...defaultHubOptions(),
       namespace: f.namespace,
@@ -152,6 +176,12 @@ async function runHub(f: HubFlags): Promise<void> {
   let registrar: Registrar | undefined;
   // The registrar approves CSRs as the hub writes: only while leading, never two at once.
   const start = async (): Promise<void> => {
+    await notifier?.start().catch((e: unknown) => {
+      logger.warn(
+        { err: String(e) },
+        'cannot watch NotificationPolicies; no notifications are sent',
+      );
+    });
     await hub.start().catch(async (e: unknown) => {
       await hub.stop();
       throw e;
@@ -186,6 +216,7 @@ async function runHub(f: HubFlags): Promise<void> {
   // The work stops before the Lease is handed back: the next leader may start at once.
   await registrar?.stop();
   await hub.stop();
+  await notifier?.stop();
   await campaign?.release();
   await ledger?.close();
   cluster.close();

@@ -1,4 +1,5 @@
 import { applicationGroup, applicationPlural } from '../api/application.js';
+import { notificationPolicyPlural } from '../api/notification-policy.js';
 import type { KubeObject } from '../api/object.js';
 
 /**
@@ -57,6 +58,18 @@ export function controllerRole(tenancy: Tenancy): KubeObject {
     {
       apiGroups: [applicationGroup],
       resources: [`${applicationPlural}/status`],
+      verbs: ['get', 'patch'],
+    },
+    // NotificationPolicies are read and their Ready condition written; their Secrets are read
+    // with the get below (single tenancy) or as the policy's ServiceAccount (multi).
+    {
+      apiGroups: [applicationGroup],
+      resources: [notificationPolicyPlural],
+      verbs: ['get', 'list', 'watch'],
+    },
+    {
+      apiGroups: [applicationGroup],
+      resources: [`${notificationPolicyPlural}/status`],
       verbs: ['get', 'patch'],
     },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },

@@ -19,6 +19,8 @@ export interface WorkloadOptions {
   ledger: LedgerStorage;
   /** `--vault-address` and the `--vault-allowed-address`es handed to the controller. */
   vault: { address?: string | undefined; allowed: readonly string[] };
+  /** The `--notification-allowed-url`s handed to the controller. */
+  notificationAllowedUrls: readonly string[];
 }
 
 export const port = 8080;
@@ -48,6 +50,7 @@ function controllerArgs(o: WorkloadOptions): string[] {
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
   if (o.vault.address !== undefined) args.push('--vault-address', o.vault.address);
   for (const a of o.vault.allowed) args.push('--vault-allowed-address', a);
+  for (const u of o.notificationAllowedUrls) args.push('--notification-allowed-url', u);
   return args;
 }
 

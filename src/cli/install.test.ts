@@ -25,9 +25,10 @@ const find = (kind: string, name: string): KubeObject => {
 const rules = (o: KubeObject): Rule[] => o['rules'] as Rule[];
 
 describe('ballast install manifests', () => {
-  it('start with the CRD and its admission policy, then the namespace, and end with the StatefulSet', () => {
+  it('start with the CRDs and the admission policy, then the namespace, and end with the StatefulSet', () => {
     expect(objects.map(kubectlName)).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev',
+      'customresourcedefinition.apiextensions.k8s.io/notificationpolicies.ballast.dev',
       'validatingadmissionpolicy.admissionregistration.k8s.io/ballast-requested-by',
       'validatingadmissionpolicybinding.admissionregistration.k8s.io/ballast-requested-by',
       'namespace/ballast-system',
@@ -67,6 +68,16 @@ describe('ballast install manifests', () => {
         verbs: ['get', 'list', 'watch', 'patch'],
       },
       { apiGroups: ['ballast.dev'], resources: ['applications/status'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['ballast.dev'],
+        resources: ['notificationpolicies'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['ballast.dev'],
+        resources: ['notificationpolicies/status'],
+        verbs: ['get', 'patch'],
+      },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
       { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
@@ -166,6 +177,26 @@ describe('ballast install manifests', () => {
       'https://vault:8200',
       '--vault-allowed-address',
       'https://vault.team-a:8200',
+    ]);
+  });
+
+  it('hand the controller the URLs notifications may go to, and none by default', () => {
+    const argsOf = (o: KubeObject[]): string[] => {
+      const sts = o.find((x) => x.kind === 'StatefulSet') as
+        | (KubeObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } })
+        | undefined;
+      return sts?.spec.template.spec.containers[0]?.args ?? [];
+    };
+    expect(argsOf(objects)).not.toContain('--notification-allowed-url');
+    const allowed = installManifests({
+      ...defaultInstallOptions(),
+      notificationAllowedUrls: ['https://hooks.example/', 'https://api.github.com/'],
+    });
+    expect(argsOf(allowed).slice(-4)).toEqual([
+      '--notification-allowed-url',
+      'https://hooks.example/',
+      '--notification-allowed-url',
+      'https://api.github.com/',
     ]);
   });
 

@@ -1,11 +1,19 @@
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { applicationCrd } from '../api/application-crd.js';
+import { notificationPolicyResource } from '../api/notification-policy.js';
+import { crdOf } from '../api/resource.js';
 import { groupOf, type KubeObject } from '../api/object.js';
 import { waitForCrds } from '../apply/execute.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
-import { collectVaultAddress, parseInteger, parseObjectName, parseVaultAddress } from './parse.js';
+import {
+  collectNotificationUrl,
+  collectVaultAddress,
+  parseInteger,
+  parseObjectName,
+  parseVaultAddress,
+} from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
 import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
@@ -35,6 +43,8 @@ export interface InstallOptions {
   ledger: LedgerStorage;
   /** The Vaults the controller may use (see WorkloadOptions). */
   vault: { address?: string | undefined; allowed: readonly string[] };
+  /** The URL prefixes NotificationPolicies may send to (see WorkloadOptions). */
+  notificationAllowedUrls: readonly string[];
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -46,6 +56,7 @@ export function defaultInstallOptions(): InstallOptions {
     defaultServiceAccount: 'ballast',
     ledger: { kind: 'volume', size: '1Gi', storageClassName: undefined },
     vault: { allowed: [] },
+    notificationAllowedUrls: [],
   };
 }
 
@@ -54,6 +65,7 @@ export function installManifests(o: InstallOptions): KubeObject[] {
   const ns = o.namespace;
   return [
     applicationCrd(),
+    crdOf(notificationPolicyResource),
     ...requestedByPolicyManifests(),
     {
       apiVersion: 'v1',
@@ -165,6 +177,7 @@ interface InstallFlags extends KubeFlags {
   ledgerPostgresSecret?: string;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
+  notificationAllowedUrl: string[];
 }
 
 function ledgerOf(f: InstallFlags): LedgerStorage {
@@ -225,6 +238,12 @@ export function registerInstall(program: Command): void {
       'another Vault a spec.vault.address may name (repeatable); the controller talks to no other',
       collectVaultAddress,
       [],
+    )
+    .option(
+      '--notification-allowed-url <prefix>',
+      'a URL prefix NotificationPolicies may send to (repeatable); the controller sends to no other',
+      collectNotificationUrl,
+      [],
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
     if (f.hub) {
@@ -240,6 +259,7 @@ export function registerInstall(program: Command): void {
       defaultServiceAccount: f.defaultServiceAccount,
       ledger: ledgerOf(f),
       vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
+      notificationAllowedUrls: f.notificationAllowedUrl,
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import {
+  collectNotificationUrl,
   parseDurationMs,
   parseInteger,
   parseNamespace,
@@ -79,5 +80,21 @@ describe('parseTime', () => {
   it('keeps an ISO 8601 time as given and refuses words', () => {
     expect(parseTime('2026-03-01T10:00:00Z')).toBe('2026-03-01T10:00:00Z');
     refused(() => parseTime('soon'));
+  });
+});
+
+describe('collectNotificationUrl', () => {
+  it('collects http(s) prefixes and refuses credentials, queries and other schemes', () => {
+    expect(collectNotificationUrl('https://hooks.example/a/', ['http://127.0.0.1:9/'])).toEqual([
+      'http://127.0.0.1:9/',
+      'https://hooks.example/a/',
+    ]);
+    expect(refused(() => collectNotificationUrl('https://u:p@hooks.example/', []))).toMatch(
+      /without user or password/,
+    );
+    expect(refused(() => collectNotificationUrl('https://hooks.example/?k=v', []))).toMatch(
+      /without \? or #/,
+    );
+    expect(refused(() => collectNotificationUrl('hooks.example', []))).toMatch(/http/);
   });
 });

@@ -1,3 +1,4 @@
+import { allowedUrlPrefixProblem } from '../notify/allow.js';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../api/schema-duration.js';
 
@@ -76,6 +77,17 @@ export function parseVaultAddress(text: string): string {
 /** A repeatable `--vault-allowed-address`: each one parsed as `--vault-address` is. */
 export function collectVaultAddress(text: string, all: string[]): string[] {
   return [...all, parseVaultAddress(text)];
+}
+
+/**
+ * A repeatable `--notification-allowed-url`: an http(s) URL prefix without credentials, query or
+ * fragment, which a NotificationPolicy's URL must start with (at a path segment).
+ */
+export function collectNotificationUrl(text: string, all: string[]): string[] {
+  const problem = allowedUrlPrefixProblem(text);
+  if (problem !== undefined)
+    throw new InvalidArgumentError(`${problem}, e.g. https://hooks.example/ballast/`);
+  return [...all, text];
 }
 
 export function parseDurationMs(text: string): number {

@@ -3,6 +3,7 @@ import type { DecryptionKeys } from '../secrets/index.js';
 import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { GitSource } from '../source/source.js';
 import type { AuditSink } from './audit.js';
+import type { OutcomeTap } from './status.js';
 import { createLogger, type Logger } from './log.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { defaultStopOptions } from './runner.js';
@@ -76,4 +77,6 @@ export interface ControllerDeps {
   vaultAddress?: string;
   /** `--vault-allowed-address`: other Vaults a spec.vault.address may name. */
   vaultAllowedAddresses?: readonly string[];
+  /** Hears every outcome announced, for notifications; it queues and returns at once. */
+  notify?: OutcomeTap;
 }

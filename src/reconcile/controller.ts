@@ -17,7 +17,8 @@ import { AppStates } from './app-state.js';
 import { startRunner, type Outcome, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
-import { writeStatus } from './status.js';
+import { tapOutcome, writeStatus } from './status.js';
+import type { Application } from '../api/application.js';
 import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
@@ -121,6 +122,7 @@ export class Controller {
             defaultAddress: this.deps.vaultAddress,
             allowedAddresses: this.deps.vaultAllowedAddresses,
           },
+          notify: this.deps.notify,
         };
         const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
         await this.watchDesiredKinds(key).catch(() => undefined);
@@ -181,10 +183,13 @@ export class Controller {
       (key) =>
         this.statusTurns.run(key, async (): Promise<Outcome> => {
           const cache = this.apps.desired(key);
+          const before = cache?.observed.healthWritten();
           const update = cache?.observed.healthUpdate();
           if (cache === undefined || update === undefined) return { kind: 'ok' };
           try {
             await writeStatus(this.deps.cluster, cache.app, update);
+            if (update.health.status === 'Degraded' && before !== 'Degraded')
+              this.announceDegraded(cache.app, cache.revision, update.health.message);
             return { kind: 'ok' };
           } catch (e) {
             return apiFailureOutcome(key, e);
@@ -193,6 +198,21 @@ export class Controller {
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
     );
+  }
+
+  /**
+   * Announces an Application that turned Degraded between reconciles. What was last written
+   * (by a pass or by this runner) is the comparison, so a pass that announced it is not repeated.
+   */
+  private announceDegraded(app: Application, revision: string, message: string): void {
+    tapOutcome(this.deps.notify, {
+      involved: app,
+      type: 'Warning',
+      reason: 'HealthDegraded',
+      message,
+      revision,
+      health: 'Degraded',
+    });
   }
 
   private startDriftRunner(): Runner {
@@ -209,6 +229,7 @@ export class Controller {
               this.appQueue.add(k);
             },
             audit: this.audit,
+            notify: this.deps.notify,
             ...this.ledgerGate(),
             statusTurn: (k, write) => this.statusTurns.run(k, write),
             onDrift: (d) => {

@@ -24,7 +24,7 @@ import type { RenderedObject } from '../render/index.js';
 import type { DesiredCache } from './app-state.js';
 import type { Outcome } from './runner.js';
 import { drift, type AuditSink } from './audit.js';
-import { recordEvent, setCondition, writeStatus } from './status.js';
+import { recordEvent, setCondition, writeStatus, type OutcomeTap } from './status.js';
 import { apiFailureOutcome } from './errors.js';
 
 export const selfHealAnnotation = 'ballast.dev/self-heal';
@@ -115,6 +115,8 @@ export interface DriftDeps {
   onDrift: (d: { appKey: AppKey; healed: boolean }) => void;
   /** The audit ledger's sink: each drift found or reverted is one record. */
   audit?: AuditSink;
+  /** Hears each drift found or reverted, for notifications. */
+  notify?: OutcomeTap | undefined;
   /** Set while the ledger cannot take records: a heal waits, as a sync does (see LedgerHold). */
   ledgerUnavailable?: () => Error | undefined;
   /**
@@ -191,11 +193,12 @@ async function checkDrift(
   await deps.audit?.(drift(cache.app, ref, changedPaths, manager, heal));
   const what = `${formatRef(ref)} changed by ${manager} (${changedPaths.join(', ') || 'whole object'})`;
   await recordEvent(
-    deps.cluster,
+    deps,
     cache.app,
     heal ? 'Normal' : 'Warning',
     heal ? 'DriftReverted' : 'Drifted',
     heal ? `${what}; reverted` : what,
+    { revision: cache.revision },
   );
   const record = (): Promise<void> =>
     recordDrift(deps.cluster, cache.app, { ref, what, paths: changedPaths, manager, heal });

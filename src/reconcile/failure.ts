@@ -55,7 +55,12 @@ export async function failed(
   // One Event says the apiserver throttles; one more per retry would add writes to an
   // apiserver that asked for fewer, and compete with the sync's own for its slots.
   const throttledAgain = reason === 'Throttled' && before?.reason === 'Throttled';
-  if (!throttledAgain) await recordEvent(deps.cluster, app, 'Warning', reason, problem);
+  const refusal = failure instanceof StageError ? failure.verification : undefined;
+  if (!throttledAgain)
+    await recordEvent(deps, app, 'Warning', reason, problem, {
+      revision: refusal?.revision ?? pass.status.sync?.revision,
+      refused: refusal !== undefined,
+    });
   if (failure instanceof StageError && failure.verification !== undefined) {
     const verification = failure.verification;
     pass.status = { ...pass.status, verification };

@@ -30,5 +30,5 @@ export async function noteLargeCommit(
       largeCommit: { message: standing.message, commits: decision.commits },
     };
   if (before?.status === 'True' && before.message === standing.message) return;
-  await recordEvent(deps.cluster, pass.app, 'Warning', 'LargeCommit', standing.message);
+  await recordEvent(deps, pass.app, 'Warning', 'LargeCommit', standing.message);
 }

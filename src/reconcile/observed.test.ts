@@ -73,11 +73,15 @@ describe('ObservedApp', () => {
     o.stored(deployment('10'));
     const first = o.healthOf([resource]);
     const own = [...first.byObject.values()][0];
+    expect(o.healthWritten()).toBeUndefined();
     o.wrote([{ ...resource, ...(own === undefined ? {} : { health: own }) }], first);
+    expect(o.healthWritten()).toBe('Progressing');
     expect(o.healthUpdate()).toBeUndefined();
     o.event('MODIFIED', deployment('11', { status: observedStatus }));
     const update = o.healthUpdate();
     expect(update?.health.status).toBe('Healthy');
+    // What was last written, by a pass or an update: a turn to Degraded is announced once.
+    expect(o.healthWritten()).toBe('Healthy');
     expect(update?.resources[0]?.health?.status).toBe('Healthy');
     expect(o.healthUpdate()).toBeUndefined();
   });

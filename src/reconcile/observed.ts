@@ -39,6 +39,8 @@ export class ObservedApp {
   private resources: ResourceStatus[] = [];
   /** What status.health and status.resources were last written as. */
   private written: string | undefined;
+  /** The aggregated health last written, by a pass or a health update. */
+  private writtenHealth: HealthReport['status'] | undefined;
 
   /** An object as the apiserver stored it after Ballast applied or compared it. */
   stored(obj: KubeObject): void {
@@ -90,12 +92,19 @@ export class ObservedApp {
     const digest = digestOf(update);
     if (digest === this.written) return undefined;
     this.written = digest;
+    this.writtenHealth = h.status;
     return update;
+  }
+
+  /** The aggregated health last written (see healthUpdate and wrote); undefined before either. */
+  healthWritten(): HealthReport['status'] | undefined {
+    return this.writtenHealth;
   }
 
   /** The reconcile wrote status.resources (with health): later updates start from them. */
   wrote(resources: ResourceStatus[], health: HealthReport): void {
     this.resources = resources;
+    this.writtenHealth = health.status;
     this.written = digestOf({
       health: { status: health.status, message: health.message },
       resources,

@@ -13,7 +13,7 @@ import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { GitSource } from '../source/source.js';
 import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
-import { recordEvent, setCondition, writeStatus } from './status.js';
+import { recordEvent, setCondition, tapOutcome, writeStatus, type OutcomeTap } from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type TrustDecision, type VerificationStatus } from './trust.js';
 import { noteLargeCommit } from './large-commit.js';
@@ -59,6 +59,8 @@ export interface ReconcilerDeps {
   defaultServiceAccount?: string | undefined;
   /** Vault values in use and the controller's --vault-address; unset: read afresh each pass. */
   vault?: VaultDeps | undefined;
+  /** Hears every outcome announced (notifications); unset: nobody listens. */
+  notify?: OutcomeTap | undefined;
 }
 
 /** How soon a reconcile looks again while the app is Progressing. */
@@ -328,8 +330,21 @@ async function synced(
   const changed = result.changeSet.entries.length - countByAction(result.changeSet).unchanged;
   if (automated && changed > 0) {
     const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;
-    await recordEvent(deps.cluster, app, 'Normal', 'Synced', message);
+    await recordEvent(deps, app, 'Normal', 'Synced', message, {
+      revision: sha,
+      health: health.status,
+    });
   }
+  // A health that turned Degraded in this pass is announced (no Event: status shows it).
+  if (health.status === 'Degraded' && app.status?.health?.status !== 'Degraded')
+    tapOutcome(deps.notify, {
+      involved: app,
+      type: 'Warning',
+      reason: 'HealthDegraded',
+      message: health.message,
+      revision: sha,
+      health: health.status,
+    });
   deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed, stagesMs }, 'reconciled');
   // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.
   const settling =
@@ -349,7 +364,7 @@ async function finalize(deps: ReconcilerDeps, key: AppKey, app: Application): Pr
     app,
   );
   if (result.kind === 'failed') {
-    await recordEvent(deps.cluster, app, 'Warning', 'PruneFailed', result.error.message);
+    await recordEvent(deps, app, 'Warning', 'PruneFailed', result.error.message);
     return { kind: 'retry', error: result.error };
   }
   deps.log({ key, pruned: result.pruned }, 'finalized');

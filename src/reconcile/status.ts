@@ -9,6 +9,7 @@ import { applicationPlural, applicationApiVersion } from '../api/application.js'
 import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
+import type { HealthStatus } from '../api/health-status.js';
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -71,19 +72,66 @@ export async function writeStatus(
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Records a core/v1 Event on the Application; failures to record are not fatal. */
+/**
+ * One outcome as the controller announces it: its Event, and what a listener needs beside it
+ * (the full commit and the health, which the Event's text abbreviates or leaves out).
+ */
+export interface Announcement {
+  /** The Application (or, from the hub, the FleetApplication) the outcome is about. */
+  involved: KubeObject;
+  type: EventType;
+  /** The Event's reason: Synced, DriftReverted, a Ready reason of a failed pass, … */
+  reason: string;
+  message: string;
+  /** The full commit SHA the outcome is about, when known. */
+  revision?: string | undefined;
+  /** The Application's aggregated health after the outcome, when known. */
+  health?: HealthStatus | undefined;
+  /** A refused commit (signatures, policy), as opposed to a failure that may pass on retry. */
+  refused?: boolean;
+}
+
+/**
+ * Hears every outcome as it is announced. It must return at once and never throw: it runs on
+ * the reconcile's path (notifications queue and send in the background).
+ */
+export type OutcomeTap = (a: Announcement) => void;
+
+/** What announcing needs: our client for the Event, and whoever listens. */
+export interface AnnounceDeps {
+  cluster: Cluster;
+  notify?: OutcomeTap | undefined;
+}
+
+/** Hands an outcome to the listener; a listener that throws is a bug of its own, not the pass's. */
+export function tapOutcome(notify: OutcomeTap | undefined, a: Announcement): void {
+  try {
+    notify?.(a);
+  } catch {
+    // The reconcile's result never depends on who listens.
+  }
+}
+
+/**
+ * Records a core/v1 Event on the Application and hands the outcome to the listener; failures
+ * to record are not fatal.
+ */
 export async function recordEvent(
-  cluster: Cluster,
+  deps: AnnounceDeps,
   app: Application,
   type: EventType,
   reason: string,
   message: string,
+  more: Pick<Announcement, 'revision' | 'health' | 'refused'> = {},
 ): Promise<void> {
-  await recordObjectEvent(
-    cluster,
-    { ...app, apiVersion: applicationApiVersion, kind: 'Application' },
-    { type, reason, message, component: 'controller' },
-  );
+  const involved = { ...app, apiVersion: applicationApiVersion, kind: 'Application' };
+  tapOutcome(deps.notify, { involved, type, reason, message, ...more });
+  await recordObjectEvent(deps.cluster, involved, {
+    type,
+    reason,
+    message,
+    component: 'controller',
+  });
 }
 
 /**

@@ -214,7 +214,7 @@ export async function recordRotations(
     paths,
   });
   await recordEvent(
-    deps.cluster,
+    deps,
     app,
     'Normal',
     'SecretRotated',

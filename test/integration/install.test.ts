@@ -50,6 +50,7 @@ const application = (name: string, spec: Record<string, unknown> = {}): KubeObje
 
 const installed = [
   'customresourcedefinition.apiextensions.k8s.io/applications.ballast.dev serverside-applied',
+  'customresourcedefinition.apiextensions.k8s.io/notificationpolicies.ballast.dev serverside-applied',
   'validatingadmissionpolicy.admissionregistration.k8s.io/ballast-requested-by serverside-applied',
   'validatingadmissionpolicybinding.admissionregistration.k8s.io/ballast-requested-by serverside-applied',
   'namespace/ballast-system serverside-applied',
@@ -98,7 +99,7 @@ afterAll(async () => {
 });
 
 describe('ballast install', () => {
-  it('applies the CRD first, waits until it is Established, then RBAC and the controller, twice without error', async () => {
+  it('applies the CRDs first, waits until they are Established, then RBAC and the controller, twice without error', async () => {
     // The ledger's signing key is made once and kept: a new one would orphan its checkpoints.
     for (const key of ['created', 'kept']) {
       const out = await ballast('install', '--kubeconfig', kubeconfig);

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../api/object.js';
 import type { Cluster } from '../../cluster/cluster.js';
 import type { AuditSink } from '../../reconcile/audit.js';
 import type { Logger } from '../../reconcile/log.js';
+import type { OutcomeTap } from '../../reconcile/status.js';
 import type { GitSource } from '../../source/source.js';
 import type { Beat } from './heartbeat.js';
 import type { HubOptions } from './options.js';
@@ -34,6 +35,8 @@ export interface HubContext {
   healthySince: Map<AppKey, Map<string, number>>;
   /** The hub's audit ledger: rollout steps and who asked for them. */
   audit: AuditSink | undefined;
+  /** Hears each rollout step announced (RolloutHalted is a notification outcome). */
+  notify: OutcomeTap | undefined;
 }
 
 /** The key of the FleetApplication an Assignment was written for, from its spec. */

@@ -20,7 +20,7 @@ import type { RolloutPlan } from '../rollout.js';
 import { selectClusters } from '../placement.js';
 import type { NewEntry, RolloutStep } from '../../audit/index.js';
 import { rolloutHubActor } from '../../reconcile/audit.js';
-import { recordObjectEvent } from '../../reconcile/status.js';
+import { recordObjectEvent, tapOutcome } from '../../reconcile/status.js';
 import { mapBounded } from '../../apply/pool.js';
 
 /**
@@ -384,10 +384,8 @@ async function record(
     const who = actor === undefined || actor === rolloutHubActor ? '' : ` by ${actor}`;
     const what = group === undefined ? '' : ` group ${group}`;
     const failed = clusters === undefined ? '' : `: ${clusters.join(', ')}`;
-    await recordObjectEvent(ctx.hub, raw, {
-      ...eventOf[action],
-      message: `rollout ${action}${what} of ${revision.slice(0, 12)}${who}${failed}`,
-      component: 'hub',
-    });
+    const message = `rollout ${action}${what} of ${revision.slice(0, 12)}${who}${failed}`;
+    tapOutcome(ctx.notify, { involved: raw, ...eventOf[action], message, revision });
+    await recordObjectEvent(ctx.hub, raw, { ...eventOf[action], message, component: 'hub' });
   }
 }

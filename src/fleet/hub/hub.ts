@@ -8,6 +8,7 @@ import { WorkQueue } from '../../reconcile/queue.js';
 import { startRunner, type ReconcileResult, type Runner } from '../../reconcile/runner.js';
 import { normalizeRepoUrl } from '../../reconcile/webhook.js';
 import type { AuditSink } from '../../reconcile/audit.js';
+import type { OutcomeTap } from '../../reconcile/status.js';
 import type { GitSource } from '../../source/source.js';
 import { agentLeaseName, assignmentLabels, clusterNamespacePrefix } from '../names.js';
 import { sameJson } from './conditions.js';
@@ -26,6 +27,8 @@ export interface HubDeps {
   source: GitSource;
   /** The hub's audit ledger; rollout steps go unrecorded without one. */
   audit?: AuditSink;
+  /** Hears each rollout step announced, for notifications; it queues and returns at once. */
+  notify?: OutcomeTap;
 }
 
 /** The hub apiserver does not serve a kind the hub watches: the fleet CRDs are not installed. */
@@ -89,6 +92,7 @@ export class Hub {
       resolved: new Map(),
       healthySince: new Map(),
       audit: deps.audit,
+      notify: deps.notify,
     };
   }
 
