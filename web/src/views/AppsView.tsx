@@ -187,7 +187,7 @@ function Counts(props: { list: AppList }) {
 
 function AppTable(props: { rows: AppSummary[]; loading: boolean }) {
   return (
-    <table class="grid" aria-label="Applications" aria-busy={props.loading}>
+    <table class="grid apps" aria-label="Applications" aria-busy={props.loading}>
       <thead>
         <tr>
           <th scope="col">Name</th>

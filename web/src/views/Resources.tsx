@@ -312,27 +312,18 @@ function Tree(props: {
     const id = `ti-${i}`;
     if (!n) {
       rows.push(
-        <div
-          role="treeitem"
-          id={id}
-          aria-label="Loading"
-          aria-selected={false}
-          class="row loading"
-          key={id}
-        >
+        <div role="treeitem" id={id} aria-selected={false} class="row loading" key={id}>
           Loading…
         </div>,
       );
       continue;
     }
-    const label = `${n.kind}/${n.name}`;
     rows.push(
       <div
         key={n.key}
         id={id}
         role="treeitem"
         aria-level={n.depth + 1}
-        aria-label={label}
         aria-describedby={`${id}-h`}
         aria-selected={n.key === props.selected}
         class={`row depth-${Math.min(n.depth, 6)}${i === activeIndex ? ' active' : ''}`}
@@ -342,8 +333,10 @@ function Tree(props: {
         }}
       >
         <span class="indent" style={{ width: `${n.depth * 16}px` }} />
-        <span class="kind">{n.kind}</span>/<span class="name">{n.name}</span>{' '}
-        <Health value={n.health} id={`${id}-h`} />
+        {/* One text node: a flex row would put spaces into the name between separate spans. */}
+        <span class="name">{`${n.kind}/${n.name}`}</span>
+        {/* Named by Kind/name alone (what a reader looks for); health is the description. */}
+        <Health value={n.health} id={`${id}-h`} hidden />
       </div>,
     );
   }
