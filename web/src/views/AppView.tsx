@@ -1,9 +1,9 @@
 /** One Application: summary, conditions, actions, resources, the selected object, drift, history. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { AppAction, AppDetail, AppKey, Condition, DriftEntry } from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Loading, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import type { ObjectTab } from '../routes.js';
 import { History, countsText } from './History.js';
 import { Events, ObjectPanel } from './ObjectPanel.js';
@@ -18,20 +18,9 @@ const sameKey = (a: AppKey, b: AppKey) => a.namespace === b.namespace && a.name 
 function useAppVersion(appKey: AppKey): { version: number; bump: () => void; deleted: boolean } {
   const [version, setVersion] = useState(0);
   const [deleted, setDeleted] = useState(false);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const bump = () => {
-    if (timer.current !== undefined) return;
-    timer.current = setTimeout(() => {
-      timer.current = undefined;
-      setVersion((v) => v + 1);
-    }, 100);
-  };
-  useEffect(
-    () => () => {
-      clearTimeout(timer.current);
-    },
-    [],
-  );
+  const bump = useCoalesced(() => {
+    setVersion((v) => v + 1);
+  }, 100);
   useStream((m) => {
     if (m.type === 'app-changed' && sameKey(m.key, appKey)) bump();
     else if (m.type === 'app' && sameKey(m.app, appKey)) bump();
@@ -91,7 +80,13 @@ export function AppView(props: { appKey: AppKey; object: string | undefined; tab
         </>
       )}
       <div class={props.object ? 'split' : undefined}>
-        <Resources appKey={appKey} version={version} selected={props.object} tab={props.tab} />
+        <Resources
+          key={`${appKey.namespace}/${appKey.name}`}
+          appKey={appKey}
+          version={version}
+          selected={props.object}
+          tab={props.tab}
+        />
         {props.object && (
           <ObjectPanel appKey={appKey} object={props.object} tab={props.tab} version={version} />
         )}

@@ -3,12 +3,13 @@ import { useState } from 'preact/hooks';
 import type { AppKey, FleetAppDetail, FleetOverview } from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Link, Loading, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import { fleetAppPath } from '../routes.js';
 
 function useFleetReload(reload: () => void): void {
+  const reloadSoon = useCoalesced(reload, 300);
   useStream((m) => {
-    if (m.type === 'fleet-changed') reload();
+    if (m.type === 'fleet-changed') reloadSoon();
   }, reload);
 }
 

@@ -41,17 +41,6 @@ function useResourcePages(appKey: AppKey, q: string, version: number): Pages {
   });
   const [error, setError] = useState<unknown>(undefined);
   const [, setTick] = useState(0);
-  const ident = `${appKey.namespace}/${appKey.name}?${q}`;
-
-  const lastIdent = useRef(ident);
-  if (lastIdent.current !== ident) {
-    // Another app or filter: nothing of the old cache may show.
-    lastIdent.current = ident;
-    generation.current++;
-    cache.current = new Map();
-    stale.current = new Map();
-    inflight.current = new Set();
-  }
   const lastVersion = useRef(version);
   if (lastVersion.current !== version) {
     lastVersion.current = version;
@@ -87,8 +76,8 @@ function useResourcePages(appKey: AppKey, q: string, version: number): Pages {
         );
       }
     },
-    // ident covers appKey and q
-    [client, ident, version],
+    // The component is keyed by app and filter; only the version renews the cache.
+    [client, version],
   );
 
   const row = (i: number) => {
@@ -106,24 +95,57 @@ export function Resources(props: {
 }) {
   const [q, setQ] = useState('');
   const [draft, setDraft] = useState('');
-  const pages = useResourcePages(props.appKey, q, props.version);
+  return (
+    <section aria-label="Resources" class="panel">
+      <h2>Resources</h2>
+      <form
+        role="search"
+        aria-label="Filter resources"
+        class="resource-filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQ(draft.trim());
+        }}
+      >
+        <label for="res-q">Filter objects</label>
+        <input
+          id="res-q"
+          type="search"
+          placeholder="kind or name"
+          value={draft}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+          }}
+        />
+        <button type="submit">Filter</button>
+      </form>
+      {/* Keyed by the filter: another filter starts from an empty cache and the top of the list. */}
+      <ResourceViews key={q} {...props} q={q} />
+    </section>
+  );
+}
+
+function ResourceViews(props: {
+  appKey: AppKey;
+  version: number;
+  selected: string | undefined;
+  tab: ObjectTab;
+  q: string;
+}) {
+  const pages = useResourcePages(props.appKey, props.q, props.version);
   const [treeTop, setTreeTop] = useState(0);
   const [listTop, setListTop] = useState(0);
   const total = pages.total ?? 0;
-  const treeWin = visibleWindow({
-    scrollTop: treeTop,
-    viewportHeight: VIEW_HEIGHT,
-    rowHeight: ROW_HEIGHT,
-    total,
-    overscan: OVERSCAN,
-  });
-  const listWin = visibleWindow({
-    scrollTop: listTop,
-    viewportHeight: VIEW_HEIGHT,
-    rowHeight: ROW_HEIGHT,
-    total,
-    overscan: OVERSCAN,
-  });
+  const at = (scrollTop: number) =>
+    visibleWindow({
+      scrollTop,
+      viewportHeight: VIEW_HEIGHT,
+      rowHeight: ROW_HEIGHT,
+      total,
+      overscan: OVERSCAN,
+    });
+  const treeWin = at(treeTop);
+  const listWin = at(listTop);
   const needed =
     pages.total === undefined
       ? [0]
@@ -145,11 +167,10 @@ export function Resources(props: {
   };
 
   return (
-    <section aria-label="Resources" class="panel">
-      <h2>Resources</h2>
+    <>
       <div class="resource-bar">
         <p>
-          <strong>{pages.total ?? '…'}</strong> objects
+          <strong>{pages.total ?? '…'}</strong> {props.q ? `objects match “${props.q}”` : 'objects'}
         </p>
         <ul class="inline-counts" aria-label="Objects by health">
           {HEALTH_STATUSES.filter((h) => pages.counts[h]).map((h: HealthStatus) => (
@@ -158,27 +179,6 @@ export function Resources(props: {
             </li>
           ))}
         </ul>
-        <form
-          role="search"
-          aria-label="Filter resources"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setTreeTop(0);
-            setListTop(0);
-            setQ(draft.trim());
-          }}
-        >
-          <label for="res-q">Filter objects</label>
-          <input
-            id="res-q"
-            type="search"
-            value={draft}
-            onInput={(e) => {
-              setDraft(e.currentTarget.value);
-            }}
-          />
-          <button type="submit">Filter</button>
-        </form>
       </div>
       <ErrorAlert error={pages.error} />
       <div class="resources">
@@ -200,7 +200,7 @@ export function Resources(props: {
           selected={props.selected}
         />
       </div>
-    </section>
+    </>
   );
 }
 

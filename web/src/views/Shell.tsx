@@ -99,13 +99,20 @@ function RouteView(props: { route: Route }) {
     case 'login':
       return <AppsView />;
     case 'app':
-      return <AppView appKey={r.key} object={r.object} tab={r.tab} />;
+      return (
+        <AppView
+          key={`${r.key.namespace}/${r.key.name}`}
+          appKey={r.key}
+          object={r.object}
+          tab={r.tab}
+        />
+      );
     case 'audit':
       return <AuditView />;
     case 'fleet':
       return <FleetView />;
     case 'fleet-app':
-      return <FleetAppView appKey={r.key} />;
+      return <FleetAppView key={`${r.key.namespace}/${r.key.name}`} appKey={r.key} />;
     case 'not-found':
       return (
         <>
