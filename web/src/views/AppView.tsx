@@ -79,18 +79,16 @@ export function AppView(props: { appKey: AppKey; object: string | undefined; tab
           <Conditions conditions={d.conditions} />
         </>
       )}
-      <div class={props.object ? 'split' : undefined}>
-        <Resources
-          key={`${appKey.namespace}/${appKey.name}`}
-          appKey={appKey}
-          version={version}
-          selected={props.object}
-          tab={props.tab}
-        />
-        {props.object && (
-          <ObjectPanel appKey={appKey} object={props.object} tab={props.tab} version={version} />
-        )}
-      </div>
+      <Resources
+        key={`${appKey.namespace}/${appKey.name}`}
+        appKey={appKey}
+        version={version}
+        selected={props.object}
+        tab={props.tab}
+      />
+      {props.object && (
+        <ObjectPanel appKey={appKey} object={props.object} tab={props.tab} version={version} />
+      )}
       {d && (
         <>
           <Drift drift={d.drift} selfHeal={d.selfHeal} />
