@@ -23,7 +23,7 @@ const HEALTH_ICON: Record<HealthStatus, string> = {
   Healthy: '♥',
   Progressing: '◔',
   Degraded: '✖',
-  Suspended: '⏸',
+  Suspended: '‖',
   Missing: '⊘',
   Unknown: '?',
 };

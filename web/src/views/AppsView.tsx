@@ -160,12 +160,16 @@ function Counts(props: { list: AppList }) {
       <p>
         <strong>{total}</strong> {total === 1 ? 'application' : 'applications'}
       </p>
-      <ul>
+      <ul aria-label="By sync">
+        <li class="count-label">Sync:</li>
         {SYNC_STATUSES.filter((s) => counts.sync[s]).map((s) => (
           <li>
             <Sync value={s} /> {counts.sync[s]}
           </li>
         ))}
+      </ul>
+      <ul aria-label="By health">
+        <li class="count-label">Health:</li>
         {HEALTH_STATUSES.filter((h) => counts.health[h]).map((h) => (
           <li>
             <Health value={h} /> {counts.health[h]}
