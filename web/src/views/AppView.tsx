@@ -209,7 +209,8 @@ function Summary(props: {
             <dd>
               Pinned to {d.pinnedTo.historyId} (<code>{shortSha(d.pinnedTo.revision)}</code>)
               {d.pinnedTo.reason && <>: “{d.pinnedTo.reason}”</>}{' '}
-              {d.can.rollback && (
+              {/* Resume also lifts a suspension; when the action bar shows it, one button is enough. */}
+              {d.can.rollback && !(d.suspended && d.can.suspend) && (
                 <button
                   type="button"
                   disabled={props.busy !== undefined}
