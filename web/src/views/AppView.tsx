@@ -1,6 +1,13 @@
 /** One Application: summary, conditions, actions, resources, the selected object, drift, history. */
 import { useState } from 'preact/hooks';
-import type { AppAction, AppDetail, AppKey, Condition, DriftEntry } from '../../../src/ui/api.js';
+import type {
+  AppAction,
+  AppDetail,
+  AppKey,
+  Condition,
+  DriftEntry,
+  EventItem,
+} from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Loading, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
 import { useCoalesced, useLoad } from '../load.js';
@@ -91,7 +98,7 @@ export function AppView(props: { appKey: AppKey; object: string | undefined; tab
       )}
       {d && (
         <>
-          <Drift drift={d.drift} selfHeal={d.selfHeal} />
+          <Drift drift={d.drift} selfHeal={d.selfHeal} events={d.events} />
           <History
             detail={d}
             appKey={appKey}
@@ -265,7 +272,9 @@ function Conditions(props: { conditions: Condition[] }) {
   );
 }
 
-function Drift(props: { drift: DriftEntry[]; selfHeal: boolean }) {
+function Drift(props: { drift: DriftEntry[]; selfHeal: boolean; events: EventItem[] }) {
+  // status.drift holds what is drifted now; the Events tell what was seen and reverted before.
+  const driftEvents = props.events.filter((e) => e.reason.startsWith('Drift'));
   return (
     <section aria-label="Drift" class="panel">
       <h2>Drift</h2>
@@ -313,6 +322,12 @@ function Drift(props: { drift: DriftEntry[]; selfHeal: boolean }) {
             ))}
           </tbody>
         </table>
+      )}
+      {driftEvents.length > 0 && (
+        <>
+          <h3>Drift events</h3>
+          <Events events={driftEvents} label="Drift events" />
+        </>
       )}
     </section>
   );

@@ -16,6 +16,12 @@ export const ROW_HEIGHT = 28;
 const VIEW_HEIGHT = 420;
 const PAGE_SIZE = 200;
 const OVERSCAN = 8;
+const HEADER_HEIGHT = 32;
+
+/** A short app's panes shrink to fit; a long one's stop at VIEW_HEIGHT and scroll. */
+function heightFor(total: number, header: number): number {
+  return Math.min(VIEW_HEIGHT, Math.max(3, total) * ROW_HEIGHT + header + 2);
+}
 
 interface Pages {
   total: number | undefined;
@@ -345,7 +351,7 @@ function Tree(props: {
     <div
       class="scroller"
       ref={scroller}
-      style={{ height: `${VIEW_HEIGHT}px` }}
+      style={{ height: `${heightFor(total, 0)}px` }}
       onScroll={(e) => {
         props.setTop(e.currentTarget.scrollTop);
       }}
@@ -420,7 +426,7 @@ function List(props: {
   return (
     <div
       class="scroller"
-      style={{ height: `${VIEW_HEIGHT}px` }}
+      style={{ height: `${heightFor(props.total, HEADER_HEIGHT)}px` }}
       onScroll={(e) => {
         props.setTop(e.currentTarget.scrollTop);
       }}
