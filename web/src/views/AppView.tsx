@@ -326,7 +326,7 @@ function Drift(props: { drift: DriftEntry[]; selfHeal: boolean; events: EventIte
       {driftEvents.length > 0 && (
         <>
           <h3>Drift events</h3>
-          <Events events={driftEvents} label="Drift events" />
+          <Events events={driftEvents} />
         </>
       )}
     </section>

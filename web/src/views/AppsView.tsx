@@ -160,7 +160,7 @@ function Counts(props: { list: AppList }) {
       <p>
         <strong>{total}</strong> {total === 1 ? 'application' : 'applications'}
       </p>
-      <ul aria-label="By sync">
+      <ul>
         <li class="count-label">Sync:</li>
         {SYNC_STATUSES.filter((s) => counts.sync[s]).map((s) => (
           <li>
@@ -168,7 +168,7 @@ function Counts(props: { list: AppList }) {
           </li>
         ))}
       </ul>
-      <ul aria-label="By health">
+      <ul>
         <li class="count-label">Health:</li>
         {HEALTH_STATUSES.filter((h) => counts.health[h]).map((h) => (
           <li>

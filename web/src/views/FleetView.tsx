@@ -139,9 +139,6 @@ export function FleetAppView(props: { appKey: AppKey }) {
       <h1>
         {appKey.namespace}/{appKey.name}
       </h1>
-      <p>
-        <Link href="/fleet">Back to Fleet</Link>
-      </p>
       {d && <FleetActions detail={d} busy={busy} run={run} />}
       <p role="status" class="notice">
         {notice}

@@ -117,7 +117,8 @@ function TabBody(props: { tab: ObjectTab; detail: ObjectDetail }) {
   }
 }
 
-export function Events(props: { events: EventItem[]; label: string }) {
+/** `label` names the table; leave it out where a name would shadow a contract name ("Drift"). */
+export function Events(props: { events: EventItem[]; label?: string }) {
   if (props.events.length === 0) return <p class="muted">No Events.</p>;
   return (
     <table class="grid" aria-label={props.label}>

@@ -178,7 +178,7 @@ function ResourceViews(props: {
         <p>
           <strong>{pages.total ?? '…'}</strong> {props.q ? `objects match “${props.q}”` : 'objects'}
         </p>
-        <ul class="inline-counts" aria-label="Objects by health">
+        <ul class="inline-counts">
           {HEALTH_STATUSES.filter((h) => pages.counts[h]).map((h: HealthStatus) => (
             <li>
               <Health value={h} /> {pages.counts[h]}
