@@ -31,6 +31,7 @@ export function Shell() {
     [],
   );
   const stream = useMemo(() => new Stream(), []);
+  const returnTo = useRef('/');
   const loc = useLocation();
   const route = parseRoute(loc.pathname, loc.search);
 
@@ -49,10 +50,14 @@ export function Shell() {
   useEffect(() => {
     if (s.state === 'signed-in') {
       stream.open();
-      if (route.view === 'login') navigate('/', { replace: true });
+      if (route.view === 'login') navigate(returnTo.current, { replace: true });
     } else {
       stream.close();
-      if (s.state === 'signed-out' && route.view !== 'login') navigate('/login', { replace: true });
+      if (s.state === 'signed-out' && route.view !== 'login') {
+        // Back to the page asked for once signed in (a deep link, or where the session expired).
+        returnTo.current = location.pathname + location.search;
+        navigate('/login', { replace: true });
+      }
     }
   }, [s.state, route.view, stream]);
 
