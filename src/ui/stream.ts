@@ -5,7 +5,7 @@ import { ballastApiVersion } from '../api/resource.js';
 import { parseWatchLine } from '../cluster/watch-protocol.js';
 import type { StreamMessage } from './api.js';
 import { summaryOf } from './apps.js';
-import { securityHeaders, UiHttpError } from './http.js';
+import { safeJson, securityHeaders, UiHttpError } from './http.js';
 import type { UiSession } from './session.js';
 
 /**
@@ -27,7 +27,7 @@ export function defaultStreamOptions(): StreamOptions {
 
 /** The `event:`/`data:` frame of a message. JSON carries no newline, so one data line. */
 export function sseFrame(m: StreamMessage): string {
-  return `event: ${m.type}\ndata: ${JSON.stringify(m)}\n\n`;
+  return `event: ${m.type}\ndata: ${safeJson(m)}\n\n`;
 }
 
 /**
@@ -86,6 +86,8 @@ class Stream {
       path: appsPath,
       query: '',
       onList: (items) => {
+        // A comment, so a client (a test) can tell from here on no change is missed.
+        this.res.write(': applications listed\n\n');
         this.statuses.clear();
         for (const o of items)
           this.statuses.set(
