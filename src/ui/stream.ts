@@ -5,7 +5,7 @@ import { ballastApiVersion } from '../api/resource.js';
 import { parseWatchLine } from '../cluster/watch-protocol.js';
 import type { StreamMessage } from './api.js';
 import { summaryOf } from './apps.js';
-import { securityHeaders, UiHttpError } from './http.js';
+import { safeJson, securityHeaders, UiHttpError } from './http.js';
 import type { UiSession } from './session.js';
 
 /**
@@ -27,7 +27,7 @@ export function defaultStreamOptions(): StreamOptions {
 
 /** The `event:`/`data:` frame of a message. JSON carries no newline, so one data line. */
 export function sseFrame(m: StreamMessage): string {
-  return `event: ${m.type}\ndata: ${JSON.stringify(m)}\n\n`;
+  return `event: ${m.type}\ndata: ${safeJson(m)}\n\n`;
 }
 
 /**
@@ -67,6 +67,8 @@ class Stream {
     private readonly res: ServerResponse,
     opts: StreamOptions,
     fleet: boolean,
+    /** One namespace, for a user who may not watch every namespace; all when undefined. */
+    namespace: string | undefined,
   ) {
     res.writeHead(200, {
       ...securityHeaders,
@@ -77,12 +79,15 @@ class Stream {
     });
     res.write(': connected\n\n');
     this.heartbeat = setInterval(() => res.write(': ping\n\n'), opts.heartbeatMs);
-    const appsPath = `/apis/${applicationApiVersion}/applications`;
+    const inNs = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+    const appsPath = `/apis/${applicationApiVersion}${inNs}/applications`;
     const appKey = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     void this.run({
       path: appsPath,
       query: '',
       onList: (items) => {
+        // A comment, so a client (a test) can tell from here on no change is missed.
+        this.res.write(': applications listed\n\n');
         this.statuses.clear();
         for (const o of items)
           this.statuses.set(
@@ -103,7 +108,7 @@ class Stream {
       },
     });
     void this.run({
-      path: '/api/v1/events',
+      path: `/api/v1${inNs}/events`,
       query: `fieldSelector=${encodeURIComponent('involvedObject.kind=Application')}`,
       onChange: (_type, o) => {
         const involved = (
@@ -209,14 +214,19 @@ export class StreamHub {
 
   constructor(private readonly opts: StreamOptions = defaultStreamOptions()) {}
 
-  open(session: UiSession, req: IncomingMessage, res: ServerResponse, fleet: boolean): void {
+  open(
+    session: UiSession,
+    req: IncomingMessage,
+    res: ServerResponse,
+    o: { fleet: boolean; namespace: string | undefined },
+  ): void {
     const mine = this.bySession.get(session.id) ?? new Set<Stream>();
     if (mine.size >= this.opts.maxPerSession)
       throw new UiHttpError(
         429,
         `at most ${String(this.opts.maxPerSession)} live streams per session; close a tab`,
       );
-    const stream = new Stream(session, res, this.opts, fleet);
+    const stream = new Stream(session, res, this.opts, o.fleet, o.namespace);
     mine.add(stream);
     this.bySession.set(session.id, mine);
     const done = (): void => {
