@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, queryString } from './client.js';
+import { ApiError, queryString, streamUrl } from './client.js';
 
 describe('query strings of API requests', () => {
   it('leaves out unset and empty values and escapes the rest', () => {
@@ -18,5 +18,16 @@ describe('API errors', () => {
     const err = new ApiError({ status: 403, message: 'cannot patch', reason: 'Forbidden' });
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({ status: 403, message: 'cannot patch', reason: 'Forbidden' });
+  });
+});
+
+describe('the live stream a view opens', () => {
+  it('watches one namespace for a view about one namespace', () => {
+    expect(streamUrl('team-a')).toBe('/api/stream?namespace=team-a');
+  });
+
+  it('watches every namespace otherwise', () => {
+    expect(streamUrl(undefined)).toBe('/api/stream');
+    expect(streamUrl('')).toBe('/api/stream');
   });
 });

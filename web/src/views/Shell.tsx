@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Session } from '../../../src/ui/api.js';
-import { ApiError, Client, Stream } from '../client.js';
+import { ApiError, Client, Stream, streamUrl } from '../client.js';
 import { ErrorAlert, Link, Loading } from '../components/common.js';
 import { AppContext } from '../context.js';
 import { navigate, useLocation } from '../router.js';
@@ -47,9 +47,18 @@ export function Shell() {
     );
   }, [client]);
 
+  const scope =
+    route.view === 'app'
+      ? route.key.namespace
+      : route.view === 'apps'
+        ? (loc.search.get('namespace') ?? undefined)
+        : undefined;
+  useEffect(() => {
+    if (s.state === 'signed-in') stream.open(streamUrl(scope));
+  }, [s.state, scope, stream]);
+
   useEffect(() => {
     if (s.state === 'signed-in') {
-      stream.open();
       if (route.view === 'login') navigate(returnTo.current, { replace: true });
     } else {
       stream.close();
