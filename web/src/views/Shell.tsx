@@ -72,24 +72,21 @@ export function Shell() {
 
   useRouteFocus(loc.pathname, route);
 
-  const ctx = useMemo(
-    () => (s.state === 'signed-in' ? { client, stream, session: s.session } : undefined),
-    [client, stream, s],
-  );
+  // Views start fetching while the session is still being asked for (one round trip less before
+  // the first rows); a 401 on either sends the user to the sign-in page.
+  const ctx = useMemo(() => ({ client, stream }), [client, stream]);
+  const signOut = async () => {
+    await client.logout();
+    setS({ state: 'signed-out' });
+  };
 
-  if (s.state === 'loading')
-    return (
-      <Frame>
-        <Loading />
-      </Frame>
-    );
   if (s.state === 'failed')
     return (
       <Frame>
         <ErrorAlert error={s.error} />
       </Frame>
     );
-  if (s.state === 'signed-out' || !ctx) {
+  if (s.state === 'signed-out')
     return (
       <Frame>
         <Login
@@ -100,15 +97,11 @@ export function Shell() {
         />
       </Frame>
     );
-  }
-  const signOut = async () => {
-    await client.logout();
-    setS({ state: 'signed-out' });
-  };
+  const session = s.state === 'signed-in' ? s.session : undefined;
   return (
     <AppContext.Provider value={ctx}>
-      <Frame session={ctx.session} route={route} onSignOut={signOut}>
-        <RouteView route={route} />
+      <Frame session={session} route={route} onSignOut={signOut}>
+        {route.view === 'login' ? <Loading /> : <RouteView route={route} />}
       </Frame>
     </AppContext.Provider>
   );
@@ -148,7 +141,7 @@ function RouteView(props: { route: Route }) {
 }
 
 function Frame(props: {
-  session?: Session;
+  session?: Session | undefined;
   route?: Route;
   onSignOut?: () => Promise<void>;
   children: preact.ComponentChildren;
