@@ -21,6 +21,8 @@ export interface WorkloadOptions {
   vault: { address?: string | undefined; allowed: readonly string[] };
   /** The `--notification-allowed-url`s handed to the controller. */
   notificationAllowedUrls: readonly string[];
+  /** Run `controller --ui` and expose the UI through the Service (port 80, named ui). */
+  ui: boolean;
 }
 
 export const port = 8080;
@@ -51,6 +53,7 @@ function controllerArgs(o: WorkloadOptions): string[] {
   if (o.vault.address !== undefined) args.push('--vault-address', o.vault.address);
   for (const a of o.vault.allowed) args.push('--vault-allowed-address', a);
   for (const u of o.notificationAllowedUrls) args.push('--notification-allowed-url', u);
+  if (o.ui) args.push('--ui');
   return args;
 }
 
@@ -227,9 +230,16 @@ export function controllerStatefulSet(o: WorkloadOptions): KubeObject {
   };
 }
 
-/** Metrics and webhooks. */
-export function controllerService(ns: string): KubeObject {
-  return httpService({ name: controllerName, namespace: ns, labels: installLabels, port });
+/**
+ * Metrics and webhooks; with the UI, also port 80 (`ui`) to the same container port, which only
+ * the Ready replica (the leader) answers.
+ */
+export function controllerService(ns: string, ui = false): KubeObject {
+  const service = httpService({ name: controllerName, namespace: ns, labels: installLabels, port });
+  if (!ui) return service;
+  const spec = service['spec'] as { ports: object[] };
+  spec.ports.push({ name: 'ui', port: 80, targetPort: 'http', protocol: 'TCP' });
+  return service;
 }
 
 /** A Service of a workload's `http` port: /metrics, and the webhooks of the Ready replica. */

@@ -45,6 +45,8 @@ export interface InstallOptions {
   vault: { address?: string | undefined; allowed: readonly string[] };
   /** The URL prefixes NotificationPolicies may send to (see WorkloadOptions). */
   notificationAllowedUrls: readonly string[];
+  /** Serve the web UI (`controller --ui`) and expose it through the Service. */
+  ui: boolean;
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -57,6 +59,7 @@ export function defaultInstallOptions(): InstallOptions {
     ledger: { kind: 'volume', size: '1Gi', storageClassName: undefined },
     vault: { allowed: [] },
     notificationAllowedUrls: [],
+    ui: false,
   };
 }
 
@@ -79,7 +82,7 @@ export function installManifests(o: InstallOptions): KubeObject[] {
       metadata: { name: controllerName, namespace: ns, labels: installLabels },
     },
     ...rbacManifests(ns, o.tenancy),
-    controllerService(ns),
+    controllerService(ns, o.ui),
     controllerStatefulSet(o),
   ];
 }
@@ -178,6 +181,7 @@ interface InstallFlags extends KubeFlags {
   vaultAddress?: string;
   vaultAllowedAddress: string[];
   notificationAllowedUrl: string[];
+  ui: boolean;
 }
 
 function ledgerOf(f: InstallFlags): LedgerStorage {
@@ -244,6 +248,11 @@ export function registerInstall(program: Command): void {
       'a URL prefix NotificationPolicies may send to (repeatable); the controller sends to no other',
       collectNotificationUrl,
       [],
+    )
+    .option(
+      '--ui',
+      'run the controller with its web UI (users sign in with their own bearer token) and expose it on the Service, port 80',
+      false,
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
     if (f.hub) {
@@ -260,6 +269,7 @@ export function registerInstall(program: Command): void {
       ledger: ledgerOf(f),
       vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
       notificationAllowedUrls: f.notificationAllowedUrl,
+      ui: f.ui,
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.
