@@ -11,6 +11,7 @@ import type {
   AuditPage,
   AppList,
   ObjectDetail,
+  ResourcePage,
   Session,
   StreamMessage,
 } from '../../src/ui/api.js';
@@ -277,6 +278,31 @@ describe('ballast ui (local mode, the kubeconfig user)', () => {
       host: `attacker.example:${String(localPort)}`,
     });
     expect(rebound.status).toBe(421);
+  });
+
+  it('pages the resource tree: Application objects, their ReplicaSets and Pods, depth first', async () => {
+    let page: ResourcePage | undefined;
+    await eventually('the Pods of web are in the tree', 60_000, async () => {
+      page = (
+        await call<ResourcePage>(localPort, 'GET', `/api/apps/${fx.ns}/web/resources?limit=50`)
+      ).body;
+      return page.items.some((r) => r.kind === 'Pod');
+    });
+    const rows = page?.items ?? [];
+    const deploy = rows.find((r) => r.kind === 'Deployment' && r.name === 'web');
+    const rs = rows.find((r) => r.kind === 'ReplicaSet');
+    const pod = rows.find((r) => r.kind === 'Pod');
+    expect(deploy).toMatchObject({ depth: 0, sync: 'Synced', key: `apps|Deployment|${fx.ns}|web` });
+    expect(rs).toMatchObject({ depth: 1, parent: deploy?.key });
+    expect(pod).toMatchObject({ depth: 2, parent: rs?.key });
+    expect(rows.findIndex((r) => r === deploy)).toBeLessThan(rows.findIndex((r) => r === pod));
+    const onlyPods = await call<ResourcePage>(
+      localPort,
+      'GET',
+      `/api/apps/${fx.ns}/web/resources?q=pod/&limit=1`,
+    );
+    expect(onlyPods.body.items.map((r) => r.kind)).toEqual(['Pod']);
+    expect(onlyPods.body.total).toBeGreaterThanOrEqual(1);
   });
 
   it('answers the app shell with the CSP, and says to build when dist/web is missing', async () => {
