@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command. A local control plane built from upstream sources; the local Git
 # server holding examples/guestbook; `ballast install` and the controller running locally; an
-# Application shown Synced and Healthy; a `kubectl scale` reverted by self-heal; a pushed commit
-# announced by a signed webhook and applied; the audit ledger that recorded it all.
+# Application shown Synced and Healthy; a `kubectl scale` reverted by self-heal; a pushed, signed
+# commit announced by a signed webhook and applied, then reverted in Git; the sync history with
+# each commit's signer; the audit ledger that recorded it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,13 +65,21 @@ auth="Authorization: Basic $(printf 'git:%s' "$(cat "$state/token")" | base64 -w
 git -c http.extraHeader="$auth" clone -q "$repo_url" "$state/work"
 cp -r examples/guestbook "$state/work/guestbook"
 rm "$state/work/guestbook/application.yaml"
-gitw() { git -C "$state/work" -c user.name=demo -c user.email=demo@example.com -c http.extraHeader="$auth" "$@"; }
+# Every commit is signed with an SSH key; the Application trusts only that key.
+ssh-keygen -q -t ed25519 -N '' -C demo@example.com -f "$state/signing-key"
+echo "demo@example.com $(cut -d' ' -f1,2 "$state/signing-key.pub")" >"$state/demo.pub"
+gitw() {
+  git -C "$state/work" -c user.name=demo -c user.email=demo@example.com \
+    -c gpg.format=ssh -c user.signingkey="$state/signing-key" -c commit.gpgsign=true \
+    -c gpg.ssh.allowedSignersFile="$state/demo.pub" -c http.extraHeader="$auth" "$@"
+}
 gitw add . && gitw commit -qm "guestbook" && gitw push -q origin HEAD:main
 gitw log --oneline
 
 step "Install the CRD and RBAC, and run the controller locally (kwok nodes cannot run images)"
 ballast install --replicas 0
 kubectl -n ballast-system create secret generic demo-repo --from-file=token="$state/token"
+kubectl -n ballast-system create secret generic guestbook-trusted-keys --from-file=demo.pub="$state/demo.pub"
 background controller controller --kubeconfig "$KUBECONFIG" --port 18080 \
   --webhook-secret-file "$state/webhook-secret" --ledger "sqlite:$state/audit.db"
 until_ok "the controller's /readyz" 60 'curl -sf http://127.0.0.1:18080/readyz'
@@ -99,6 +108,16 @@ curl -sf -X POST -H 'content-type: application/json' -H "x-ballast-signature: sh
 until_ok "the new greeting" 60 \
   'test "$(kubectl -n guestbook get configmap guestbook-ui -o jsonpath={.data.greeting})" = "Hello again"'
 kubectl -n guestbook get configmap guestbook-ui -o jsonpath='greeting: {.data.greeting}{"\n"}'
+
+step "Revert that commit in Git: the controller applies the revert like any other signed commit"
+gitw revert --no-edit HEAD >/dev/null && gitw push -q origin HEAD:main
+curl -sf -X POST -H 'content-type: application/json' -H "x-ballast-signature: sha256=$sig" \
+  --data "$body" http://127.0.0.1:18080/hooks/generic && echo
+until_ok "the first greeting again" 60 \
+  'test "$(kubectl -n guestbook get configmap guestbook-ui -o jsonpath={.data.greeting})" = "Hello from Ballast"'
+kubectl -n guestbook get configmap guestbook-ui -o jsonpath='greeting: {.data.greeting}{"\n"}'
+gitw log --oneline --format='%h %G? %s'
+# Three syncs, each naming the key's principal that signed its commit.
 ballast app history guestbook -n ballast-system
 
 step "The audit ledger: one hash-chained record per outcome, checked end to end"

@@ -65,6 +65,9 @@ const historyEntry = obj(
     revision: str({ description: 'The commit that was synced.' }),
     time: time({ description: 'When the sync finished.' }),
     result: enm(['Succeeded', 'Failed'], { description: 'Succeeded or Failed.' }),
+    signer: opt(
+      str({ description: 'Who signed the commit, when signatures were checked and trusted.' }),
+    ),
     counts: obj(
       {
         created: count('created'),

@@ -75,6 +75,7 @@ export function registerApp(program: Command): void {
         const rows = (a.status?.history ?? []).map((h) => [
           String(h.id),
           h.revision.slice(0, 12),
+          h.signer ?? '-',
           h.time,
           h.result,
           String(h.counts.created),
@@ -84,7 +85,17 @@ export function registerApp(program: Command): void {
         ]);
         say(
           table(
-            ['ID', 'REVISION', 'TIME', 'RESULT', 'CREATED', 'CONFIGURED', 'UNCHANGED', 'PRUNED'],
+            [
+              'ID',
+              'REVISION',
+              'SIGNER',
+              'TIME',
+              'RESULT',
+              'CREATED',
+              'CONFIGURED',
+              'UNCHANGED',
+              'PRUNED',
+            ],
             rows,
           ),
         );

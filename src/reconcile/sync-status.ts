@@ -55,11 +55,20 @@ export function statusAfterSync(
           history: appendHistory(status.history ?? [], {
             revision: sha,
             result: 'Succeeded',
+            ...signerOf(status, sha),
             counts,
           }),
         }
       : {}),
   };
+}
+
+/** The signer of this commit, when the pass verified and trusted it. */
+function signerOf(status: ApplicationStatus, sha: string): { signer?: string } {
+  const v = status.verification;
+  return v?.revision === sha && v.result === 'Trusted' && v.signer !== undefined
+    ? { signer: v.signer }
+    : {};
 }
 
 function resourceHealth(

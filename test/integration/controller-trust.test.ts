@@ -64,12 +64,16 @@ afterAll(async () => {
 });
 
 describe('a controller that applies only trusted commits', () => {
-  it('applies an OpenPGP-signed commit and shows the signer in status', async () => {
+  it('applies an OpenPGP-signed commit and shows the signer in status and in its history entry', async () => {
     await eventually('v1 is applied', 60_000, async () => (await valueOf()) === 'v1');
     await eventually('status names the signer', 10_000, async () => {
       const v = (await fx.app('trusted'))?.status?.verification;
       return v?.result === 'Trusted' && v.fingerprint !== undefined && v.mode === 'all';
     });
+    const status = (await fx.app('trusted'))?.status;
+    const entry = status?.history?.find((h) => h.revision === status.verification?.revision);
+    expect(entry?.signer).toBeDefined();
+    expect(entry?.signer).toBe(status?.verification?.signer);
   });
 
   it('refuses an unsigned commit hidden under an SSH-signed head, and keeps healing the last good one', async () => {
