@@ -115,7 +115,8 @@ function historyOf(app: Application): HistoryEntry[] {
     s?.verification?.revision === revision ? s.verification.signer : undefined;
   return (s?.history ?? [])
     .map((h) => {
-      const signer = signerOf(h.revision);
+      // The entry's own signer (recorded at sync); older entries fall back to the verification.
+      const signer = h.signer ?? signerOf(h.revision);
       return {
         id: h.id,
         revision: h.revision,

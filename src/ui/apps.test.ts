@@ -81,5 +81,9 @@ describe('the Applications view on the server', () => {
       lastSyncTime: '2026-01-01T00:00:00Z',
       suspended: false,
     });
+    const signed = structuredClone(app);
+    const entry = signed.status?.history?.[0];
+    if (entry !== undefined) entry.signer = 'Jane <jane@example.com>';
+    expect(summaryOf(signed).signer).toBe('Jane <jane@example.com>');
   });
 });

@@ -17,9 +17,10 @@ export function summaryOf(app: Application): AppSummary {
   const last = s?.history?.at(-1);
   const revision = s?.sync?.revision ?? s?.lastSyncedRevision;
   const signer =
-    s?.verification !== undefined && s.verification.revision === revision
+    (last?.revision === revision ? last?.signer : undefined) ??
+    (s?.verification !== undefined && s.verification.revision === revision
       ? s.verification.signer
-      : undefined;
+      : undefined);
   return {
     namespace: app.metadata.namespace ?? '',
     name: app.metadata.name,

@@ -77,6 +77,10 @@ class Stream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A write racing the browser's going away must not become an unhandled error.
+    res.on('error', () => {
+      this.close();
+    });
     res.write(': connected\n\n');
     this.heartbeat = setInterval(() => res.write(': ping\n\n'), opts.heartbeatMs);
     const inNs = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
@@ -87,7 +91,7 @@ class Stream {
       query: '',
       onList: (items) => {
         // A comment, so a client (a test) can tell from here on no change is missed.
-        this.res.write(': applications listed\n\n');
+        if (!this.closed) this.res.write(': applications listed\n\n');
         this.statuses.clear();
         for (const o of items)
           this.statuses.set(

@@ -8,8 +8,10 @@ import type {
   ActionResult,
   ApiError,
   AppDetail,
+  AuditPage,
   AppList,
   ObjectDetail,
+  ResourcePage,
   Session,
   StreamMessage,
 } from '../../src/ui/api.js';
@@ -36,6 +38,7 @@ let local: ChildProcess | undefined;
 let localPort = 0;
 let viewerToken = '';
 let adminToken = '';
+let strangerToken = '';
 
 const deployment = (name: string): string =>
   [
@@ -209,10 +212,21 @@ beforeAll(async () => {
   );
   viewerToken = await serviceAccountToken(fx.cluster, fx.ns, 'viewer');
   adminToken = await serviceAccountToken(fx.cluster, fx.ns, 'admin');
+  // stranger may do nothing at all.
+  await fx.kubectl('create', 'serviceaccount', 'stranger', '-n', fx.ns);
+  strangerToken = await serviceAccountToken(fx.cluster, fx.ns, 'stranger');
 
   controller = startControllerProcess(join(dir, 'controller.log'), [
     ...['--kubeconfig', fx.kubeconfig, '-n', fx.ns, '--cache-dir', join(dir, 'cache')],
-    ...['--port', '0', '--metrics-bind-address', '127.0.0.1', '--ledger', 'none', '--ui'],
+    ...[
+      '--port',
+      '0',
+      '--metrics-bind-address',
+      '127.0.0.1',
+      '--ledger',
+      `sqlite:${join(dir, 'audit.db')}`,
+      '--ui',
+    ],
     ...['--log-level', 'debug'],
   ]);
   await eventually('the controller serves', 60_000, async () => {
@@ -264,6 +278,31 @@ describe('ballast ui (local mode, the kubeconfig user)', () => {
       host: `attacker.example:${String(localPort)}`,
     });
     expect(rebound.status).toBe(421);
+  });
+
+  it('pages the resource tree: Application objects, their ReplicaSets and Pods, depth first', async () => {
+    let page: ResourcePage | undefined;
+    await eventually('the Pods of web are in the tree', 60_000, async () => {
+      page = (
+        await call<ResourcePage>(localPort, 'GET', `/api/apps/${fx.ns}/web/resources?limit=50`)
+      ).body;
+      return page.items.some((r) => r.kind === 'Pod');
+    });
+    const rows = page?.items ?? [];
+    const deploy = rows.find((r) => r.kind === 'Deployment' && r.name === 'web');
+    const rs = rows.find((r) => r.kind === 'ReplicaSet');
+    const pod = rows.find((r) => r.kind === 'Pod');
+    expect(deploy).toMatchObject({ depth: 0, sync: 'Synced', key: `apps|Deployment|${fx.ns}|web` });
+    expect(rs).toMatchObject({ depth: 1, parent: deploy?.key });
+    expect(pod).toMatchObject({ depth: 2, parent: rs?.key });
+    expect(rows.findIndex((r) => r === deploy)).toBeLessThan(rows.findIndex((r) => r === pod));
+    const onlyPods = await call<ResourcePage>(
+      localPort,
+      'GET',
+      `/api/apps/${fx.ns}/web/resources?q=pod/&limit=1`,
+    );
+    expect(onlyPods.body.items.map((r) => r.kind)).toEqual(['Pod']);
+    expect(onlyPods.body.total).toBeGreaterThanOrEqual(1);
   });
 
   it('answers the app shell with the CSP, and says to build when dist/web is missing', async () => {
@@ -425,10 +464,77 @@ describe('ballast controller --ui (users sign in with their own token)', () => {
     stream.close();
   });
 
+  it("rolls back through the API with a reason, recorded in the controller's ledger under the user's name, and shows the ledger only to those who may get the Application", async () => {
+    const admin = await signIn(adminToken);
+    await fx.repo.writeFile(
+      'web/deploy.yaml',
+      `${deployment('web')}---\n${hostile.replace('a: b', 'a: c')}`,
+    );
+    await fx.repo.commit('web: a is c');
+    await fx.repo.push();
+    const post = (path: string, body: object): Promise<Answer<ActionResult | ApiError>> =>
+      call(controllerPort, 'POST', path, { cookie: admin.cookie, csrf: admin.session.csrf, body });
+    expect((await post(`/api/apps/${fx.ns}/web/actions/sync`, {})).status).toBe(200);
+    let history: AppDetail['history'] = [];
+    await eventually('web synced the second commit', 60_000, async () => {
+      const d = await call<AppDetail>(controllerPort, 'GET', `/api/apps/${fx.ns}/web`, {
+        cookie: admin.cookie,
+      });
+      history = d.body.history;
+      return new Set(history.map((h) => h.revision)).size >= 2;
+    });
+    const oldest = history.at(-1);
+    expect(oldest).toBeDefined();
+    const noReason = await post(`/api/apps/${fx.ns}/web/actions/rollback`, {
+      historyId: oldest?.id,
+    });
+    expect(noReason.status).toBe(400);
+    const rolled = await post(`/api/apps/${fx.ns}/web/actions/rollback`, {
+      historyId: oldest?.id,
+      reason: 'a: c broke checkout',
+    });
+    expect(rolled.status).toBe(200);
+
+    const auditPath = `/api/audit?app=${fx.ns}/web&kind=rollback`;
+    let page: AuditPage | undefined;
+    await eventually('the rollback is in the ledger', 60_000, async () => {
+      page = (await call<AuditPage>(controllerPort, 'GET', auditPath, { cookie: admin.cookie }))
+        .body;
+      return page.records.length > 0;
+    });
+    expect(page?.available).toBe(true);
+    expect(page?.verify).toEqual({ state: 'intact' });
+    expect(page?.records[0]).toMatchObject({
+      kind: 'rollback',
+      app: `${fx.ns}/web`,
+      actor: `system:serviceaccount:${fx.ns}:admin`,
+    });
+    expect(page?.records[0]?.summary).toContain('a: c broke checkout');
+    const detail = await call<AppDetail>(controllerPort, 'GET', `/api/apps/${fx.ns}/web`, {
+      cookie: admin.cookie,
+    });
+    expect(detail.body.pinnedTo).toMatchObject({
+      historyId: oldest?.id,
+      reason: 'a: c broke checkout',
+    });
+
+    const stranger = await signIn(strangerToken);
+    const hidden = await call<AuditPage>(controllerPort, 'GET', auditPath, {
+      cookie: stranger.cookie,
+    });
+    expect(hidden.status).toBe(200);
+    expect(hidden.body.records).toEqual([]);
+    const refused = await call<ApiError>(controllerPort, 'GET', `/api/apps/${fx.ns}/web`, {
+      cookie: stranger.cookie,
+    });
+    expect(refused.status).toBe(403);
+  });
+
   it('never writes a token to the controller log', async () => {
     const log = await readFile(join(dir, 'controller.log'), 'utf8');
     expect(log).toContain('ui: signed in');
     expect(log).not.toContain(viewerToken);
     expect(log).not.toContain(adminToken);
+    expect(log).not.toContain(strangerToken);
   });
 });
