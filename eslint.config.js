@@ -20,6 +20,28 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI renders cluster and Git values; they must stay text nodes (an annotation holding
+    // <script> stays inert), so HTML strings never reach the DOM.
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Render values as JSX text; HTML strings are forbidden in the web UI.',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
+          message: 'Render values as JSX text; innerHTML is forbidden in the web UI.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='insertAdjacentHTML']",
+          message: 'Render values as JSX text; HTML strings are forbidden in the web UI.',
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },

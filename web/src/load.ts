@@ -1,0 +1,37 @@
+/** Loading a value from the API, keeping the last good one while a refetch is under way. */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  /** Fetch again (a stream message said it changed). Answers arriving out of order are dropped. */
+  reload: () => void;
+}
+
+export function useLoad<T>(fetch: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
+  const seq = useRef(0);
+  const fetchRef = useRef(fetch);
+  fetchRef.current = fetch;
+
+  const reload = useCallback(() => {
+    const mine = ++seq.current;
+    setState((s) => ({ ...s, loading: true }));
+    fetchRef.current().then(
+      (data) => {
+        if (mine === seq.current) setState({ data, error: undefined, loading: false });
+      },
+      (error: unknown) => {
+        if (mine === seq.current) setState((s) => ({ data: s.data, error, loading: false }));
+      },
+    );
+  }, []);
+
+  useEffect(reload, deps);
+  return { ...state, reload };
+}

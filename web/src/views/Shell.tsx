@@ -1,0 +1,209 @@
+/**
+ * The page: asks for the session first (401 → /login in cluster mode), then opens the one event
+ * stream and shows the header, the main navigation and the routed view.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Session } from '../../../src/ui/api.js';
+import { ApiError, Client, Stream } from '../client.js';
+import { ErrorAlert, Link, Loading } from '../components/common.js';
+import { AppContext } from '../context.js';
+import { navigate, useLocation } from '../router.js';
+import { parseRoute, type Route } from '../routes.js';
+import { AppView } from './AppView.js';
+import { AppsView } from './AppsView.js';
+import { AuditView } from './AuditView.js';
+import { FleetAppView, FleetView } from './FleetView.js';
+import { Login } from './Login.js';
+
+type SessionState =
+  | { state: 'loading' }
+  | { state: 'signed-out' }
+  | { state: 'signed-in'; session: Session }
+  | { state: 'failed'; error: unknown };
+
+export function Shell() {
+  const client = useMemo(() => new Client(), []);
+  const stream = useMemo(() => new Stream(), []);
+  const [s, setS] = useState<SessionState>({ state: 'loading' });
+  const loc = useLocation();
+  const route = parseRoute(loc.pathname, loc.search);
+
+  useEffect(() => {
+    client.session().then(
+      (session) => {
+        setS({ state: 'signed-in', session });
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) setS({ state: 'signed-out' });
+        else setS({ state: 'failed', error });
+      },
+    );
+  }, [client]);
+
+  useEffect(() => {
+    if (s.state === 'signed-in') {
+      stream.open();
+      if (route.view === 'login') navigate('/', { replace: true });
+    } else {
+      stream.close();
+      if (s.state === 'signed-out' && route.view !== 'login') navigate('/login', { replace: true });
+    }
+  }, [s.state, route.view, stream]);
+
+  const ctx = useMemo(
+    () => (s.state === 'signed-in' ? { client, stream, session: s.session } : undefined),
+    [client, stream, s],
+  );
+
+  if (s.state === 'loading')
+    return (
+      <Frame>
+        <Loading />
+      </Frame>
+    );
+  if (s.state === 'failed')
+    return (
+      <Frame>
+        <ErrorAlert error={s.error} />
+      </Frame>
+    );
+  if (s.state === 'signed-out' || !ctx) {
+    return (
+      <Frame>
+        <Login
+          client={client}
+          onSignedIn={(session) => {
+            setS({ state: 'signed-in', session });
+          }}
+        />
+      </Frame>
+    );
+  }
+  const signOut = async () => {
+    await client.logout();
+    setS({ state: 'signed-out' });
+  };
+  return (
+    <AppContext.Provider value={ctx}>
+      <Frame session={ctx.session} route={route} onSignOut={signOut}>
+        <RouteView route={route} />
+      </Frame>
+    </AppContext.Provider>
+  );
+}
+
+function RouteView(props: { route: Route }) {
+  const r = props.route;
+  switch (r.view) {
+    case 'apps':
+    case 'login':
+      return <AppsView />;
+    case 'app':
+      return <AppView appKey={r.key} object={r.object} tab={r.tab} />;
+    case 'audit':
+      return <AuditView />;
+    case 'fleet':
+      return <FleetView />;
+    case 'fleet-app':
+      return <FleetAppView appKey={r.key} />;
+    case 'not-found':
+      return (
+        <>
+          <h1>Not found</h1>
+          <p>
+            Nothing lives at <code>{r.path}</code>. <Link href="/">Back to Applications</Link>
+          </p>
+        </>
+      );
+  }
+}
+
+function Frame(props: {
+  session?: Session;
+  route?: Route;
+  onSignOut?: () => Promise<void>;
+  children: preact.ComponentChildren;
+}) {
+  const { session, route } = props;
+  const [error, setError] = useState<unknown>(undefined);
+  const current = (views: Route['view'][]) =>
+    route && views.includes(route.view) ? ('page' as const) : undefined;
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Ballast</span>
+        {session && (
+          <nav aria-label="Main">
+            <ul>
+              <li>
+                <a
+                  href="/"
+                  aria-current={current(['apps', 'app'])}
+                  onClick={(e) => {
+                    follow(e, '/');
+                  }}
+                >
+                  Applications
+                </a>
+              </li>
+              <li>
+                <a
+                  href="/audit"
+                  aria-current={current(['audit'])}
+                  onClick={(e) => {
+                    follow(e, '/audit');
+                  }}
+                >
+                  Audit
+                </a>
+              </li>
+              {session.fleet && (
+                <li>
+                  <a
+                    href="/fleet"
+                    aria-current={current(['fleet', 'fleet-app'])}
+                    onClick={(e) => {
+                      follow(e, '/fleet');
+                    }}
+                  >
+                    Fleet
+                  </a>
+                </li>
+              )}
+            </ul>
+          </nav>
+        )}
+        {session && (
+          <div class="user">
+            <span title={session.groups.join(', ')}>
+              Signed in as <strong>{session.user}</strong>
+            </span>
+            {session.mode === 'cluster' && props.onSignOut && (
+              <button
+                type="button"
+                onClick={() => {
+                  props.onSignOut?.().catch(setError);
+                }}
+              >
+                Sign out
+              </button>
+            )}
+          </div>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <ErrorAlert error={error} />
+        {props.children}
+      </main>
+    </>
+  );
+}
+
+function follow(ev: MouseEvent, href: string): void {
+  if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  ev.preventDefault();
+  navigate(href);
+}
