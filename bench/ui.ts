@@ -299,12 +299,18 @@ async function benchObjects(
   await allSynced(cluster, ns, 2, 1_200_000);
   const syncMs = performance.now() - t0;
   await settle(pids, 120_000);
+  // A loaded row, not the "Loading" placeholder a windowed row shows before its page arrives.
   const ready = async (page: Page): Promise<void> => {
-    await page.getByRole('tree', { name: 'Resource tree' }).getByRole('treeitem').first().waitFor();
+    await page
+      .getByRole('tree', { name: 'Resource tree' })
+      .getByRole('treeitem', { name: /^ConfigMap\// })
+      .first()
+      .waitFor();
     await page
       .getByRole('table', { name: 'Resource list', exact: true })
       .getByRole('row')
-      .nth(1)
+      .filter({ hasText: 'ConfigMap' })
+      .first()
       .waitFor();
   };
   const items = (page: Page): Promise<number> =>

@@ -201,10 +201,11 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
     const cells = await changed.first().getByRole('cell').allTextContents();
     expect(cells[managerColumn]?.trim()).toBe('hand-edit');
     await checkView(page, 'diff');
-    const toggle = object.getByRole('button', { name: /^(Unified|Side by side)$/ });
-    await toggle.click();
+    await object.getByRole('button', { name: 'Side by side', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Diff', exact: true });
+    await table.getByRole('columnheader', { name: 'Desired', exact: true }).waitFor();
     await waitForText(rowsWith(page, 'Diff', '.data.value'), 'hand-edit');
-    await checkView(page, 'diff-toggled');
+    await checkView(page, 'diff-side-by-side');
   });
 
   it('rolls back through the button with a reason, which the ledger records with the user', async () => {
