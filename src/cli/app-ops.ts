@@ -2,22 +2,20 @@ import { readSealingKeys } from '../reconcile/sealing-keys.js';
 import type { Command } from 'commander';
 import type { Application } from '../api/application.js';
 import { parseApplication } from '../api/application.js';
-import { refOf, type KubeObject } from '../api/object.js';
 import { changeSetText, needsSync } from '../diff/index.js';
-import { assessHealth } from '../health/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import {
   getApp,
-  mergePatch,
   say,
-  whoAmI,
   withApp,
   withCommon,
   type AppCall,
   type AppFlags,
 } from './app-common.js';
-import { buildTree, treeTable } from './app-tree.js';
+import { treeTable } from './app-tree.js';
+import { readAppTree } from '../reconcile/app-tree.js';
+import { historyEntryOf, requestOnApp } from '../reconcile/app-requests.js';
 import { sourceCacheDir } from './source-args.js';
 import { collectVaultAddress } from './parse.js';
 import { VaultValues } from '../vault/index.js';
@@ -28,32 +26,17 @@ async function rollback(
   name: string,
   idText: string,
 ): Promise<void> {
-  const app = await getApp(cluster, namespace, name);
-  const history = app.status?.history ?? [];
-  const entry = history.find((h) => String(h.id) === idText);
-  if (entry === undefined) {
-    const ids = history.map((h) => String(h.id)).join(', ');
-    throw new Error(
-      `Application ${namespace}/${name}: no history entry ${idText}; ` +
-        (ids === ''
-          ? 'it has no history yet'
-          : `choose one of ${ids} (ballast app history ${name})`),
-    );
+  const historyId = Number(idText);
+  if (!/^\d+$/.test(idText)) {
+    const app = await getApp(cluster, namespace, name);
+    historyEntryOf(app, idText);
   }
-  await mergePatch(cluster, namespace, name, {
-    spec: {
-      rollback: {
-        revision: entry.revision,
-        historyId: entry.id,
-        reason: f.reason ?? '',
-        requestedBy: await whoAmI(cluster),
-        requestedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      },
-    },
-  });
   say(
-    `application.ballast.dev/${name} rolling back to ${entry.revision.slice(0, 12)} (history ${String(entry.id)}); ` +
-      `new commits wait for \`ballast app resume ${name}\``,
+    await requestOnApp(cluster, namespace, name, {
+      kind: 'rollback',
+      historyId,
+      reason: f.reason ?? '',
+    }),
   );
 }
 
@@ -93,39 +76,8 @@ async function diff(
   return differs ? 1 : 0;
 }
 
-/** Owned kinds worth showing under managed objects: what a Deployment or CronJob makes. */
-const ownedKinds = [
-  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
-  { apiVersion: 'batch/v1', kind: 'Job' },
-  { apiVersion: 'v1', kind: 'Pod' },
-];
-
 async function tree({ cluster, namespace }: AppCall, name: string): Promise<void> {
   const app: Application = await getApp(cluster, namespace, name);
-  const resources = app.status?.resources ?? [];
-  const managed = (
-    await Promise.all(
-      resources.map(async (r) => {
-        const read = await cluster.getRef(r);
-        if (read.kind === 'unserved') return undefined;
-        const object: KubeObject = read.live ?? {
-          apiVersion: read.apiVersion,
-          kind: r.kind,
-          metadata: { name: r.name, namespace: r.namespace },
-        };
-        return { object, sync: r.status, health: assessHealth(read.live) };
-      }),
-    )
-  ).flatMap((m) => (m === undefined ? [] : [m]));
-  const namespaces = [
-    ...new Set(managed.map((m) => refOf(m.object).namespace).filter((n) => n !== '')),
-  ];
-  const owned: KubeObject[] = [];
-  for (const k of ownedKinds) {
-    const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
-    if (info === undefined) continue;
-    for (const ns of namespaces) owned.push(...(await cluster.list(info, { namespace: ns })));
-  }
   say(
     treeTable(
       {
@@ -133,7 +85,7 @@ async function tree({ cluster, namespace }: AppCall, name: string): Promise<void
         sync: app.status?.sync?.status ?? 'Unknown',
         health: app.status?.health ?? { status: 'Unknown', message: 'not reconciled yet' },
       },
-      buildTree(managed, owned, assessHealth),
+      await readAppTree(cluster, app),
     ),
   );
 }

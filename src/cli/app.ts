@@ -2,16 +2,8 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { applicationApiVersion, applicationKind, type Application } from '../api/application.js';
 import { registerAppOps } from './app-ops.js';
-import { requestedByAnnotation } from '../reconcile/audit.js';
-import {
-  getApp,
-  whoAmI,
-  mergePatch,
-  say,
-  withApp,
-  withCommon,
-  type AppFlags,
-} from './app-common.js';
+import { requestOnApp } from '../reconcile/app-requests.js';
+import { getApp, say, withApp, withCommon, type AppFlags } from './app-common.js';
 import { outputOption } from './options.js';
 import { age, table } from './table.js';
 
@@ -110,12 +102,7 @@ export function registerApp(program: Command): void {
         ),
     ).action((name: string, f: AppFlags) =>
       withApp(f, async ({ cluster, namespace }) => {
-        // Resuming also ends a rollback: the Application follows targetRevision again.
-        await mergePatch(cluster, namespace, name, {
-          metadata: { annotations: { [requestedByAnnotation]: await whoAmI(cluster) } },
-          spec: suspend ? { suspend } : { suspend, rollback: null },
-        });
-        say(`application.ballast.dev/${name} ${suspend ? 'suspended' : 'resumed'}`);
+        say(await requestOnApp(cluster, namespace, name, { kind: verb }));
       }),
     );
   }
@@ -124,15 +111,7 @@ export function registerApp(program: Command): void {
     app.command('sync <name>').description('ask the controller to reconcile it now'),
   ).action((name: string, f: AppFlags) =>
     withApp(f, async ({ cluster, namespace }) => {
-      await mergePatch(cluster, namespace, name, {
-        metadata: {
-          annotations: {
-            'ballast.dev/sync': new Date().toISOString(),
-            [requestedByAnnotation]: await whoAmI(cluster),
-          },
-        },
-      });
-      say(`application.ballast.dev/${name} sync requested`);
+      say(await requestOnApp(cluster, namespace, name, { kind: 'sync' }));
     }),
   );
 }

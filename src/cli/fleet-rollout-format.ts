@@ -126,7 +126,4 @@ export function rolloutText(report: RolloutReport): string {
   return lines.join('\n');
 }
 
-/** The wave `promote` would release: the first one not complete. */
-export function currentGroup(r: RolloutStatus | undefined): string | undefined {
-  return r?.groups?.find((g) => !g.complete)?.name;
-}
+export { currentGroup } from '../fleet/rollout-requests.js';

@@ -34,6 +34,7 @@ export const commandModules: readonly {
     load: async () => (await import('./lint-commits.js')).registerLintCommits,
   },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  { names: ['ui'], load: async () => (await import('./ui.js')).registerUi },
   {
     names: ['completion'],
     load: async () => (await import('./completion.js')).registerCompletion,

@@ -101,6 +101,14 @@ export class Cluster {
     return new Cluster(this.http, this.discovery, identity);
   }
 
+  /**
+   * A client acting as the holder of `token` (a UI user), with its own connections and our
+   * discovery cache. The caller closes it.
+   */
+  withBearerToken(token: string): Cluster {
+    return new Cluster(this.http.withBearerToken(token), this.discovery, { kind: 'own' });
+  }
+
   private send(
     method: string,
     path: string,

@@ -129,6 +129,32 @@ export class KubeHttp {
     return new KubeHttp(kube, opts);
   }
 
+  /**
+   * A client for another user's bearer token (a UI session's) against the same apiserver,
+   * trusting the same CA. Nothing of our own credentials (client certificate, token, basic
+   * auth, impersonation) goes with it: the apiserver sees that user alone.
+   */
+  withBearerToken(token: string): KubeHttp {
+    const base = this.kube;
+    const auth: KubeAuth = {
+      server: base.server,
+      context: `${base.context} (a user's token)`,
+      namespace: undefined,
+      credentials: async () => {
+        const { ca, rejectUnauthorized, servername } = (await base.credentials()).options;
+        return {
+          options: {
+            ...(ca === undefined ? {} : { ca }),
+            ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+            ...(servername === undefined ? {} : { servername }),
+          },
+          headers: { authorization: `Bearer ${token}` },
+        };
+      },
+    };
+    return new KubeHttp(auth, this.opts);
+  }
+
   /** The context name, for messages. */
   get context(): string {
     return this.kube.context;

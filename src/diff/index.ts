@@ -23,5 +23,6 @@ export { changedPaths, compareObjects, isTerminating, type Comparison } from './
 export { DiffError } from './errors.js';
 export { jsonEqual } from './json.js';
 export { diffLines, type Edit } from './linediff.js';
-export { MASK } from './secret.js';
+export { MASK, maskSecretPair } from './secret.js';
+export { FieldOwners, ownsPath } from './owner.js';
 export { appliesNothing, holdsDesired } from './subset.js';

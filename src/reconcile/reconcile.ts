@@ -219,11 +219,13 @@ export async function compareApplication(
   deps: Omit<ReconcilerDeps, 'apps'>,
   app: Application,
   signal: AbortSignal,
+  /** Where the rendered desired state is left (`apps.desired(key)`), for a caller that wants it. */
+  apps: AppStates = new AppStates(),
 ): Promise<{ sha: string; result: Extract<SyncResult, { kind: 'done' }> }> {
   const key = appKeyOf(app);
   const ctx = { reconcileId: 'compare', key, signal, attempt: 1, queuedAt: performance.now() };
   const inventory = statusInventory(appId(app, app.status), () => undefined);
-  const once = { ...deps, apps: new AppStates() };
+  const once = { ...deps, apps };
   const { sha, result } = await runStages(once, app, key, ctx, inventory, true);
   return { sha, result };
 }

@@ -219,8 +219,11 @@ export interface ActionRequest {
   reason?: string;
 }
 
+/** POST /api/fleet/apps/:namespace/:name/actions/:action */
+export type FleetAction = 'pause' | 'resume' | 'promote';
+
 export interface ActionResult {
-  action: AppAction;
+  action: AppAction | FleetAction;
   message: string;
 }
 

@@ -1,0 +1,90 @@
+import type { Application } from '../api/application.js';
+import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { apiVersionOf } from '../cluster/discovery.js';
+import { KubeApiError } from '../cluster/errors.js';
+import { assessHealth } from '../health/index.js';
+import { buildTree, type TreeNode } from '../health/tree.js';
+
+/** Owned kinds worth showing under managed objects: what a Deployment or CronJob makes. */
+const ownedKinds = [
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'v1', kind: 'Pod' },
+];
+
+/**
+ * An Application's objects as `cluster` can read them (status.resources, then ReplicaSets, Jobs
+ * and Pods of their namespaces hung under their owners): what `ballast app tree` prints and the
+ * UI's resource tree shows. A kind no longer served is left out.
+ */
+export async function readAppTree(cluster: Cluster, app: Application): Promise<TreeNode[]> {
+  const resources = app.status?.resources ?? [];
+  const lives = await readManaged(cluster, resources);
+  const managed = resources.flatMap((r, i) => {
+    const read = lives[i];
+    if (read === undefined || read.kind === 'unserved') return [];
+    const object: KubeObject = read.live ?? {
+      apiVersion: read.apiVersion,
+      kind: r.kind,
+      metadata: { name: r.name, namespace: r.namespace },
+    };
+    return [{ object, sync: r.status, health: assessHealth(read.live) }];
+  });
+  const namespaces = [
+    ...new Set(managed.map((m) => refOf(m.object).namespace).filter((n) => n !== '')),
+  ];
+  const owned: KubeObject[] = [];
+  for (const k of ownedKinds) {
+    const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
+    if (info === undefined) continue;
+    const lists = await Promise.all(namespaces.map((ns) => cluster.list(info, { namespace: ns })));
+    for (const l of lists) owned.push(...l);
+  }
+  return buildTree(managed, owned, assessHealth);
+}
+
+type Read =
+  { kind: 'served'; apiVersion: string; live: KubeObject | undefined } | { kind: 'unserved' };
+
+/**
+ * The live objects of `refs`, in their order: one list per kind and namespace, so an
+ * Application of thousands of objects costs a few requests, not one each. A caller who may get
+ * but not list a kind gets its objects one by one.
+ */
+async function readManaged(cluster: Cluster, refs: readonly ObjectRef[]): Promise<Read[]> {
+  const groups = new Map<string, number[]>();
+  refs.forEach((r, i) => {
+    const k = `${r.group}|${r.kind}|${r.namespace}`;
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
+  const out: Read[] = new Array<Read>(refs.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const first = refs[indexes[0] ?? 0] as ObjectRef;
+      const info = await cluster.discovery.resolveGroupKind(first.group, first.kind);
+      if (info === undefined) {
+        for (const i of indexes) out[i] = { kind: 'unserved' };
+        return;
+      }
+      const apiVersion = apiVersionOf(info);
+      let byName: Map<string, KubeObject>;
+      try {
+        const items = await cluster.list(
+          info,
+          info.namespaced ? { namespace: first.namespace } : {},
+        );
+        byName = new Map(items.map((o) => [o.metadata.name, o]));
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 403)) throw e;
+        await Promise.all(
+          indexes.map(async (i) => (out[i] = await cluster.getRef(refs[i] as ObjectRef))),
+        );
+        return;
+      }
+      for (const i of indexes)
+        out[i] = { kind: 'served', apiVersion, live: byName.get((refs[i] as ObjectRef).name) };
+    }),
+  );
+  return out;
+}
