@@ -15,9 +15,13 @@ import {
 import { toolPath } from '../../src/dev/paths.js';
 import { freePort } from '../../src/dev/ports.js';
 import { run } from '../../src/exec/run.js';
-import { startControllerProcess, type ControllerProcess } from './controller-process.js';
+import {
+  startBallastProcess,
+  startControllerProcess,
+  type ControllerProcess,
+} from './controller-process.js';
 import { eventually } from './kube.js';
-import { serviceAccountToken } from './service-account.js';
+import { kubeconfigWithToken, serviceAccountToken } from './service-account.js';
 import { clusterFor } from './sync.js';
 import { tempDirs } from './temp.js';
 
@@ -26,14 +30,19 @@ export type UiUser = 'operator' | 'viewer';
 
 /**
  * What the browser tests run against: `ballast controller --ui` as a separate process (as its
- * Pod runs it) limited to a namespace of its own on one test cluster, a SQLite audit ledger, the
- * real Git server with one repository, and two ServiceAccounts to sign in as: `operator`, who
- * may change Applications in the namespace, and `viewer`, who may only get, list and watch them.
+ * Pod runs it) limited to a namespace of its own on one test cluster, with a SQLite audit
+ * ledger; the real Git server with one repository; two ServiceAccounts, `operator`, who may
+ * change Applications in the namespace, and `viewer`, who may only get, list and watch them;
+ * and `ballast ui` as the operator runs it on a laptop: local mode, a kubeconfig holding the
+ * operator's token, the controller's ledger.
  */
 export interface UiWorld {
   ns: string;
-  /** Where the UI is served, e.g. http://127.0.0.1:40123 (no trailing slash). */
+  /** `controller --ui` (cluster mode, sign in with a bearer token), e.g. http://127.0.0.1:40123. */
   url: string;
+  /** `ballast ui` (local mode) with the operator's kubeconfig: no sign-in. */
+  localUrl: string;
+  local: ControllerProcess;
   cluster: Cluster;
   kubeconfig: string;
   server: GitServer;
@@ -91,11 +100,28 @@ export async function startUiWorld(clusterIndex: number, prefix: string): Promis
     ...['--ledger', ledgerUrl, '--ledger-checkpoint-configmap', 'none'],
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await eventually(`the controller serves the UI at ${url}`, 60_000, async () => {
-    if (!controller.alive()) throw new Error(`the controller exited: ${await tail(controller)}`);
-    const r = await fetch(`${url}/login`).catch(() => undefined);
-    return r?.status === 200;
-  });
+  const operatorConfig = await kubeconfigWithToken(
+    kubeconfig,
+    await serviceAccountToken(cluster, ns, 'operator'),
+    join(dir, 'operator.kubeconfig'),
+  );
+  const localPort = await freePort();
+  const localUrl = `http://127.0.0.1:${localPort}`;
+  let local: ControllerProcess | undefined;
+  try {
+    // The ledger file is the controller's to make, and `ballast ui` refuses a missing one.
+    await serving(controller, `${url}/login`);
+    local = startBallastProcess('ui', join(dir, 'ui.log'), [
+      ...['--kubeconfig', operatorConfig, '--port', String(localPort), '--ledger', ledgerUrl],
+    ]);
+    await serving(local, `${localUrl}/api/session`);
+  } catch (e) {
+    // A world that did not come up leaves no process or directory behind.
+    await Promise.allSettled([local?.stop(), controller.stop(), repo.remove(), server.stop()]);
+    cluster.close();
+    await temp.removeAll();
+    throw e;
+  }
 
   const kubectl = async (...args: string[]): Promise<string> => {
     const r = await run(toolPath('kubectl'), args, {
@@ -114,6 +140,8 @@ export async function startUiWorld(clusterIndex: number, prefix: string): Promis
   return {
     ns,
     url,
+    localUrl,
+    local,
     cluster,
     kubeconfig,
     server,
@@ -153,6 +181,7 @@ export async function startUiWorld(clusterIndex: number, prefix: string): Promis
     kubectl,
     stop: async () => {
       try {
+        await local.stop();
         await controller.stop();
         await cluster.delete({
           apiVersion: 'v1',
@@ -173,9 +202,16 @@ export async function startUiWorld(clusterIndex: number, prefix: string): Promis
   };
 }
 
-async function tail(c: ControllerProcess): Promise<string> {
-  const lines = await c.lines();
-  return JSON.stringify(lines.slice(-5));
+/** Waits until `process` answers `url` with 200, failing at once if it exited. */
+async function serving(process: ControllerProcess, url: string): Promise<void> {
+  await eventually(`${url} is served`, 60_000, async () => {
+    if (!process.alive()) throw new Error(`the server of ${url} exited: ${await logTail(process)}`);
+    return (await fetch(url).catch(() => undefined))?.status === 200;
+  });
+}
+
+async function logTail(p: ControllerProcess): Promise<string> {
+  return JSON.stringify((await p.lines()).slice(-5));
 }
 
 /** Cluster-wide objects the world makes (so it removes them again). */
@@ -230,9 +266,21 @@ function rbacObjects(ns: string): KubeObject[] {
       metadata: { name: 'operator', namespace: ns },
       rules: [
         { ...appsRead, verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+        // The diff is the operator's own: Git fetched with the repository's credentials, and a
+        // server-side dry-run apply, which the apiserver allows only to who may patch.
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['repo-creds'], verbs: ['get'] },
+        { apiGroups: ['', 'apps'], resources: ['configmaps', 'deployments'], verbs: ['patch'] },
         {
-          apiGroups: ['', 'apps', 'events.k8s.io'],
-          resources: ['configmaps', 'events', 'pods', 'services', 'deployments', 'replicasets'],
+          apiGroups: ['', 'apps', 'batch', 'events.k8s.io'],
+          resources: [
+            'configmaps',
+            'events',
+            'pods',
+            'services',
+            'deployments',
+            'replicasets',
+            'jobs',
+          ],
           verbs: ['get', 'list', 'watch'],
         },
       ],

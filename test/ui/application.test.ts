@@ -9,6 +9,7 @@ import {
   newPage,
   realmMarked,
   rowsWith,
+  screenshot,
   signIn,
   waitForText,
 } from '../support/browser.js';
@@ -16,9 +17,10 @@ import { eventually } from '../support/kube.js';
 import { startUiWorld, type UiWorld } from '../support/ui-world.js';
 
 /*
- * The web UI (issue 19) in Debian's chromium, served by `ballast controller --ui` from a
- * separate process on a test cluster, the users signing in with ServiceAccount tokens. Every
- * wait is on a condition of the page; nothing reloads unless the scenario says so.
+ * The web UI (issue 19) in Debian's chromium, served both ways: by `ballast ui` with the
+ * operator's own kubeconfig, and by `ballast controller --ui` (a separate process, as its Pod
+ * runs it) to a user signing in with a ServiceAccount token. Every wait is on a condition of the
+ * page; nothing reloads unless the scenario says so.
  */
 
 /** Both halves of a script injection: a <script> element and an inline event handler. */
@@ -86,27 +88,30 @@ afterAll(async () => {
   await w.stop();
 }, 120_000);
 
-afterEach(async () => {
+afterEach(async (ctx) => {
+  // A failed scenario leaves what its page showed, for whoever reads the CI log.
+  if (ctx.task.result?.state === 'fail')
+    for (const [i, p] of pages.entries()) await screenshot(p, `failed-${ctx.task.id}-${i}`);
   for (const p of pages.splice(0)) await p.context().close();
 });
 
+/** A page of `ballast ui`, which needs no sign-in: it acts with the operator's kubeconfig. */
 async function operatorPage(): Promise<Page> {
   const { page: p } = await newPage(browser);
   pages.push(p);
-  await signIn(p, w.url, await w.token('operator'));
   return p;
 }
 
-async function openApp(p: Page, name: string): Promise<void> {
-  await p.goto(`${w.url}/apps/${w.ns}/${name}`);
+async function openApp(p: Page, base: string, name: string): Promise<void> {
+  await p.goto(`${base}/apps/${w.ns}/${name}`);
   await p.getByRole('heading', { name: `${w.ns}/${name}`, exact: true }).waitFor();
   await p.getByRole('table', { name: 'Sync history', exact: true }).waitFor();
 }
 
-describe('the web UI of `ballast controller --ui`, signed in as an operator', () => {
+describe("`ballast ui` with an operator's kubeconfig", () => {
   it('lists a synced Application with its status words and a link to its page', async () => {
     page = await operatorPage();
-    await page.goto(`${w.url}/`);
+    await page.goto(`${w.localUrl}/`);
     await page.getByRole('heading', { name: 'Applications', exact: true }).waitFor();
     const row = rowsWith(page, 'Applications', w.ns).filter({
       has: page.getByRole('link', { name: 'web', exact: true }),
@@ -123,7 +128,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
 
   it('shows a `kubectl scale` as drift, then as healed, in the open page without a reload', async () => {
     page = await operatorPage();
-    await openApp(page, 'web');
+    await openApp(page, w.localUrl, 'web');
     await page.getByRole('tree', { name: 'Resource tree' }).waitFor();
     await checkView(page, 'application');
     await markRealm(page);
@@ -152,7 +157,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
       dialogs.push(d.message());
       void d.dismiss();
     });
-    await openApp(page, 'web');
+    await openApp(page, w.localUrl, 'web');
     await page
       .getByRole('tree', { name: 'Resource tree' })
       .getByRole('treeitem', { name: /ConfigMap\/settings/ })
@@ -173,7 +178,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
 
   it('names the field manager of a changed line in the diff', async () => {
     page = await operatorPage();
-    await openApp(page, 'cfg');
+    await openApp(page, w.localUrl, 'cfg');
     await markRealm(page);
     await w.kubectl(
       ...['-n', w.ns, 'patch', 'configmap', 'tuning', '--field-manager', 'hand-edit'],
@@ -210,7 +215,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
 
   it('rolls back through the button with a reason, which the ledger records with the user', async () => {
     page = await operatorPage();
-    await openApp(page, 'roll');
+    await openApp(page, w.localUrl, 'roll');
     const first = (await w.app('roll'))?.status?.history?.at(-1);
     if (first === undefined) throw new Error('roll has no history');
     await w.repo.writeFile('roll/cm.yaml', configMap('rolled', 'v2'));
@@ -234,7 +239,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
     expect(record.actor).toBe(w.userName('operator'));
     expect(record.kind === 'rollback' && record.toRevision).toBe(first.revision);
 
-    await page.goto(`${w.url}/audit`);
+    await page.goto(`${w.localUrl}/audit`);
     await page.getByRole('heading', { name: 'Audit', exact: true }).waitFor();
     const row = rowsWith(page, 'Audit records', 'rollback').filter({
       hasText: w.userName('operator'),
@@ -243,7 +248,9 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
     await waitForText(page.getByRole('region', { name: 'Chain', exact: true }), 'Chain intact');
     await checkView(page, 'audit');
   });
+});
 
+describe('`ballast controller --ui`, signed in with a read-only bearer token', () => {
   it('shows a read-only user no actions, and the apiserver refuses a crafted POST', async () => {
     const { page: p } = await newPage(browser);
     pages.push(p);
@@ -252,7 +259,7 @@ describe('the web UI of `ballast controller --ui`, signed in as an operator', ()
     await p.getByLabel('Bearer token', { exact: true }).waitFor();
     await checkView(p, 'login');
     await signIn(p, w.url, await w.token('viewer'));
-    await openApp(p, 'web');
+    await openApp(p, w.url, 'web');
     for (const name of ['Sync now', 'Refresh', 'Suspend', 'Resume'])
       expect(await p.getByRole('button', { name, exact: true }).count(), name).toBe(0);
     expect(await p.getByRole('button', { name: /^Roll back to/ }).count()).toBe(0);
