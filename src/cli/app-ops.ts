@@ -5,14 +5,7 @@ import { parseApplication } from '../api/application.js';
 import { changeSetText, needsSync } from '../diff/index.js';
 import { compareApplication } from '../reconcile/reconcile.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
-import {
-  getApp,
-  say,
-  withApp,
-  withCommon,
-  type AppCall,
-  type AppFlags,
-} from './app-common.js';
+import { getApp, say, withApp, withCommon, type AppCall, type AppFlags } from './app-common.js';
 import { treeTable } from './app-tree.js';
 import { readAppTree } from '../reconcile/app-tree.js';
 import { historyEntryOf, requestOnApp } from '../reconcile/app-requests.js';

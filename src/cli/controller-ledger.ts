@@ -52,6 +52,8 @@ export interface ControllerLedgerFlags {
 
 export interface ControllerLedger {
   audit: AuditSink;
+  /** The ledger itself, for reading (the UI's Audit view). */
+  ledger: Ledger;
   /** Set while records are held because the store refuses them: no change may be applied. */
   unavailable: () => LedgerUnavailableError | undefined;
   close(): Promise<void>;
@@ -131,6 +133,7 @@ export async function openControllerLedger(
   });
   return {
     audit: hold.sink,
+    ledger,
     unavailable: () => hold.unavailable(),
     async close() {
       // Records the store never took are logged whole (they hold no secrets), so none is lost

@@ -30,7 +30,9 @@ import {
   type ObjectRef,
 } from './parse.js';
 import { defaultLedgerUrl } from '../audit/index.js';
-import { ledgerOptions, openControllerLedger } from './controller-ledger.js';
+import { ledgerOptions, openControllerLedger, type ControllerLedger } from './controller-ledger.js';
+import { UiServer } from '../ui/server.js';
+import { ClusterIdentities } from '../ui/session.js';
 import { keysFromSecret } from './secrets.js';
 import { retryableOf } from '../reconcile/errors.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -64,6 +66,8 @@ interface ControllerFlags extends KubeFlags, LeaderElectFlags {
   sealingKeyRenewPeriod: number;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
+  /** `--ui`: serve the web UI from the HTTP server, each user signed in with their own token. */
+  ui: boolean;
 }
 
 /**
@@ -122,7 +126,12 @@ export function registerController(program: Command): void {
       "accept file:// repoURLs; they read the controller's disk, so only when every Application is trusted",
       false,
     )
-    .option('--cache-dir <dir>', 'Git mirror and tree cache');
+    .option('--cache-dir <dir>', 'Git mirror and tree cache')
+    .option(
+      '--ui',
+      'serve the web UI on the same port; users sign in with their own bearer token, and every request is made with it',
+      false,
+    );
   gitTimeoutOption(cmd);
   leaderElectOptions(cmd, {
     leaseName: controllerLease,
@@ -217,6 +226,7 @@ async function runController(f: ControllerFlags): Promise<void> {
     },
   );
   await sealing.start();
+  const ui = f.ui ? uiServer(cluster, source, ledger, logger) : undefined;
   const controller = new Controller(
     {
       cluster,
@@ -242,6 +252,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       logger,
       drainMs: f.shutdownGrace,
       ...tenancyOf(f),
+      httpRoutes: ui === undefined ? undefined : (req, res) => ui.handle(req, res),
     },
   );
   const stopping = untilSignalled();
@@ -270,10 +281,32 @@ async function runController(f: ControllerFlags): Promise<void> {
   const signal = await stopping;
   await shutDown({ signal, controller, elector, logger, graceMs: f.shutdownGrace });
   sealing.stop();
+  ui?.close();
   await ledger?.close();
   cluster.close();
   // Everything is stopped; a handle some library left open must not keep the Pod Terminating.
   setTimeout(() => process.exit(0), 2_000).unref();
+}
+
+/**
+ * The UI of `--ui`: each request acts as its session's bearer token, with only the apiserver
+ * URL and CA taken from the controller's own connection. Log lines name users, never tokens.
+ */
+function uiServer(
+  cluster: Cluster,
+  source: GitSource,
+  ledger: ControllerLedger | undefined,
+  logger: Logger,
+): UiServer {
+  return new UiServer({
+    identities: new ClusterIdentities(cluster),
+    ledger: ledger?.ledger,
+    ledgerScope: 'controller',
+    source,
+    log: (fields, msg) => {
+      logger.info(fields, msg);
+    },
+  });
 }
 
 /**

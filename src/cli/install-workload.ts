@@ -19,6 +19,8 @@ export interface WorkloadOptions {
   ledger: LedgerStorage;
   /** `--vault-address` and the `--vault-allowed-address`es handed to the controller. */
   vault: { address?: string | undefined; allowed: readonly string[] };
+  /** Run `controller --ui` and expose the UI through the Service (port 80, named ui). */
+  ui: boolean;
 }
 
 export const port = 8080;
@@ -48,6 +50,7 @@ function controllerArgs(o: WorkloadOptions): string[] {
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
   if (o.vault.address !== undefined) args.push('--vault-address', o.vault.address);
   for (const a of o.vault.allowed) args.push('--vault-allowed-address', a);
+  if (o.ui) args.push('--ui');
   return args;
 }
 
@@ -224,9 +227,16 @@ export function controllerStatefulSet(o: WorkloadOptions): KubeObject {
   };
 }
 
-/** Metrics and webhooks. */
-export function controllerService(ns: string): KubeObject {
-  return httpService({ name: controllerName, namespace: ns, labels: installLabels, port });
+/**
+ * Metrics and webhooks; with the UI, also port 80 (`ui`) to the same container port, which only
+ * the Ready replica (the leader) answers.
+ */
+export function controllerService(ns: string, ui = false): KubeObject {
+  const service = httpService({ name: controllerName, namespace: ns, labels: installLabels, port });
+  if (!ui) return service;
+  const spec = service['spec'] as { ports: object[] };
+  spec.ports.push({ name: 'ui', port: 80, targetPort: 'http', protocol: 'TCP' });
+  return service;
 }
 
 /** A Service of a workload's `http` port: /metrics, and the webhooks of the Ready replica. */

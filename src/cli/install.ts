@@ -35,6 +35,8 @@ export interface InstallOptions {
   ledger: LedgerStorage;
   /** The Vaults the controller may use (see WorkloadOptions). */
   vault: { address?: string | undefined; allowed: readonly string[] };
+  /** Serve the web UI (`controller --ui`) and expose it through the Service. */
+  ui: boolean;
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -46,6 +48,7 @@ export function defaultInstallOptions(): InstallOptions {
     defaultServiceAccount: 'ballast',
     ledger: { kind: 'volume', size: '1Gi', storageClassName: undefined },
     vault: { allowed: [] },
+    ui: false,
   };
 }
 
@@ -67,7 +70,7 @@ export function installManifests(o: InstallOptions): KubeObject[] {
       metadata: { name: controllerName, namespace: ns, labels: installLabels },
     },
     ...rbacManifests(ns, o.tenancy),
-    controllerService(ns),
+    controllerService(ns, o.ui),
     controllerStatefulSet(o),
   ];
 }
@@ -165,6 +168,7 @@ interface InstallFlags extends KubeFlags {
   ledgerPostgresSecret?: string;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
+  ui: boolean;
 }
 
 function ledgerOf(f: InstallFlags): LedgerStorage {
@@ -225,6 +229,11 @@ export function registerInstall(program: Command): void {
       'another Vault a spec.vault.address may name (repeatable); the controller talks to no other',
       collectVaultAddress,
       [],
+    )
+    .option(
+      '--ui',
+      'run the controller with its web UI (users sign in with their own bearer token) and expose it on the Service, port 80',
+      false,
     );
   kubeOptions(cmd).action(async (f: InstallFlags) => {
     if (f.hub) {
@@ -240,6 +249,7 @@ export function registerInstall(program: Command): void {
       defaultServiceAccount: f.defaultServiceAccount,
       ledger: ledgerOf(f),
       vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
+      ui: f.ui,
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.

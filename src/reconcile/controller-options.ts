@@ -6,6 +6,7 @@ import type { AuditSink } from './audit.js';
 import { createLogger, type Logger } from './log.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
 import { defaultStopOptions } from './runner.js';
+import type { HttpRoutes } from './http-server.js';
 
 /** What a Controller is told (options) and given (deps). */
 
@@ -40,6 +41,8 @@ export interface ControllerOptions {
   sharedDecryptionNamespaces: 'all' | readonly string[];
   /** On stop(), how long in-flight reconciles may finish before they are aborted. */
   drainMs: number;
+  /** Further routes of the HTTP server (the UI of `controller --ui`); none when undefined. */
+  httpRoutes: HttpRoutes | undefined;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -56,6 +59,7 @@ export function defaultControllerOptions(): ControllerOptions {
     defaultServiceAccount: undefined,
     sharedDecryptionNamespaces: [],
     drainMs: defaultStopOptions().drainMs,
+    httpRoutes: undefined,
   };
 }
 

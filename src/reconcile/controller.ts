@@ -84,6 +84,7 @@ export class Controller {
       logger: this.log,
       ready: () => this.ready,
       scrape: () => this.metrics.scrape(),
+      routes: this.opts.httpRoutes,
       onPush: (urls) => {
         const keys = new Set(urls.flatMap((u) => this.apps.byRepo(u)));
         for (const k of keys) this.pushes.push(k);

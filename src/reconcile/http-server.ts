@@ -25,11 +25,16 @@ export interface ControllerHttpOptions {
   scrape: () => Promise<{ contentType: string; body: string }>;
   /** A verified push for these repositories; returns the keys it queued. */
   onPush: (repoUrls: readonly string[]) => string[];
+  /** Other routes (the UI of `controller --ui`): true when it took the request. */
+  routes?: HttpRoutes | undefined;
 }
+
+/** A handler of further routes on the controller's server; false leaves the request unanswered. */
+export type HttpRoutes = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const providers: readonly string[] = ['github', 'gitlab', 'gitea', 'generic'];
 
-/** The controller's HTTP server: /healthz, /readyz, /metrics and the webhook receiver. */
+/** The controller's HTTP server: /healthz, /readyz, /metrics, the webhook receiver, and `routes`. */
 export class ControllerHttp {
   private readonly server: Server;
   private readonly deliveries: DeliveryLog;
@@ -45,7 +50,7 @@ export class ControllerHttp {
       else if (req.url === '/readyz')
         res.writeHead(opts.ready() ? 200 : 503).end(opts.ready() ? 'ok\n' : 'starting\n');
       else if (req.url === '/metrics') this.serveMetrics(res);
-      else res.writeHead(404).end();
+      else if (opts.routes?.(req, res) !== true) res.writeHead(404).end();
     });
   }
 

@@ -304,7 +304,8 @@ export interface FleetAppDetail extends FleetAppSummary {
 // ---------------------------------------------------------------- live updates
 
 /**
- * GET /api/stream (Server-Sent Events), fed by the server's watches with the user's identity.
+ * GET /api/stream (Server-Sent Events), fed by the server's watches with the user's identity;
+ * `?namespace=<ns>` watches one namespace, for a user who may not watch them all.
  * The `event:` field is the `type`; `data:` is the JSON of the whole message.
  */
 export type StreamMessage =

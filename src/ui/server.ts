@@ -137,7 +137,11 @@ export class UiServer {
       ),
       r('GET', '/api/stream', [], async (c) => {
         const s = await this.sessionOf(c.req);
-        this.streams.open(s, c.req, c.res, await fleetInstalled(s.cluster));
+        const ns = c.url.searchParams.get('namespace') ?? '';
+        if (ns !== '' && !isObjectName(ns))
+          throw new UiHttpError(400, 'namespace must be a valid name');
+        const fleet = await fleetInstalled(s.cluster);
+        this.streams.open(s, c.req, c.res, { fleet, namespace: ns === '' ? undefined : ns });
       }),
     ];
   }

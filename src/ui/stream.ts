@@ -67,6 +67,8 @@ class Stream {
     private readonly res: ServerResponse,
     opts: StreamOptions,
     fleet: boolean,
+    /** One namespace, for a user who may not watch every namespace; all when undefined. */
+    namespace: string | undefined,
   ) {
     res.writeHead(200, {
       ...securityHeaders,
@@ -77,7 +79,8 @@ class Stream {
     });
     res.write(': connected\n\n');
     this.heartbeat = setInterval(() => res.write(': ping\n\n'), opts.heartbeatMs);
-    const appsPath = `/apis/${applicationApiVersion}/applications`;
+    const inNs = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+    const appsPath = `/apis/${applicationApiVersion}${inNs}/applications`;
     const appKey = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     void this.run({
       path: appsPath,
@@ -103,7 +106,7 @@ class Stream {
       },
     });
     void this.run({
-      path: '/api/v1/events',
+      path: `/api/v1${inNs}/events`,
       query: `fieldSelector=${encodeURIComponent('involvedObject.kind=Application')}`,
       onChange: (_type, o) => {
         const involved = (
@@ -209,14 +212,19 @@ export class StreamHub {
 
   constructor(private readonly opts: StreamOptions = defaultStreamOptions()) {}
 
-  open(session: UiSession, req: IncomingMessage, res: ServerResponse, fleet: boolean): void {
+  open(
+    session: UiSession,
+    req: IncomingMessage,
+    res: ServerResponse,
+    o: { fleet: boolean; namespace: string | undefined },
+  ): void {
     const mine = this.bySession.get(session.id) ?? new Set<Stream>();
     if (mine.size >= this.opts.maxPerSession)
       throw new UiHttpError(
         429,
         `at most ${String(this.opts.maxPerSession)} live streams per session; close a tab`,
       );
-    const stream = new Stream(session, res, this.opts, fleet);
+    const stream = new Stream(session, res, this.opts, o.fleet, o.namespace);
     mine.add(stream);
     this.bySession.set(session.id, mine);
     const done = (): void => {

@@ -74,6 +74,9 @@ export class Client {
   /** From the session; sent as x-ballast-csrf on every POST. */
   private csrf = '';
 
+  /** `onUnauthorized`: a 401 after sign-in (the session cookie expired or was revoked). */
+  constructor(private readonly onUnauthorized: () => void = () => undefined) {}
+
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const init: RequestInit = { method, headers, credentials: 'same-origin' };
@@ -89,6 +92,8 @@ export class Client {
       const detail = err instanceof Error ? err.message : String(err);
       throw new ApiError({ status: 0, message: `The UI server did not answer: ${detail}` });
     }
+    if (res.status === 401 && path !== '/api/session' && path !== '/api/login')
+      this.onUnauthorized();
     if (!res.ok) throw await errorOf(res);
     return (await res.json()) as T;
   }

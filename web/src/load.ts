@@ -35,3 +35,26 @@ export function useLoad<T>(fetch: () => Promise<T>, deps: readonly unknown[]): L
   useEffect(reload, deps);
   return { ...state, reload };
 }
+
+/**
+ * `fn` once, `ms` after the first of a burst of calls: a sync writes status several times and a
+ * fleet of apps reports at once; each view refetches once per burst. Event-driven, never polling.
+ */
+export function useCoalesced(fn: () => void, ms: number): () => void {
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latest = useRef(fn);
+  latest.current = fn;
+  useEffect(
+    () => () => {
+      clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current !== undefined) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      latest.current();
+    }, ms);
+  }, [ms]);
+}

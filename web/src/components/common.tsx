@@ -23,16 +23,21 @@ const HEALTH_ICON: Record<HealthStatus, string> = {
   Healthy: '♥',
   Progressing: '◔',
   Degraded: '✖',
-  Suspended: '⏸',
+  Suspended: '‖',
   Missing: '⊘',
   Unknown: '?',
 };
 
 const SYNC_ICON: Record<SyncStatus, string> = { Synced: '✔', OutOfSync: '⟳', Unknown: '?' };
 
-export function Health(props: { value: HealthStatus; id?: string }) {
+/** `hidden`: left out of the accessible name of its container, which names it as a description. */
+export function Health(props: { value: HealthStatus; id?: string; hidden?: boolean }) {
   return (
-    <span class={`status health-${props.value}`} id={props.id}>
+    <span
+      class={`status health-${props.value}`}
+      id={props.id}
+      aria-hidden={props.hidden ? 'true' : undefined}
+    >
       <span class="icon" aria-hidden="true">
         {HEALTH_ICON[props.value]}
       </span>
@@ -72,13 +77,17 @@ export function shortSha(sha: string | undefined): string {
   return sha ? sha.slice(0, 7) : '';
 }
 
+// One formatter for every timestamp: toLocaleString() builds a new one per call, which shows in a
+// list of 500 rows.
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function Time(props: { value: string | undefined }) {
   if (!props.value) return <span class="muted">—</span>;
   const d = new Date(props.value);
   if (Number.isNaN(d.getTime())) return <span>{props.value}</span>;
   return (
     <time dateTime={props.value} title={props.value}>
-      {d.toLocaleString()}
+      {timeFormat.format(d)}
     </time>
   );
 }

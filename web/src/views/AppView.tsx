@@ -1,9 +1,16 @@
 /** One Application: summary, conditions, actions, resources, the selected object, drift, history. */
-import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AppAction, AppDetail, AppKey, Condition, DriftEntry } from '../../../src/ui/api.js';
+import { useState } from 'preact/hooks';
+import type {
+  AppAction,
+  AppDetail,
+  AppKey,
+  Condition,
+  DriftEntry,
+  EventItem,
+} from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Loading, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import type { ObjectTab } from '../routes.js';
 import { History, countsText } from './History.js';
 import { Events, ObjectPanel } from './ObjectPanel.js';
@@ -18,20 +25,9 @@ const sameKey = (a: AppKey, b: AppKey) => a.namespace === b.namespace && a.name 
 function useAppVersion(appKey: AppKey): { version: number; bump: () => void; deleted: boolean } {
   const [version, setVersion] = useState(0);
   const [deleted, setDeleted] = useState(false);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const bump = () => {
-    if (timer.current !== undefined) return;
-    timer.current = setTimeout(() => {
-      timer.current = undefined;
-      setVersion((v) => v + 1);
-    }, 100);
-  };
-  useEffect(
-    () => () => {
-      clearTimeout(timer.current);
-    },
-    [],
-  );
+  const bump = useCoalesced(() => {
+    setVersion((v) => v + 1);
+  }, 100);
   useStream((m) => {
     if (m.type === 'app-changed' && sameKey(m.key, appKey)) bump();
     else if (m.type === 'app' && sameKey(m.app, appKey)) bump();
@@ -90,15 +86,19 @@ export function AppView(props: { appKey: AppKey; object: string | undefined; tab
           <Conditions conditions={d.conditions} />
         </>
       )}
-      <div class={props.object ? 'split' : undefined}>
-        <Resources appKey={appKey} version={version} selected={props.object} tab={props.tab} />
-        {props.object && (
-          <ObjectPanel appKey={appKey} object={props.object} tab={props.tab} version={version} />
-        )}
-      </div>
+      <Resources
+        key={`${appKey.namespace}/${appKey.name}`}
+        appKey={appKey}
+        version={version}
+        selected={props.object}
+        tab={props.tab}
+      />
+      {props.object && (
+        <ObjectPanel appKey={appKey} object={props.object} tab={props.tab} version={version} />
+      )}
       {d && (
         <>
-          <Drift drift={d.drift} selfHeal={d.selfHeal} />
+          <Drift drift={d.drift} selfHeal={d.selfHeal} events={d.events} />
           <History
             detail={d}
             appKey={appKey}
@@ -216,7 +216,8 @@ function Summary(props: {
             <dd>
               Pinned to {d.pinnedTo.historyId} (<code>{shortSha(d.pinnedTo.revision)}</code>)
               {d.pinnedTo.reason && <>: “{d.pinnedTo.reason}”</>}{' '}
-              {d.can.rollback && (
+              {/* Resume also lifts a suspension; when the action bar shows it, one button is enough. */}
+              {d.can.rollback && !(d.suspended && d.can.suspend) && (
                 <button
                   type="button"
                   disabled={props.busy !== undefined}
@@ -271,7 +272,9 @@ function Conditions(props: { conditions: Condition[] }) {
   );
 }
 
-function Drift(props: { drift: DriftEntry[]; selfHeal: boolean }) {
+function Drift(props: { drift: DriftEntry[]; selfHeal: boolean; events: EventItem[] }) {
+  // status.drift holds what is drifted now; the Events tell what was seen and reverted before.
+  const driftEvents = props.events.filter((e) => e.reason.startsWith('Drift'));
   return (
     <section aria-label="Drift" class="panel">
       <h2>Drift</h2>
@@ -319,6 +322,12 @@ function Drift(props: { drift: DriftEntry[]; selfHeal: boolean }) {
             ))}
           </tbody>
         </table>
+      )}
+      {driftEvents.length > 0 && (
+        <>
+          <h3>Drift events</h3>
+          <Events events={driftEvents} />
+        </>
       )}
     </section>
   );

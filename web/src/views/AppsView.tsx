@@ -13,7 +13,7 @@ import {
   parseAppFilters,
   type AppFilters,
 } from '../filters.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import { navigate, useLocation } from '../router.js';
 import { appPath } from '../routes.js';
 
@@ -32,16 +32,17 @@ export function AppsView() {
     setRows(list.data?.items);
   }, [list.data]);
 
+  const reloadSoon = useCoalesced(list.reload, 500);
   useStream(
     (m) => {
       if (m.type === 'app') {
-        setRows((r) => r?.map((a) => (sameKey(a, m.app) ? m.app : a)));
-        const known = rows?.some((a) => sameKey(a, m.app));
-        // A new app, or one whose status moved it in or out of the filters: refetch this page.
-        if (!known || filters.sync || filters.health || filters.q) list.reload();
-        else refreshCountsSoon(list.reload);
+        const before = rows?.find((a) => sameKey(a, m.app));
+        if (before) setRows((r) => r?.map((a) => (sameKey(a, m.app) ? m.app : a)));
+        // Counts, membership of this page or of the filters may have changed: look again once
+        // per burst. A row whose status words did not move needs nothing more.
+        if (!before || before.sync !== m.app.sync || before.health !== m.app.health) reloadSoon();
       } else if (m.type === 'app-deleted') {
-        list.reload();
+        reloadSoon();
       }
     },
     () => {
@@ -73,16 +74,6 @@ export function AppsView() {
       )}
     </>
   );
-}
-
-// Counts change with every status write; batch stream bursts into one refetch.
-let countsTimer: ReturnType<typeof setTimeout> | undefined;
-function refreshCountsSoon(reload: () => void): void {
-  if (countsTimer !== undefined) return;
-  countsTimer = setTimeout(() => {
-    countsTimer = undefined;
-    reload();
-  }, 500);
 }
 
 function Filters(props: {
@@ -170,11 +161,15 @@ function Counts(props: { list: AppList }) {
         <strong>{total}</strong> {total === 1 ? 'application' : 'applications'}
       </p>
       <ul>
+        <li class="count-label">Sync:</li>
         {SYNC_STATUSES.filter((s) => counts.sync[s]).map((s) => (
           <li>
             <Sync value={s} /> {counts.sync[s]}
           </li>
         ))}
+      </ul>
+      <ul>
+        <li class="count-label">Health:</li>
         {HEALTH_STATUSES.filter((h) => counts.health[h]).map((h) => (
           <li>
             <Health value={h} /> {counts.health[h]}
@@ -187,7 +182,7 @@ function Counts(props: { list: AppList }) {
 
 function AppTable(props: { rows: AppSummary[]; loading: boolean }) {
   return (
-    <table class="grid" aria-label="Applications" aria-busy={props.loading}>
+    <table class="grid apps" aria-label="Applications" aria-busy={props.loading}>
       <thead>
         <tr>
           <th scope="col">Name</th>

@@ -9,7 +9,7 @@ import {
   parseAuditFilters,
   type AuditFilters,
 } from '../filters.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import { navigate, useLocation } from '../router.js';
 
 export function AuditView() {
@@ -19,8 +19,9 @@ export function AuditView() {
   const key = auditFiltersToSearch(filters);
   const page = useLoad(() => client.audit(auditQuery(filters)), [key]);
   // New ledger records follow syncs and actions: an app changing is the cue to look again.
+  const reloadSoon = useCoalesced(page.reload, 1000);
   useStream((m) => {
-    if (m.type === 'app-changed') page.reload();
+    if (m.type === 'app-changed') reloadSoon();
   }, page.reload);
   return (
     <>

@@ -3,12 +3,13 @@ import { useState } from 'preact/hooks';
 import type { AppKey, FleetAppDetail, FleetOverview } from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Link, Loading, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
-import { useLoad } from '../load.js';
+import { useCoalesced, useLoad } from '../load.js';
 import { fleetAppPath } from '../routes.js';
 
 function useFleetReload(reload: () => void): void {
+  const reloadSoon = useCoalesced(reload, 300);
   useStream((m) => {
-    if (m.type === 'fleet-changed') reload();
+    if (m.type === 'fleet-changed') reloadSoon();
   }, reload);
 }
 
@@ -138,9 +139,6 @@ export function FleetAppView(props: { appKey: AppKey }) {
       <h1>
         {appKey.namespace}/{appKey.name}
       </h1>
-      <p>
-        <Link href="/fleet">Back to Fleet</Link>
-      </p>
       {d && <FleetActions detail={d} busy={busy} run={run} />}
       <p role="status" class="notice">
         {notice}

@@ -1,5 +1,5 @@
 /** One object of an Application: its live YAML (Secrets masked by the server), Events and diff. */
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AppKey, EventItem, ObjectDetail } from '../../../src/ui/api.js';
 import { ErrorAlert, Loading, Time } from '../components/common.js';
 import { useCtx } from '../context.js';
@@ -26,6 +26,11 @@ export function ObjectPanel(props: {
     [props.appKey.namespace, props.appKey.name, props.object, props.version],
   );
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  const section = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // The panel sits below the resources: bring a newly selected object into view.
+    section.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.object]);
 
   const select = (tab: ObjectTab, focus: boolean) => {
     navigate(objectPath(props.appKey, props.object, tab), { replace: true });
@@ -49,7 +54,7 @@ export function ObjectPanel(props: {
 
   const title = ref ? `${ref.kind}/${ref.name}` : props.object;
   return (
-    <section aria-label="Object" class="panel object">
+    <section aria-label="Object" class="panel object" ref={section}>
       <div class="object-head">
         <h2>{title}</h2>
         {ref?.namespace && <span class="muted">in {ref.namespace}</span>}
@@ -112,7 +117,8 @@ function TabBody(props: { tab: ObjectTab; detail: ObjectDetail }) {
   }
 }
 
-export function Events(props: { events: EventItem[]; label: string }) {
+/** `label` names the table; leave it out where a name would shadow a contract name ("Drift"). */
+export function Events(props: { events: EventItem[]; label?: string }) {
   if (props.events.length === 0) return <p class="muted">No Events.</p>;
   return (
     <table class="grid" aria-label={props.label}>

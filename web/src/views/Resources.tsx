@@ -16,6 +16,12 @@ export const ROW_HEIGHT = 28;
 const VIEW_HEIGHT = 420;
 const PAGE_SIZE = 200;
 const OVERSCAN = 8;
+const HEADER_HEIGHT = 32;
+
+/** A short app's panes shrink to fit; a long one's stop at VIEW_HEIGHT and scroll. */
+function heightFor(total: number, header: number): number {
+  return Math.min(VIEW_HEIGHT, Math.max(3, total) * ROW_HEIGHT + header + 2);
+}
 
 interface Pages {
   total: number | undefined;
@@ -41,17 +47,6 @@ function useResourcePages(appKey: AppKey, q: string, version: number): Pages {
   });
   const [error, setError] = useState<unknown>(undefined);
   const [, setTick] = useState(0);
-  const ident = `${appKey.namespace}/${appKey.name}?${q}`;
-
-  const lastIdent = useRef(ident);
-  if (lastIdent.current !== ident) {
-    // Another app or filter: nothing of the old cache may show.
-    lastIdent.current = ident;
-    generation.current++;
-    cache.current = new Map();
-    stale.current = new Map();
-    inflight.current = new Set();
-  }
   const lastVersion = useRef(version);
   if (lastVersion.current !== version) {
     lastVersion.current = version;
@@ -87,8 +82,8 @@ function useResourcePages(appKey: AppKey, q: string, version: number): Pages {
         );
       }
     },
-    // ident covers appKey and q
-    [client, ident, version],
+    // The component is keyed by app and filter; only the version renews the cache.
+    [client, version],
   );
 
   const row = (i: number) => {
@@ -106,24 +101,57 @@ export function Resources(props: {
 }) {
   const [q, setQ] = useState('');
   const [draft, setDraft] = useState('');
-  const pages = useResourcePages(props.appKey, q, props.version);
+  return (
+    <section aria-label="Resources" class="panel">
+      <h2>Resources</h2>
+      <form
+        role="search"
+        aria-label="Filter resources"
+        class="resource-filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQ(draft.trim());
+        }}
+      >
+        <label for="res-q">Filter objects</label>
+        <input
+          id="res-q"
+          type="search"
+          placeholder="kind or name"
+          value={draft}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+          }}
+        />
+        <button type="submit">Filter</button>
+      </form>
+      {/* Keyed by the filter: another filter starts from an empty cache and the top of the list. */}
+      <ResourceViews key={q} {...props} q={q} />
+    </section>
+  );
+}
+
+function ResourceViews(props: {
+  appKey: AppKey;
+  version: number;
+  selected: string | undefined;
+  tab: ObjectTab;
+  q: string;
+}) {
+  const pages = useResourcePages(props.appKey, props.q, props.version);
   const [treeTop, setTreeTop] = useState(0);
   const [listTop, setListTop] = useState(0);
   const total = pages.total ?? 0;
-  const treeWin = visibleWindow({
-    scrollTop: treeTop,
-    viewportHeight: VIEW_HEIGHT,
-    rowHeight: ROW_HEIGHT,
-    total,
-    overscan: OVERSCAN,
-  });
-  const listWin = visibleWindow({
-    scrollTop: listTop,
-    viewportHeight: VIEW_HEIGHT,
-    rowHeight: ROW_HEIGHT,
-    total,
-    overscan: OVERSCAN,
-  });
+  const at = (scrollTop: number) =>
+    visibleWindow({
+      scrollTop,
+      viewportHeight: VIEW_HEIGHT,
+      rowHeight: ROW_HEIGHT,
+      total,
+      overscan: OVERSCAN,
+    });
+  const treeWin = at(treeTop);
+  const listWin = at(listTop);
   const needed =
     pages.total === undefined
       ? [0]
@@ -145,40 +173,18 @@ export function Resources(props: {
   };
 
   return (
-    <section aria-label="Resources" class="panel">
-      <h2>Resources</h2>
+    <>
       <div class="resource-bar">
         <p>
-          <strong>{pages.total ?? '…'}</strong> objects
+          <strong>{pages.total ?? '…'}</strong> {props.q ? `objects match “${props.q}”` : 'objects'}
         </p>
-        <ul class="inline-counts" aria-label="Objects by health">
+        <ul class="inline-counts">
           {HEALTH_STATUSES.filter((h) => pages.counts[h]).map((h: HealthStatus) => (
             <li>
               <Health value={h} /> {pages.counts[h]}
             </li>
           ))}
         </ul>
-        <form
-          role="search"
-          aria-label="Filter resources"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setTreeTop(0);
-            setListTop(0);
-            setQ(draft.trim());
-          }}
-        >
-          <label for="res-q">Filter objects</label>
-          <input
-            id="res-q"
-            type="search"
-            value={draft}
-            onInput={(e) => {
-              setDraft(e.currentTarget.value);
-            }}
-          />
-          <button type="submit">Filter</button>
-        </form>
       </div>
       <ErrorAlert error={pages.error} />
       <div class="resources">
@@ -200,7 +206,7 @@ export function Resources(props: {
           selected={props.selected}
         />
       </div>
-    </section>
+    </>
   );
 }
 
@@ -312,27 +318,18 @@ function Tree(props: {
     const id = `ti-${i}`;
     if (!n) {
       rows.push(
-        <div
-          role="treeitem"
-          id={id}
-          aria-label="Loading"
-          aria-selected={false}
-          class="row loading"
-          key={id}
-        >
+        <div role="treeitem" id={id} aria-selected={false} class="row loading" key={id}>
           Loading…
         </div>,
       );
       continue;
     }
-    const label = `${n.kind}/${n.name}`;
     rows.push(
       <div
         key={n.key}
         id={id}
         role="treeitem"
         aria-level={n.depth + 1}
-        aria-label={label}
         aria-describedby={`${id}-h`}
         aria-selected={n.key === props.selected}
         class={`row depth-${Math.min(n.depth, 6)}${i === activeIndex ? ' active' : ''}`}
@@ -342,8 +339,10 @@ function Tree(props: {
         }}
       >
         <span class="indent" style={{ width: `${n.depth * 16}px` }} />
-        <span class="kind">{n.kind}</span>/<span class="name">{n.name}</span>{' '}
-        <Health value={n.health} id={`${id}-h`} />
+        {/* One text node: a flex row would put spaces into the name between separate spans. */}
+        <span class="name">{`${n.kind}/${n.name}`}</span>
+        {/* Named by Kind/name alone (what a reader looks for); health is the description. */}
+        <Health value={n.health} id={`${id}-h`} hidden />
       </div>,
     );
   }
@@ -352,7 +351,7 @@ function Tree(props: {
     <div
       class="scroller"
       ref={scroller}
-      style={{ height: `${VIEW_HEIGHT}px` }}
+      style={{ height: `${heightFor(total, 0)}px` }}
       onScroll={(e) => {
         props.setTop(e.currentTarget.scrollTop);
       }}
@@ -427,7 +426,7 @@ function List(props: {
   return (
     <div
       class="scroller"
-      style={{ height: `${VIEW_HEIGHT}px` }}
+      style={{ height: `${heightFor(props.total, HEADER_HEIGHT)}px` }}
       onScroll={(e) => {
         props.setTop(e.currentTarget.scrollTop);
       }}

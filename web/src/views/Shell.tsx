@@ -2,7 +2,7 @@
  * The page: asks for the session first (401 → /login in cluster mode), then opens the one event
  * stream and shows the header, the main navigation and the routed view.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Session } from '../../../src/ui/api.js';
 import { ApiError, Client, Stream } from '../client.js';
 import { ErrorAlert, Link, Loading } from '../components/common.js';
@@ -22,9 +22,15 @@ type SessionState =
   | { state: 'failed'; error: unknown };
 
 export function Shell() {
-  const client = useMemo(() => new Client(), []);
-  const stream = useMemo(() => new Stream(), []);
   const [s, setS] = useState<SessionState>({ state: 'loading' });
+  const client = useMemo(
+    () =>
+      new Client(() => {
+        setS({ state: 'signed-out' });
+      }),
+    [],
+  );
+  const stream = useMemo(() => new Stream(), []);
   const loc = useLocation();
   const route = parseRoute(loc.pathname, loc.search);
 
@@ -49,6 +55,8 @@ export function Shell() {
       if (s.state === 'signed-out' && route.view !== 'login') navigate('/login', { replace: true });
     }
   }, [s.state, route.view, stream]);
+
+  useRouteFocus(loc.pathname, route);
 
   const ctx = useMemo(
     () => (s.state === 'signed-in' ? { client, stream, session: s.session } : undefined),
@@ -99,13 +107,20 @@ function RouteView(props: { route: Route }) {
     case 'login':
       return <AppsView />;
     case 'app':
-      return <AppView appKey={r.key} object={r.object} tab={r.tab} />;
+      return (
+        <AppView
+          key={`${r.key.namespace}/${r.key.name}`}
+          appKey={r.key}
+          object={r.object}
+          tab={r.tab}
+        />
+      );
     case 'audit':
       return <AuditView />;
     case 'fleet':
       return <FleetView />;
     case 'fleet-app':
-      return <FleetAppView appKey={r.key} />;
+      return <FleetAppView key={`${r.key.namespace}/${r.key.name}`} appKey={r.key} />;
     case 'not-found':
       return (
         <>
@@ -206,4 +221,37 @@ function follow(ev: MouseEvent, href: string): void {
   if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
   ev.preventDefault();
   navigate(href);
+}
+
+const TITLES: Record<Route['view'], string> = {
+  apps: 'Applications',
+  app: 'Application',
+  audit: 'Audit',
+  fleet: 'Fleet',
+  'fleet-app': 'Fleet application',
+  login: 'Sign in',
+  'not-found': 'Not found',
+};
+
+/**
+ * After an in-page navigation, the title names the view and focus moves to <main>, so a screen
+ * reader announces the new page as it would after a full load. Only a new path counts: changing
+ * filters or the selected object keeps focus where the user is.
+ */
+function useRouteFocus(pathname: string, route: Route): void {
+  const first = useRef(true);
+  const key =
+    route.view === 'app' || route.view === 'fleet-app'
+      ? `${route.key.namespace}/${route.key.name}`
+      : '';
+  useEffect(() => {
+    document.title = `${key ? `${key} · ` : ''}${TITLES[route.view]} · Ballast`;
+  }, [route.view, key]);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [pathname]);
 }
