@@ -126,17 +126,23 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     await checkView(page, 'applications');
   });
 
-  it('shows a `kubectl scale` as drift, then as healed, in the open page without a reload', async () => {
+  it('shows a `kubectl scale` as drift reverted by self-heal, naming kubectl, in the open page without a reload', async () => {
     page = await operatorPage();
     await openApp(page, w.localUrl, 'web');
     await page.getByRole('tree', { name: 'Resource tree' }).waitFor();
     await checkView(page, 'application');
     await markRealm(page);
     await w.kubectl('-n', w.ns, 'scale', 'deployment/web', '--replicas=3');
-    const healed = rowsWith(page, 'Drift', /Deployment\/?.*web/).filter({ hasText: 'Healed' });
-    await healed.first().waitFor();
-    await waitForText(healed, 'kubectl');
-    await waitForText(healed, 'replicas');
+    // Self-heal reverts it before status.drift is written, so the page shows it as the
+    // controller records it: a DriftReverted Event naming who changed what, and no drift left.
+    const drift = page.getByRole('region', { name: 'Drift', exact: true });
+    const reverted = drift
+      .getByRole('row')
+      .filter({ hasText: 'DriftReverted' })
+      .filter({ hasText: `Deployment.apps/${w.ns}/web` });
+    await waitForText(reverted, 'changed by kubectl');
+    await waitForText(reverted, 'replicas');
+    await waitForText(drift, 'No drift recorded.');
     expect(await realmMarked(page)).toBe(true);
     const replicas = await w.kubectl(
       '-n',
@@ -187,6 +193,7 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     const reported = rowsWith(page, 'Drift', /tuning/).filter({ hasText: 'Reported' });
     await waitForText(reported, 'hand-edit');
     expect(await realmMarked(page)).toBe(true);
+    await checkView(page, 'drift-reported');
     await page
       .getByRole('tree', { name: 'Resource tree' })
       .getByRole('treeitem', { name: /ConfigMap\/tuning/ })
