@@ -235,6 +235,20 @@ async function warmLoads(
   return all;
 }
 
+/** The median of `loads` GETs of `path` from node: the server's share of a page load. */
+async function apiMs(url: string, path: string): Promise<string> {
+  const ms: number[] = [];
+  for (let i = 0; i < loads; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${url}${path}`);
+    await r.arrayBuffer();
+    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return `GET ${path.replace(/\?.*/, '')} ${(ms[Math.floor(ms.length / 2)] ?? NaN).toFixed(0)} ms`;
+}
+
 function line(what: string, ls: Load[], of: string): string {
   const ms = ls.map((l) => l.interactiveMs).sort((a, b) => a - b);
   const median = ms[Math.floor(ms.length / 2)] ?? NaN;
@@ -265,6 +279,7 @@ async function benchList(
   await allSynced(cluster, ns, 10, 120_000);
   await settle(pids);
   const small = await warmLoads(browser, `${url}/`, ready, rows);
+  const smallApi = await apiMs(url, '/api/apps?offset=0&limit=100');
   const t0 = performance.now();
   await applyApps(cluster, ns, apps(10, 1000), repo);
   await allSynced(cluster, ns, 1000, 1_200_000);
@@ -275,7 +290,9 @@ async function benchList(
     `Applications list (${loads} loads each, after one warm-up; 1,000 synced in ${(syncMs / 1000).toFixed(0)} s):`,
   );
   out(line('10 Applications (baseline)', small, 'table rows'));
+  out(`    server: ${smallApi}`);
   out(line('1,000 Applications', big, 'table rows'));
+  out(`    server: ${await apiMs(url, '/api/apps?offset=0&limit=100')}`);
 }
 
 async function benchObjects(
@@ -320,6 +337,13 @@ async function benchObjects(
   out(
     `Application page (${loads} loads each, after one warm-up; 5,050 ConfigMaps synced in ${(syncMs / 1000).toFixed(0)} s):`,
   );
-  out(line('50 objects (baseline)', small, 'tree items'));
-  out(line('5,000 objects', big, 'tree items'));
+  for (const [what, name, figures] of [
+    ['50 objects (baseline)', 'small', small],
+    ['5,000 objects', 'big', big],
+  ] as const) {
+    out(line(what, figures, 'tree items'));
+    const app = `/api/apps/${ns}/${name}`;
+    const server = [await apiMs(url, app), await apiMs(url, `${app}/resources?offset=0&limit=200`)];
+    out(`    server: ${server.join(', ')}`);
+  }
 }

@@ -98,8 +98,12 @@ export async function screenshot(page: Page, view: string): Promise<string> {
   return path;
 }
 
-/** Every view gets both: the accessibility check and its screenshot. */
-export async function checkView(page: Page, view: string): Promise<void> {
+/**
+ * Every view gets both: the accessibility check (of the whole page) and its screenshot, with
+ * `show` scrolled into the viewport when the view is a part of a longer page.
+ */
+export async function checkView(page: Page, view: string, show?: Locator): Promise<void> {
+  await show?.scrollIntoViewIfNeeded();
   await screenshot(page, view);
   await checkA11y(page, view);
 }

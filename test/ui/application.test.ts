@@ -153,7 +153,7 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
       'jsonpath={.spec.replicas}',
     );
     expect(replicas).toBe('1');
-    await checkView(page, 'drift');
+    await checkView(page, 'drift', drift);
   });
 
   it('renders an annotation holding <script> as text, and it never runs', async () => {
@@ -179,7 +179,7 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     };
     expect(dom).toEqual({ ran: undefined, inlineScripts: 0, injectedImages: 0 });
     expect(dialogs).toEqual([]);
-    await checkView(page, 'application-object');
+    await checkView(page, 'application-object', object.locator('pre'));
   });
 
   it('names the field manager of a changed line in the diff', async () => {
@@ -193,7 +193,11 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     const reported = rowsWith(page, 'Drift', /tuning/).filter({ hasText: 'Reported' });
     await waitForText(reported, 'hand-edit');
     expect(await realmMarked(page)).toBe(true);
-    await checkView(page, 'drift-reported');
+    await checkView(
+      page,
+      'drift-reported',
+      page.getByRole('region', { name: 'Drift', exact: true }),
+    );
     await page
       .getByRole('tree', { name: 'Resource tree' })
       .getByRole('treeitem', { name: /ConfigMap\/tuning/ })
@@ -212,12 +216,12 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     expect(managerColumn).toBeGreaterThanOrEqual(0);
     const cells = await changed.first().getByRole('cell').allTextContents();
     expect(cells[managerColumn]?.trim()).toBe('hand-edit');
-    await checkView(page, 'diff');
+    await checkView(page, 'diff', page.getByRole('table', { name: 'Diff', exact: true }));
     await object.getByRole('button', { name: 'Side by side', exact: true }).click();
     const table = page.getByRole('table', { name: 'Diff', exact: true });
     await table.getByRole('columnheader', { name: 'Desired', exact: true }).waitFor();
     await waitForText(rowsWith(page, 'Diff', '.data.value'), 'hand-edit');
-    await checkView(page, 'diff-side-by-side');
+    await checkView(page, 'diff-side-by-side', table);
   });
 
   it('rolls back through the button with a reason, which the ledger records with the user', async () => {
