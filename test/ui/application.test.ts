@@ -255,7 +255,7 @@ describe("`ballast ui` with an operator's kubeconfig", () => {
     const row = rowsWith(page, 'Audit records', 'rollback').filter({
       hasText: w.userName('operator'),
     });
-    await row.first().waitFor();
+    await waitForText(row, reason);
     await waitForText(page.getByRole('region', { name: 'Chain', exact: true }), 'Chain intact');
     await checkView(page, 'audit');
   });
