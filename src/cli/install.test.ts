@@ -169,6 +169,28 @@ describe('ballast install manifests', () => {
     ]);
   });
 
+  it('with --ui, run `controller --ui` and expose it on the Service as port 80; without, neither', () => {
+    const argsOf = (o: KubeObject[]): string[] => {
+      const sts = o.find((x) => x.kind === 'StatefulSet') as
+        | (KubeObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } })
+        | undefined;
+      return sts?.spec.template.spec.containers[0]?.args ?? [];
+    };
+    const portsOf = (o: KubeObject[]): unknown[] =>
+      (o.find((x) => x.kind === 'Service') as KubeObject & { spec: { ports: unknown[] } }).spec
+        .ports;
+    expect(argsOf(objects)).not.toContain('--ui');
+    expect(portsOf(objects)).toHaveLength(1);
+    const withUi = installManifests({ ...defaultInstallOptions(), ui: true });
+    expect(argsOf(withUi)).toContain('--ui');
+    expect(portsOf(withUi)).toContainEqual({
+      name: 'ui',
+      port: 80,
+      targetPort: 'http',
+      protocol: 'TCP',
+    });
+  });
+
   it('multi-tenant: no applier role, a controller that reads, impersonates ServiceAccounts and names the default one', () => {
     const multi = installManifests({ ...defaultInstallOptions(), tenancy: 'multi' });
     const names = multi.map(kubectlName);

@@ -47,4 +47,3 @@ export function buildTree(
   };
   return managed.map((m) => ({ ...m, children: childrenOf(m.object) }));
 }
-

@@ -39,7 +39,7 @@ export interface Session {
 export interface LoginRequest {
   token: string;
 }
-// POST /api/logout clears the cookie; both answer Session or ApiError.
+// POST /api/logout clears the cookie; both answer Session or ApiError (logout: 401 "signed out").
 
 // ---------------------------------------------------------------- applications
 

@@ -8,6 +8,8 @@ import {
   assignmentState,
   clusterNamespace,
   defaultFleetNamespace,
+  strategyOf,
+  wavesOf,
   type Assignment,
   type Cluster as FleetCluster,
   type FleetApplication,
@@ -119,10 +121,33 @@ async function getFleetApp(cluster: Cluster, ns: string, name: string): Promise<
   return app as unknown as FleetApplication;
 }
 
+/**
+ * Each placed cluster's rollout group, as the hub forms the waves (from the Clusters' labels);
+ * empty when the user may not read the Clusters.
+ */
+function groupsOf(app: FleetApplication, clusters: readonly FleetCluster[]): Map<string, string> {
+  const placed = new Set((app.status?.clusters ?? []).map((e) => e.name));
+  const rc = clusters
+    .filter((c) => placed.has(c.metadata.name))
+    .map((c) => ({
+      name: c.metadata.name,
+      ...(c.metadata.labels === undefined ? {} : { labels: c.metadata.labels }),
+      state: { sync: 'Unknown' as const, health: 'Unknown' as const },
+    }));
+  const strategy = app.status?.rollout?.strategy ?? strategyOf(app.spec.rollout, rc.length);
+  const out = new Map<string, string>();
+  for (const w of wavesOf(app.spec.rollout, strategy, rc))
+    for (const c of w.clusters) out.set(c.name, w.name);
+  return out;
+}
+
 /** One cell per cluster with an Assignment of this FleetApplication, judged as the hub does. */
-function cellsOf(app: FleetApplication, assignments: readonly Assignment[]): FleetCell[] {
+function cellsOf(
+  app: FleetApplication,
+  assignments: readonly Assignment[],
+  groupOf: ReadonlyMap<string, string>,
+): FleetCell[] {
   const ns = app.metadata.namespace ?? '';
-  const groupOf = new Map<string, string>();
   return assignments
     .filter(
       (a) =>
@@ -152,11 +177,18 @@ export async function fleetAppDetail(
 ): Promise<FleetAppDetail> {
   const app = await getFleetApp(cluster, ns, name);
   const info = await infoOf(cluster, 'Assignment');
+  const clusterInfo = await infoOf(cluster, 'Cluster');
   const selector = `${assignmentLabels.fleetNamespace}=${ns},${assignmentLabels.fleetName}=${labelValueFor(name)}`;
-  const [assignments, patch] = await Promise.all([
+  const [assignments, clusters, patch] = await Promise.all([
     listOrEmpty(
       async () =>
         (await cluster.list(info, { labelSelector: selector })) as unknown as Assignment[],
+    ),
+    listOrEmpty(
+      async () =>
+        (await cluster.list(clusterInfo, {
+          namespace: defaultFleetNamespace,
+        })) as unknown as FleetCluster[],
     ),
     userMay(cluster, {
       namespace: ns,
@@ -167,6 +199,9 @@ export async function fleetAppDetail(
     }),
   ]);
   const r = app.status?.rollout;
+  const groupOf = groupsOf(app, clusters);
+  const members = (group: string): string[] =>
+    [...groupOf].filter(([, g]) => g === group).map(([c]) => c);
   return {
     ...appSummary(app),
     groups: (r?.groups ?? []).map((g) => ({
@@ -176,9 +211,9 @@ export async function fleetAppDetail(
         : g.failed > 0
           ? `${String(g.failed)} failed`
           : `${String(g.done)}/${String(g.clusters)} done`,
-      clusters: [],
+      clusters: members(g.name),
     })),
-    cells: cellsOf(app, assignments),
+    cells: cellsOf(app, assignments, groupOf),
     can: { pause: patch, promote: patch },
   };
 }

@@ -33,13 +33,26 @@ export class UiHttpError extends Error {
   }
 }
 
+/**
+ * JSON with `<`, `>` and `&` escaped: the same value for a JSON parser, and no markup for
+ * anything that would sniff the body as HTML despite its type.
+ */
+export function safeJson(body: unknown): string {
+  return JSON.stringify(body)
+    .replaceAll('<', '\\u003c')
+    .replaceAll('>', '\\u003e')
+    .replaceAll('&', '\\u0026')
+    .replaceAll('\u2028', '\\u2028')
+    .replaceAll('\u2029', '\\u2029');
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string | string[]> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const text = safeJson(body);
   res
     .writeHead(status, {
       ...securityHeaders,

@@ -151,7 +151,16 @@ export class UiServer {
    * it to the caller (the controller's own routes).
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://ui.invalid');
+    let url: URL;
+    try {
+      // Only the path and query count; a request target such as `//host/x` names no host here.
+      url = new URL(
+        `http://ui.invalid${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`,
+      );
+    } catch {
+      sendJson(res, 400, { status: 400, message: 'the request target is not a valid path' });
+      return true;
+    }
     const method = req.method ?? 'GET';
     if (!url.pathname.startsWith('/api/')) {
       if (method !== 'GET' && method !== 'HEAD') return false;

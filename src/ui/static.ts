@@ -45,7 +45,10 @@ function sendFile(res: ServerResponse, file: string, immutable: boolean, head: b
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
   });
   if (head) res.end();
-  else createReadStream(file).pipe(res);
+  else
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
 }
 
 function isFile(path: string): boolean {

@@ -5,7 +5,7 @@ import { ballastApiVersion } from '../api/resource.js';
 import { parseWatchLine } from '../cluster/watch-protocol.js';
 import type { StreamMessage } from './api.js';
 import { summaryOf } from './apps.js';
-import { securityHeaders, UiHttpError } from './http.js';
+import { safeJson, securityHeaders, UiHttpError } from './http.js';
 import type { UiSession } from './session.js';
 
 /**
@@ -27,7 +27,7 @@ export function defaultStreamOptions(): StreamOptions {
 
 /** The `event:`/`data:` frame of a message. JSON carries no newline, so one data line. */
 export function sseFrame(m: StreamMessage): string {
-  return `event: ${m.type}\ndata: ${JSON.stringify(m)}\n\n`;
+  return `event: ${m.type}\ndata: ${safeJson(m)}\n\n`;
 }
 
 /**
@@ -77,6 +77,10 @@ class Stream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // A write racing the browser's going away must not become an unhandled error.
+    res.on('error', () => {
+      this.close();
+    });
     res.write(': connected\n\n');
     this.heartbeat = setInterval(() => res.write(': ping\n\n'), opts.heartbeatMs);
     const inNs = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
@@ -86,6 +90,8 @@ class Stream {
       path: appsPath,
       query: '',
       onList: (items) => {
+        // A comment, so a client (a test) can tell from here on no change is missed.
+        if (!this.closed) this.res.write(': applications listed\n\n');
         this.statuses.clear();
         for (const o of items)
           this.statuses.set(

@@ -111,8 +111,13 @@ export class Client {
     return this.remember(await this.request<Session>('POST', '/api/login', { token }));
   }
 
+  /** The server answers a sign-out with 401 "signed out": that is success here. */
   async logout(): Promise<void> {
-    await this.request<unknown>('POST', '/api/logout', {});
+    try {
+      await this.request<unknown>('POST', '/api/logout', {});
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw err;
+    }
     this.csrf = '';
   }
 
@@ -179,8 +184,17 @@ export class Stream {
   private source: EventSource | undefined;
   private dropped = false;
 
+  private url = '';
+
+  /**
+   * Opens the stream on `url`, or moves it there (closing the old one) when it differs: the page
+   * keeps one EventSource at a time.
+   */
   open(url = '/api/stream'): void {
-    if (this.source) return;
+    if (this.source && this.url === url) return;
+    this.close();
+    this.url = url;
+    this.dropped = false;
     const source = new EventSource(url);
     this.source = source;
     for (const type of STREAM_TYPES) {
@@ -223,5 +237,15 @@ export class Stream {
   close(): void {
     this.source?.close();
     this.source = undefined;
+    this.url = '';
   }
+}
+
+/**
+ * The stream a view needs. The server's watches run with the user's identity, and a user who may
+ * not watch every namespace gets nothing from a cluster-wide one; so a view about one namespace
+ * (an Application, or the list filtered to a namespace) watches only that namespace.
+ */
+export function streamUrl(namespace: string | undefined): string {
+  return namespace ? `/api/stream${queryString({ namespace })}` : '/api/stream';
 }

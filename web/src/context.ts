@@ -1,13 +1,12 @@
-/** What every view needs: the API client, the page's one event stream, and the session. */
+/** What every view needs: the API client and the page's one event stream. */
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
-import type { Session, StreamMessage } from '../../src/ui/api.js';
+import type { StreamMessage } from '../../src/ui/api.js';
 import { Client, Stream } from './client.js';
 
 export interface Ctx {
   client: Client;
   stream: Stream;
-  session: Session;
 }
 
 export const AppContext = createContext<Ctx | undefined>(undefined);

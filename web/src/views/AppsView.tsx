@@ -1,5 +1,5 @@
 /** Applications: filtered and paged on the server, counts by status, rows updated from the stream. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AppList, AppSummary } from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Link, Sync, Time, shortSha } from '../components/common.js';
 import { useCtx, useStream } from '../context.js';
@@ -81,7 +81,7 @@ function Filters(props: {
   set: (p: Partial<AppFilters>, clear?: 'sync' | 'health') => void;
 }) {
   const { filters, set } = props;
-  // Text filters apply on Enter or when leaving the field, so typing does not fetch per key.
+  // Text filters apply on Enter or when leaving the field, not on every key.
   const [text, setText] = useState({
     namespace: filters.namespace,
     label: filters.label,
@@ -90,6 +90,20 @@ function Filters(props: {
   useEffect(() => {
     setText({ namespace: filters.namespace, label: filters.label, q: filters.q });
   }, [filters.namespace, filters.label, filters.q]);
+  // Namespace and search also apply after a pause in typing; a half-typed label selector would be
+  // refused by the apiserver, so it waits for Enter or leaving the field.
+  const latestSet = useRef(set);
+  latestSet.current = set;
+  useEffect(() => {
+    if (text.namespace === filters.namespace && text.q === filters.q) return;
+    const t = setTimeout(() => {
+      latestSet.current({ namespace: text.namespace, q: text.q });
+    }, 400);
+    return () => {
+      clearTimeout(t);
+    };
+    // Only typing restarts the pause.
+  }, [text.namespace, text.q]);
   const apply = (ev: SubmitEvent) => {
     ev.preventDefault();
     set(text);

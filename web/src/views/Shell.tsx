@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Session } from '../../../src/ui/api.js';
-import { ApiError, Client, Stream } from '../client.js';
+import { ApiError, Client, Stream, streamUrl } from '../client.js';
 import { ErrorAlert, Link, Loading } from '../components/common.js';
 import { AppContext } from '../context.js';
 import { navigate, useLocation } from '../router.js';
@@ -31,6 +31,7 @@ export function Shell() {
     [],
   );
   const stream = useMemo(() => new Stream(), []);
+  const returnTo = useRef('/');
   const loc = useLocation();
   const route = parseRoute(loc.pathname, loc.search);
 
@@ -46,36 +47,46 @@ export function Shell() {
     );
   }, [client]);
 
+  const scope =
+    route.view === 'app'
+      ? route.key.namespace
+      : route.view === 'apps'
+        ? (loc.search.get('namespace') ?? undefined)
+        : undefined;
+  useEffect(() => {
+    if (s.state === 'signed-in') stream.open(streamUrl(scope));
+  }, [s.state, scope, stream]);
+
   useEffect(() => {
     if (s.state === 'signed-in') {
-      stream.open();
-      if (route.view === 'login') navigate('/', { replace: true });
+      if (route.view === 'login') navigate(returnTo.current, { replace: true });
     } else {
       stream.close();
-      if (s.state === 'signed-out' && route.view !== 'login') navigate('/login', { replace: true });
+      if (s.state === 'signed-out' && route.view !== 'login') {
+        // Back to the page asked for once signed in (a deep link, or where the session expired).
+        returnTo.current = location.pathname + location.search;
+        navigate('/login', { replace: true });
+      }
     }
   }, [s.state, route.view, stream]);
 
   useRouteFocus(loc.pathname, route);
 
-  const ctx = useMemo(
-    () => (s.state === 'signed-in' ? { client, stream, session: s.session } : undefined),
-    [client, stream, s],
-  );
+  // Views start fetching while the session is still being asked for (one round trip less before
+  // the first rows); a 401 on either sends the user to the sign-in page.
+  const ctx = useMemo(() => ({ client, stream }), [client, stream]);
+  const signOut = async () => {
+    await client.logout();
+    setS({ state: 'signed-out' });
+  };
 
-  if (s.state === 'loading')
-    return (
-      <Frame>
-        <Loading />
-      </Frame>
-    );
   if (s.state === 'failed')
     return (
       <Frame>
         <ErrorAlert error={s.error} />
       </Frame>
     );
-  if (s.state === 'signed-out' || !ctx) {
+  if (s.state === 'signed-out')
     return (
       <Frame>
         <Login
@@ -86,15 +97,11 @@ export function Shell() {
         />
       </Frame>
     );
-  }
-  const signOut = async () => {
-    await client.logout();
-    setS({ state: 'signed-out' });
-  };
+  const session = s.state === 'signed-in' ? s.session : undefined;
   return (
     <AppContext.Provider value={ctx}>
-      <Frame session={ctx.session} route={route} onSignOut={signOut}>
-        <RouteView route={route} />
+      <Frame session={session} route={route} onSignOut={signOut}>
+        {route.view === 'login' ? <Loading /> : <RouteView route={route} />}
       </Frame>
     </AppContext.Provider>
   );
@@ -134,7 +141,7 @@ function RouteView(props: { route: Route }) {
 }
 
 function Frame(props: {
-  session?: Session;
+  session?: Session | undefined;
   route?: Route;
   onSignOut?: () => Promise<void>;
   children: preact.ComponentChildren;
