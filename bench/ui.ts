@@ -221,13 +221,11 @@ async function load(
     const { metrics } = await cdp.send('Performance.getMetrics');
     const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
     const requests = await page.evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .map((e) => ({
-          name: new URL(e.name).pathname,
-          start: e.startTime,
-          end: e.startTime + e.duration,
-        })),
+      performance.getEntriesByType('resource').map((e) => ({
+        name: new URL(e.name).pathname,
+        start: e.startTime,
+        end: e.startTime + e.duration,
+      })),
     );
     return {
       interactiveMs,

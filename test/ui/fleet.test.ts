@@ -87,7 +87,8 @@ describe('the Fleet views of `ballast ui`', () => {
       await waitForText(row, 'Healthy');
     }
     expect(await rowsWith(page, 'Fleet matrix', /spoke-\d/).count()).toBe(4);
-    await page.getByRole('region', { name: 'Rollout groups' }).waitFor();
+    const groups = page.getByRole('region', { name: 'Rollout groups' });
+    for (const s of spokes) await waitForText(groups, s);
     await checkView(page, 'fleet-matrix');
   });
 });
