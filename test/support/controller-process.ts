@@ -28,9 +28,9 @@ export function startControllerProcess(log: string, args: readonly string[]): Co
   return startBallastProcess('controller', log, args);
 }
 
-/** Starts the built CLI's `command` (`controller` or `hub`) as startControllerProcess does. */
+/** Starts the built CLI's `command` (`controller`, `hub` or `ui`) as startControllerProcess does. */
 export function startBallastProcess(
-  command: 'controller' | 'hub',
+  command: 'controller' | 'hub' | 'ui',
   log: string,
   args: readonly string[],
 ): ControllerProcess {
