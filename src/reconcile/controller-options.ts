@@ -40,6 +40,12 @@ export interface ControllerOptions {
   sharedDecryptionNamespaces: 'all' | readonly string[];
   /** On stop(), how long in-flight reconciles may finish before they are aborted. */
   drainMs: number;
+  /**
+   * Undefined: every Application is this controller's. A number: the Applications are split
+   * into this many shards, and this controller works only on those of the shards handed to it
+   * through `Controller.shardWork` (by a ShardElector); see docs/architecture.md, "Sharding".
+   */
+  shards: number | undefined;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -56,6 +62,7 @@ export function defaultControllerOptions(): ControllerOptions {
     defaultServiceAccount: undefined,
     sharedDecryptionNamespaces: [],
     drainMs: defaultStopOptions().drainMs,
+    shards: undefined,
   };
 }
 

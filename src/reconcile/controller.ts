@@ -22,6 +22,9 @@ import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
 import { PushCoalescer, pushWindowMs } from './push-coalesce.js';
+import { ShardGate } from './shard-gate.js';
+import type { ShardWork } from './shard-elector.js';
+import { parseDriftKey } from './drift-key.js';
 
 export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 export {
@@ -52,6 +55,11 @@ export class Controller {
   private readonly statusTurns = new KeyedTurns();
   private runners: Runner[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
+  /** A poll is running; `pollRequested`: another is to follow it at once. */
+  private polling = false;
+  private pollRequested = false;
+  /** When sharded: which Applications are ours now; see ShardGate. */
+  private readonly gate: ShardGate | undefined;
   private watches: ManagedWatches | undefined;
   private appWatch: WatchManager | undefined;
   private server: ControllerHttp | undefined;
@@ -63,7 +71,44 @@ export class Controller {
   constructor(
     private readonly deps: ControllerDeps,
     private readonly opts: ControllerOptions,
-  ) {}
+  ) {
+    this.gate =
+      opts.shards === undefined
+        ? undefined
+        : new ShardGate({
+            shards: opts.shards,
+            drainMs: opts.drainMs,
+            gained: (shard) => {
+              this.log.info({ shard }, 'shard taken; listing its Applications');
+              this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
+              this.requestPoll();
+            },
+            dropped: (shard) => {
+              this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
+              for (const k of this.apps.keys())
+                if (this.gate?.shardOf(k) === shard) this.forgetApp(k);
+            },
+          });
+    if (opts.shards !== undefined) this.metrics.shardsHeld([], opts.shards);
+  }
+
+  /**
+   * What a ShardElector hands shards to; undefined unless the controller is sharded. Start the
+   * controller before the elector, so a shard taken is listed at once.
+   */
+  get shardWork(): ShardWork | undefined {
+    return this.gate;
+  }
+
+  /** Whether this controller works on `key` now: always, unless sharded. */
+  private owns(key: AppKey): boolean {
+    return this.gate?.owns(key) ?? true;
+  }
+
+  /** Runs a pass of `key` only while it is ours; see ShardGate.run. */
+  private gated<T>(key: AppKey, pass: (signal?: AbortSignal) => Promise<T>, idle: T): Promise<T> {
+    return this.gate === undefined ? pass() : this.gate.run(key, pass, idle);
+  }
 
   /**
    * Serves /healthz, /readyz, /metrics and the webhooks without reconciling yet: a replica
@@ -122,9 +167,19 @@ export class Controller {
             allowedAddresses: this.deps.vaultAllowedAddresses,
           },
         };
-        const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
-        await this.watchDesiredKinds(key).catch(() => undefined);
-        return outcome;
+        return this.gated(
+          key,
+          async (shard) => {
+            const run =
+              shard === undefined ? ctx : { ...ctx, signal: anySignal(ctx.signal, shard) };
+            const outcome = await this.statusTurns.run(key, () =>
+              reconcileApplication(deps, key, run),
+            );
+            await this.watchDesiredKinds(key).catch(() => undefined);
+            return outcome;
+          },
+          { kind: 'ok' },
+        );
       },
       {
         workers: this.opts.workers,
@@ -179,17 +234,22 @@ export class Controller {
     return startRunner(
       this.healthQueue,
       (key) =>
-        this.statusTurns.run(key, async (): Promise<Outcome> => {
-          const cache = this.apps.desired(key);
-          const update = cache?.observed.healthUpdate();
-          if (cache === undefined || update === undefined) return { kind: 'ok' };
-          try {
-            await writeStatus(this.deps.cluster, cache.app, update);
-            return { kind: 'ok' };
-          } catch (e) {
-            return apiFailureOutcome(key, e);
-          }
-        }),
+        this.gated(
+          key,
+          () =>
+            this.statusTurns.run(key, async (): Promise<Outcome> => {
+              const cache = this.apps.desired(key);
+              const update = cache?.observed.healthUpdate();
+              if (cache === undefined || update === undefined) return { kind: 'ok' };
+              try {
+                await writeStatus(this.deps.cluster, cache.app, update);
+                return { kind: 'ok' };
+              } catch (e) {
+                return apiFailureOutcome(key, e);
+              }
+            }),
+          { kind: 'ok' },
+        ),
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
     );
@@ -199,25 +259,29 @@ export class Controller {
     const log = logFnOf(this.log);
     return startRunner(
       this.driftQueue,
-      (key) =>
-        handleDrift(
-          {
-            cluster: this.deps.cluster,
-            defaultServiceAccount: this.opts.defaultServiceAccount,
-            desired: (k) => this.apps.desired(k),
-            requestReconcile: (k) => {
-              this.appQueue.add(k);
+      (key) => {
+        const appKey = parseDriftKey(key)?.appKey;
+        const drift = (): Promise<Outcome> =>
+          handleDrift(
+            {
+              cluster: this.deps.cluster,
+              defaultServiceAccount: this.opts.defaultServiceAccount,
+              desired: (k) => this.apps.desired(k),
+              requestReconcile: (k) => {
+                this.appQueue.add(k);
+              },
+              audit: this.audit,
+              ...this.ledgerGate(),
+              statusTurn: (k, write) => this.statusTurns.run(k, write),
+              onDrift: (d) => {
+                this.metrics.drift(d.healed);
+                log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');
+              },
             },
-            audit: this.audit,
-            ...this.ledgerGate(),
-            statusTurn: (k, write) => this.statusTurns.run(k, write),
-            onDrift: (d) => {
-              this.metrics.drift(d.healed);
-              log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');
-            },
-          },
-          key,
-        ),
+            key,
+          );
+        return appKey === undefined ? drift() : this.gated(appKey, drift, { kind: 'ok' });
+      },
       { workers: 4, timeoutMs: 60_000 },
     );
   }
@@ -268,7 +332,8 @@ export class Controller {
   }
 
   /** Records an Application as listed or watched, and queues it when new or its trigger moved. */
-  private observeApp(app: KubeObject): string {
+  private observeApp(app: KubeObject): string | undefined {
+    if (!this.owns(appKeyOf(app))) return undefined;
     const { key, changed } = this.apps.observe(app);
     if (changed) this.appQueue.add(key);
     return key;
@@ -305,6 +370,7 @@ export class Controller {
 
   /** Reads the Application list and queues the ones that are new or whose trigger changed. */
   private async pollApplications(): Promise<void> {
+    this.polling = true;
     try {
       const info = await this.deps.cluster.discovery.resolve(
         applicationApiVersion,
@@ -316,7 +382,7 @@ export class Controller {
         info,
         this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
       );
-      const keys = new Set(apps.map((app) => this.observeApp(app)));
+      const keys = new Set(apps.flatMap((app) => this.observeApp(app) ?? []));
       for (const key of this.apps.keys().filter((k) => !keys.has(k))) this.forgetApp(key);
       this.metrics.applications = keys.size;
     } catch (e) {
@@ -325,11 +391,28 @@ export class Controller {
         'listing Applications failed',
       );
     }
+    this.polling = false;
     // A poll still in flight when stop() ran must not arm the timer again.
     if (this.stopped) return;
+    if (this.pollRequested) {
+      this.pollRequested = false;
+      void this.pollApplications();
+      return;
+    }
     this.pollTimer = setTimeout(() => {
       void this.pollApplications();
     }, this.opts.appPollMs);
+  }
+
+  /** Lists Applications now (after the poll under way, if any) instead of at the next resync. */
+  private requestPoll(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.pollRequested = true;
+      return;
+    }
+    clearTimeout(this.pollTimer);
+    void this.pollApplications();
   }
 
   /**
@@ -347,4 +430,9 @@ export class Controller {
     await this.server?.close();
     return { aborted: results.flatMap((r) => (r.kind === 'aborted' ? r.keys : [])) };
   }
+}
+
+/** Aborts when either does, with the first one's reason. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  return AbortSignal.any([a, b]);
 }
