@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { kubeOptions, namespaceOption, withCluster, type KubeFlags } from './options.js';
 import { collectVaultAddress, parseInteger, parseObjectName, parseVaultAddress } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
+import { defaultShards } from './shard-elect.js';
 import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
@@ -35,6 +36,8 @@ export interface InstallOptions {
   ledger: LedgerStorage;
   /** The Vaults the controller may use (see WorkloadOptions). */
   vault: { address?: string | undefined; allowed: readonly string[] };
+  /** Undefined: one leader, the others standing by; else the shard count (see WorkloadOptions). */
+  shards?: number | undefined;
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -66,7 +69,7 @@ export function installManifests(o: InstallOptions): KubeObject[] {
       kind: 'ServiceAccount',
       metadata: { name: controllerName, namespace: ns, labels: installLabels },
     },
-    ...rbacManifests(ns, o.tenancy),
+    ...rbacManifests(ns, o.tenancy, o.shards !== undefined),
     controllerService(ns),
     controllerStatefulSet(o),
   ];
@@ -163,6 +166,8 @@ interface InstallFlags extends KubeFlags {
   ledgerSize: string;
   ledgerStorageClass?: string;
   ledgerPostgresSecret?: string;
+  sharded: boolean;
+  shards: number;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
 }
@@ -208,6 +213,18 @@ export function registerInstall(program: Command): void {
       parseObjectName,
       d.defaultServiceAccount,
     )
+    .option(
+      '--sharded',
+      'the replicas share the Applications, shard by shard, instead of one leading and the others ' +
+        'standing by; needs --ledger-postgres-secret, so one ledger holds every replica’s records',
+      false,
+    )
+    .option(
+      '--shards <n>',
+      'with --sharded: how many shards the Applications are split into',
+      parseInteger({ min: 1, max: 256 }),
+      defaultShards,
+    )
     .option('--ledger-size <quantity>', "each replica's audit ledger volume", '1Gi')
     .option('--ledger-storage-class <name>', 'storage class of the ledger volumes')
     .option(
@@ -231,6 +248,10 @@ export function registerInstall(program: Command): void {
       await installHub(f);
       return;
     }
+    if (f.sharded && f.ledgerPostgresSecret === undefined)
+      throw new Error(
+        '--sharded needs --ledger-postgres-secret: an app moves between replicas, and its records must stay on one chain',
+      );
     const objects = installManifests({
       ...d,
       namespace: f.namespace,
@@ -240,6 +261,7 @@ export function registerInstall(program: Command): void {
       defaultServiceAccount: f.defaultServiceAccount,
       ledger: ledgerOf(f),
       vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
+      shards: f.sharded ? f.shards : undefined,
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.

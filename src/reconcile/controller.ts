@@ -60,6 +60,8 @@ export class Controller {
   private pollRequested = false;
   /** When sharded: which Applications are ours now; see ShardGate. */
   private readonly gate: ShardGate | undefined;
+  /** Runs of Applications not ours (any more) that the gate let through as no-ops. */
+  private readonly skipped = new Set<string>();
   private watches: ManagedWatches | undefined;
   private appWatch: WatchManager | undefined;
   private server: ControllerHttp | undefined;
@@ -167,23 +169,28 @@ export class Controller {
             allowedAddresses: this.deps.vaultAllowedAddresses,
           },
         };
-        return this.gated(
+        const outcome = await this.gated(
           key,
           async (shard) => {
             const run =
-              shard === undefined ? ctx : { ...ctx, signal: anySignal(ctx.signal, shard) };
-            const outcome = await this.statusTurns.run(key, () =>
+              shard === undefined ? ctx : { ...ctx, signal: AbortSignal.any([ctx.signal, shard]) };
+            const done = await this.statusTurns.run(key, () =>
               reconcileApplication(deps, key, run),
             );
             await this.watchDesiredKinds(key).catch(() => undefined);
-            return outcome;
+            return done;
           },
-          { kind: 'ok' },
+          undefined,
         );
+        if (outcome !== undefined) return outcome;
+        // Queued while its shard was ours: nothing ran, so nothing is counted or logged.
+        this.skipped.add(ctx.reconcileId);
+        return { kind: 'ok' };
       },
       {
         workers: this.opts.workers,
         onResult: (r) => {
+          if (this.skipped.delete(r.reconcileId)) return;
           this.metrics.reconciled(r.outcome, r.durationMs);
           logReconcileResult(this.log, r);
         },
@@ -430,9 +437,4 @@ export class Controller {
     await this.server?.close();
     return { aborted: results.flatMap((r) => (r.kind === 'aborted' ? r.keys : [])) };
   }
-}
-
-/** Aborts when either does, with the first one's reason. */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  return AbortSignal.any([a, b]);
 }

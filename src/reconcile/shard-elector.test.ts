@@ -106,6 +106,8 @@ class Work {
 }
 
 const flush = (): Promise<void> => vi.advanceTimersByTimeAsync(0).then(() => undefined);
+/** A replica's first round announces it, its second takes shards. */
+const firstRounds = (): Promise<void> => vi.advanceTimersByTimeAsync(2_000).then(() => undefined);
 
 describe('the shard elector', () => {
   let store: LeaseStore;
@@ -147,9 +149,11 @@ describe('the shard elector', () => {
     expect(work.violations).toEqual([]);
   });
 
-  it('a lone replica takes every shard, and starts each only once its Lease names it', async () => {
+  it('a lone replica takes every shard at its second round, and starts each only once its Lease names it', async () => {
     const a = start('a');
     await flush();
+    expect(a.heldShards()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(a.heldShards()).toHaveLength(shards);
     expect(work.count('a')).toBe(shards);
     expect(a.liveReplicas()).toBe(1);
@@ -157,13 +161,13 @@ describe('the shard elector', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     expect(a.heldShards()).toHaveLength(shards);
     expect(store.leases.get('ballast-controller-shard-0')?.spec.renewTime).toBe(
-      '2026-12-01T09:00:20.000000Z',
+      '2026-12-01T09:00:22.000000Z',
     );
   });
 
   it('a replica joining gets its fair share: the holder stops its work before giving each shard back', async () => {
     const a = start('a');
-    await flush();
+    await firstRounds();
     work.drainMs = 3_000;
     const b = start('b');
     await vi.advanceTimersByTimeAsync(12_000);
@@ -185,7 +189,7 @@ describe('the shard elector', () => {
 
   it('keeps renewing a shard while its work drains, and gives it back only after', async () => {
     const a = start('a');
-    await flush();
+    await firstRounds();
     work.drainMs = 30_000;
     start('b');
     await vi.advanceTimersByTimeAsync(25_000);
@@ -221,7 +225,7 @@ describe('the shard elector', () => {
   it('a replica cut off from the apiserver stops its work at the renew deadline, before anyone may take over', async () => {
     const link = new Link(store);
     const a = start('a', link);
-    await flush();
+    await firstRounds();
     const b = start('b');
     await vi.advanceTimersByTimeAsync(12_000);
     const mine = a.heldShards();
@@ -238,6 +242,15 @@ describe('the shard elector', () => {
     expect(b.heldShards()).toHaveLength(shards);
     expect(errors.length).toBeGreaterThan(0);
     expect(work.events.some((e) => e.startsWith('a abort'))).toBe(true);
+  });
+
+  it('replicas starting together see each other before taking shards: none is handed back', async () => {
+    const a = start('a');
+    const b = start('b');
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(a.heldShards().length + b.heldShards().length).toBe(shards);
+    expect([a.heldShards().length, b.heldShards().length]).toEqual([8, 8]);
+    expect(work.events.filter((e) => e.includes('stopped'))).toEqual([]);
   });
 
   it('a shard whose Lease shows another holder is lost at once, its signal saying why', async () => {
@@ -261,7 +274,7 @@ describe('the shard elector', () => {
       onError: () => undefined,
     });
     electors.push(a);
-    await flush();
+    await firstRounds();
     const lease = store.leases.get('ballast-controller-shard-0');
     if (lease === undefined) throw new Error('no lease');
     store.leases.set(lease.metadata.name, {

@@ -109,6 +109,7 @@ export class ShardElector {
   private readonly loop: Promise<void>;
   private memberLease: Lease | undefined;
   private live = 0;
+  private rounds = 0;
 
   private constructor(http: LeaseHttp, opts: ShardElectionOptions) {
     this.opts = validate(opts);
@@ -182,7 +183,9 @@ export class ShardElector {
     const current = this.shardLeases.map((c) => byName.get(c.name));
     const seen = current.map((lease, i) => this.see(i, lease, now));
     await Promise.all([...this.held.values()].map((h) => this.renewOrGiveBack(h, current)));
-    if (this.halt.signal.aborted) return;
+    // The first round only says we are here: replicas starting together then see each other
+    // before taking anything, instead of one taking every shard and handing most back.
+    if (this.halt.signal.aborted || this.rounds++ === 0) return;
     const releasing = new Set(
       [...this.held.values()].flatMap((h) => (h.phase === 'working' ? [] : [h.index])),
     );
