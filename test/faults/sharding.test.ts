@@ -16,6 +16,7 @@ import {
 import { toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { shardOf } from '../../src/reconcile/shard.js';
+import { runCli } from '../support/cli.js';
 import { startControllerProcess, type ControllerProcess } from '../support/controller-process.js';
 import { eventually } from '../support/kube.js';
 import { tempDirs } from '../support/temp.js';
@@ -325,6 +326,22 @@ describe('three sharded replicas and 300 Applications', () => {
     );
     console.log(
       `faults: sharding: a replica joining got ${mine.length} shards after ${rebalanceMs} ms`,
+    );
+    // `ballast app get` names the replica working on the app, from its shard's Lease.
+    const get = await runCli([
+      'app',
+      'get',
+      app,
+      '-n',
+      ns,
+      '--lease-namespace',
+      ns,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    expect(get.stdout.split('\n')[0]).toBe(
+      `# owner: ${d.identity} (shard ${shardOf(keyOf(app), shards)} of ${shards}, ` +
+        `Lease ${ns}/ballast-controller-shard-${shardOf(keyOf(app), shards)})`,
     );
 
     // Over the whole test, every replica included: no app's reconciles overlap across replicas.
