@@ -1,4 +1,5 @@
 import { InvalidOptionsError, ShardLostError } from './errors.js';
+import { sleep } from './leader.js';
 import { judgeLease, LeaseClient, type Lease, type LeaseHttp } from './lease.js';
 import { formatMicroTime } from './microtime.js';
 import { fnv1a, memberLeaseName, planShards, shardLeaseName, type ShardSeen } from './shard.js';
@@ -73,20 +74,6 @@ function validate(o: ShardElectionOptions): ShardElectionOptions {
   if (!(o.leaseDurationMs > o.renewDeadlineMs)) bad('leaseDurationMs must exceed renewDeadlineMs');
   if (!(o.requestTimeoutMs > 0)) bad('requestTimeoutMs must be > 0');
   return o;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    if (signal.aborted) done();
-  });
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
