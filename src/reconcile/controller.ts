@@ -23,6 +23,7 @@ import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
 import { PushCoalescer, pushWindowMs } from './push-coalesce.js';
 import { ShardGate } from './shard-gate.js';
+import { Resync } from './resync.js';
 import type { ShardWork } from './shard-elector.js';
 import { parseDriftKey } from './drift-key.js';
 
@@ -54,10 +55,8 @@ export class Controller {
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
   private runners: Runner[] = [];
-  private pollTimer: NodeJS.Timeout | undefined;
-  /** A poll is running; `pollRequested`: another is to follow it at once. */
-  private polling = false;
-  private pollRequested = false;
+  /** Lists the Applications every appPollMs, and at once when a shard is taken. */
+  private readonly resync: Resync;
   /** When sharded: which Applications are ours now; see ShardGate. */
   private readonly gate: ShardGate | undefined;
   /** Runs of Applications not ours (any more) that the gate let through as no-ops. */
@@ -66,7 +65,6 @@ export class Controller {
   private appWatch: WatchManager | undefined;
   private server: ControllerHttp | undefined;
   private ready = false;
-  private stopped = false;
   private listening: Promise<number | undefined> | undefined;
   readonly metrics = new Metrics();
 
@@ -74,6 +72,7 @@ export class Controller {
     private readonly deps: ControllerDeps,
     private readonly opts: ControllerOptions,
   ) {
+    this.resync = new Resync(opts.appPollMs, () => this.pollApplications());
     this.gate =
       opts.shards === undefined
         ? undefined
@@ -83,7 +82,7 @@ export class Controller {
             gained: (shard) => {
               this.log.info({ shard }, 'shard taken; listing its Applications');
               this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
-              this.requestPoll();
+              this.resync.now();
             },
             dropped: (shard) => {
               this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
@@ -203,7 +202,7 @@ export class Controller {
       inFlight: () => appRunner.inFlight(),
       watches: () => (this.watches?.count?.() ?? 0) + (this.appWatch?.count() ?? 0),
     });
-    await this.pollApplications();
+    await this.resync.run();
     await this.watchApplications().catch((e: unknown) => {
       this.log.warn({ err: String(e) }, 'cannot watch Applications; polling only');
     });
@@ -377,7 +376,6 @@ export class Controller {
 
   /** Reads the Application list and queues the ones that are new or whose trigger changed. */
   private async pollApplications(): Promise<void> {
-    this.polling = true;
     try {
       const info = await this.deps.cluster.discovery.resolve(
         applicationApiVersion,
@@ -398,28 +396,6 @@ export class Controller {
         'listing Applications failed',
       );
     }
-    this.polling = false;
-    // A poll still in flight when stop() ran must not arm the timer again.
-    if (this.stopped) return;
-    if (this.pollRequested) {
-      this.pollRequested = false;
-      void this.pollApplications();
-      return;
-    }
-    this.pollTimer = setTimeout(() => {
-      void this.pollApplications();
-    }, this.opts.appPollMs);
-  }
-
-  /** Lists Applications now (after the poll under way, if any) instead of at the next resync. */
-  private requestPoll(): void {
-    if (this.stopped) return;
-    if (this.polling) {
-      this.pollRequested = true;
-      return;
-    }
-    clearTimeout(this.pollTimer);
-    void this.pollApplications();
   }
 
   /**
@@ -427,9 +403,8 @@ export class Controller {
    * closes watches and the HTTP server. Returns the keys whose runs were aborted.
    */
   async stop(drainMs = this.opts.drainMs): Promise<{ aborted: string[] }> {
-    this.stopped = true;
     this.ready = false;
-    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.resync.stop();
     this.pushes.close();
     await this.watches?.stop();
     await this.appWatch?.stop();
