@@ -5,6 +5,9 @@ import { registerAppOps } from './app-ops.js';
 import { requestOnApp } from '../reconcile/app-requests.js';
 import { getApp, say, withApp, withCommon, type AppFlags } from './app-common.js';
 import { outputOption } from './options.js';
+import { describeOwner, ownerOf } from './app-owner.js';
+import { formatAppKey } from '../api/app-key.js';
+import { parseNamespace } from './parse.js';
 import { age, table } from './table.js';
 
 export { age };
@@ -59,13 +62,28 @@ export function registerApp(program: Command): void {
         else say(listRows(items, f.allNamespaces === true));
       }),
     );
-  outputOption(withCommon(app.command('get <name>').description('show one Application')), [
-    'yaml',
-    'json',
-  ]).action((name: string, f: AppFlags) =>
+  outputOption(
+    withCommon(app.command('get <name>').description('show one Application')).option(
+      '--lease-namespace <ns>',
+      "the controller's namespace: with a sharded controller, the replica working on the app is read from its shard's Lease there",
+      parseNamespace,
+      'ballast-system',
+    ),
+    ['yaml', 'json'],
+  ).action((name: string, f: AppFlags & { leaseNamespace: string }) =>
     withApp(f, async ({ cluster, namespace }) => {
       const a = await getApp(cluster, namespace, name);
-      say(f.output === 'json' ? JSON.stringify(a, null, 2) : stringify(a));
+      if (f.output === 'json') {
+        say(JSON.stringify(a, null, 2));
+        return;
+      }
+      // Who works on it, when the controller is sharded: a YAML comment, so the output still
+      // reads back as the object.
+      const key = formatAppKey({ namespace, name });
+      const owner = describeOwner(
+        await ownerOf(cluster.http, f.leaseNamespace, 'ballast-controller', key),
+      );
+      say((owner === undefined ? '' : `# ${owner}\n`) + stringify(a));
     }),
   );
   withCommon(app.command('history <name>').description('the last syncs of an Application')).action(

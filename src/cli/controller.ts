@@ -9,6 +9,8 @@ import {
   type ControllerOptions,
 } from '../reconcile/controller.js';
 import { Campaign, leaderElectOptions, type LeaderElectFlags } from './leader-elect.js';
+import { shardOptions, startShardCampaign, type ShardFlags } from './shard-elect.js';
+import type { ShardElector } from '../reconcile/shard-elector.js';
 import { createLogger, type Logger, type LogLevel } from '../reconcile/log.js';
 import { defaultSourceOptions, GitSource } from '../source/source.js';
 import { gitTimeoutOption, sourceCacheDir } from './source-args.js';
@@ -42,7 +44,7 @@ import { startRenderSandboxSweeper } from '../render/index.js';
 import { defaultSealingKeyOptions, SealingKeyRing } from '../reconcile/sealing-keys.js';
 import { defaultNotifierOptions, Notifier } from '../notify/notifier.js';
 
-interface ControllerFlags extends KubeFlags, LeaderElectFlags {
+interface ControllerFlags extends KubeFlags, LeaderElectFlags, ShardFlags {
   workers: number;
   port: number;
   cacheDir?: string;
@@ -140,6 +142,7 @@ export function registerController(program: Command): void {
     leaseName: controllerLease,
     namespace: { kind: 'fixed', namespace: 'ballast-system' },
   });
+  shardOptions(cmd, controllerLease);
   durationOption(
     cmd,
     '--sealing-key-renew-period <d>',
@@ -206,6 +209,10 @@ async function runController(f: ControllerFlags): Promise<void> {
   // start within run-to-run noise. NODE_OPTIONS may not carry this flag, so it is set here, before the heap grows.
   setFlagsFromString('--optimize-for-size');
   const logger = createLogger({ level: f.logLevel });
+  if (f.sharded && f.leaderElect)
+    throw new Error(
+      '--sharded and --leader-elect exclude each other: pick one way to run replicas',
+    );
   // Bad flags fail before anything is connected or opened.
   const httpHost = bindAddressOf(f, defaultControllerOptions().httpHost);
   const webhookSecret = await webhookSecretOf(f.webhookSecretFile);
@@ -268,6 +275,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       webhookSecret,
       logger,
       drainMs: f.shutdownGrace,
+      shards: f.sharded ? f.shards : undefined,
       ...tenancyOf(f),
       httpRoutes: ui === undefined ? undefined : (req, res) => ui.handle(req, res),
     },
@@ -291,14 +299,27 @@ async function runController(f: ControllerFlags): Promise<void> {
         },
       })
     : undefined;
+  let shards: ShardElector | undefined;
   if (elector === undefined) {
-    void sealing.lead();
+    if (!f.sharded) void sealing.lead();
     await startNotifier(notifier, logger);
     await controller.start();
     logger.info({}, 'controller started');
   }
+  const work = controller.shardWork;
+  if (f.sharded && work !== undefined)
+    shards = startShardCampaign({
+      http: cluster.http,
+      leasePrefix: controllerLease,
+      namespace: f.leaseNamespace,
+      flags: f,
+      logger,
+      work,
+      // One replica makes new sealing keys: the first holder of shard 0.
+      firstOfShardZero: () => void sealing.lead(),
+    });
   const signal = await stopping;
-  await shutDown({ signal, controller, elector, logger, graceMs: f.shutdownGrace });
+  await shutDown({ signal, controller, elector, shards, logger, graceMs: f.shutdownGrace });
   sealing.stop();
   await notifier.stop();
   ui?.close();
@@ -368,13 +389,15 @@ interface Shutdown {
   signal: NodeJS.Signals;
   controller: Controller;
   elector: Campaign | undefined;
+  shards: ShardElector | undefined;
   logger: Logger;
   graceMs: number;
 }
 
 /**
  * SIGTERM: stop taking work, let in-flight syncs finish within the grace (then abort them),
- * and only then hand the lease back, so the next leader never overlaps this one's writes.
+ * and only then hand the lease (or the shard Leases) back, so the next holder never overlaps
+ * this one's writes.
  */
 async function shutDown(s: Shutdown): Promise<void> {
   s.elector?.beginShutdown();
@@ -382,5 +405,7 @@ async function shutDown(s: Shutdown): Promise<void> {
   const { aborted } = await s.controller.stop(s.graceMs);
   if (aborted.length > 0) s.logger.warn({ aborted }, 'in-flight syncs aborted at shutdown');
   await s.elector?.release();
+  // Every shard's work has stopped with the controller: each Lease goes back at once.
+  await s.shards?.release();
   s.logger.info({}, 'stopped');
 }

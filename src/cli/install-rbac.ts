@@ -113,8 +113,11 @@ export function applierRole(): KubeObject {
   };
 }
 
-/** Leases only in the controller's own namespace: leader election needs no more. */
-export function leaderElectionRole(ns: string): KubeObject {
+/**
+ * Leases only in the controller's own namespace: leader election needs no more. Sharded
+ * replicas also list them, to read every shard's and member's Lease in one request.
+ */
+export function leaderElectionRole(ns: string, sharded = false): KubeObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -123,7 +126,7 @@ export function leaderElectionRole(ns: string): KubeObject {
       {
         apiGroups: ['coordination.k8s.io'],
         resources: ['leases'],
-        verbs: ['get', 'create', 'update'],
+        verbs: sharded ? ['get', 'list', 'create', 'update'] : ['get', 'create', 'update'],
       },
     ],
   };
@@ -176,13 +179,13 @@ export function sealingKeysRole(ns: string): KubeObject {
 }
 
 /** The controller's RBAC, in the order it is applied. */
-export function rbacManifests(ns: string, tenancy: Tenancy): KubeObject[] {
+export function rbacManifests(ns: string, tenancy: Tenancy, sharded = false): KubeObject[] {
   return [
     controllerRole(tenancy),
     ...(tenancy === 'single' ? [applierRole()] : []),
     binding('ClusterRoleBinding', controllerName, ns),
     ...(tenancy === 'single' ? [binding('ClusterRoleBinding', applier, ns)] : []),
-    leaderElectionRole(ns),
+    leaderElectionRole(ns, sharded),
     binding('RoleBinding', leaderElection, ns),
     ledgerCheckpointRole(ns),
     binding('RoleBinding', ledgerCheckpoint, ns),

@@ -23,6 +23,11 @@ export interface WorkloadOptions {
   notificationAllowedUrls: readonly string[];
   /** Run `controller --ui` and expose the UI through the Service (port 80, named ui). */
   ui: boolean;
+  /**
+   * Undefined: the replicas elect one leader and the others stand by. Otherwise the replicas
+   * share the Applications over this many shards (`ballast controller --sharded`).
+   */
+  shards?: number | undefined;
 }
 
 export const port = 8080;
@@ -47,7 +52,9 @@ export const controllerNodeEnv: Readonly<Record<string, string>> = {
 function controllerArgs(o: WorkloadOptions): string[] {
   // In a Pod the probes and the Service reach the server through the Pod's address.
   const args = ['controller', '--metrics-bind-address', '0.0.0.0'];
-  args.push('--leader-elect', '--lease-namespace', '$(POD_NAMESPACE)');
+  if (o.shards === undefined) args.push('--leader-elect');
+  else args.push('--sharded', '--shards', String(o.shards));
+  args.push('--lease-namespace', '$(POD_NAMESPACE)');
   args.push('--ledger-signing-key', `${signingDir}/ledger.key`);
   if (o.tenancy === 'multi') args.push('--default-service-account', o.defaultServiceAccount);
   if (o.vault.address !== undefined) args.push('--vault-address', o.vault.address);

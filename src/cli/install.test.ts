@@ -142,6 +142,31 @@ describe('ballast install manifests', () => {
     });
   });
 
+  it('with shards, run the replicas as `ballast controller --sharded` and let them list the Leases', () => {
+    const sharded = installManifests({
+      ...defaultInstallOptions(),
+      replicas: 3,
+      shards: 16,
+      ledger: { kind: 'postgres', secretName: 'ledger-db' },
+    });
+    const sts = sharded.find((x) => x.kind === 'StatefulSet') as KubeObject & {
+      spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } };
+    };
+    expect(sts.spec.replicas).toBe(3);
+    const args = sts.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toEqual(expect.arrayContaining(['--sharded', '--shards', '16']));
+    expect(args).not.toContain('--leader-elect');
+    const role = sharded.find(
+      (x) => x.kind === 'Role' && x.metadata.name === 'ballast-leader-election',
+    );
+    expect(rules(role ?? find('Role', 'none'))[0]?.verbs).toEqual([
+      'get',
+      'list',
+      'create',
+      'update',
+    ]);
+  });
+
   it('keep the audit ledger on a volume per replica that outlives the Pod, or in Postgres, never on an emptyDir', () => {
     const set = (o: KubeObject[]): Record<string, unknown> =>
       (o.find((x) => x.kind === 'StatefulSet') as KubeObject & { spec: Record<string, unknown> })

@@ -15,6 +15,7 @@ import {
   parseVaultAddress,
 } from './parse.js';
 import { requestedByPolicyManifests } from './install-policy.js';
+import { defaultShards } from './shard-elect.js';
 import { defaultHubInstallOptions, hubInstallManifests } from './install-hub.js';
 import { controllerName, installLabels, rbacManifests, type Tenancy } from './install-rbac.js';
 import {
@@ -47,6 +48,8 @@ export interface InstallOptions {
   notificationAllowedUrls: readonly string[];
   /** Serve the web UI (`controller --ui`) and expose it through the Service. */
   ui: boolean;
+  /** Undefined: one leader, the others standing by; else the shard count (see WorkloadOptions). */
+  shards?: number | undefined;
 }
 
 export function defaultInstallOptions(): InstallOptions {
@@ -81,7 +84,7 @@ export function installManifests(o: InstallOptions): KubeObject[] {
       kind: 'ServiceAccount',
       metadata: { name: controllerName, namespace: ns, labels: installLabels },
     },
-    ...rbacManifests(ns, o.tenancy),
+    ...rbacManifests(ns, o.tenancy, o.shards !== undefined),
     controllerService(ns, o.ui),
     controllerStatefulSet(o),
   ];
@@ -178,6 +181,8 @@ interface InstallFlags extends KubeFlags {
   ledgerSize: string;
   ledgerStorageClass?: string;
   ledgerPostgresSecret?: string;
+  sharded: boolean;
+  shards: number;
   vaultAddress?: string;
   vaultAllowedAddress: string[];
   notificationAllowedUrl: string[];
@@ -225,6 +230,18 @@ export function registerInstall(program: Command): void {
       parseObjectName,
       d.defaultServiceAccount,
     )
+    .option(
+      '--sharded',
+      'the replicas share the Applications, shard by shard, instead of one leading and the others ' +
+        'standing by; needs --ledger-postgres-secret, so one ledger holds every replica’s records',
+      false,
+    )
+    .option(
+      '--shards <n>',
+      'with --sharded: how many shards the Applications are split into',
+      parseInteger({ min: 1, max: 256 }),
+      defaultShards,
+    )
     .option('--ledger-size <quantity>', "each replica's audit ledger volume", '1Gi')
     .option('--ledger-storage-class <name>', 'storage class of the ledger volumes')
     .option(
@@ -259,6 +276,10 @@ export function registerInstall(program: Command): void {
       await installHub(f);
       return;
     }
+    if (f.sharded && f.ledgerPostgresSecret === undefined)
+      throw new Error(
+        '--sharded needs --ledger-postgres-secret: an app moves between replicas, and its records must stay on one chain',
+      );
     const objects = installManifests({
       ...d,
       namespace: f.namespace,
@@ -270,6 +291,7 @@ export function registerInstall(program: Command): void {
       vault: { address: f.vaultAddress, allowed: f.vaultAllowedAddress },
       notificationAllowedUrls: f.notificationAllowedUrl,
       ui: f.ui,
+      shards: f.sharded ? f.shards : undefined,
     });
     if (f.print) {
       // Applying this output again replaces the key: keep the Secret out of later applies.

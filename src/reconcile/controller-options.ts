@@ -44,6 +44,12 @@ export interface ControllerOptions {
   drainMs: number;
   /** Further routes of the HTTP server (the UI of `controller --ui`); none when undefined. */
   httpRoutes: HttpRoutes | undefined;
+  /**
+   * Undefined: every Application is this controller's. A number: the Applications are split
+   * into this many shards, and this controller works only on those of the shards handed to it
+   * through `Controller.shardWork` (by a ShardElector); see docs/architecture.md, "Sharding".
+   */
+  shards: number | undefined;
 }
 
 export function defaultControllerOptions(): ControllerOptions {
@@ -61,6 +67,7 @@ export function defaultControllerOptions(): ControllerOptions {
     sharedDecryptionNamespaces: [],
     drainMs: defaultStopOptions().drainMs,
     httpRoutes: undefined,
+    shards: undefined,
   };
 }
 

@@ -23,6 +23,10 @@ import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
 import { PushCoalescer, pushWindowMs } from './push-coalesce.js';
+import { ShardGate } from './shard-gate.js';
+import { Resync } from './resync.js';
+import type { ShardWork } from './shard-elector.js';
+import { parseDriftKey } from './drift-key.js';
 
 export { managedWatches, type ManagedEvent, type ManagedWatches } from './managed-watches.js';
 export {
@@ -52,19 +56,61 @@ export class Controller {
   /** Status writers of one Application (its reconcile, its health updates) take turns. */
   private readonly statusTurns = new KeyedTurns();
   private runners: Runner[] = [];
-  private pollTimer: NodeJS.Timeout | undefined;
+  /** Lists the Applications every appPollMs, and at once when a shard is taken. */
+  private readonly resync: Resync;
+  /** When sharded: which Applications are ours now; see ShardGate. */
+  private readonly gate: ShardGate | undefined;
+  /** Runs of Applications not ours (any more) that the gate let through as no-ops. */
+  private readonly skipped = new Set<string>();
   private watches: ManagedWatches | undefined;
   private appWatch: WatchManager | undefined;
   private server: ControllerHttp | undefined;
   private ready = false;
-  private stopped = false;
   private listening: Promise<number | undefined> | undefined;
   readonly metrics = new Metrics();
 
   constructor(
     private readonly deps: ControllerDeps,
     private readonly opts: ControllerOptions,
-  ) {}
+  ) {
+    this.resync = new Resync(opts.appPollMs, () => this.pollApplications());
+    this.gate =
+      opts.shards === undefined
+        ? undefined
+        : new ShardGate({
+            shards: opts.shards,
+            drainMs: opts.drainMs,
+            gained: (shard) => {
+              this.log.info({ shard }, 'shard taken; listing its Applications');
+              this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
+              this.resync.now();
+            },
+            dropped: (shard) => {
+              this.metrics.shardsHeld(this.gate?.held() ?? [], opts.shards ?? 0);
+              for (const k of this.apps.keys())
+                if (this.gate?.shardOf(k) === shard) this.forgetApp(k);
+            },
+          });
+    if (opts.shards !== undefined) this.metrics.shardsHeld([], opts.shards);
+  }
+
+  /**
+   * What a ShardElector hands shards to; undefined unless the controller is sharded. Start the
+   * controller before the elector, so a shard taken is listed at once.
+   */
+  get shardWork(): ShardWork | undefined {
+    return this.gate;
+  }
+
+  /** Whether this controller works on `key` now: always, unless sharded. */
+  private owns(key: AppKey): boolean {
+    return this.gate?.owns(key) ?? true;
+  }
+
+  /** Runs a pass of `key` only while it is ours; see ShardGate.run. */
+  private gated<T>(key: AppKey, pass: (signal?: AbortSignal) => Promise<T>, idle: T): Promise<T> {
+    return this.gate === undefined ? pass() : this.gate.run(key, pass, idle);
+  }
 
   /**
    * Serves /healthz, /readyz, /metrics and the webhooks without reconciling yet: a replica
@@ -125,13 +171,28 @@ export class Controller {
           },
           notify: this.deps.notify,
         };
-        const outcome = await this.statusTurns.run(key, () => reconcileApplication(deps, key, ctx));
-        await this.watchDesiredKinds(key).catch(() => undefined);
-        return outcome;
+        const outcome = await this.gated(
+          key,
+          async (shard) => {
+            const run =
+              shard === undefined ? ctx : { ...ctx, signal: AbortSignal.any([ctx.signal, shard]) };
+            const done = await this.statusTurns.run(key, () =>
+              reconcileApplication(deps, key, run),
+            );
+            await this.watchDesiredKinds(key).catch(() => undefined);
+            return done;
+          },
+          undefined,
+        );
+        if (outcome !== undefined) return outcome;
+        // Queued while its shard was ours: nothing ran, so nothing is counted or logged.
+        this.skipped.add(ctx.reconcileId);
+        return { kind: 'ok' };
       },
       {
         workers: this.opts.workers,
         onResult: (r) => {
+          if (this.skipped.delete(r.reconcileId)) return;
           this.metrics.reconciled(r.outcome, r.durationMs);
           logReconcileResult(this.log, r);
         },
@@ -144,7 +205,7 @@ export class Controller {
       inFlight: () => appRunner.inFlight(),
       watches: () => (this.watches?.count?.() ?? 0) + (this.appWatch?.count() ?? 0),
     });
-    await this.pollApplications();
+    await this.resync.run();
     await this.watchApplications().catch((e: unknown) => {
       this.log.warn({ err: String(e) }, 'cannot watch Applications; polling only');
     });
@@ -182,20 +243,25 @@ export class Controller {
     return startRunner(
       this.healthQueue,
       (key) =>
-        this.statusTurns.run(key, async (): Promise<Outcome> => {
-          const cache = this.apps.desired(key);
-          const before = cache?.observed.healthWritten();
-          const update = cache?.observed.healthUpdate();
-          if (cache === undefined || update === undefined) return { kind: 'ok' };
-          try {
-            await writeStatus(this.deps.cluster, cache.app, update);
-            if (update.health.status === 'Degraded' && before !== 'Degraded')
-              this.announceDegraded(cache.app, cache.revision, update.health.message);
-            return { kind: 'ok' };
-          } catch (e) {
-            return apiFailureOutcome(key, e);
-          }
-        }),
+        this.gated(
+          key,
+          () =>
+            this.statusTurns.run(key, async (): Promise<Outcome> => {
+              const cache = this.apps.desired(key);
+              const before = cache?.observed.healthWritten();
+              const update = cache?.observed.healthUpdate();
+              if (cache === undefined || update === undefined) return { kind: 'ok' };
+              try {
+                await writeStatus(this.deps.cluster, cache.app, update);
+                if (update.health.status === 'Degraded' && before !== 'Degraded')
+                  this.announceDegraded(cache.app, cache.revision, update.health.message);
+                return { kind: 'ok' };
+              } catch (e) {
+                return apiFailureOutcome(key, e);
+              }
+            }),
+          { kind: 'ok' },
+        ),
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
     );
@@ -220,26 +286,30 @@ export class Controller {
     const log = logFnOf(this.log);
     return startRunner(
       this.driftQueue,
-      (key) =>
-        handleDrift(
-          {
-            cluster: this.deps.cluster,
-            defaultServiceAccount: this.opts.defaultServiceAccount,
-            desired: (k) => this.apps.desired(k),
-            requestReconcile: (k) => {
-              this.appQueue.add(k);
+      (key) => {
+        const appKey = parseDriftKey(key)?.appKey;
+        const drift = (): Promise<Outcome> =>
+          handleDrift(
+            {
+              cluster: this.deps.cluster,
+              defaultServiceAccount: this.opts.defaultServiceAccount,
+              desired: (k) => this.apps.desired(k),
+              requestReconcile: (k) => {
+                this.appQueue.add(k);
+              },
+              audit: this.audit,
+              notify: this.deps.notify,
+              ...this.ledgerGate(),
+              statusTurn: (k, write) => this.statusTurns.run(k, write),
+              onDrift: (d) => {
+                this.metrics.drift(d.healed);
+                log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');
+              },
             },
-            audit: this.audit,
-            notify: this.deps.notify,
-            ...this.ledgerGate(),
-            statusTurn: (k, write) => this.statusTurns.run(k, write),
-            onDrift: (d) => {
-              this.metrics.drift(d.healed);
-              log({ key, healed: d.healed }, d.healed ? 'drift reverted' : 'drift found');
-            },
-          },
-          key,
-        ),
+            key,
+          );
+        return appKey === undefined ? drift() : this.gated(appKey, drift, { kind: 'ok' });
+      },
       { workers: 4, timeoutMs: 60_000 },
     );
   }
@@ -290,7 +360,8 @@ export class Controller {
   }
 
   /** Records an Application as listed or watched, and queues it when new or its trigger moved. */
-  private observeApp(app: KubeObject): string {
+  private observeApp(app: KubeObject): string | undefined {
+    if (!this.owns(appKeyOf(app))) return undefined;
     const { key, changed } = this.apps.observe(app);
     if (changed) this.appQueue.add(key);
     return key;
@@ -338,7 +409,7 @@ export class Controller {
         info,
         this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace },
       );
-      const keys = new Set(apps.map((app) => this.observeApp(app)));
+      const keys = new Set(apps.flatMap((app) => this.observeApp(app) ?? []));
       for (const key of this.apps.keys().filter((k) => !keys.has(k))) this.forgetApp(key);
       this.metrics.applications = keys.size;
     } catch (e) {
@@ -347,11 +418,6 @@ export class Controller {
         'listing Applications failed',
       );
     }
-    // A poll still in flight when stop() ran must not arm the timer again.
-    if (this.stopped) return;
-    this.pollTimer = setTimeout(() => {
-      void this.pollApplications();
-    }, this.opts.appPollMs);
   }
 
   /**
@@ -359,9 +425,8 @@ export class Controller {
    * closes watches and the HTTP server. Returns the keys whose runs were aborted.
    */
   async stop(drainMs = this.opts.drainMs): Promise<{ aborted: string[] }> {
-    this.stopped = true;
     this.ready = false;
-    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.resync.stop();
     this.pushes.close();
     await this.watches?.stop();
     await this.appWatch?.stop();

@@ -89,6 +89,18 @@ export class LeadershipLostError extends Error {
   }
 }
 
+/** Why a replica's work on one shard ended; the reason of the signal handed to ShardWork.start. */
+export class ShardLostError extends Error {
+  override readonly name = 'ShardLostError';
+  constructor(
+    readonly lease: string,
+    readonly identity: string,
+    readonly why: string,
+  ) {
+    super(`Lease.coordination.k8s.io/${lease}: ${identity} no longer holds the shard: ${why}`);
+  }
+}
+
 /**
  * The Ready condition reasons of a failed pass. Each names what to fix; the last three say
  * that nothing needs fixing and the pass will be tried again.

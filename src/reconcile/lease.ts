@@ -92,20 +92,25 @@ export class LeaseClient {
     const r = await this.send('get', 'GET', this.objectPath());
     if (r.status === 404) return { kind: 'absent' };
     if (r.status !== 200) throw this.failure('get', r);
-    return { kind: 'found', lease: this.parse('get', r.body) };
+    return { kind: 'found', lease: this.parse('get', r.body) as Lease };
   }
 
-  async create(spec: LeaseSpec): Promise<LeaseWrite> {
+  /** Creates the lease; `labels` let a group of Leases be listed together (see `list`). */
+  async create(spec: LeaseSpec, labels?: Record<string, string>): Promise<LeaseWrite> {
     const lease: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        ...(labels === undefined ? {} : { labels }),
+      },
       spec,
     };
     const r = await this.send('create', 'POST', this.collection, lease);
     if (r.status === 409) return { kind: 'conflict' };
     if (r.status !== 201 && r.status !== 200) throw this.failure('create', r);
-    return { kind: 'written', lease: this.parse('create', r.body) };
+    return { kind: 'written', lease: this.parse('create', r.body) as Lease };
   }
 
   /** Replaces the lease; its metadata.resourceVersion makes this a compare-and-swap. */
@@ -113,7 +118,15 @@ export class LeaseClient {
     const r = await this.send('update', 'PUT', this.objectPath(), lease);
     if (r.status === 409 || r.status === 404) return { kind: 'conflict' };
     if (r.status !== 200) throw this.failure('update', r);
-    return { kind: 'written', lease: this.parse('update', r.body) };
+    return { kind: 'written', lease: this.parse('update', r.body) as Lease };
+  }
+
+  /** Every Lease of the namespace matching `labelSelector`, in one request. */
+  async list(labelSelector: string): Promise<Lease[]> {
+    const query = `?labelSelector=${encodeURIComponent(labelSelector)}`;
+    const r = await this.send('list', 'GET', this.collection + query);
+    if (r.status !== 200) throw this.failure('list', r);
+    return (this.parse('list', r.body) as { items?: Lease[] }).items ?? [];
   }
 
   private objectPath(): string {
@@ -165,9 +178,9 @@ export class LeaseClient {
     );
   }
 
-  private parse(verb: string, body: string): Lease {
+  private parse(verb: string, body: string): unknown {
     try {
-      return JSON.parse(body) as Lease;
+      return JSON.parse(body) as unknown;
     } catch (e) {
       throw new LeaseRequestError(this.subject, verb, 'the apiserver answered with invalid JSON', {
         cause: e,

@@ -55,6 +55,8 @@ export class Metrics {
   private readonly driftTotal: Counter<'result'>;
   private readonly apps: Gauge;
   private readonly outcomes: Counter<'kind'>;
+  private readonly shardsHeldGauge: Gauge;
+  private readonly shardHeldGauge: Gauge<'shard'>;
   private sources: MetricsSources = {
     appQueueDepth: () => 0,
     driftQueueDepth: () => 0,
@@ -99,6 +101,17 @@ export class Metrics {
       help: 'Applications the controller knows.',
       registers,
     });
+    this.shardsHeldGauge = new Gauge({
+      name: 'ballast_shards_held',
+      help: 'Shards this replica holds and works on (sharded controllers only).',
+      registers,
+    });
+    this.shardHeldGauge = new Gauge({
+      name: 'ballast_shard_held',
+      help: 'Per shard: 1 while this replica holds it, 0 otherwise (sharded controllers only).',
+      labelNames: ['shard'],
+      registers,
+    });
     this.gauge('ballast_queue_depth', 'Keys waiting for a worker, by queue.', ['queue'], (g) => {
       g.set({ queue: 'applications' }, this.sources.appQueueDepth());
       g.set({ queue: 'drift' }, this.sources.driftQueueDepth());
@@ -138,6 +151,13 @@ export class Metrics {
 
   set applications(n: number) {
     this.apps.set(n);
+  }
+
+  /** The shards held now, out of `total`; every shard has a series, 0 or 1. */
+  shardsHeld(held: readonly number[], total: number): void {
+    this.shardsHeldGauge.set(held.length);
+    for (let i = 0; i < total; i++)
+      this.shardHeldGauge.set({ shard: String(i) }, held.includes(i) ? 1 : 0);
   }
 
   reconciled(outcome: Outcome, durationMs: number): void {

@@ -173,7 +173,7 @@ describe('the controller', () => {
       return (await fx.condition('heal', 'Ready'))?.status === 'True';
     });
     expect(await fx.cli('app', 'history', 'heal', '-n', fx.ns)).toMatch(
-      /^ID\s+REVISION\s+TIME\s+RESULT/,
+      /^ID\s+REVISION\s+SIGNER\s+TIME\s+RESULT/,
     );
   });
 
