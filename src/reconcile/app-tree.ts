@@ -1,7 +1,7 @@
 import type { Application } from '../api/application.js';
 import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { apiVersionOf } from '../cluster/discovery.js';
+import { apiVersionOf, type ResourceInfo } from '../cluster/discovery.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { assessHealth } from '../health/index.js';
 import { buildTree, type TreeNode } from '../health/tree.js';
@@ -38,10 +38,27 @@ export async function readAppTree(cluster: Cluster, app: Application): Promise<T
   for (const k of ownedKinds) {
     const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
     if (info === undefined) continue;
-    const lists = await Promise.all(namespaces.map((ns) => cluster.list(info, { namespace: ns })));
+    const lists = await Promise.all(namespaces.map((ns) => listIfAllowed(cluster, info, ns)));
     for (const l of lists) owned.push(...l);
   }
   return buildTree(managed, owned, assessHealth);
+}
+
+/**
+ * Owned objects are extras: a caller who may not list one kind (Jobs, say) still sees the
+ * managed objects and the kinds it may list, rather than nothing but the 403.
+ */
+async function listIfAllowed(
+  cluster: Cluster,
+  info: ResourceInfo,
+  namespace: string,
+): Promise<KubeObject[]> {
+  try {
+    return await cluster.list(info, { namespace });
+  } catch (e) {
+    if (e instanceof KubeApiError && e.status === 403) return [];
+    throw e;
+  }
 }
 
 type Read =

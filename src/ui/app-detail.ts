@@ -167,7 +167,8 @@ export async function appDetail(cluster: Cluster, ns: string, name: string): Pro
       ...(v === undefined ? {} : { result: v.result }),
       ...(v?.fingerprint === undefined ? {} : { fingerprint: v.fingerprint }),
     },
-    selfHeal: loose.syncPolicy?.automated?.selfHeal === true,
+    // What the controller does, not the field alone: selfHeal under drift: warn only reports.
+    selfHeal: healed,
     conditions: (app.status?.conditions ?? []).map((c) => ({
       type: c.type,
       status: c.status,

@@ -178,7 +178,8 @@ beforeAll(async () => {
   await fx.repo.push();
   await fx.cluster.apply(fx.application('web', 'web'));
   const warned = fx.application('warned', 'warned', {
-    syncPolicy: { automated: { selfHeal: false }, drift: 'warn', interval: '1h' },
+    // selfHeal is on, but drift: warn only reports: the UI must not say it heals.
+    syncPolicy: { automated: { selfHeal: true }, drift: 'warn', interval: '1h' },
   });
   await fx.cluster.apply(warned);
 
@@ -330,6 +331,17 @@ describe('ballast controller --ui (users sign in with their own token)', () => {
       suspend: false,
       rollback: false,
     });
+    expect(detail.body.selfHeal).toBe(true);
+    // viewer may not list ReplicaSets or Pods: the tree still shows what it may read.
+    const tree = await call<ResourcePage>(
+      controllerPort,
+      'GET',
+      `/api/apps/${fx.ns}/web/resources?limit=50`,
+      { cookie },
+    );
+    expect(tree.status).toBe(200);
+    expect(tree.body.items.map((n) => n.kind)).toContain('Deployment');
+    expect(tree.body.items.map((n) => n.kind)).not.toContain('ReplicaSet');
 
     const crafted = await call<ApiError>(
       controllerPort,
@@ -451,6 +463,7 @@ describe('ballast controller --ui (users sign in with their own token)', () => {
       name: 'warned',
       healed: false,
     });
+    expect(detail.body.selfHeal).toBe(false);
     const diff = await call<ObjectDetail>(
       controllerPort,
       'GET',
