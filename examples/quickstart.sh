@@ -3,7 +3,7 @@
 # server holding examples/guestbook; `ballast install` and the controller running locally; an
 # Application shown Synced and Healthy; a `kubectl scale` reverted by self-heal; a pushed, signed
 # commit announced by a signed webhook and applied, then reverted in Git; the sync history with
-# each commit's signer; the audit ledger that recorded it all.
+# each commit's signer; the audit ledger that recorded it all; and the web UI (`ballast ui`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +33,7 @@ background() {
 }
 stop_demo() {
   local pid
-  for p in controller git; do
+  for p in ui controller git; do
     [ -f "$state/$p.pid" ] || continue
     pid="$(cat "$state/$p.pid")"
     # A pid file from before process groups names the process alone.
@@ -124,8 +124,17 @@ step "The audit ledger: one hash-chained record per outcome, checked end to end"
 ballast audit export --ledger "sqlite:$state/audit.db" --format csv | cut -d, -f1,3,5,6,7 | head -8
 ballast audit verify --ledger "sqlite:$state/audit.db"
 
+step "The web UI, with your own kubeconfig: applications, resource tree, diffs naming field managers, history"
+background ui ui --kubeconfig "$KUBECONFIG" --port 18081 --ledger "sqlite:$state/audit.db"
+until_ok "the UI" 60 'grep -q "Ballast UI: http" "$state/ui.log"'
+ui_url="$(grep -o 'http://[^ ]*' "$state/ui.log" | head -1)"
+curl -sf "${ui_url}api/apps" -o "$state/apps.json"
+node -e 'for (const a of JSON.parse(require("fs").readFileSync(process.argv[1])).items)
+  console.log(`the UI lists ${a.namespace}/${a.name}: ${a.sync}, ${a.health}, ${a.revision.slice(0, 7)} signed by ${a.signer}`)' "$state/apps.json"
+
 echo
-echo "Done. The control plane, the Git server and the controller keep running:"
+echo "Done. The control plane, the Git server, the controller and the UI keep running:"
+echo "  UI: ${ui_url}apps/ballast-system/guestbook"
 echo "  eval \"\$(npx ballast dev env --state $state/dev)\"   # kubectl for it"
-echo "  logs: $state/controller.log"
-echo "  stop: kill -- -\$(cat $state/controller.pid) -\$(cat $state/git.pid); npx ballast dev down --state $state/dev"
+echo "  logs: $state/controller.log, $state/ui.log"
+echo "  stop: kill -- -\$(cat $state/ui.pid) -\$(cat $state/controller.pid) -\$(cat $state/git.pid); npx ballast dev down --state $state/dev"
