@@ -7,7 +7,6 @@ import {
 import { applicationGroup, applicationPlural } from '../api/application.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
-import { getApp } from '../reconcile/app-requests.js';
 import type {
   AppActions,
   AppDetail,
@@ -16,6 +15,7 @@ import type {
   EventItem,
   HistoryEntry,
 } from './api.js';
+import { getAppShared } from './app-read.js';
 import { filterApps, summaryOf } from './apps.js';
 import { UiHttpError } from './http.js';
 
@@ -129,19 +129,35 @@ function historyOf(app: Application): HistoryEntry[] {
     .reverse();
 }
 
+function withoutResources(app: Application): Application {
+  if (app.status?.resources === undefined) return app;
+  const status = { ...app.status };
+  delete status.resources;
+  return { ...app, status };
+}
+
 /** The Application as the Application view shows it. */
-export async function appDetail(cluster: Cluster, ns: string, name: string): Promise<AppDetail> {
-  const raw = await getApp(cluster, ns, name);
+export async function appDetail(
+  cluster: Cluster,
+  sessionId: string,
+  ns: string,
+  name: string,
+): Promise<AppDetail> {
+  // The three reads are independent: the Events and the access review need no Application.
+  const [full, events, can] = await Promise.all([
+    getAppShared(cluster, sessionId, ns, name),
+    eventsOf(cluster, { kind: 'Application', namespace: ns, name }),
+    appActions(cluster, ns, name),
+  ]);
+  // status.resources (thousands of entries) is the resource routes'; the detail shows none of
+  // it, so it is neither checked nor copied here.
+  const raw = withoutResources(full);
   // Defaults (selfHeal, verification mode) come from the parser; a spec it refuses is shown raw.
   const parsed = parseApplication(raw);
   const app = parsed.kind === 'ok' ? parsed.value : raw;
   const spec = app.spec;
   // A spec the parser refused has no defaults: any field may be absent.
   const loose: Partial<Application['spec']> = spec;
-  const [events, can] = await Promise.all([
-    eventsOf(cluster, { kind: 'Application', namespace: ns, name }),
-    appActions(cluster, ns, name),
-  ]);
   const history = historyOf(app);
   const healed = parsed.kind === 'ok' && driftReaction(parsed.value.spec) === 'heal';
   const v = app.status?.verification;

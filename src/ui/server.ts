@@ -87,7 +87,7 @@ export class UiServer {
       }),
       r('GET', `/api/apps/${seg}/${seg}`, ['namespace', 'name'], async (c) => {
         const s = await this.sessionOf(c.req);
-        sendJson(c.res, 200, await appDetail(s.cluster, ...nsName(c.params)));
+        sendJson(c.res, 200, await appDetail(s.cluster, s.id, ...nsName(c.params)));
       }),
       r('GET', `/api/apps/${seg}/${seg}/resources`, ['namespace', 'name'], async (c) => {
         const s = await this.sessionOf(c.req);
