@@ -15,21 +15,28 @@ import type {
   EventItem,
   HistoryEntry,
 } from './api.js';
-import { getAppShared } from './app-read.js';
+import { getAppShared, listAppsShared } from './app-read.js';
 import { filterApps, summaryOf } from './apps.js';
 import { UiHttpError } from './http.js';
 
 /** The reads behind GET /api/apps and /api/apps/:ns/:name, with the session's client. */
 
 /** Applications as the user may list them: in one namespace, or all of them. */
-export async function listApps(cluster: Cluster, q: AppListQuery): Promise<AppList> {
+export async function listApps(
+  cluster: Cluster,
+  sessionId: string,
+  q: AppListQuery,
+): Promise<AppList> {
   const info = await cluster.discovery.resolve(applicationApiVersion, 'Application');
   if (info === undefined)
     throw new UiHttpError(404, 'the Application CRD is not installed; run `ballast install`');
-  const items = (await cluster.list(info, {
-    ...(q.namespace === undefined ? {} : { namespace: q.namespace }),
-    ...(q.label === undefined ? {} : { labelSelector: q.label }),
-  })) as unknown as Application[];
+  // Unfiltered by label, the list is the one the page's event stream starts from: shared.
+  const items = (q.label === undefined
+    ? (await listAppsShared(cluster, sessionId, q.namespace)).items
+    : await cluster.list(info, {
+        ...(q.namespace === undefined ? {} : { namespace: q.namespace }),
+        labelSelector: q.label,
+      })) as unknown as Application[];
   return filterApps(items.map(summaryOf), q);
 }
 

@@ -5,6 +5,7 @@ import {
   applicationPlural,
   type Application,
 } from '../api/application.js';
+import type { KubeObject } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { AppNotFoundError, getApp } from '../reconcile/app-requests.js';
@@ -79,4 +80,63 @@ async function listByName(
   const item = (JSON.parse(r.body) as { items?: unknown[] }).items?.[0];
   if (item === undefined) throw new AppNotFoundError(ns, name);
   return { kind: 'item', item };
+}
+
+/** Every Application the session may list (in `namespace`, or all), and the list's version. */
+export interface AppListing {
+  items: KubeObject[];
+  resourceVersion: string;
+}
+
+const listings = new Map<string, Promise<AppListing>>();
+const listingKey = (sessionId: string, namespace: string | undefined): string =>
+  JSON.stringify([sessionId, namespace ?? null]);
+
+/**
+ * The Applications list and the page's event stream both begin by listing every Application,
+ * usually at the same moment. One list in flight per session and scope serves both: the
+ * apiserver encodes a thousand Applications once, and the stream watches from the very version
+ * the list shows, so no change between the two is missed. Never kept after it completes.
+ */
+export function listAppsShared(
+  cluster: Cluster,
+  sessionId: string,
+  namespace: string | undefined,
+): Promise<AppListing> {
+  const key = listingKey(sessionId, namespace);
+  const running = listings.get(key);
+  if (running !== undefined) return running;
+  const read = listAll(cluster, namespace).finally(() => listings.delete(key));
+  listings.set(key, read);
+  return read;
+}
+
+/** The list of listAppsShared on its way for this session and scope, if one is. */
+export function appListingInFlight(
+  sessionId: string,
+  namespace: string | undefined,
+): Promise<AppListing> | undefined {
+  return listings.get(listingKey(sessionId, namespace));
+}
+
+async function listAll(cluster: Cluster, namespace: string | undefined): Promise<AppListing> {
+  const inNs = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  const r = await cluster.http.request(
+    'GET',
+    `/apis/${applicationApiVersion}${inNs}/${applicationPlural}`,
+  );
+  if (r.status !== 200) throw KubeApiError.from('Application list', 'list', r.status, r.body);
+  const list = JSON.parse(r.body) as {
+    metadata?: { resourceVersion?: string };
+    items?: KubeObject[];
+  };
+  return {
+    // List items may omit apiVersion and kind; they are whole objects again.
+    items: (list.items ?? []).map((o) => ({
+      ...o,
+      apiVersion: applicationApiVersion,
+      kind: applicationKind,
+    })),
+    resourceVersion: list.metadata?.resourceVersion ?? '0',
+  };
 }
