@@ -30,6 +30,9 @@ const loads = Number(process.env.BALLAST_BENCH_UI_LOADS ?? '5');
 const out = (line: string): void => {
   process.stdout.write(line + '\n');
 };
+/** BALLAST_BENCH_UI_PROFILE=<dir>: `ballast ui` writes a CPU profile there when it stops. */
+const profileDir = process.env.BALLAST_BENCH_UI_PROFILE;
+const profileArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 const pad = (i: number): string => String(i).padStart(4, '0');
 
 /**
@@ -68,7 +71,7 @@ export async function benchUi(): Promise<void> {
   const ui = startDaemon(
     'ballast-ui',
     process.execPath,
-    [main, 'ui', '--kubeconfig', kubeconfig, '--port', String(port)],
+    [...profileArgs, main, 'ui', '--kubeconfig', kubeconfig, '--port', String(port)],
     join(state, 'ui.log'),
   );
   let browser: Browser | undefined;

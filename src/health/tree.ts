@@ -33,7 +33,11 @@ export function buildTree(
 ): TreeNode[] {
   const byOwner = new Map<string, KubeObject[]>();
   for (const o of owned)
-    for (const uid of ownerUids(o)) byOwner.set(uid, [...(byOwner.get(uid) ?? []), o]);
+    for (const uid of ownerUids(o)) {
+      const siblings = byOwner.get(uid);
+      if (siblings === undefined) byOwner.set(uid, [o]);
+      else siblings.push(o);
+    }
   const seen = new Set<string>();
   const childrenOf = (o: KubeObject): TreeNode[] => {
     const uid = uidOf(o);

@@ -1,5 +1,5 @@
 import type { Application } from '../api/application.js';
-import { refOf, type KubeObject, type ObjectRef } from '../api/object.js';
+import type { KubeObject, ObjectRef } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { apiVersionOf, type ResourceInfo } from '../cluster/discovery.js';
 import { KubeApiError } from '../cluster/errors.js';
@@ -20,7 +20,14 @@ const ownedKinds = [
  */
 export async function readAppTree(cluster: Cluster, app: Application): Promise<TreeNode[]> {
   const resources = app.status?.resources ?? [];
-  const lives = await readManaged(cluster, resources);
+  // The owned kinds are listed in the namespaces status names, alongside the managed objects
+  // rather than after them: an owned object shows only under a managed owner, so listing a
+  // namespace whose objects turn out unserved adds nothing to the tree.
+  const namespaces = [...new Set(resources.map((r) => r.namespace).filter((n) => n !== ''))];
+  const [lives, owned] = await Promise.all([
+    readManaged(cluster, resources),
+    readOwned(cluster, namespaces),
+  ]);
   const managed = resources.flatMap((r, i) => {
     const read = lives[i];
     if (read === undefined || read.kind === 'unserved') return [];
@@ -31,17 +38,19 @@ export async function readAppTree(cluster: Cluster, app: Application): Promise<T
     };
     return [{ object, sync: r.status, health: assessHealth(read.live) }];
   });
-  const namespaces = [
-    ...new Set(managed.map((m) => refOf(m.object).namespace).filter((n) => n !== '')),
-  ];
-  const owned: KubeObject[] = [];
-  for (const k of ownedKinds) {
-    const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
-    if (info === undefined) continue;
-    const lists = await Promise.all(namespaces.map((ns) => listIfAllowed(cluster, info, ns)));
-    for (const l of lists) owned.push(...l);
-  }
   return buildTree(managed, owned, assessHealth);
+}
+
+async function readOwned(cluster: Cluster, namespaces: readonly string[]): Promise<KubeObject[]> {
+  const perKind = await Promise.all(
+    ownedKinds.map(async (k) => {
+      const info = await cluster.discovery.resolve(k.apiVersion, k.kind);
+      if (info === undefined) return [];
+      const lists = await Promise.all(namespaces.map((ns) => listIfAllowed(cluster, info, ns)));
+      return lists.flat();
+    }),
+  );
+  return perKind.flat();
 }
 
 /**
@@ -73,7 +82,9 @@ async function readManaged(cluster: Cluster, refs: readonly ObjectRef[]): Promis
   const groups = new Map<string, number[]>();
   refs.forEach((r, i) => {
     const k = `${r.group}|${r.kind}|${r.namespace}`;
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [i]);
+    else group.push(i);
   });
   const out: Read[] = new Array<Read>(refs.length);
   await Promise.all(

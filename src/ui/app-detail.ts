@@ -7,7 +7,6 @@ import {
 import { applicationGroup, applicationPlural } from '../api/application.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { KubeApiError } from '../cluster/errors.js';
-import { getApp } from '../reconcile/app-requests.js';
 import type {
   AppActions,
   AppDetail,
@@ -16,20 +15,28 @@ import type {
   EventItem,
   HistoryEntry,
 } from './api.js';
+import { getAppShared, listAppsShared } from './app-read.js';
 import { filterApps, summaryOf } from './apps.js';
 import { UiHttpError } from './http.js';
 
 /** The reads behind GET /api/apps and /api/apps/:ns/:name, with the session's client. */
 
 /** Applications as the user may list them: in one namespace, or all of them. */
-export async function listApps(cluster: Cluster, q: AppListQuery): Promise<AppList> {
+export async function listApps(
+  cluster: Cluster,
+  sessionId: string,
+  q: AppListQuery,
+): Promise<AppList> {
   const info = await cluster.discovery.resolve(applicationApiVersion, 'Application');
   if (info === undefined)
     throw new UiHttpError(404, 'the Application CRD is not installed; run `ballast install`');
-  const items = (await cluster.list(info, {
-    ...(q.namespace === undefined ? {} : { namespace: q.namespace }),
-    ...(q.label === undefined ? {} : { labelSelector: q.label }),
-  })) as unknown as Application[];
+  // Unfiltered by label, the list is the one the page's event stream starts from: shared.
+  const items = (q.label === undefined
+    ? (await listAppsShared(cluster, sessionId, q.namespace)).items
+    : await cluster.list(info, {
+        ...(q.namespace === undefined ? {} : { namespace: q.namespace }),
+        labelSelector: q.label,
+      })) as unknown as Application[];
   return filterApps(items.map(summaryOf), q);
 }
 
@@ -129,19 +136,35 @@ function historyOf(app: Application): HistoryEntry[] {
     .reverse();
 }
 
+function withoutResources(app: Application): Application {
+  if (app.status?.resources === undefined) return app;
+  const status = { ...app.status };
+  delete status.resources;
+  return { ...app, status };
+}
+
 /** The Application as the Application view shows it. */
-export async function appDetail(cluster: Cluster, ns: string, name: string): Promise<AppDetail> {
-  const raw = await getApp(cluster, ns, name);
+export async function appDetail(
+  cluster: Cluster,
+  sessionId: string,
+  ns: string,
+  name: string,
+): Promise<AppDetail> {
+  // The three reads are independent: the Events and the access review need no Application.
+  const [full, events, can] = await Promise.all([
+    getAppShared(cluster, sessionId, ns, name),
+    eventsOf(cluster, { kind: 'Application', namespace: ns, name }),
+    appActions(cluster, ns, name),
+  ]);
+  // status.resources (thousands of entries) is the resource routes'; the detail shows none of
+  // it, so it is neither checked nor copied here.
+  const raw = withoutResources(full);
   // Defaults (selfHeal, verification mode) come from the parser; a spec it refuses is shown raw.
   const parsed = parseApplication(raw);
   const app = parsed.kind === 'ok' ? parsed.value : raw;
   const spec = app.spec;
   // A spec the parser refused has no defaults: any field may be absent.
   const loose: Partial<Application['spec']> = spec;
-  const [events, can] = await Promise.all([
-    eventsOf(cluster, { kind: 'Application', namespace: ns, name }),
-    appActions(cluster, ns, name),
-  ]);
   const history = historyOf(app);
   const healed = parsed.kind === 'ok' && driftReaction(parsed.value.spec) === 'heal';
   const v = app.status?.verification;

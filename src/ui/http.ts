@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiError } from './api.js';
 import { KubeApiError } from '../cluster/errors.js';
+import { AppNotFoundError } from '../reconcile/app-requests.js';
 
 /**
  * What every answer of the UI server shares: its security headers, JSON out, JSON in. Values
@@ -76,6 +77,7 @@ export function apiErrorOf(e: unknown): ApiError {
     };
   if (e instanceof KubeApiError)
     return { status: e.status, message: e.apiMessage, reason: e.reason };
+  if (e instanceof AppNotFoundError) return { status: 404, message: e.message, reason: 'NotFound' };
   return { status: 500, message: e instanceof Error ? e.message : String(e) };
 }
 

@@ -1,7 +1,7 @@
 import { refKey, refOf } from '../api/object.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { TreeNode } from '../health/tree.js';
-import { getApp } from '../reconcile/app-requests.js';
+import { getAppMetadata, getAppShared } from './app-read.js';
 import { readAppTree } from '../reconcile/app-tree.js';
 import type { ResourceNode, ResourcePage, SyncStatus } from './api.js';
 import { pageOf } from './apps.js';
@@ -69,8 +69,13 @@ export function pageResources(rows: readonly ResourceNode[], q: ResourceQuery): 
   return { items: matches.slice(offset, offset + limit), total: matches.length, counts };
 }
 
-/** A tree read is kept this long per user and Application, so paging does not read it again. */
-const treeTtlMs = 2_000;
+/**
+ * A tree read is kept a few seconds per session identity and Application generation (uid and
+ * resourceVersion), so paging and a second look do not read thousands of objects again; a new
+ * status, a new session or a recreated Application is a new key. Bounded in entries and time.
+ */
+const treeTtlMs = 3_000;
+const maxTrees = 32;
 const trees = new Map<string, { at: number; rows: Promise<ResourceNode[]> }>();
 
 export async function resourceRows(
@@ -79,16 +84,34 @@ export async function resourceRows(
   ns: string,
   name: string,
 ): Promise<ResourceNode[]> {
-  const key = `${sessionId}|${ns}/${name}`;
   const now = performance.now();
   for (const [k, v] of trees) if (now - v.at > treeTtlMs) trees.delete(k);
-  const kept = trees.get(key);
+  // The metadata alone says whether a kept tree is still this Application's: a few hundred
+  // bytes instead of its whole status.
+  const meta = await getAppMetadata(cluster, ns, name);
+  const kept = trees.get(treeKey(sessionId, ns, name, meta));
   if (kept !== undefined) return kept.rows;
-  const rows = (async () =>
-    flattenTree(await readAppTree(cluster, await getApp(cluster, ns, name))))();
+  const app = await getAppShared(cluster, sessionId, ns, name);
+  const key = treeKey(sessionId, ns, name, app.metadata);
+  const rows = (async () => flattenTree(await readAppTree(cluster, app)))();
+  trees.delete(key);
   trees.set(key, { at: now, rows });
+  // Oldest first: Map keeps insertion order.
+  for (const k of trees.keys()) {
+    if (trees.size <= maxTrees) break;
+    trees.delete(k);
+  }
   rows.catch(() => trees.delete(key));
   return rows;
+}
+
+function treeKey(
+  sessionId: string,
+  ns: string,
+  name: string,
+  m: { uid?: unknown; resourceVersion?: unknown },
+): string {
+  return JSON.stringify([sessionId, ns, name, m.uid ?? '', m.resourceVersion ?? '']);
 }
 
 export async function resourcePage(

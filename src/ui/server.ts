@@ -83,11 +83,15 @@ export class UiServer {
       r('POST', '/api/logout', [], (c) => this.logout(c)),
       r('GET', '/api/apps', [], async (c) => {
         const s = await this.sessionOf(c.req);
-        sendJson(c.res, 200, await listApps(s.cluster, parseAppListQuery(c.url.searchParams)));
+        sendJson(
+          c.res,
+          200,
+          await listApps(s.cluster, s.id, parseAppListQuery(c.url.searchParams)),
+        );
       }),
       r('GET', `/api/apps/${seg}/${seg}`, ['namespace', 'name'], async (c) => {
         const s = await this.sessionOf(c.req);
-        sendJson(c.res, 200, await appDetail(s.cluster, ...nsName(c.params)));
+        sendJson(c.res, 200, await appDetail(s.cluster, s.id, ...nsName(c.params)));
       }),
       r('GET', `/api/apps/${seg}/${seg}/resources`, ['namespace', 'name'], async (c) => {
         const s = await this.sessionOf(c.req);

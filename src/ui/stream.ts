@@ -4,6 +4,7 @@ import type { KubeObject } from '../api/object.js';
 import { ballastApiVersion } from '../api/resource.js';
 import { parseWatchLine } from '../cluster/watch-protocol.js';
 import type { StreamMessage } from './api.js';
+import { appListingInFlight } from './app-read.js';
 import { summaryOf } from './apps.js';
 import { safeJson, securityHeaders, UiHttpError } from './http.js';
 import type { UiSession } from './session.js';
@@ -54,6 +55,8 @@ interface Feed {
   /** Extra query of list and watch (a field selector). */
   query: string;
   onList?: (items: KubeObject[]) => void;
+  /** A list of the same collection already on its way (the Applications list's), to start from. */
+  joined?: () => Promise<{ items: KubeObject[]; resourceVersion: string }> | undefined;
   onChange: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
 }
 
@@ -89,6 +92,7 @@ class Stream {
     void this.run({
       path: appsPath,
       query: '',
+      joined: () => appListingInFlight(session.id, namespace),
       onList: (items) => {
         // A comment, so a client (a test) can tell from here on no change is missed.
         if (!this.closed) this.res.write(': applications listed\n\n');
@@ -150,7 +154,16 @@ class Stream {
     const sep = (q: string): string => (q === '' ? '' : `&${q}`);
     let rv: string | undefined;
     let failures = 0;
+    let join = feed.joined?.();
     while (!this.closed) {
+      if (rv === undefined && join !== undefined) {
+        const listed = await join.catch(() => undefined);
+        join = undefined;
+        if (listed !== undefined) {
+          rv = listed.resourceVersion;
+          feed.onList?.(listed.items);
+        }
+      }
       if (rv === undefined) {
         const r = await http
           .request('GET', `${feed.path}?limit=500${sep(feed.query)}`)

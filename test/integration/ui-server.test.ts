@@ -39,6 +39,7 @@ let localPort = 0;
 let viewerToken = '';
 let adminToken = '';
 let strangerToken = '';
+let getterToken = '';
 
 const deployment = (name: string): string =>
   [
@@ -216,6 +217,37 @@ beforeAll(async () => {
   // stranger may do nothing at all.
   await fx.kubectl('create', 'serviceaccount', 'stranger', '-n', fx.ns);
   strangerToken = await serviceAccountToken(fx.cluster, fx.ns, 'stranger');
+  // getter may get Applications by name but not list them; it may list web's objects.
+  await fx.kubectl('create', 'serviceaccount', 'getter', '-n', fx.ns);
+  await fx.kubectl(
+    'create',
+    'role',
+    'app-getter',
+    '-n',
+    fx.ns,
+    '--verb=get',
+    '--resource=applications.ballast.dev',
+  );
+  await fx.kubectl(
+    'create',
+    'role',
+    'deploy-lister',
+    '-n',
+    fx.ns,
+    '--verb=get,list',
+    '--resource=deployments.apps,configmaps',
+  );
+  for (const role of ['app-getter', 'deploy-lister'])
+    await fx.kubectl(
+      'create',
+      'rolebinding',
+      `getter-${role}`,
+      '-n',
+      fx.ns,
+      `--role=${role}`,
+      `--serviceaccount=${fx.ns}:getter`,
+    );
+  getterToken = await serviceAccountToken(fx.cluster, fx.ns, 'getter');
 
   controller = startControllerProcess(join(dir, 'controller.log'), [
     ...['--kubeconfig', fx.kubeconfig, '-n', fx.ns, '--cache-dir', join(dir, 'cache')],
@@ -354,6 +386,33 @@ describe('ballast controller --ui (users sign in with their own token)', () => {
     // The apiserver's own words, naming the user it refused.
     expect(crafted.body.message).toContain(`system:serviceaccount:${fx.ns}:viewer`);
     expect(crafted.body.message).toContain('cannot patch resource "applications"');
+  });
+
+  it('shows the Application and its tree to a user who may get it but not list Applications', async () => {
+    // The server reads an Application through a list narrowed to its name; this user's list is
+    // refused, and the read falls back to the GET the user may make.
+    const { cookie } = await signIn(getterToken);
+    const detail = await call<AppDetail>(controllerPort, 'GET', `/api/apps/${fx.ns}/web`, {
+      cookie,
+    });
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ namespace: fx.ns, name: 'web', sync: 'Synced' });
+    const tree = await call<ResourcePage>(
+      controllerPort,
+      'GET',
+      `/api/apps/${fx.ns}/web/resources?limit=50`,
+      { cookie },
+    );
+    expect(tree.status).toBe(200);
+    expect(tree.body.items.find((n) => n.kind === 'Deployment')).toMatchObject({
+      name: 'web',
+      health: 'Healthy',
+    });
+    const missing = await call<ApiError>(controllerPort, 'GET', `/api/apps/${fx.ns}/absent`, {
+      cookie,
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe(`Application ${fx.ns}/absent: not found`);
   });
 
   it("refuses a POST without the CSRF token before any apiserver call, and one with another session's token", async () => {

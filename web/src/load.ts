@@ -1,5 +1,5 @@
 /** Loading a value from the API, keeping the last good one while a refetch is under way. */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -32,7 +32,9 @@ export function useLoad<T>(fetch: () => Promise<T>, deps: readonly unknown[]): L
     );
   }, []);
 
-  useEffect(reload, deps);
+  // A layout effect runs as soon as the view is in the DOM; a plain effect waits for the next
+  // frame (up to 100 ms in a page the browser is not painting yet), and the request with it.
+  useLayoutEffect(reload, deps);
   return { ...state, reload };
 }
 

@@ -27,17 +27,23 @@ export function AppsView() {
   const queryKey = appFiltersToSearch(filters);
   const list = useLoad(() => client.apps(appListQuery(filters)), [queryKey]);
   // Stream upserts patch rows in place; counts and membership come back with the next fetch.
-  const [rows, setRows] = useState<AppSummary[] | undefined>(undefined);
-  useEffect(() => {
-    setRows(list.data?.items);
-  }, [list.data]);
+  // Patched rows belong to the answer they patched; a new answer shows its own rows in the same
+  // render it arrives in (an effect copying them would cost a frame before the table fills).
+  const [patched, setPatched] = useState<{ of: AppList; rows: AppSummary[] } | undefined>(
+    undefined,
+  );
+  const rows = list.data && patched?.of === list.data ? patched.rows : list.data?.items;
+  const setRows = (update: (r: AppSummary[]) => AppSummary[]) => {
+    const of = list.data;
+    if (of) setPatched((p) => ({ of, rows: update(p?.of === of ? p.rows : of.items) }));
+  };
 
   const reloadSoon = useCoalesced(list.reload, 500);
   useStream(
     (m) => {
       if (m.type === 'app') {
         const before = rows?.find((a) => sameKey(a, m.app));
-        if (before) setRows((r) => r?.map((a) => (sameKey(a, m.app) ? m.app : a)));
+        if (before) setRows((r) => r.map((a) => (sameKey(a, m.app) ? m.app : a)));
         // Counts, membership of this page or of the filters may have changed: look again once
         // per burst. A row whose status words did not move needs nothing more.
         if (!before || before.sync !== m.app.sync || before.health !== m.app.health) reloadSoon();

@@ -3,7 +3,7 @@
  * the DOM (fixed row height, padding standing in for the rest), and rows come from the server in
  * pages as the user scrolls, so 5,000 objects cost what 30 do.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import type { AppKey, HealthStatus, ResourceNode } from '../../../src/ui/api.js';
 import { ErrorAlert, Health, Link, Sync } from '../components/common.js';
 import { HEALTH_STATUSES } from '../filters.js';
@@ -92,7 +92,8 @@ function ResourceViews(props: {
         ];
   const neededKey = needed.join(',');
   const { ensure } = pages;
-  useEffect(() => {
+  // Before the frame, not after it: the first page is on the page load's critical path.
+  useLayoutEffect(() => {
     ensure(needed);
     // neededKey is needed's identity
   }, [ensure, neededKey]);

@@ -2,7 +2,7 @@
  * The page: asks for the session first (401 → /login in cluster mode), then opens the one event
  * stream and shows the header, the main navigation and the routed view.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Session } from '../../../src/ui/api.js';
 import { ApiError, Client, Stream, streamUrl } from '../client.js';
 import { ErrorAlert, Link, Loading } from '../components/common.js';
@@ -35,7 +35,8 @@ export function Shell() {
   const loc = useLocation();
   const route = parseRoute(loc.pathname, loc.search);
 
-  useEffect(() => {
+  // Asked for at once, not after the first frame (as useLoad does for the views' data).
+  useLayoutEffect(() => {
     client.session().then(
       (session) => {
         setS({ state: 'signed-in', session });
