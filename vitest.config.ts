@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests whose promise is a latency bound (the controller's /healthz under 100 ms while another
+ * tenant's render runs). Other files on the same 2 cores would measure the machine, not the
+ * controller, so these run alone, after every other project (groupOrder 1).
+ */
+const latencyFiles = ['test/integration/tenancy-render-freeze.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -14,9 +21,21 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...latencyFiles],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/tools-on-path.ts'],
           // Tests share one control plane; each takes its own namespace, so files may run in parallel.
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'latency',
+          include: latencyFiles,
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/tools-on-path.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },
