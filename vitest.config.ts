@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Tests whose promise is a latency bound (the controller's /healthz under 100 ms while another
  * tenant's render runs). Other files on the same 2 cores would measure the machine, not the
- * controller, so these run alone, after every other project (groupOrder 1).
+ * controller, so these run alone, in a group of their own (sequence.groupOrder).
  */
 const latencyFiles = ['test/integration/tenancy-render-freeze.test.ts'];
 
