@@ -41,7 +41,11 @@ import { retryableOf } from '../reconcile/errors.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { DecryptionKeys } from '../secrets/index.js';
 import { startRenderSandboxSweeper } from '../render/index.js';
-import { defaultSealingKeyOptions, SealingKeyRing } from '../reconcile/sealing-keys.js';
+import {
+  clusterKeyStore,
+  defaultSealingKeyOptions,
+  SealingKeyRing,
+} from '../reconcile/sealing-keys.js';
 import { defaultNotifierOptions, Notifier } from '../notify/notifier.js';
 
 interface ControllerFlags extends KubeFlags, LeaderElectFlags, ShardFlags {
@@ -235,7 +239,7 @@ async function runController(f: ControllerFlags): Promise<void> {
       : await keysOnceReachable(cluster, f.decryptionSecret, logger);
   // Keys are read as the controller itself, from its own namespace only (see sealing-keys.ts).
   const sealing = new SealingKeyRing(
-    cluster,
+    clusterKeyStore(cluster),
     { ...defaultSealingKeyOptions(f.leaseNamespace), renewPeriodMs: f.sealingKeyRenewPeriod },
     (fields, msg) => {
       logger.warn(fields, msg);

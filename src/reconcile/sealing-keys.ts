@@ -62,12 +62,37 @@ export async function createSealingKey(
   return { name, certPem: pair.certPem };
 }
 
+/** Where a ring reads and makes keys: the cluster, or a fixture in unit tests. */
+export interface SealingKeyStore {
+  read(namespace: string): Promise<{ keys: SealingKeys; problems: string[] }>;
+  create(namespace: string, modulusLength: number): Promise<{ name: string }>;
+}
+
+export function clusterKeyStore(cluster: Cluster): SealingKeyStore {
+  return {
+    read: (namespace) => readSealingKeys(cluster, namespace),
+    create: (namespace, modulusLength) => createSealingKey(cluster, namespace, modulusLength),
+  };
+}
+
+/** After a failed read or renewal, the next try comes this soon, doubling up to `refreshMs`. */
+const firstRetryMs = 2_000;
+
+/**
+ * One timer drives every read and renewal, and one check runs at a time, so two checks never
+ * both make a key. A leader checks again when the newest key comes due, not a whole
+ * `refreshMs` later, and a failed check is retried soon rather than at the next refresh.
+ */
 export class SealingKeyRing {
   private keys: SealingKeys = { keys: [] };
   private timer: NodeJS.Timeout | undefined;
+  private running: { done: Promise<CheckOutcome>; asLeader: boolean } | undefined;
+  private leading = false;
+  private stopped = false;
+  private failures = 0;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly store: SealingKeyStore,
     private readonly options: SealingKeyOptions,
     private readonly log: (fields: Record<string, unknown>, msg: string) => void,
   ) {}
@@ -76,7 +101,7 @@ export class SealingKeyRing {
   readonly current = (): SealingKeys => this.keys;
 
   async refresh(): Promise<void> {
-    const { keys, problems } = await readSealingKeys(this.cluster, this.options.namespace);
+    const { keys, problems } = await this.store.read(this.options.namespace);
     for (const p of problems) this.log({ problem: p }, 'sealing key skipped');
     this.keys = keys;
   }
@@ -88,48 +113,81 @@ export class SealingKeyRing {
   async renewIfDue(nowMs = Date.now()): Promise<boolean> {
     await this.refresh();
     if (!isRenewalDue(this.keys, this.options.renewPeriodMs, nowMs)) return false;
-    const made = await createSealingKey(
-      this.cluster,
-      this.options.namespace,
-      this.options.modulusLength,
-    );
+    const made = await this.store.create(this.options.namespace, this.options.modulusLength);
     this.log({ namespace: this.options.namespace, name: made.name }, 'new sealing key made');
     await this.refresh();
     return true;
   }
 
-  /** Set by the leader: from then on each tick also renews the key when due. */
-  private leading = false;
-
   /**
-   * Renews now if due, and on every later tick: only the leader calls this. Never throws: a
-   * controller whose account may not write Secrets there still reconciles, with the keys it has.
+   * From now on each check also renews the key when due: only the leader calls this. Resolves
+   * after the first check. Never throws: a controller whose account may not write Secrets
+   * there still reconciles, with the keys it has.
    */
   async lead(): Promise<void> {
     this.leading = true;
-    try {
-      await this.renewIfDue();
-    } catch (e) {
-      this.log({ err: e instanceof Error ? e.message : String(e) }, 'cannot renew the sealing key');
-    }
+    await this.check();
   }
 
-  /** Refreshes now and then every `refreshMs` (renewing when due once leading). */
+  /** Reads the keys now, then keeps them fresh until stop(). */
   async start(): Promise<void> {
-    const tick = async (): Promise<void> => {
-      try {
-        if (this.leading) await this.renewIfDue();
-        else await this.refresh();
-      } catch (e) {
-        this.log({ err: e instanceof Error ? e.message : String(e) }, 'cannot read sealing keys');
-      }
-    };
-    await tick();
-    this.timer = setInterval(() => void tick(), this.options.refreshMs);
-    this.timer.unref();
+    this.stopped = false;
+    await this.check();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Runs one check, or waits for the one running; then schedules the next. */
+  private async check(): Promise<void> {
+    while (this.running !== undefined) {
+      const { done, asLeader } = this.running;
+      await done;
+      // A check that started before lead() did not renew: run one more, as the leader.
+      if (asLeader || !this.leading) return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const done = this.once();
+    this.running = { done, asLeader: this.leading };
+    const outcome = await done;
+    this.running = undefined;
+    this.schedule(outcome);
+  }
+
+  private async once(): Promise<CheckOutcome> {
+    try {
+      const made = this.leading ? await this.renewIfDue() : (await this.refresh(), false);
+      this.failures = 0;
+      return made ? 'made' : 'read';
+    } catch (e) {
+      this.failures += 1;
+      const what = this.leading ? 'cannot renew the sealing key' : 'cannot read sealing keys';
+      this.log({ err: e instanceof Error ? e.message : String(e) }, what);
+      return 'failed';
+    }
+  }
+
+  /**
+   * After a key is made the next check waits a whole `refreshMs`, so a period shorter than
+   * key generation cannot make keys back to back.
+   */
+  private schedule(outcome: CheckOutcome): void {
+    if (this.stopped) return;
+    const { refreshMs, renewPeriodMs } = this.options;
+    let delay = refreshMs;
+    if (outcome === 'failed') delay = Math.min(refreshMs, firstRetryMs * 2 ** (this.failures - 1));
+    else if (outcome === 'read' && this.leading && renewPeriodMs > 0) {
+      const newest = this.keys.keys[0];
+      if (newest !== undefined)
+        delay = Math.min(refreshMs, Math.max(0, newest.notBeforeMs + renewPeriodMs - Date.now()));
+    }
+    this.timer = setTimeout(() => void this.check(), delay);
+    this.timer.unref();
   }
 }
+
+type CheckOutcome = 'made' | 'read' | 'failed';

@@ -12,7 +12,11 @@ import { toolDir, toolPath } from '../../src/dev/paths.js';
 import { run } from '../../src/exec/run.js';
 import { ledgerSink } from '../../src/reconcile/audit.js';
 import { createLogger } from '../../src/reconcile/log.js';
-import { readSealingKeys, SealingKeyRing } from '../../src/reconcile/sealing-keys.js';
+import {
+  clusterKeyStore,
+  readSealingKeys,
+  SealingKeyRing,
+} from '../../src/reconcile/sealing-keys.js';
 import {
   unsealSecret,
   type SealingKeys,
@@ -378,7 +382,7 @@ describe('a key Secret made by the upstream controller', () => {
 describe('sealing key renewal', () => {
   it('adds a newer key when the newest is older than the period, keeps the old one, and reseal moves a file to it', async () => {
     const ring = new SealingKeyRing(
-      fx.cluster,
+      clusterKeyStore(fx.cluster),
       { namespace: keysNs, renewPeriodMs: 1, refreshMs: 60_000, modulusLength: 2048 },
       () => undefined,
     );
@@ -420,7 +424,11 @@ describe('a running `ballast controller`', () => {
     try {
       await eventually('the controller made a new key', 60_000, () =>
         p.logged('new sealing key made'),
-      );
+      ).catch(async (e: unknown) => {
+        // A timeout here says nothing without the controller's own account of it.
+        const log = await readFile(join(scratch, 'controller.log'), 'utf8').catch(() => '');
+        throw new Error(`${String(e)}\ncontroller log:\n${log.slice(-8_000)}`);
+      });
       const after = (await readSealingKeys(fx.cluster, keysNs)).keys;
       expect(after.keys).toHaveLength(before + 1);
       expect(after.keys[0]?.notBeforeMs).toBeGreaterThan(after.keys[1]?.notBeforeMs ?? Infinity);

@@ -1,6 +1,7 @@
 import type { Cluster } from '../../cluster/cluster.js';
 import {
   defaultSealingKeyOptions,
+  clusterKeyStore,
   SealingKeyRing,
   type SealingKeyOptions,
 } from '../../reconcile/sealing-keys.js';
@@ -27,5 +28,5 @@ export function spokeSealingKeyRing(
   opts: Pick<AgentOptions, 'namespace' | 'sealingKeyRenewPeriodMs'>,
   warn: (fields: Record<string, unknown>, msg: string) => void,
 ): SealingKeyRing {
-  return new SealingKeyRing(spoke, spokeSealingKeyOptions(opts), warn);
+  return new SealingKeyRing(clusterKeyStore(spoke), spokeSealingKeyOptions(opts), warn);
 }
