@@ -1,6 +1,6 @@
 import type { AppKey } from '../api/app-key.js';
 import { judgeLease, LeaseClient, type LeaseHttp } from '../reconcile/lease.js';
-import { leaseGroupLabel, leaseRoleLabel, shardCountLabel } from '../reconcile/shard-elector.js';
+import { leaseGroupLabel, leaseRoleLabel, shardCountLabel } from '../reconcile/shard.js';
 import { shardLeaseName, shardOf } from '../reconcile/shard.js';
 
 /** Which controller replica works on an Application, as its shard's Lease says now. */

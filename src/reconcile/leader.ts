@@ -1,5 +1,12 @@
 import { InvalidOptionsError, LeadershipLostError, LeaseRequestError } from './errors.js';
-import { judgeLease, LeaseClient, type Lease, type LeaseHttp, type LeaseVerdict } from './lease.js';
+import {
+  claimLease,
+  judgeLease,
+  LeaseClient,
+  leaseTimingProblems,
+  type Lease,
+  type LeaseHttp,
+} from './lease.js';
 import { formatMicroTime } from './microtime.js';
 
 export interface LeaderElectionOptions {
@@ -69,10 +76,7 @@ function validate(o: LeaderElectionOptions): LeaderElectionOptions {
     throw new InvalidOptionsError(`leader election ${o.namespace}/${o.leaseName}`, problem);
   };
   if (o.identity === '') bad('identity must not be empty');
-  if (!(o.retryPeriodMs > 0)) bad('retryPeriodMs must be > 0');
-  if (!(o.renewDeadlineMs > o.retryPeriodMs)) bad('renewDeadlineMs must exceed retryPeriodMs');
-  if (!(o.leaseDurationMs > o.renewDeadlineMs)) bad('leaseDurationMs must exceed renewDeadlineMs');
-  if (!(o.requestTimeoutMs > 0)) bad('requestTimeoutMs must be > 0');
+  for (const problem of leaseTimingProblems(o)) bad(problem);
   return o;
 }
 
@@ -88,6 +92,26 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
     if (signal.aborted) done();
   });
+}
+
+/**
+ * Runs `step` every `periodMs` until `signal` aborts. A failed step changes nothing: it is
+ * reported and the next one tries again, while the watchdogs guard the work held.
+ */
+export async function everyPeriod(
+  signal: AbortSignal,
+  periodMs: number,
+  step: () => Promise<void>,
+  report: (e: unknown) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await step();
+    } catch (e) {
+      report(e);
+    }
+    await sleep(periodMs, signal);
+  }
 }
 
 /** One term of leadership. */
@@ -165,16 +189,15 @@ export class LeaderElector {
     await this.loop;
   }
 
-  private async campaign(): Promise<void> {
-    while (!this.halt.signal.aborted) {
-      try {
-        await this.tryAcquireOrRenew();
-      } catch (e) {
-        // A failed attempt changes nothing: followers try again, the watchdog guards the leader.
+  private campaign(): Promise<void> {
+    return everyPeriod(
+      this.halt.signal,
+      this.opts.retryPeriodMs,
+      () => this.tryAcquireOrRenew(),
+      (e) => {
         this.report(e);
-      }
-      await sleep(this.opts.retryPeriodMs, this.halt.signal);
-    }
+      },
+    );
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
@@ -182,7 +205,7 @@ export class LeaderElector {
     // only means someone else wrote, which the full read below sorts out.
     if (this.term !== undefined && this.observed !== undefined) {
       const stamp = Date.now();
-      const w = await this.client.update(this.claim(this.observed, { kind: 'ours' }, stamp));
+      const w = await this.client.update(this.claim(this.observed, stamp));
       if (w.kind === 'written') {
         this.won(w.lease, stamp);
         return;
@@ -191,7 +214,7 @@ export class LeaderElector {
     const read = await this.client.get();
     if (read.kind === 'absent') {
       const stamp = Date.now();
-      const w = await this.client.create(this.claim(undefined, { kind: 'free' }, stamp).spec);
+      const w = await this.client.create(this.claim(undefined, stamp).spec);
       if (w.kind === 'written') this.won(w.lease, stamp);
       return;
     }
@@ -207,28 +230,16 @@ export class LeaderElector {
       return;
     }
     const stamp = Date.now();
-    const w = await this.client.update(this.claim(read.lease, verdict, stamp));
+    const w = await this.client.update(this.claim(read.lease, stamp));
     if (w.kind === 'written') this.won(w.lease, stamp);
   }
 
-  /** The lease with us as holder, renewed at `stamp`; a change of hands resets acquireTime. */
-  private claim(current: Lease | undefined, verdict: LeaseVerdict, stamp: number): Lease {
-    const now = formatMicroTime(stamp);
-    const old = current?.spec ?? {};
-    const ours = verdict.kind === 'ours';
-    return {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: current?.metadata ?? { name: this.opts.leaseName, namespace: this.opts.namespace },
-      spec: {
-        ...old,
-        holderIdentity: this.opts.identity,
-        leaseDurationSeconds: Math.max(1, Math.ceil(this.opts.leaseDurationMs / 1000)),
-        acquireTime: ours ? (old.acquireTime ?? now) : now,
-        renewTime: now,
-        leaseTransitions: (old.leaseTransitions ?? 0) + (ours || current === undefined ? 0 : 1),
-      },
-    };
+  /** The lease with us as holder, renewed at `stamp`. */
+  private claim(current: Lease | undefined, stamp: number): Lease {
+    return claimLease(current, this.opts.identity, stamp, {
+      ...this.opts,
+      name: this.opts.leaseName,
+    });
   }
 
   /** A write stamped `stamp` made us holder: start a term or extend the current one. */

@@ -1,7 +1,7 @@
 import type { HttpResponse } from '../cluster/http.js';
 import { KubeApiError } from '../cluster/errors.js';
 import { LeaseRequestError } from './errors.js';
-import { parseMicroTime } from './microtime.js';
+import { formatMicroTime, parseMicroTime } from './microtime.js';
 
 /** The spec of a coordination.k8s.io/v1 Lease, as far as leader election uses it. */
 export interface LeaseSpec {
@@ -187,4 +187,50 @@ export class LeaseClient {
       });
     }
   }
+}
+
+/** Lease timings that cannot work: one problem per rule broken. */
+export function leaseTimingProblems(o: {
+  retryPeriodMs: number;
+  renewDeadlineMs: number;
+  leaseDurationMs: number;
+  requestTimeoutMs: number;
+}): string[] {
+  const problems: string[] = [];
+  if (!(o.retryPeriodMs > 0)) problems.push('retryPeriodMs must be > 0');
+  if (!(o.renewDeadlineMs > o.retryPeriodMs))
+    problems.push('renewDeadlineMs must exceed retryPeriodMs');
+  if (!(o.leaseDurationMs > o.renewDeadlineMs))
+    problems.push('leaseDurationMs must exceed renewDeadlineMs');
+  if (!(o.requestTimeoutMs > 0)) problems.push('requestTimeoutMs must be > 0');
+  return problems;
+}
+
+/**
+ * `current` (or a new Lease named `name`) with `holder` renewed at `stamp`. An empty holder
+ * gives it back, with a 1 s duration; a change of hands resets acquireTime and counts a
+ * transition.
+ */
+export function claimLease(
+  current: Lease | undefined,
+  holder: string,
+  stamp: number,
+  at: { name: string; namespace: string; leaseDurationMs: number },
+): Lease {
+  const now = formatMicroTime(stamp);
+  const old = current?.spec ?? {};
+  const same = old.holderIdentity === holder;
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: current?.metadata ?? { name: at.name, namespace: at.namespace },
+    spec: {
+      ...old,
+      holderIdentity: holder,
+      leaseDurationSeconds: holder === '' ? 1 : Math.max(1, Math.ceil(at.leaseDurationMs / 1000)),
+      acquireTime: same ? (old.acquireTime ?? now) : now,
+      renewTime: now,
+      leaseTransitions: (old.leaseTransitions ?? 0) + (same || current === undefined ? 0 : 1),
+    },
+  };
 }

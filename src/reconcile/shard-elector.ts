@@ -1,8 +1,23 @@
 import { InvalidOptionsError, ShardLostError } from './errors.js';
-import { sleep } from './leader.js';
-import { judgeLease, LeaseClient, type Lease, type LeaseHttp } from './lease.js';
-import { formatMicroTime } from './microtime.js';
-import { fnv1a, memberLeaseName, planShards, shardLeaseName, type ShardSeen } from './shard.js';
+import { everyPeriod } from './leader.js';
+import {
+  claimLease,
+  judgeLease,
+  LeaseClient,
+  leaseTimingProblems,
+  type Lease,
+  type LeaseHttp,
+} from './lease.js';
+import {
+  fnv1a,
+  leaseGroupLabel,
+  leaseRoleLabel,
+  memberLeaseName,
+  planShards,
+  shardCountLabel,
+  shardLeaseName,
+  type ShardSeen,
+} from './shard.js';
 
 /** What a replica does with the shards it holds; the controller implements it. */
 export interface ShardWork {
@@ -43,13 +58,6 @@ export interface ShardElectionOptions {
   onError: (error: Error) => void;
 }
 
-/** The label every Lease of one sharded controller carries, so one LIST reads them all. */
-export const leaseGroupLabel = 'ballast.dev/lease-group';
-/** `shard` or `member`. */
-export const leaseRoleLabel = 'ballast.dev/lease-role';
-/** On shard Leases: the shard count, so `ballast app get` can compute an app's shard. */
-export const shardCountLabel = 'ballast.dev/shards';
-
 /** One shard this replica holds. */
 interface Held {
   index: number;
@@ -69,10 +77,7 @@ function validate(o: ShardElectionOptions): ShardElectionOptions {
   };
   if (o.identity === '') bad('identity must not be empty');
   if (!(Number.isInteger(o.shards) && o.shards >= 1)) bad('shards must be an integer >= 1');
-  if (!(o.retryPeriodMs > 0)) bad('retryPeriodMs must be > 0');
-  if (!(o.renewDeadlineMs > o.retryPeriodMs)) bad('renewDeadlineMs must exceed retryPeriodMs');
-  if (!(o.leaseDurationMs > o.renewDeadlineMs)) bad('leaseDurationMs must exceed renewDeadlineMs');
-  if (!(o.requestTimeoutMs > 0)) bad('requestTimeoutMs must be > 0');
+  for (const problem of leaseTimingProblems(o)) bad(problem);
   return o;
 }
 
@@ -149,16 +154,15 @@ export class ShardElector {
     for (const h of this.held.values()) this.endTerm(h, 'stopped without releasing');
   }
 
-  private async campaign(): Promise<void> {
-    while (!this.halt.signal.aborted) {
-      try {
-        await this.round();
-      } catch (e) {
-        // A failed round changes nothing: the next one tries again, the watchdogs guard the work.
+  private campaign(): Promise<void> {
+    return everyPeriod(
+      this.halt.signal,
+      this.opts.retryPeriodMs,
+      () => this.round(),
+      (e) => {
         this.report(e);
-      }
-      await sleep(this.opts.retryPeriodMs, this.halt.signal);
-    }
+      },
+    );
   }
 
   private async round(): Promise<void> {
@@ -354,29 +358,8 @@ export class ShardElector {
     this.changed();
   }
 
-  /**
-   * `current` with `holder` renewed at `stamp` (an empty holder gives it back, with a 1 s
-   * duration); a change of hands resets acquireTime and counts a transition.
-   */
   private claim(current: Lease | undefined, holder: string, stamp: number): Lease {
-    const now = formatMicroTime(stamp);
-    const old = current?.spec ?? {};
-    const same = old.holderIdentity === holder;
-    const name = current?.metadata.name ?? '';
-    return {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: current?.metadata ?? { name, namespace: this.opts.namespace },
-      spec: {
-        ...old,
-        holderIdentity: holder,
-        leaseDurationSeconds:
-          holder === '' ? 1 : Math.max(1, Math.ceil(this.opts.leaseDurationMs / 1000)),
-        acquireTime: same ? (old.acquireTime ?? now) : now,
-        renewTime: now,
-        leaseTransitions: (old.leaseTransitions ?? 0) + (same || current === undefined ? 0 : 1),
-      },
-    };
+    return claimLease(current, holder, stamp, { ...this.opts, name: current?.metadata.name ?? '' });
   }
 
   private labels(role: 'shard' | 'member'): Record<string, string> {

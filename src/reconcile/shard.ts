@@ -5,6 +5,13 @@ import type { AppKey } from '../api/app-key.js';
  * controller, the CLI (`ballast app get`) and the tests compute the same answers from the key.
  */
 
+/** The label every Lease of one sharded controller carries, so one LIST reads them all. */
+export const leaseGroupLabel = 'ballast.dev/lease-group';
+/** `shard` or `member`. */
+export const leaseRoleLabel = 'ballast.dev/lease-role';
+/** On shard Leases: the shard count, so `ballast app get` can compute an app's shard. */
+export const shardCountLabel = 'ballast.dev/shards';
+
 /** FNV-1a, 32 bits: stable across processes, versions and platforms, unlike a seeded hash. */
 export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
