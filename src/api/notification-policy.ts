@@ -25,6 +25,7 @@ export const notificationOutcomes = [
   'CommitRefused',
   'RolloutHalted',
   'HealthDegraded',
+  'HealthRecovered',
 ] as const;
 export type NotificationOutcome = (typeof notificationOutcomes)[number];
 
@@ -145,9 +146,10 @@ export const notificationPolicySpecSchema = obj(
           'SyncSucceeded: a sync applied changes. SyncFailed: a pass failed. DriftDetected / ' +
           'DriftReverted: a managed object was changed by hand, and reported or reverted. ' +
           'CommitRefused: a commit was not trusted. RolloutHalted: a fleet rollout halted. ' +
-          'HealthDegraded: the Application became Degraded.',
+          'HealthDegraded: the Application became Degraded. HealthRecovered: it became Healthy ' +
+          'after a pass that left it Progressing, Degraded or Missing.',
       }),
-      { description: 'Which outcomes are sent.', maxItems: 7 },
+      { description: 'Which outcomes are sent.', maxItems: 8 },
     ),
     serviceAccountName: opt(
       str({

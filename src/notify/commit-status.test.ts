@@ -29,6 +29,14 @@ describe('commitStatusRequest', () => {
     expect(JSON.parse(r?.body ?? '')).toMatchObject({ state: 'pending' });
   });
 
+  it('posts success when the health of a pending commit recovers', () => {
+    const r = commitStatusRequest(
+      github,
+      one({ outcome: 'HealthRecovered', reason: 'HealthRecovered', health: 'Healthy' }),
+    );
+    expect(JSON.parse(r?.body ?? '')).toMatchObject({ state: 'success' });
+  });
+
   it('uses GitLab’s path, its failed state and its name field', () => {
     const gitlab = {
       provider: 'gitlab',

@@ -20,13 +20,15 @@ const maxDescription = 140;
 
 /**
  * The commit's state after an occurrence: applied and healthy is success, applied and not yet
- * healthy is pending, a failed sync, a refused commit or degraded health is failure. Drift and
+ * healthy is pending until the health recovers, a failed sync, a refused commit or degraded health is failure. Drift and
  * rollouts are no state of a commit, so they set none.
  */
 export function commitStateOf(o: Occurrence): CommitState | undefined {
   switch (o.outcome) {
     case 'SyncSucceeded':
       return o.health === 'Healthy' ? 'success' : 'pending';
+    case 'HealthRecovered':
+      return 'success';
     case 'SyncFailed':
     case 'CommitRefused':
     case 'HealthDegraded':

@@ -20,6 +20,7 @@ const words: Record<NotificationOutcome, { one: string; many: string }> = {
   CommitRefused: { one: 'commit refused', many: 'refused commits' },
   RolloutHalted: { one: 'rollout halted', many: 'halted rollouts' },
   HealthDegraded: { one: 'health degraded', many: 'health degradations' },
+  HealthRecovered: { one: 'health recovered', many: 'health recoveries' },
 };
 
 /** Event messages are bounded already; a body stays small whatever a tenant named things. */

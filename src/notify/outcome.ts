@@ -27,6 +27,7 @@ const byReason: Readonly<Record<string, NotificationOutcome>> = {
   DriftReverted: 'DriftReverted',
   RolloutHalted: 'RolloutHalted',
   HealthDegraded: 'HealthDegraded',
+  HealthRecovered: 'HealthRecovered',
 };
 
 /** A warning about a commit that was applied anyway: not a failure. */

@@ -17,8 +17,7 @@ import { AppStates } from './app-state.js';
 import { startRunner, type Outcome, type Runner } from './runner.js';
 import { refOf } from '../api/object.js';
 import type { ManagedEvent, ManagedWatches } from './managed-watches.js';
-import { tapOutcome, writeStatus } from './status.js';
-import type { Application } from '../api/application.js';
+import { announceHealthTurn, writeStatus } from './status.js';
 import { KeyedTurns } from './turns.js';
 import { apiFailureOutcome } from './errors.js';
 import { logReconcileResult } from './result-log.js';
@@ -253,8 +252,12 @@ export class Controller {
               if (cache === undefined || update === undefined) return { kind: 'ok' };
               try {
                 await writeStatus(this.deps.cluster, cache.app, update);
-                if (update.health.status === 'Degraded' && before !== 'Degraded')
-                  this.announceDegraded(cache.app, cache.revision, update.health.message);
+                announceHealthTurn(this.deps.notify, cache.app, {
+                  before,
+                  status: update.health.status,
+                  message: update.health.message,
+                  revision: cache.revision,
+                });
                 return { kind: 'ok' };
               } catch (e) {
                 return apiFailureOutcome(key, e);
@@ -265,21 +268,6 @@ export class Controller {
       // No short timeout: a health write waits its turn behind a reconcile of the same app.
       { workers: 2 },
     );
-  }
-
-  /**
-   * Announces an Application that turned Degraded between reconciles. What was last written
-   * (by a pass or by this runner) is the comparison, so a pass that announced it is not repeated.
-   */
-  private announceDegraded(app: Application, revision: string, message: string): void {
-    tapOutcome(this.deps.notify, {
-      involved: app,
-      type: 'Warning',
-      reason: 'HealthDegraded',
-      message,
-      revision,
-      health: 'Degraded',
-    });
   }
 
   private startDriftRunner(): Runner {

@@ -13,7 +13,13 @@ import type { SealingKeys } from '../secrets/sealed/index.js';
 import type { GitSource } from '../source/source.js';
 import type { Outcome, ReconcileContext } from './runner.js';
 import { addFinalizer, finalizeApplication, hasFinalizer, isDeleting } from './finalize.js';
-import { recordEvent, setCondition, tapOutcome, writeStatus, type OutcomeTap } from './status.js';
+import {
+  announceHealthTurn,
+  recordEvent,
+  setCondition,
+  writeStatus,
+  type OutcomeTap,
+} from './status.js';
 import { assess, statusAfterSync, type AppHealth } from './sync-status.js';
 import { decideTrust, type TrustDecision, type VerificationStatus } from './trust.js';
 import { noteLargeCommit } from './large-commit.js';
@@ -330,22 +336,22 @@ async function synced(
   pass.cond('Stalled', 'False', 'Succeeded', '');
   await noteLargeCommit(deps, pass, commitPolicy, automated);
   const changed = result.changeSet.entries.length - countByAction(result.changeSet).unchanged;
-  if (automated && changed > 0) {
+  const synced = automated && changed > 0;
+  if (synced) {
     const message = `applied revision ${sha.slice(0, 12)}: ${changed} object(s) changed`;
     await recordEvent(deps, app, 'Normal', 'Synced', message, {
       revision: sha,
       health: health.status,
     });
   }
-  // A health that turned Degraded in this pass is announced (no Event: status shows it).
-  if (health.status === 'Degraded' && app.status?.health?.status !== 'Degraded')
-    tapOutcome(deps.notify, {
-      involved: app,
-      type: 'Warning',
-      reason: 'HealthDegraded',
+  // A turn of health in this pass is announced (no Event: status shows it); a Synced Event
+  // already said Healthy.
+  if (!(synced && health.status === 'Healthy'))
+    announceHealthTurn(deps.notify, app, {
+      before: app.status?.health?.status,
+      status: health.status,
       message: health.message,
       revision: sha,
-      health: health.status,
     });
   deps.log({ key, reconcileId: ctx.reconcileId, revision: sha, changed, stagesMs }, 'reconciled');
   // Health moves on its own after a sync (rollouts, Jobs): look again soon until it settles.

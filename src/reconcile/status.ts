@@ -113,6 +113,44 @@ export function tapOutcome(notify: OutcomeTap | undefined, a: Announcement): voi
 }
 
 /**
+ * Announces a turn of health between what status last showed (`before`) and now: turning
+ * Degraded, or turning Healthy from Progressing, Degraded or Missing (a commit status then goes
+ * from pending to success). A first health is announced only when it is Degraded: the Synced
+ * Event of that pass carries the rest.
+ */
+export function announceHealthTurn(
+  notify: OutcomeTap | undefined,
+  involved: KubeObject,
+  turn: {
+    before: HealthStatus | undefined;
+    status: HealthStatus;
+    message: string;
+    revision: string;
+  },
+): void {
+  if (turn.before === turn.status) return;
+  const { revision, status, message } = turn;
+  if (status === 'Degraded')
+    tapOutcome(notify, {
+      involved,
+      type: 'Warning',
+      reason: 'HealthDegraded',
+      message,
+      revision,
+      health: status,
+    });
+  else if (status === 'Healthy' && turn.before !== undefined)
+    tapOutcome(notify, {
+      involved,
+      type: 'Normal',
+      reason: 'HealthRecovered',
+      message: message === '' ? `healthy at ${revision.slice(0, 12)}` : message,
+      revision,
+      health: status,
+    });
+}
+
+/**
  * Records a core/v1 Event on the Application and hands the outcome to the listener; failures
  * to record are not fatal.
  */

@@ -145,6 +145,18 @@ beforeAll(async () => {
       serviceAccountName: 'no-secrets',
       target: webhook('/allowed/unprivileged'),
     }),
+    policy('recovered', {
+      selector: web,
+      outcomes: ['SyncSucceeded', 'HealthRecovered'],
+      target: {
+        commitStatus: {
+          provider: 'github',
+          apiURL: `${rx.base}/allowed/recovered`,
+          repository: 'acme/apps',
+          tokenSecretRef: { name: 'git-host' },
+        },
+      },
+    }),
     policy('degraded', {
       selector: { matchLabels: { notify: 'sick' } },
       outcomes: ['SyncSucceeded', 'HealthDegraded'],
@@ -239,6 +251,20 @@ describe('notifications', () => {
     const body = JSON.parse(got?.body ?? '') as Record<string, unknown>;
     expect(body['context']).toBe(`ballast/${fx.ns}/web`);
     expect(['pending', 'success']).toContain(body['state']);
+  });
+
+  it('turns a pending commit status to success once the rollout it started is Healthy', async () => {
+    const head = await fx.repo.head();
+    const path = `/allowed/recovered/repos/acme/apps/statuses/${head}`;
+    const states = (): unknown[] => rx.bodies(path).map((b) => b['state']);
+    await eventually('a success commit status reaches /allowed/recovered', 60_000, () =>
+      Promise.resolve(states().includes('success')),
+    );
+    // Synced first (pending: the new Deployment's Pods are not Ready yet), then HealthRecovered.
+    expect(states()[0]).toBe('pending');
+    const success = rx.bodies(path).find((b) => b['state'] === 'success');
+    expect(success).toMatchObject({ context: `ballast/${fx.ns}/web` });
+    expect(String(success?.['description'])).toMatch(/^HealthRecovered: /);
   });
 
   it('marks the commit failed once the rollout it started is Degraded', async () => {
