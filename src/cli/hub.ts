@@ -40,6 +40,7 @@ interface HubFlags extends KubeFlags, LeaderElectFlags {
   ledgerSigningKey?: string;
   ledgerCheckpointConfigmap?: ObjectRef | 'none';
   notificationAllowedUrl: string[];
+  notificationServiceAccount?: string;
 }
 
 /** The hub's own ledger, apart from any controller's on the same machine. */
@@ -114,9 +115,13 @@ export function registerHub(program: Command): void {
     .option(
       '--notification-allowed-url <prefix>',
       'send RolloutHalted to NotificationPolicies whose target is under this prefix (repeatable); ' +
-        "none: the hub sends nothing. The hub reads the policies' Secrets with its own identity",
+        'none: the hub sends nothing',
       collectNotificationUrl,
       [],
+    )
+    .option(
+      '--notification-service-account <name>',
+      "read a policy's Secrets as this ServiceAccount of the policy's namespace, unless the policy names its own; unset: with the hub's own identity (`ballast install --hub` sets ballast-notify)",
     )
     .action(runHub);
 }
@@ -141,7 +146,7 @@ async function runHub(f: HubFlags): Promise<void> {
       { ledger: f.ledger },
       "the hub ledger is on the Pod's ephemeral storage and goes with it: install with --ledger-postgres-secret",
     );
-  // Opt-in: `ballast install --hub` grants the hub no Secret reads of its own.
+  // Opt-in; `ballast install --hub` grants no Secret reads, only one ServiceAccount to act as.
   const notifier =
     f.notificationAllowedUrl.length === 0
       ? undefined
@@ -149,6 +154,7 @@ async function runHub(f: HubFlags): Promise<void> {
           ...defaultNotifierOptions(logger),
           allowedUrls: f.notificationAllowedUrl,
           namespace: f.namespace,
+          defaultServiceAccount: f.notificationServiceAccount,
         });
   const hub = new Hub(
     {

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/object.js';
-import { hubLabels, hubManifests, hubName } from '../fleet/hub/index.js';
+import { hubLabels, hubManifests, hubName, hubNotificationManifests } from '../fleet/hub/index.js';
 import { defaultFleetNamespace } from '../fleet/names.js';
 import { httpService, lockedDownContainer, lockedDownPod } from './install-workload.js';
 
@@ -23,10 +23,20 @@ export interface HubInstallOptions {
    * restarted Pod loses; the hub says so when it starts.
    */
   ledgerPostgresSecret?: string;
+  /** `--notification-allowed-url`s: with any, the hub sends RolloutHalted (see hubNotificationManifests). */
+  notificationAllowedUrls: readonly string[];
+  /** The ServiceAccount, in each policy's namespace, whose rights read the policy's Secrets. */
+  notificationServiceAccount: string;
 }
 
 export function defaultHubInstallOptions(): HubInstallOptions {
-  return { fleetNamespace: defaultFleetNamespace, image: 'ballast:dev', replicas: 2 };
+  return {
+    fleetNamespace: defaultFleetNamespace,
+    image: 'ballast:dev',
+    replicas: 2,
+    notificationAllowedUrls: [],
+    notificationServiceAccount: 'ballast-notify',
+  };
 }
 
 /**
@@ -41,6 +51,7 @@ export function hubDeployment(o: HubInstallOptions): KubeObject {
     args: [
       ...['hub', '--metrics-bind-address', '0.0.0.0'],
       ...['--leader-elect', '--fleet-namespace', '$(POD_NAMESPACE)'],
+      ...notificationArgs(o),
     ],
     env: [
       o.ledgerPostgresSecret === undefined
@@ -76,11 +87,22 @@ export function hubDeployment(o: HubInstallOptions): KubeObject {
   };
 }
 
+function notificationArgs(o: HubInstallOptions): string[] {
+  if (o.notificationAllowedUrls.length === 0) return [];
+  return [
+    ...o.notificationAllowedUrls.flatMap((u) => ['--notification-allowed-url', u]),
+    ...['--notification-service-account', o.notificationServiceAccount],
+  ];
+}
+
 /** Everything `ballast install --hub` applies: CRDs and RBAC first, the workload last. */
 export function hubInstallManifests(o: HubInstallOptions): KubeObject[] {
   const ns = o.fleetNamespace;
   return [
     ...hubManifests(ns),
+    ...(o.notificationAllowedUrls.length === 0
+      ? []
+      : hubNotificationManifests(ns, o.notificationServiceAccount)),
     httpService({ name: hubName, namespace: ns, labels: hubLabels, port: hubPort }),
     hubDeployment(o),
   ];

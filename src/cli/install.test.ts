@@ -341,6 +341,37 @@ describe('ballast install --hub manifests', () => {
     });
   });
 
+  it('with --notification-allowed-url, let the hub read policies and act as ballast-notify alone, never read a Secret itself', () => {
+    expect(hub.some((o) => o.metadata.name === 'ballast-hub-notifications')).toBe(false);
+    expect(JSON.stringify(deployment)).not.toContain('--notification');
+    const notifying = hubInstallManifests({
+      ...defaultHubInstallOptions(),
+      notificationAllowedUrls: ['https://hooks.example/a/', 'https://hooks.example/b/'],
+    });
+    const d = notifying.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    expect(d.spec.template.spec.containers[0]?.args.slice(-6)).toEqual([
+      ...['--notification-allowed-url', 'https://hooks.example/a/'],
+      ...['--notification-allowed-url', 'https://hooks.example/b/'],
+      ...['--notification-service-account', 'ballast-notify'],
+    ]);
+    expect(notifying.map(kubectlName)).toContain(
+      'customresourcedefinition.apiextensions.k8s.io/notificationpolicies.ballast.dev',
+    );
+    const role = notifying.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'ballast-hub-notifications',
+    );
+    const rules = role?.['rules'] as { resources: string[]; resourceNames?: string[] }[];
+    expect(rules.find((r) => r.resources.includes('serviceaccounts'))?.resourceNames).toEqual([
+      'ballast-notify',
+    ]);
+    const everyRule = notifying
+      .filter((o) => o.kind === 'ClusterRole' && o.metadata.name?.startsWith('ballast-hub'))
+      .flatMap((o) => o['rules'] as { resources: string[] }[]);
+    expect(everyRule.some((r) => r.resources.includes('secrets'))).toBe(false);
+  });
+
   it('take --replicas and --image, 0 replicas for a hub run as a local process', () => {
     const local = hubInstallManifests({
       ...defaultHubInstallOptions(),

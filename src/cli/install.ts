@@ -314,6 +314,7 @@ async function installHub(f: InstallFlags): Promise<void> {
     ...defaultHubInstallOptions(),
     image: f.image,
     replicas: f.replicas,
+    notificationAllowedUrls: f.notificationAllowedUrl,
     ...(f.ledgerPostgresSecret === undefined
       ? {}
       : { ledgerPostgresSecret: f.ledgerPostgresSecret }),

@@ -240,6 +240,39 @@ describe('ballast install --hub', () => {
       return d.status?.availableReplicas === 1;
     });
   });
+
+  it('with --notification-allowed-url, lets the hub read policies and act as ballast-notify in a tenant namespace, but not as another account, and read no Secret', async () => {
+    const url = 'https://hooks.example/fleet/';
+    const out = await ballast(
+      ...['install', '--hub', '--replicas', '0', '--notification-allowed-url', url],
+      ...['--kubeconfig', kubeconfig],
+    );
+    expect(out).toContain('clusterrole.rbac.authorization.k8s.io/ballast-hub-notifications');
+    const hubUser = 'system:serviceaccount:ballast-fleet:ballast-hub';
+    const may = async (attributes: Record<string, string>): Promise<boolean> => {
+      const r = await kube.post('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: hubUser, resourceAttributes: attributes },
+      });
+      return (JSON.parse(r.body) as { status?: { allowed?: boolean } }).status?.allowed === true;
+    };
+    const tenant = 'team-a';
+    expect(
+      await may({ group: 'ballast.dev', resource: 'notificationpolicies', verb: 'watch' }),
+    ).toBe(true);
+    const impersonate = (name: string) => ({
+      resource: 'serviceaccounts',
+      verb: 'impersonate',
+      namespace: tenant,
+      name,
+    });
+    expect(await may(impersonate('ballast-notify'))).toBe(true);
+    expect(await may(impersonate('default'))).toBe(false);
+    expect(await may({ resource: 'secrets', verb: 'get', namespace: tenant, name: 'x' })).toBe(
+      false,
+    );
+  });
 });
 
 describe('the Application CRD on a real apiserver', () => {

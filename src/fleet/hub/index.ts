@@ -8,7 +8,15 @@ import { defaultHubOptions, type HubOptions } from './options.js';
 
 export { Hub, HubKindMissingError, type HubDeps } from './hub.js';
 export { defaultHubOptions, type HubOptions } from './options.js';
-export { fleetViewerName, fleetViewerRole, hubLabels, hubManifests, hubName } from './manifests.js';
+export {
+  fleetViewerName,
+  fleetViewerRole,
+  hubLabels,
+  hubManifests,
+  hubName,
+  hubNotificationManifests,
+  hubNotificationsName,
+} from './manifests.js';
 export { judgeReadiness, observeBeat, type Beat, type Readiness } from './heartbeat.js';
 export { planAssignments, type FleetPlan } from './plan.js';
 export { fleetFinalizer, RevisionUnresolvedError } from './fleet-reconcile.js';

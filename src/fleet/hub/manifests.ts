@@ -1,6 +1,10 @@
 import { fleetRequestedByManifests, fleetRequestedByPolicy } from './requester-policy.js';
 import type { KubeObject } from '../../api/object.js';
-import { ballastGroup } from '../../api/resource.js';
+import { ballastGroup, crdOf } from '../../api/resource.js';
+import {
+  notificationPolicyPlural,
+  notificationPolicyResource,
+} from '../../api/notification-policy.js';
 import { fleetCrds } from '../crds.js';
 import { agentLeaseName, defaultFleetNamespace } from '../names.js';
 import { serviceAccountUser } from '../../cluster/cluster.js';
@@ -159,6 +163,49 @@ export function hubManifests(fleetNamespace: string = defaultFleetNamespace): Ku
     ...registrationManifests(fleetNamespace),
     fleetViewerRole(),
     ...fleetRequestedByManifests(labels),
+  ];
+}
+
+/** The ClusterRole that lets the hub send NotificationPolicies' outcomes (opt-in). */
+export const hubNotificationsName = 'ballast-hub-notifications';
+
+/**
+ * What `ballast install --hub --notification-allowed-url` adds: the NotificationPolicy CRD, and
+ * the right to read policies, write their Ready condition and impersonate one ServiceAccount
+ * name, `serviceAccount`, in any namespace. The hub reads a policy's Secrets as that account of
+ * the policy's own namespace, so a tenant's policy reaches only Secrets the tenant granted it;
+ * the hub itself still reads no Secret.
+ */
+export function hubNotificationManifests(
+  fleetNamespace: string,
+  serviceAccount: string,
+): KubeObject[] {
+  return [
+    crdOf(notificationPolicyResource),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: hubNotificationsName, labels },
+      rules: [
+        {
+          apiGroups: [ballastGroup],
+          resources: [notificationPolicyPlural],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: [ballastGroup],
+          resources: [`${notificationPolicyPlural}/status`],
+          verbs: ['get', 'patch'],
+        },
+        {
+          apiGroups: [''],
+          resources: ['serviceaccounts'],
+          resourceNames: [serviceAccount],
+          verbs: ['impersonate'],
+        },
+      ],
+    },
+    bindToHub(hubNotificationsName, hubNotificationsName, fleetNamespace),
   ];
 }
 
