@@ -367,7 +367,7 @@ describe('ballast install --hub manifests', () => {
       'ballast-notify',
     ]);
     const everyRule = notifying
-      .filter((o) => o.kind === 'ClusterRole' && o.metadata.name?.startsWith('ballast-hub'))
+      .filter((o) => o.kind === 'ClusterRole' && o.metadata.name.startsWith('ballast-hub'))
       .flatMap((o) => o['rules'] as { resources: string[] }[]);
     expect(everyRule.some((r) => r.resources.includes('secrets'))).toBe(false);
   });
