@@ -20,6 +20,7 @@ import { parseResourceQuery, resourcePage } from './resources.js';
 import { csrfSubject, sessionCookieHeader, type Identities, type UiSession } from './session.js';
 import { defaultWebDir, serveStatic } from './static.js';
 import { StreamHub } from './stream.js';
+import { SignInThrottle } from './throttle.js';
 
 /**
  * The UI's HTTP handler: the JSON API of api.ts under /api/, and the browser app for every other
@@ -67,6 +68,7 @@ export class UiServer {
   private readonly webDir: string;
   private readonly streams: StreamHub;
   private readonly routes: Route[];
+  private readonly signIns = new SignInThrottle();
 
   constructor(private readonly opts: UiServerOptions) {
     this.webDir = opts.webDir ?? defaultWebDir();
@@ -236,7 +238,31 @@ export class UiServer {
       await this.session(c);
       return;
     }
-    const s = await this.opts.identities.signIn(typeof token === 'string' ? token : '');
+    const address = c.req.socket.remoteAddress ?? '';
+    const waitMs = this.signIns.waitMs(address);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      this.opts.log({ address }, 'ui: sign-in refused, too many failures');
+      sendJson(
+        c.res,
+        429,
+        {
+          status: 429,
+          message: `too many failed sign-ins from this address; try again in ${seconds} s`,
+          reason: 'TooManyRequests',
+        },
+        { 'retry-after': String(seconds) },
+      );
+      return;
+    }
+    const s = await this.opts.identities
+      .signIn(typeof token === 'string' ? token : '')
+      .catch((e: unknown) => {
+        if (e instanceof UiHttpError && (e.status === 400 || e.status === 401))
+          this.signIns.failed(address);
+        throw e;
+      });
+    this.signIns.succeeded(address);
     this.opts.log({ user: s.user.user }, 'ui: signed in');
     sendJson(c.res, 200, await this.sessionView(s), {
       'set-cookie': sessionCookieHeader(token as string, cameOverTls(c.req)),

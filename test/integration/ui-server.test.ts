@@ -609,4 +609,25 @@ describe('ballast controller --ui (users sign in with their own token)', () => {
     expect(log).not.toContain(adminToken);
     expect(log).not.toContain(strangerToken);
   });
+
+  // Last: it leaves this address refused for a minute.
+  it('refuses sign-ins from an address after 10 failures in a minute, with Retry-After, even with a good token', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await call<ApiError>(controllerPort, 'POST', '/api/login', {
+        body: { token: `guess-${i}` },
+      });
+      statuses.push(r.status);
+    }
+    // One failure came from an earlier test; a window holds 10.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.at(-1)).toBe(429);
+    const good = await call<ApiError>(controllerPort, 'POST', '/api/login', {
+      body: { token: viewerToken },
+    });
+    expect(good.status).toBe(429);
+    expect(good.body.reason).toBe('TooManyRequests');
+    expect(Number(good.headers['retry-after'])).toBeGreaterThan(0);
+    expect(good.headers['set-cookie']).toBeUndefined();
+  });
 });
