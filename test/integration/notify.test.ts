@@ -253,32 +253,36 @@ describe('notifications', () => {
     expect(['pending', 'success']).toContain(body['state']);
   });
 
-  it('turns a pending commit status to success once the rollout it started is Healthy', async () => {
-    const head = await fx.repo.head();
-    const path = `/allowed/recovered/repos/acme/apps/statuses/${head}`;
+  /**
+   * Waits for `state` among the commit statuses of the head under `prefix`, and returns the
+   * states in order and the first status in that state.
+   */
+  async function commitStatusesUntil(
+    prefix: string,
+    state: string,
+  ): Promise<{ states: unknown[]; reached: Record<string, unknown> | undefined }> {
+    const path = `${prefix}/repos/acme/apps/statuses/${await fx.repo.head()}`;
     const states = (): unknown[] => rx.bodies(path).map((b) => b['state']);
-    await eventually('a success commit status reaches /allowed/recovered', 60_000, () =>
-      Promise.resolve(states().includes('success')),
+    await eventually(`a ${state} commit status reaches ${prefix}`, 60_000, () =>
+      Promise.resolve(states().includes(state)),
     );
+    return { states: states(), reached: rx.bodies(path).find((b) => b['state'] === state) };
+  }
+
+  it('turns a pending commit status to success once the rollout it started is Healthy', async () => {
+    const { states, reached } = await commitStatusesUntil('/allowed/recovered', 'success');
     // Synced first (pending: the new Deployment's Pods are not Ready yet), then HealthRecovered.
-    expect(states()[0]).toBe('pending');
-    const success = rx.bodies(path).find((b) => b['state'] === 'success');
-    expect(success).toMatchObject({ context: `ballast/${fx.ns}/web` });
-    expect(String(success?.['description'])).toMatch(/^HealthRecovered: /);
+    expect(states[0]).toBe('pending');
+    expect(reached).toMatchObject({ context: `ballast/${fx.ns}/web` });
+    expect(String(reached?.['description'])).toMatch(/^HealthRecovered: /);
   });
 
   it('marks the commit failed once the rollout it started is Degraded', async () => {
-    const head = await fx.repo.head();
-    const path = `/allowed/sick/repos/acme/apps/statuses/${head}`;
-    const states = (): unknown[] => rx.bodies(path).map((b) => b['state']);
-    await eventually('a failure commit status reaches /allowed/sick', 60_000, () =>
-      Promise.resolve(states().includes('failure')),
-    );
+    const { states, reached } = await commitStatusesUntil('/allowed/sick', 'failure');
     // Synced first (pending: not healthy yet), then HealthDegraded.
-    expect(states()[0]).toBe('pending');
-    const failure = rx.bodies(path).find((b) => b['state'] === 'failure');
-    expect(failure).toMatchObject({ context: `ballast/${fx.ns}/sick` });
-    expect(String(failure?.['description'])).toMatch(/^HealthDegraded: /);
+    expect(states[0]).toBe('pending');
+    expect(reached).toMatchObject({ context: `ballast/${fx.ns}/sick` });
+    expect(String(reached?.['description'])).toMatch(/^HealthDegraded: /);
   });
 
   it('delivers to a receiver that answered 503 once it recovers, no sooner than its Retry-After', async () => {
