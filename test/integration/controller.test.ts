@@ -6,6 +6,7 @@ import type { KubeHttp } from '../../src/cluster/http.js';
 import { startControllerFixture, type ControllerFixture } from '../support/controller.js';
 import { eventually } from '../support/kube.js';
 import { clusterFor } from '../support/sync.js';
+import { deploymentYaml } from '../support/manifests.js';
 
 const webhookSecret = randomBytes(16).toString('hex');
 let fx: ControllerFixture;
@@ -19,22 +20,7 @@ function webhook(body: string, signature: string): Promise<Response> {
   });
 }
 
-const deployment = (replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const deployment = (replicas: number): string => deploymentYaml({ replicas });
 const configMap = (name: string, value: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: ${value}\n`;
 

@@ -16,6 +16,7 @@ import { Receiver } from '../support/http-receiver.js';
 import { eventually } from '../support/kube.js';
 import { tempDirs } from '../support/temp.js';
 import { clusterFor } from '../support/sync.js';
+import { deploymentYaml } from '../support/manifests.js';
 
 /** Values that may reach only where they are meant to: the HMAC key, the token, the app's Secret. */
 const hmacKey = `hmac-${randomBytes(12).toString('hex')}`;
@@ -30,27 +31,13 @@ const logLines: string[] = [];
 const temp = tempDirs();
 let cli: ControllerProcess | undefined;
 
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const deployment = deploymentYaml();
 /** Pods of a :broken image crash-loop on the test clusters; past 2 s the rollout is Degraded. */
-const brokenDeployment = deployment
-  .replace('name: web\nspec:\n', 'name: sick\nspec:\n  progressDeadlineSeconds: 2\n')
-  .replaceAll('app: web', 'app: sick')
-  .replace('nginx:1.27', 'nginx:broken');
+const brokenDeployment = deploymentYaml({
+  name: 'sick',
+  image: 'nginx:broken',
+  extraSpec: '  progressDeadlineSeconds: 2\n',
+});
 const configMap = (name: string): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: hello\n`;
 const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\nstringData:\n  password: ${appSecret}\n`;

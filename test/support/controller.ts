@@ -27,6 +27,7 @@ import {
 } from '../../src/reconcile/controller.js';
 import { defaultSourceOptions, GitSource, type SourceOptions } from '../../src/source/source.js';
 import { clusterFor } from './sync.js';
+import { testApplication } from './manifests.js';
 
 /**
  * A real controller limited to its own namespace on one test cluster, a real Git server with
@@ -139,24 +140,7 @@ export async function startControllerFixture(opts: FixtureOptions): Promise<Cont
     app,
     condition: async (name, type) =>
       (await app(name))?.status?.conditions?.find((c) => c.type === type),
-    application: (name, path, spec = {}) => ({
-      apiVersion: 'ballast.dev/v1alpha1',
-      kind: 'Application',
-      metadata: { name, namespace: ns },
-      spec: {
-        source: {
-          repoURL,
-          targetRevision: 'main',
-          path,
-          secretRef: { name: 'repo-creds' },
-          // The test Git server speaks plain HTTP on loopback.
-          insecureAllowHttpCredentials: true,
-        },
-        destination: { namespace: ns },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, interval: '1h' },
-        ...spec,
-      },
-    }),
+    application: (name, path, spec = {}) => testApplication({ ns, repoURL }, name, path, spec),
     stop: async () => {
       await controller.stop();
       cluster.close();

@@ -1,3 +1,4 @@
+import { deploymentYaml } from './manifests.js';
 /**
  * The app the fleet tests deploy: a ConfigMap `settings` holding `data` as written (so
  * `${cluster_name}` and the like stay for the agent to substitute), and a one-replica
@@ -13,20 +14,5 @@ metadata:
 data:
 ${lines.join('\n')}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: ${image}
-`;
+${deploymentYaml({ image })}`;
 }

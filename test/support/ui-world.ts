@@ -24,6 +24,7 @@ import { eventually } from './kube.js';
 import { kubeconfigWithToken, serviceAccountToken } from './service-account.js';
 import { clusterFor } from './sync.js';
 import { tempDirs } from './temp.js';
+import { testApplication } from './manifests.js';
 
 /** The people who sign in to the UI: ServiceAccounts of the world's namespace. */
 export type UiUser = 'operator' | 'viewer';
@@ -150,24 +151,8 @@ export async function startUiWorld(clusterIndex: number, prefix: string): Promis
     controller,
     token: (user) => serviceAccountToken(cluster, ns, user),
     userName: (user) => `system:serviceaccount:${ns}:${user}`,
-    application: (name, path, spec = {}) => ({
-      apiVersion: api,
-      kind: 'Application',
-      metadata: { name, namespace: ns },
-      spec: {
-        source: {
-          repoURL,
-          targetRevision: 'main',
-          path,
-          secretRef: { name: 'repo-creds' },
-          // The test Git server speaks plain HTTP on loopback.
-          insecureAllowHttpCredentials: true,
-        },
-        destination: { namespace: ns },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, interval: '1h' },
-        ...spec,
-      },
-    }),
+    application: (name, path, spec = {}) =>
+      testApplication({ ns, repoURL, apiVersion: api }, name, path, spec),
     app,
     synced: async (name, timeoutMs = 60_000) => {
       const head = await repo.head();

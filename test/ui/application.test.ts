@@ -15,6 +15,7 @@ import {
 } from '../support/browser.js';
 import { eventually } from '../support/kube.js';
 import { startUiWorld, type UiWorld } from '../support/ui-world.js';
+import { deploymentYaml } from '../support/manifests.js';
 
 /*
  * The web UI (issue 19) in Debian's chromium, served both ways: by `ballast ui` with the
@@ -36,22 +37,7 @@ metadata:
 data:
   greeting: hello
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`,
+${deploymentYaml()}`,
   'cfg/cm.yaml': configMap('tuning', 'one'),
   'roll/cm.yaml': configMap('rolled', 'v1'),
 };
