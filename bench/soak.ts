@@ -92,6 +92,18 @@ const row = (s: Sample): string =>
     `reverted ${s.reverted}/${s.checked}`,
   ].join('  ');
 
+/** `p50/p95/max` of the reverts of each minute's drifts, in order. */
+function byMinute(drifts: readonly Drift[]): string {
+  const minutes: number[][] = [];
+  for (const d of drifts)
+    if (d.revertMs !== undefined) (minutes[Math.floor(d.atMs / 60_000)] ??= []).push(d.revertMs);
+  return minutes
+    .map((ms) =>
+      [percentile(ms, 50), percentile(ms, 95), Math.max(...ms)].map((x) => x.toFixed(0)).join('/'),
+    )
+    .join(', ');
+}
+
 /** The first and last minute of the soak, each its own figures: the baseline and the end. */
 function report(samples: readonly Sample[], drifts: readonly Drift[], peakMiB: number): void {
   const end = samples.at(-1)?.atS ?? 0;
@@ -126,6 +138,7 @@ function report(samples: readonly Sample[], drifts: readonly Drift[], peakMiB: n
   );
   out(`  drift → reverted, whole run: ${latencies(drifts)}`);
   out(`    first minute: ${latencies(firstDrifts)}; last minute: ${latencies(lastDrifts)}`);
+  out(`  by minute, p50/p95/max ms: ${byMinute(drifts)}`);
 }
 
 /** Samples every sampleMs until `done` settles, printing each sample as it is taken. */
@@ -166,8 +179,6 @@ export async function benchSoak(): Promise<void> {
   const state = await mkdtemp(join(tmpdir(), 'ballast-bench-soak-'));
   const up = await devUp({ ...defaultUpOptions(state), clusters: 1 });
   const kubeconfig = up.state.clusters[0]?.kubeconfig ?? '';
-  const apiserverPid =
-    up.state.clusters[0]?.daemons.find((d) => d.role === 'kube-apiserver')?.pid ?? 0;
   const admin = Cluster.connect({ kubeconfig });
   const server = await startGitServer({
     auth: { users: [], tokens: [] },
@@ -201,7 +212,9 @@ export async function benchSoak(): Promise<void> {
     });
     const pid = controller.pid;
     const warmMs = await untilAllSynced(admin, ns, apps, sha, 600_000);
-    const settleMs = await settle([pid, apiserverPid], 120_000);
+    // kube-controller-manager creates the Deployments' ReplicaSets after Ballast is done.
+    const controlPlane = [up.state.etcd.daemon, ...(up.state.clusters[0]?.daemons ?? [])];
+    const settleMs = await settle([pid, ...controlPlane.map((d) => d.pid)], 120_000);
     out(
       `${apps} Applications × 2 objects (ConfigMap, Deployment of 0 replicas), selfHeal, one controller process:`,
     );
