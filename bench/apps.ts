@@ -7,16 +7,15 @@ import type { KubeObject } from '../src/api/object.js';
 import { mapBounded } from '../src/apply/pool.js';
 import { Cluster } from '../src/cluster/cluster.js';
 import { defaultUpOptions, devDown, devUp } from '../src/dev/controlplane.js';
-import { startDaemon, stopDaemon, type DaemonRecord } from '../src/dev/daemon.js';
+import { stopDaemon, type DaemonRecord } from '../src/dev/daemon.js';
 import { createBareRepo, startGitServer, WorkingClone } from '../src/dev/git/index.js';
-import { repoRoot } from '../src/dev/paths.js';
 import { freePort } from '../src/dev/ports.js';
 import { ensureTools } from '../src/dev/tools.js';
 import { controlPlaneTools } from '../src/dev/versions.js';
 import { describeRequests, requestTally } from './apiserver-requests.js';
 import { cpuSeconds } from './timing.js';
 import { controllerKubeconfig } from './controller-identity.js';
-import { controllerNodeEnv } from '../src/cli/install.js';
+import { memory, startBenchController } from './controller-run.js';
 
 const apps = Number(process.env.BALLAST_BENCH_APPS ?? '1000');
 const workers = process.env.BALLAST_BENCH_WORKERS ?? '16';
@@ -69,25 +68,6 @@ function application(app: string, repoURL: string): KubeObject {
       destination: { namespace: ns },
       syncPolicy: { automated: { prune: true, selfHeal: true }, drift: 'heal', interval: '1h' },
     },
-  };
-}
-
-/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
-function memory(pid: number): {
-  peakMiB: number;
-  rssMiB: number;
-  anonMiB: number;
-  fileMiB: number;
-} {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number =>
-    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
-  return {
-    peakMiB: kib('VmHWM') / 1024,
-    rssMiB: kib('VmRSS') / 1024,
-    // File-backed pages are mostly the node binary's code, shared with every node process.
-    anonMiB: kib('RssAnon') / 1024,
-    fileMiB: kib('RssFile') / 1024,
   };
 }
 
@@ -174,28 +154,15 @@ export async function benchApps(): Promise<void> {
     const secret = randomBytes(16).toString('hex');
     const secretFile = join(state, 'hook.secret');
     await writeFile(secretFile, secret);
-    const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-    const args = [
-      main,
-      'controller',
-      '--kubeconfig',
-      controllerConfig,
-      '-n',
-      ns,
-      '--workers',
-      workers,
-    ];
-    const flags = ['--port', String(port), '--bind-address', '127.0.0.1', '--log-level', logLevel];
-    const hook = ['--webhook-secret-file', secretFile, '--cache-dir', join(state, 'cache')];
-    // The ledger is part of the work measured, kept with the run's state, not the user's.
-    hook.push('--ledger', `sqlite:${join(state, 'audit.db')}`);
-    controller = startDaemon(
-      'ballast-controller',
-      process.execPath,
-      [...nodeArgs, ...args, ...flags, ...hook],
-      join(state, 'controller.log'),
-      controllerNodeEnv,
-    );
+    controller = startBenchController({
+      kubeconfig: controllerConfig,
+      namespace: ns,
+      port,
+      state,
+      logLevel,
+      nodeArgs,
+      args: ['--workers', workers, '--webhook-secret-file', secretFile],
+    });
     const beforeCold = await requestTally(cluster);
     const coldMs = await waitAllSynced(cluster, first, 1_800_000);
     const afterCold = await requestTally(cluster);

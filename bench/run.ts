@@ -21,9 +21,11 @@ const benches: Record<string, () => Promise<void>> = {
   'fleet-small': async () => (await import('./fleet-small.js')).benchFleetSmall(),
   ui: async () => (await import('./ui.js')).benchUi(),
 };
-// Not run by a bare `npm run bench`: 500 agents take the whole machine for half an hour.
+// Not run by a bare `npm run bench`: 500 agents take the whole machine for half an hour, the
+// soak takes it for ten minutes plus its warm-up.
 const onlyByName: Record<string, () => Promise<void>> = {
   fleet: async () => (await import('./fleet.js')).benchFleet(),
+  soak: async () => (await import('./soak.js')).benchSoak(),
 };
 
 // What the benches render or start finds the pinned helm and kustomize, as under `ballast dev`.
