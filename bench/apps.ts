@@ -326,6 +326,8 @@ export async function benchApps(): Promise<void> {
       `drift under load: ${drift.reverted.length} × kubectl scale (merge patch of /scale, field manager kubectl), ${drift.duringResync} of them during a full resync (${drift.resyncs} started):`,
     );
     out(`  scale → reverted: ${summary(drift.reverted)} (goal p95 < 250 ms)`);
+    // The resync holds every app's live objects at once for a moment: the run's peak may be here.
+    out(`  peak RSS of the run so far ${memory(controller.pid).peakMiB.toFixed(0)} MiB`);
     out(
       `  machine load: ${loadavg()
         .map((l) => l.toFixed(2))
