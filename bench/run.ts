@@ -31,7 +31,10 @@ const onlyByName: Record<string, () => Promise<void>> = {
 // What the benches render or start finds the pinned helm and kustomize, as under `ballast dev`.
 process.env.PATH = toolsOnPath(process.env.PATH);
 
-const wanted = process.argv.slice(2);
+// Names of benches; a `--flag value` after them is the bench's own (`apps -- --apps 10000`).
+const wanted = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && all[i - 1]?.startsWith('--') !== true);
 for (const [name, fn] of Object.entries({ ...benches, ...onlyByName })) {
   if (name in onlyByName && !wanted.includes(name)) continue;
   if (wanted.length > 0 && !wanted.includes(name)) continue;

@@ -101,6 +101,11 @@ export class Cluster {
     return new Cluster(this.http, this.discovery, identity);
   }
 
+  /** The same identity and discovery over the connection's urgent lane (`KubeHttp.urgent`). */
+  urgent(): Cluster {
+    return new Cluster(this.http.urgent(), this.discovery, this.identity);
+  }
+
   /**
    * A client acting as the holder of `token` (a UI user), with its own connections and our
    * discovery cache. The caller closes it.

@@ -102,3 +102,35 @@ describe('KubeHttp.request, when the apiserver throttles', () => {
     expect(api.times).toHaveLength(2);
   });
 });
+
+describe('KubeHttp.urgent, while the first lane has spent its rate limit', () => {
+  let api: ThrottlingServer;
+  let http: KubeHttp;
+
+  beforeEach(async () => {
+    api = new ThrottlingServer();
+    const kubeconfig = await api.start();
+    // One request a second: a resync that has used it up makes the next one wait about 1 s.
+    http = KubeHttp.connect({ ...defaultConnectOptions(), kubeconfig, qps: 1, burst: 1 });
+  });
+  afterEach(async () => {
+    http.close();
+    await api.stop();
+  });
+
+  it('answers a heal before the bulk request waiting behind the spent limit', async () => {
+    await http.request('GET', '/api/v1/namespaces/a/configmaps/first');
+    const answered: string[] = [];
+    const bulk = http.request('GET', '/api/v1/namespaces/a/configmaps/second').then((r) => {
+      answered.push('bulk');
+      return r;
+    });
+    const heal = await http.urgent().request('PATCH', '/api/v1/namespaces/a/configmaps/b', '{}');
+    answered.push('heal');
+    expect(heal.status).toBe(200);
+    expect((await bulk).status).toBe(200);
+    expect(answered).toEqual(['heal', 'bulk']);
+    expect(http.urgent()).toBe(http.urgent());
+    expect(http.urgent().urgent()).toBe(http.urgent());
+  });
+});

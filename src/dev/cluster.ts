@@ -29,6 +29,8 @@ export interface ClusterSpec {
   /** Third octet of this cluster's pod CIDR, so clusters don't share pod IPs. */
   index: number;
   nodes: number;
+  /** kube-controller-manager's `--kube-api-qps`; its own default (20) when unset. */
+  controllerManagerQps?: number | undefined;
   /** Called with each daemon as soon as it starts, so a failed `up` can stop it. */
   onDaemon: (d: DaemonRecord) => void;
 }
@@ -215,6 +217,12 @@ export async function startCluster(s: ClusterSpec): Promise<ClusterState> {
       `--root-ca-file=${pki.caCert}`,
       `--cluster-signing-cert-file=${pki.caCert}`,
       `--cluster-signing-key-file=${pki.caKey}`,
+      ...(s.controllerManagerQps === undefined
+        ? []
+        : [
+            `--kube-api-qps=${s.controllerManagerQps}`,
+            `--kube-api-burst=${2 * s.controllerManagerQps}`,
+          ]),
     ]),
     start('kube-scheduler', 'kube-scheduler', [kc, '--leader-elect=false', '--secure-port=0']),
     start('kwok', 'kwok', [

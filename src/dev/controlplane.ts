@@ -30,6 +30,11 @@ export interface UpOptions {
   portBase?: number;
   /** Progress lines for a person. */
   log: (line: string) => void;
+  /**
+   * kube-controller-manager's client rate (`--kube-api-qps`, burst twice that); its default of
+   * 20 per second takes minutes to create the ReplicaSets of thousands of Deployments.
+   */
+  controllerManagerQps?: number;
 }
 
 export function defaultUpOptions(stateDir: string): UpOptions {
@@ -167,6 +172,7 @@ export async function devUp(opts: UpOptions): Promise<UpResult> {
           nodes: opts.nodesPerCluster,
           etcdUrl: `http://127.0.0.1:${clientPort}`,
           etcdPrefix: `/ballast-dev/${name}`,
+          controllerManagerQps: opts.controllerManagerQps,
           onDaemon: (d) => started.push(d),
         });
       }),

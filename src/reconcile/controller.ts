@@ -279,7 +279,8 @@ export class Controller {
         const drift = (): Promise<Outcome> =>
           handleDrift(
             {
-              cluster: this.deps.cluster,
+              // A heal is waited on: it must not queue behind a resync's bulk of reads.
+              cluster: this.deps.cluster.urgent(),
               defaultServiceAccount: this.opts.defaultServiceAccount,
               desired: (k) => this.apps.desired(k),
               requestReconcile: (k) => {

@@ -165,10 +165,17 @@ async function checkDrift(
   if (reaction === 'ignore') return { kind: 'ok' };
   const optedOut = live?.metadata.annotations?.[selfHealAnnotation] === 'disabled';
   const heal = reaction === 'heal' && !optedOut;
-  // What the apiserver would store if Ballast applied now, to compare with what it stores.
+  const rules = ignoreRulesOf(cache.app);
+  // A heal is a change too: while the ledger refuses records it waits, and is retried.
+  const ledgerDown = heal ? deps.ledgerUnavailable?.() : undefined;
+  // With nothing ignored, what a dry run would store is what the heal stores: apply at once,
+  // one round trip sooner, and compare its answer. (An apply that changes nothing writes
+  // nothing.) Ignored paths need the dry run first, or the heal would overwrite them.
+  const healAtOnce = heal && ledgerDown === undefined && rules.length === 0;
+  // What the apiserver stores (or would store) when Ballast applies, to compare with the live.
   let wouldStore: KubeObject;
   try {
-    wouldStore = await acting.apply(desired, { dryRun: true });
+    wouldStore = await acting.apply(desired, healAtOnce ? {} : { dryRun: true });
   } catch (e) {
     if (!isNamespaceMissing(e)) throw e;
     // Its namespace was deleted with it. Only a sync can create the namespace again (under
@@ -180,14 +187,13 @@ async function checkDrift(
     }
     wouldStore = desired;
   }
-  const found = driftOf(wouldStore, live, ignoreRulesOf(cache.app));
+  if (healAtOnce) cache.observed.stored(wouldStore);
+  const found = driftOf(wouldStore, live, rules);
   if (found.kind === 'none') return { kind: 'ok' };
   const { changedPaths } = found;
   const manager = live === undefined ? 'deleted' : lastForeignManager(live);
-  // A heal is a change too: while the ledger refuses records it waits, and is retried.
-  const ledgerDown = heal ? deps.ledgerUnavailable?.() : undefined;
   if (ledgerDown !== undefined) return { kind: 'retry', error: ledgerDown };
-  if (heal) cache.observed.stored(await acting.apply(desired));
+  if (heal && !healAtOnce) cache.observed.stored(await acting.apply(desired));
   deps.onDrift({ appKey: parsed.appKey, healed: heal });
   const ref = refOf(desired);
   await deps.audit?.(drift(cache.app, ref, changedPaths, manager, heal));

@@ -145,6 +145,41 @@ describe('the controller', () => {
     });
   });
 
+  it('heals a scaled Deployment on the urgent lane with one apply, no dry run first', async () => {
+    await eventually('replicas are at 2', 10_000, async () => (await replicas()) === 2);
+    const deploy = `/apis/apps/v1/namespaces/${fx.ns}/deployments/web`;
+    const patches = (sent: string[]): string[] =>
+      sent.filter((s) => s.startsWith(`PATCH ${deploy}`));
+    // Full paths: a dry run differs from the apply only in its query.
+    const record = (http: KubeHttp): { sent: string[]; stop: () => void } => {
+      const sent: string[] = [];
+      const send = http.request.bind(http);
+      http.request = (method, path, body, headers) => {
+        sent.push(`${method} ${path}`);
+        return send(method, path, body, headers);
+      };
+      return { sent, stop: () => (http.request = send) };
+    };
+    const urgent = record(fx.cluster.http.urgent());
+    const bulk = record(fx.cluster.http);
+    try {
+      await fx.kubectl('-n', fx.ns, 'scale', 'deployment/web', '--replicas=4');
+      await eventually('replicas are back to 2', 10_000, async () => (await replicas()) === 2);
+      await eventually('the heal is recorded in status', 10_000, async () => {
+        const drifted = (await fx.app('heal'))?.status?.conditions?.find(
+          (c) => c.type === 'Drifted',
+        );
+        return drifted?.reason === 'DriftReverted' && drifted.message.includes('replicas');
+      });
+      expect(patches(urgent.sent)).toHaveLength(1);
+      expect(patches(urgent.sent)[0]).not.toContain('dryRun');
+      expect(patches(bulk.sent)).toEqual([]);
+    } finally {
+      urgent.stop();
+      bulk.stop();
+    }
+  });
+
   it('lists Applications kubectl-style and suspends and resumes one from the CLI', async () => {
     const list = await fx.cli('app', 'list', '-n', fx.ns);
     expect(list).toMatch(/^NAME\s+SYNC\s+HEALTH\s+REVISION\s+READY\s+AGE/);
