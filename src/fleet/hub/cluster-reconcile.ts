@@ -3,7 +3,8 @@ import { parseDuration } from '../../api/schema-duration.js';
 import { apiFailureOutcome } from '../../reconcile/errors.js';
 import type { Outcome } from '../../reconcile/runner.js';
 import { clusterAppCounts } from '../aggregate.js';
-import { parseAssignment, type Assignment } from '../assignment.js';
+import type { Assignment } from '../assignment.js';
+import { readAssignment } from './read-assignment.js';
 import type { ClusterSpec, ClusterStatus } from '../cluster.js';
 import { clusterNamespace } from '../names.js';
 import { sameJson, setConditions, type FleetCondition } from './conditions.js';
@@ -53,8 +54,8 @@ export async function reconcileCluster(ctx: HubContext, name: string): Promise<O
   const assignments = ctx.assignments
     .list((a) => a.metadata.namespace === clusterNamespace(name))
     .flatMap((a): Assignment[] => {
-      const p = parseAssignment(a, { unknownFields: 'drop' });
-      return p.kind === 'ok' ? [p.value] : [];
+      const p = readAssignment(a);
+      return p === undefined ? [] : [p];
     });
   const current = (status?.conditions ?? []) as FleetCondition<'Ready'>[];
   const next = {
