@@ -30,8 +30,9 @@ export function heartbeatTimeoutOf(
 }
 
 /**
- * One Cluster: its Ready condition from its agent's Lease, status.lastHeartbeatTime (at most once
- * per half timeout, so a beat costs no write) and its Assignments by sync and health.
+ * One Cluster: its Ready condition from its agent's Lease, status.lastHeartbeatTime (moved by
+ * beats alone only every `heartbeatReportMs`, so a beat costs no write) and its Assignments by
+ * sync and health.
  */
 export async function reconcileCluster(ctx: HubContext, name: string): Promise<Outcome> {
   const raw = ctx.clusters.get(ctx.opts.fleetNamespace, name);
@@ -68,6 +69,8 @@ export async function reconcileCluster(ctx: HubContext, name: string): Promise<O
   };
   const was = (status ?? {}) as Record<string, unknown>;
   const changed = Object.entries(next).some(([k, v]) => !sameJson(was[k], v));
+  // A write made anyway (Ready flipped, counts moved) carries the latest beat for free.
+  if (changed && judged.seenAt !== undefined) next.lastHeartbeatTime = judged.seenAt;
   // Ready is a Cluster's one condition type; its flips are what an operator wants in the log.
   if (current[0]?.status !== judged.ready.status)
     ctx.log.info(
