@@ -5,6 +5,7 @@ import { requestTally, type RequestTally } from './apiserver-requests.js';
 import { appKeys, appSizes, realisticApp, smallApp, type AppKeys } from './fleet-app.js';
 import { countsBetween, type GitCounts } from './fleet-git.js';
 import { join } from 'node:path';
+import { defaultFleetNamespace } from '../src/fleet/names.js';
 import {
   AssignmentTracker,
   cpuBetween,
@@ -30,6 +31,13 @@ type AppName = keyof typeof appSizes;
 
 const num = (name: string, d: number): number => Number(process.env[name] ?? String(d));
 const commits = num('BALLAST_BENCH_COMMITS', 5);
+/** Which phases run on the whole fleet, e.g. `small,progressive` to leave out the realistic app. */
+const fleetPhases = new Set(
+  (process.env['BALLAST_BENCH_PHASES'] ?? 'small,progressive,realistic').split(','),
+);
+/** Waves of the progressive phase; each Cluster is labelled with one, round robin. */
+const waves = 5;
+const waveLabel = 'bench.ballast.dev/wave';
 /** Between commits, so a window does not pay for the previous one's tail (kcm, Events). */
 const gapMs = num('BALLAST_BENCH_GAP_MS', 5_000);
 
@@ -73,7 +81,12 @@ function filesOf(app: AppName, keys: AppKeys, commit: number): Record<string, st
  * Applies the FleetApplication `bench`: `path` placed on `clusterNames`, every cluster at once
  * (`strategy: all`, said outright: unset means progressive from 10 placed clusters on).
  */
-async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Promise<void> {
+async function fleetApp(
+  b: FleetBench,
+  app: AppName,
+  clusterNames: string[],
+  rollout: object = { strategy: 'all' },
+): Promise<void> {
   await b.hub.apply({
     apiVersion: 'ballast.dev/v1alpha1',
     kind: 'FleetApplication',
@@ -86,7 +99,7 @@ async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Pr
         decryption: { secretRef: { name: decryptionSecret } },
       },
       placement: { clusterNames },
-      rollout: { strategy: 'all' },
+      rollout,
     },
   });
 }
@@ -178,6 +191,45 @@ async function idle(r: Run, ms: number): Promise<Window> {
   };
 }
 
+/**
+ * The progressive rollout: `waves` groups by label (the Clusters labelled round robin, as an
+ * operator would), minSuccessTime 0, the other knobs at their defaults (maxConcurrency 25% of
+ * the placed clusters, more than a group holds; maxFailures 0).
+ */
+async function progressive(r: Run, base: readonly Window[]): Promise<void> {
+  const { b } = r;
+  const n = b.clusterNames.length;
+  await Promise.all(
+    b.clusterNames.map(async (name, i) => {
+      const res = await b.hub.http.request(
+        'PATCH',
+        `/apis/ballast.dev/v1alpha1/namespaces/${defaultFleetNamespace}/clusters/${name}`,
+        JSON.stringify({ metadata: { labels: { [waveLabel]: String(i % waves) } } }),
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      if (res.status !== 200)
+        throw new Error(`labelling Cluster ${name}: ${res.status} ${res.body}`);
+    }),
+  );
+  const groups = Array.from({ length: waves }, (_, w) => ({
+    name: `wave-${w}`,
+    clusterSelector: { matchLabels: { [waveLabel]: String(w) } },
+  }));
+  const rollout = { strategy: 'progressive', groups, minSuccessTime: '0s' };
+  await fleetApp(b, 'small', b.clusterNames, rollout);
+  await r.tracker.when('synced', n, 600_000);
+  await sleep(gapMs);
+  const windows = await measure(r, 'small', n);
+  printPhase(
+    'small app (5 objects per cluster)',
+    windows,
+    base,
+    n,
+    `strategy progressive (${waves} groups of ${Math.ceil(n / waves)}, minSuccessTime 0)`,
+  );
+  await fleetApp(b, 'small', b.clusterNames);
+}
+
 async function phases(r: Run): Promise<void> {
   const { b } = r;
   const all = b.clusterNames;
@@ -195,9 +247,13 @@ async function phases(r: Run): Promise<void> {
   );
   await sleep(gapMs);
   printIdle(await idle(r, 20_000), n);
-  const small = await measure(r, 'small', n);
-  printPhase('small app (5 objects per cluster)', small, baseSmall, n);
-  printRss(b);
+  if (fleetPhases.has('small')) {
+    const small = await measure(r, 'small', n);
+    printPhase('small app (5 objects per cluster)', small, baseSmall, n);
+    printRss(b);
+  }
+  if (fleetPhases.has('progressive')) await progressive(r, baseSmall);
+  if (!fleetPhases.has('realistic')) return;
   const switched = await place(r, 'realistic', all);
   process.stdout.write(
     `\n  the FleetApplication switched to the realistic app on ${n} clusters (20 objects, 15 of them new): all Synced and Healthy in ${switched.toFixed(1)} s\n`,
