@@ -92,8 +92,12 @@ function reniceSpokes(b: FleetBench, nice: number): number {
   let threads = 0;
   for (const pid of pids)
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      setPriority(Number(tid), nice);
-      threads++;
+      try {
+        setPriority(Number(tid), nice);
+        threads++;
+      } catch {
+        // A thread that ended since the listing.
+      }
     }
   return threads;
 }
