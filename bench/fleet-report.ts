@@ -118,6 +118,7 @@ export function printPhase(
   fleet: readonly Window[],
   base: readonly Window[],
   n: number,
+  strategy = 'strategy all (every cluster at once)',
 ): void {
   const pin = fleet.map((w) => w.pinnedMs);
   const sync = fleet.map((w) => w.syncedMs);
@@ -126,9 +127,7 @@ export function printPhase(
   const ratio = (a: number[], b: number[], p: number): string =>
     (percentile(a, p) / percentile(b, p)).toFixed(1);
   write('');
-  write(
-    `${what}, ${n} clusters, strategy all (every cluster at once), ${fleet.length} commits, webhook:`,
-  );
+  write(`${what}, ${n} clusters, ${strategy}, ${fleet.length} commits, webhook:`);
   write(`  push → all ${n} Assignments pinned to the new SHA: ${ms(pin)} (goal < 3 s)`);
   const first = fleet.map((w) => w.firstPinnedMs);
   const writes = fleet.map((w) => w.pinnedMs - w.firstPinnedMs);

@@ -4,7 +4,10 @@ import { controlPlaneTools } from '../src/dev/versions.js';
 import { requestTally, type RequestTally } from './apiserver-requests.js';
 import { appKeys, appSizes, realisticApp, smallApp, type AppKeys } from './fleet-app.js';
 import { countsBetween, type GitCounts } from './fleet-git.js';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
+import { defaultFleetNamespace } from '../src/fleet/names.js';
 import {
   AssignmentTracker,
   cpuBetween,
@@ -30,6 +33,20 @@ type AppName = keyof typeof appSizes;
 
 const num = (name: string, d: number): number => Number(process.env[name] ?? String(d));
 const commits = num('BALLAST_BENCH_COMMITS', 5);
+/** Which phases run on the whole fleet, e.g. `small,progressive` to leave out the realistic app. */
+const fleetPhases = new Set(
+  (process.env['BALLAST_BENCH_PHASES'] ?? 'small,progressive,realistic').split(','),
+);
+/** Waves of the progressive phase; each Cluster is labelled with one, round robin. */
+const waves = 5;
+const waveLabel = 'bench.ballast.dev/wave';
+/**
+ * Nice value of the spoke side (spoke apiservers and their kcm, scheduler and kwok, the agent
+ * processes and their git children); 0 leaves it alone. In a real fleet that work runs on 500
+ * other machines: niced, it no longer takes the hub's CPU on this one, and the hub-side figures
+ * (push → pinned) are the hub's own. Its CPU-seconds are counted all the same.
+ */
+const spokeNice = num('BALLAST_BENCH_SPOKE_NICE', 0);
 /** Between commits, so a window does not pay for the previous one's tail (kcm, Events). */
 const gapMs = num('BALLAST_BENCH_GAP_MS', 5_000);
 
@@ -65,6 +82,26 @@ function partsOf(b: FleetBench): Part[] {
   ];
 }
 
+/** Renices every thread of the spoke side's processes (Linux nice is per thread); how many. */
+function reniceSpokes(b: FleetBench, nice: number): number {
+  const [, ...spokes] = b.state.clusters;
+  const pids = [
+    ...spokes.flatMap((c) => c.daemons.map((d) => d.pid)),
+    ...b.hosts.map((h) => h.pid),
+  ];
+  let threads = 0;
+  for (const pid of pids)
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        setPriority(Number(tid), nice);
+        threads++;
+      } catch {
+        // A thread that ended since the listing.
+      }
+    }
+  return threads;
+}
+
 function filesOf(app: AppName, keys: AppKeys, commit: number): Record<string, string> {
   return app === 'small' ? smallApp(keys, commit) : realisticApp(keys, commit);
 }
@@ -73,7 +110,12 @@ function filesOf(app: AppName, keys: AppKeys, commit: number): Record<string, st
  * Applies the FleetApplication `bench`: `path` placed on `clusterNames`, every cluster at once
  * (`strategy: all`, said outright: unset means progressive from 10 placed clusters on).
  */
-async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Promise<void> {
+async function fleetApp(
+  b: FleetBench,
+  app: AppName,
+  clusterNames: string[],
+  rollout: object = { strategy: 'all' },
+): Promise<void> {
   await b.hub.apply({
     apiVersion: 'ballast.dev/v1alpha1',
     kind: 'FleetApplication',
@@ -86,7 +128,7 @@ async function fleetApp(b: FleetBench, app: AppName, clusterNames: string[]): Pr
         decryption: { secretRef: { name: decryptionSecret } },
       },
       placement: { clusterNames },
-      rollout: { strategy: 'all' },
+      rollout,
     },
   });
 }
@@ -178,6 +220,45 @@ async function idle(r: Run, ms: number): Promise<Window> {
   };
 }
 
+/**
+ * The progressive rollout: `waves` groups by label (the Clusters labelled round robin, as an
+ * operator would), minSuccessTime 0, the other knobs at their defaults (maxConcurrency 25% of
+ * the placed clusters, more than a group holds; maxFailures 0).
+ */
+async function progressive(r: Run, base: readonly Window[]): Promise<void> {
+  const { b } = r;
+  const n = b.clusterNames.length;
+  await Promise.all(
+    b.clusterNames.map(async (name, i) => {
+      const res = await b.hub.http.request(
+        'PATCH',
+        `/apis/ballast.dev/v1alpha1/namespaces/${defaultFleetNamespace}/clusters/${name}`,
+        JSON.stringify({ metadata: { labels: { [waveLabel]: String(i % waves) } } }),
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      if (res.status !== 200)
+        throw new Error(`labelling Cluster ${name}: ${res.status} ${res.body}`);
+    }),
+  );
+  const groups = Array.from({ length: waves }, (_, w) => ({
+    name: `wave-${w}`,
+    clusterSelector: { matchLabels: { [waveLabel]: String(w) } },
+  }));
+  const rollout = { strategy: 'progressive', groups, minSuccessTime: '0s' };
+  await fleetApp(b, 'small', b.clusterNames, rollout);
+  await r.tracker.when('synced', n, 600_000);
+  await sleep(gapMs);
+  const windows = await measure(r, 'small', n);
+  printPhase(
+    'small app (5 objects per cluster)',
+    windows,
+    base,
+    n,
+    `strategy progressive (${waves} groups of ${Math.ceil(n / waves)}, minSuccessTime 0)`,
+  );
+  await fleetApp(b, 'small', b.clusterNames);
+}
+
 async function phases(r: Run): Promise<void> {
   const { b } = r;
   const all = b.clusterNames;
@@ -195,9 +276,13 @@ async function phases(r: Run): Promise<void> {
   );
   await sleep(gapMs);
   printIdle(await idle(r, 20_000), n);
-  const small = await measure(r, 'small', n);
-  printPhase('small app (5 objects per cluster)', small, baseSmall, n);
-  printRss(b);
+  if (fleetPhases.has('small')) {
+    const small = await measure(r, 'small', n);
+    printPhase('small app (5 objects per cluster)', small, baseSmall, n);
+    printRss(b);
+  }
+  if (fleetPhases.has('progressive')) await progressive(r, baseSmall);
+  if (!fleetPhases.has('realistic')) return;
   const switched = await place(r, 'realistic', all);
   process.stdout.write(
     `\n  the FleetApplication switched to the realistic app on ${n} clusters (20 objects, 15 of them new): all Synced and Healthy in ${switched.toFixed(1)} s\n`,
@@ -228,6 +313,10 @@ export async function benchFleet(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     printLayout(b, (performance.now() - t0) / 1000);
+    if (spokeNice !== 0)
+      process.stdout.write(
+        `          spoke side (spoke apiservers with their kcm, scheduler and kwok; agent processes and their git children) at nice ${spokeNice}, ${reniceSpokes(b, spokeNice)} threads: the hub, its apiserver, etcd and the Git server keep nice 0\n`,
+      );
     for (const app of ['small', 'realistic'] as const)
       for (const [path, text] of Object.entries(filesOf(app, keys, 0)))
         await b.repo.writeFile(path, text);

@@ -60,8 +60,9 @@ export const clusterStatusSchema = obj(
     lastHeartbeatTime: opt(
       time({
         description:
-          "When the hub last saw the agent's Lease renewed. Recorded at most once per half " +
-          'heartbeatTimeout, so no status write happens per beat; the Lease holds the exact time.',
+          "When the hub last saw the agent's Lease renewed. Moved by beats alone every 5 " +
+          'minutes (or half the heartbeatTimeout if longer), and with any other status write, ' +
+          'so no status write happens per beat; Ready and the Lease hold the exact state.',
       }),
     ),
     apps: opt(countsSchema('Assignments', "The cluster's Assignments by sync and health.")),

@@ -3,7 +3,8 @@ import { parseDuration } from '../../api/schema-duration.js';
 import { apiFailureOutcome } from '../../reconcile/errors.js';
 import type { Outcome } from '../../reconcile/runner.js';
 import { clusterAppCounts } from '../aggregate.js';
-import { parseAssignment, type Assignment } from '../assignment.js';
+import type { Assignment } from '../assignment.js';
+import { readAssignment } from './read-assignment.js';
 import type { ClusterSpec, ClusterStatus } from '../cluster.js';
 import { clusterNamespace } from '../names.js';
 import { sameJson, setConditions, type FleetCondition } from './conditions.js';
@@ -29,8 +30,9 @@ export function heartbeatTimeoutOf(
 }
 
 /**
- * One Cluster: its Ready condition from its agent's Lease, status.lastHeartbeatTime (at most once
- * per half timeout, so a beat costs no write) and its Assignments by sync and health.
+ * One Cluster: its Ready condition from its agent's Lease, status.lastHeartbeatTime (moved by
+ * beats alone only every `heartbeatReportMs`, so a beat costs no write) and its Assignments by
+ * sync and health.
  */
 export async function reconcileCluster(ctx: HubContext, name: string): Promise<Outcome> {
   const raw = ctx.clusters.get(ctx.opts.fleetNamespace, name);
@@ -53,8 +55,8 @@ export async function reconcileCluster(ctx: HubContext, name: string): Promise<O
   const assignments = ctx.assignments
     .list((a) => a.metadata.namespace === clusterNamespace(name))
     .flatMap((a): Assignment[] => {
-      const p = parseAssignment(a, { unknownFields: 'drop' });
-      return p.kind === 'ok' ? [p.value] : [];
+      const p = readAssignment(a);
+      return p === undefined ? [] : [p];
     });
   const current = (status?.conditions ?? []) as FleetCondition<'Ready'>[];
   const next = {
@@ -67,6 +69,8 @@ export async function reconcileCluster(ctx: HubContext, name: string): Promise<O
   };
   const was = (status ?? {}) as Record<string, unknown>;
   const changed = Object.entries(next).some(([k, v]) => !sameJson(was[k], v));
+  // A write made anyway (Ready flipped, counts moved) carries the latest beat for free.
+  if (changed && judged.seenAt !== undefined) next.lastHeartbeatTime = judged.seenAt;
   // Ready is a Cluster's one condition type; its flips are what an operator wants in the log.
   if (current[0]?.status !== judged.ready.status)
     ctx.log.info(

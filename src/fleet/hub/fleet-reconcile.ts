@@ -7,7 +7,8 @@ import { apiFailureOutcome } from '../../reconcile/errors.js';
 import type { Outcome, ReconcileContext } from '../../reconcile/runner.js';
 import type { GitRemote } from '../../source/git.js';
 import { aggregateFleetStatus, type Failure } from '../aggregate.js';
-import { parseAssignment, type Assignment } from '../assignment.js';
+import type { Assignment } from '../assignment.js';
+import { readAssignment } from './read-assignment.js';
 import { parseFleetApplication, type FleetApplication } from '../fleet-application.js';
 import { assignmentName, clusterNamespace } from '../names.js';
 import { sameJson } from './conditions.js';
@@ -214,13 +215,17 @@ async function carryOut(
 ): Promise<Map<string, KubeObject>> {
   const written = new Map<string, KubeObject>();
   // One commit to hundreds of clusters is hundreds of writes: several in flight at once.
-  const writes = await mapBounded(plan.write, writeConcurrency, (a) => writeAssignment(ctx, a));
+  const writes = await mapBounded(plan.write, writeConcurrency, async (a) => {
+    const stored = await writeAssignment(ctx, a);
+    // Kept as each write returns, before its watch event: the next reconcile reads the new pin
+    // (and never pins it again anew), and the event is then known news (see assignmentWake).
+    ctx.assignments.record('MODIFIED', stored);
+    return stored;
+  });
   for (const [i, r] of writes.entries()) {
     if (r.status === 'rejected') throw r.reason;
     const a = plan.write[i];
     if (a !== undefined) written.set(a.spec.cluster, r.value);
-    // The next reconcile reads the new pin, not the old one (and never pins it again anew).
-    ctx.assignments.record('MODIFIED', r.value);
   }
   const removes = await mapBounded(plan.remove, writeConcurrency, (a) =>
     ctx.hub.delete(refParts(a)),
@@ -310,8 +315,8 @@ async function reconcileLive(
   const ownName = assignmentName(app.metadata.namespace ?? '', app.metadata.name);
   const assignments = plan.selected.flatMap((name) => {
     const stored = written.get(name) ?? ctx.assignments.get(clusterNamespace(name), ownName);
-    const p = stored === undefined ? undefined : parseAssignment(stored, { unknownFields: 'drop' });
-    return p?.kind === 'ok' ? [p.value] : [];
+    const a = stored === undefined ? undefined : readAssignment(stored);
+    return a === undefined ? [] : [a];
   });
   const aggregate = aggregateFleetStatus({
     selected: plan.selected,

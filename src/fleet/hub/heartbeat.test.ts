@@ -70,13 +70,36 @@ describe('judgeReadiness', () => {
     expect(r.ready.message).toContain('ballast-cluster-store-1/ballast-agent');
   });
 
-  it('moves lastHeartbeatTime only once half the timeout has passed, so a beat costs no status write', () => {
+  it('moves lastHeartbeatTime on beats alone only every 5 minutes, so beats cost no status write', () => {
     const recorded = '2026-12-07T10:00:00Z';
-    expect(judge(t0 + 10_000, t0 + 10_000, recorded).lastHeartbeatTime).toBe(recorded);
-    expect(judge(t0 + 29_000, t0 + 29_000, recorded).lastHeartbeatTime).toBe(recorded);
-    expect(judge(t0 + 30_000, t0 + 30_000, recorded).lastHeartbeatTime).toBe(
-      '2026-12-07T10:00:30Z',
+    expect(judge(t0 + 30_000, t0 + 30_000, recorded).lastHeartbeatTime).toBe(recorded);
+    expect(judge(t0 + 299_000, t0 + 299_000, recorded).lastHeartbeatTime).toBe(recorded);
+    expect(judge(t0 + 300_000, t0 + 300_000, recorded).lastHeartbeatTime).toBe(
+      '2026-12-07T10:05:00Z',
     );
     expect(judge(t0 + 5_000, t0 + 5_000, undefined).lastHeartbeatTime).toBe('2026-12-07T10:00:05Z');
+  });
+
+  it('offers the latest beat for a status write made for another reason', () => {
+    const r = judge(t0 + 30_000, t0 + 30_000, '2026-12-07T10:00:00Z');
+    expect(r.seenAt).toBe('2026-12-07T10:00:30Z');
+  });
+
+  it('still judges Ready=False from the Lease when lastHeartbeatTime was recorded long ago', () => {
+    const r = judge(t0, t0 + 61_000, '2026-12-07T10:00:00Z');
+    expect(r.ready).toMatchObject({ status: 'False', reason: 'HeartbeatMissed' });
+  });
+
+  it('moves it every half timeout when that is longer than 5 minutes', () => {
+    const r = (at: number) =>
+      judgeReadiness({
+        cluster: 'store-1',
+        beat: { renewTime: 'x', atMs: at },
+        nowMs: at,
+        timeoutMs: 1_200_000,
+        recorded: '2026-12-07T10:00:00Z',
+      }).lastHeartbeatTime;
+    expect(r(t0 + 599_000)).toBe('2026-12-07T10:00:00Z');
+    expect(r(t0 + 600_000)).toBe('2026-12-07T10:10:00Z');
   });
 });

@@ -32,8 +32,13 @@ export function observeBeat(
 /** What the hub judges of a Cluster's agent at one moment. */
 export interface Readiness {
   ready: ConditionValue<'Ready'>;
-  /** status.lastHeartbeatTime to write: the recorded one until half a timeout has passed. */
+  /**
+   * status.lastHeartbeatTime to write: the recorded one until `reportEveryMs` has passed, so a
+   * beat costs no status write.
+   */
   lastHeartbeatTime: string | undefined;
+  /** The latest beat, RFC 3339: what a status write made for another reason may carry. */
+  seenAt: string | undefined;
   /** When the verdict changes by time alone (the Lease goes stale), in ms from now. */
   recheckInMs: number | undefined;
 }
@@ -51,6 +56,16 @@ export interface ReadinessInput {
 const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
 
 /**
+ * How often status.lastHeartbeatTime moves on beats alone: every 5 minutes, as a kubelet
+ * reports an unchanged NodeStatus (nodeStatusReportFrequency), or every half timeout when that
+ * is longer. Liveness is judged from the Lease, never from this field, so writing it rarely
+ * delays no Ready=False; at idle it was most of the hub's writes (one per cluster per 30 s).
+ */
+export function heartbeatReportMs(timeoutMs: number): number {
+  return Math.max(300_000, timeoutMs / 2);
+}
+
+/**
  * The Cluster's Ready condition from its agent's Lease: True while renewed within the timeout,
  * False (HeartbeatMissed) after, Unknown (AgentNotRegistered) while no agent ever wrote one.
  */
@@ -66,6 +81,7 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
         message: `no agent has written its Lease ${lease} yet: run \`ballast agent\` on the cluster and register it with the hub`,
       },
       lastHeartbeatTime: input.recorded,
+      seenAt: undefined,
       recheckInMs: undefined,
     };
   if (beat.atMs === undefined)
@@ -77,13 +93,17 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
         message: `the agent's Lease ${lease} has no readable spec.renewTime`,
       },
       lastHeartbeatTime: input.recorded,
+      seenAt: undefined,
       recheckInMs: undefined,
     };
   const age = nowMs - beat.atMs;
   const recordedMs = input.recorded === undefined ? undefined : Date.parse(input.recorded);
+  const seenAt = rfc3339(beat.atMs);
   const lastHeartbeatTime =
-    recordedMs === undefined || Number.isNaN(recordedMs) || beat.atMs - recordedMs >= timeoutMs / 2
-      ? rfc3339(beat.atMs)
+    recordedMs === undefined ||
+    Number.isNaN(recordedMs) ||
+    beat.atMs - recordedMs >= heartbeatReportMs(timeoutMs)
+      ? seenAt
       : input.recorded;
   if (age > timeoutMs)
     return {
@@ -94,6 +114,7 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
         message: `the agent last renewed its Lease ${lease} ${seconds(age)} ago, more than the ${seconds(timeoutMs)} heartbeat timeout`,
       },
       lastHeartbeatTime,
+      seenAt,
       recheckInMs: undefined,
     };
   return {
@@ -104,6 +125,7 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
       message: `the agent renewed its Lease within the ${seconds(timeoutMs)} heartbeat timeout`,
     },
     lastHeartbeatTime,
+    seenAt,
     // One ms past the deadline, so the recheck finds it stale rather than just on time.
     recheckInMs: Math.max(0, timeoutMs - age) + 1,
   };

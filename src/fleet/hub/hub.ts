@@ -18,6 +18,8 @@ import { reconcileFleetApplication } from './fleet-reconcile.js';
 import { observeBeat } from './heartbeat.js';
 import type { HubOptions } from './options.js';
 import { ObjectStore } from './store.js';
+import { Coalescer } from './coalesce.js';
+import { assignmentWake } from './wake.js';
 
 /** What the hub runs against. */
 export interface HubDeps {
@@ -68,6 +70,13 @@ export class Hub {
    */
   private readonly fleetQueue = new WorkQueue<AppKey>({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly clusterQueue = new WorkQueue<string>({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  /**
+   * What agents report (Assignment status) reaches the FleetApplication and the Cluster within
+   * `coalesceMs`, in one run per window: 500 agents reporting one commit would otherwise run
+   * the whole FleetApplication 500 times, each over all 500 Assignments.
+   */
+  private readonly fleetSoon: Coalescer<AppKey>;
+  private readonly clusterSoon: Coalescer;
   private readonly ctx: HubContext;
   private readonly watches: WatchManager[] = [];
   private runners: Runner[] = [];
@@ -94,6 +103,12 @@ export class Hub {
       audit: deps.audit,
       notify: deps.notify,
     };
+    this.fleetSoon = new Coalescer(opts.coalesceMs, (k) => {
+      this.fleetQueue.add(k);
+    });
+    this.clusterSoon = new Coalescer(opts.coalesceMs, (k) => {
+      this.clusterQueue.add(k);
+    });
   }
 
   /**
@@ -198,7 +213,7 @@ export class Hub {
       this.ctx.healthySince.delete(key);
     }
     // Deleted too: a run then removes any Assignment it left, as without the finalizer.
-    this.fleetQueue.add(key);
+    this.addFleet(key);
   }
 
   private onCluster(e: WatchEvent): void {
@@ -207,7 +222,7 @@ export class Hub {
     const name = e.object.metadata.name;
     if (e.type !== 'DELETED') this.clusterQueue.add(name);
     if (placementMoved(before, e.type === 'DELETED' ? undefined : e.object))
-      for (const app of this.ctx.fleetApps.list()) this.fleetQueue.add(appKeyOf(app));
+      for (const app of this.ctx.fleetApps.list()) this.addFleet(appKeyOf(app));
   }
 
   private onAssignment(e: WatchEvent): void {
@@ -215,9 +230,22 @@ export class Hub {
     if (!ns.startsWith(clusterNamespacePrefix)) return;
     const before = this.ctx.assignments.record(e.type, e.object);
     const owner = ownerOf(e.object) ?? (before === undefined ? undefined : ownerOf(before));
+    const cluster = ns.slice(clusterNamespacePrefix.length);
+    if (assignmentWake(e.type, before, e.object) === 'soon') {
+      if (owner !== undefined && this.inScope(split(owner)[0])) this.fleetSoon.soon(owner);
+      this.clusterSoon.soon(cluster);
+      return;
+    }
     // An owner that is gone gets a run too, which deletes what it left.
-    if (owner !== undefined && this.inScope(split(owner)[0])) this.fleetQueue.add(owner);
-    this.clusterQueue.add(ns.slice(clusterNamespacePrefix.length));
+    if (owner !== undefined && this.inScope(split(owner)[0])) this.addFleet(owner);
+    this.clusterSoon.cancel(cluster);
+    this.clusterQueue.add(cluster);
+  }
+
+  /** A run of `key` now, which also answers any run coalescing for it. */
+  private addFleet(key: AppKey): void {
+    this.fleetSoon.cancel(key);
+    this.fleetQueue.add(key);
   }
 
   private onLease(e: WatchEvent): void {
@@ -230,6 +258,7 @@ export class Hub {
       const text = typeof renewTime === 'string' ? renewTime : undefined;
       this.ctx.beats.set(cluster, observeBeat(this.ctx.beats.get(cluster), text, this.opts.now()));
     }
+    this.clusterSoon.cancel(cluster);
     this.clusterQueue.add(cluster);
   }
 
@@ -243,7 +272,7 @@ export class Hub {
       if (typeof url !== 'string' || !repos.has(normalizeRepoUrl(url))) continue;
       const key = appKeyOf(app);
       this.ctx.resolved.delete(key);
-      this.fleetQueue.add(key);
+      this.addFleet(key);
       keys.push(key);
     }
     return keys;
@@ -297,6 +326,8 @@ export class Hub {
   async stop(): Promise<void> {
     this.ready = false;
     await Promise.all(this.watches.map((w) => w.stop()));
+    this.fleetSoon.stop();
+    this.clusterSoon.stop();
     await Promise.all(this.runners.map((r) => r.stop({ drainMs: this.opts.drainMs })));
     await this.server?.close();
   }

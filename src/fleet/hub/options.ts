@@ -24,6 +24,11 @@ export interface HubOptions {
   logger: Logger;
   /** On stop(), how long in-flight reconciles may finish before they are aborted. */
   drainMs: number;
+  /**
+   * How long agents' status reports gather before the FleetApplication and the Cluster they
+   * concern are looked at again: one run per window instead of one per report.
+   */
+  coalesceMs: number;
   /** The hub's clock, replaceable in tests. */
   now: () => number;
 }
@@ -39,6 +44,7 @@ export function defaultHubOptions(): HubOptions {
     webhookSecret: undefined,
     logger: createLogger({ level: 'silent' }),
     drainMs: 20_000,
+    coalesceMs: 500,
     now: () => Date.now(),
   };
 }

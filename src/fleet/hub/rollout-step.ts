@@ -3,7 +3,6 @@ import type { KubeObject } from '../../api/object.js';
 import type { NewEntry } from '../../audit/index.js';
 import { rolloutHubActor } from '../../reconcile/audit.js';
 import { assignmentState } from '../aggregate.js';
-import { parseAssignment } from '../assignment.js';
 import type { FleetApplication } from '../fleet-application.js';
 import { pinnedAtAnnotation, rolloutAnnotations } from '../names.js';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../rollout.js';
 import type { RolloutStatus } from '../rollout-spec.js';
 import type { HubContext } from './context.js';
+import { readAssignment } from './read-assignment.js';
 import type { PlanCluster } from './plan.js';
 
 const clusterOf = (a: KubeObject): string | undefined => {
@@ -42,8 +42,7 @@ export function rolloutClusters(
     const c = byName.get(name);
     if (c === undefined) return [];
     const raw = stored.get(name);
-    const parsed = raw === undefined ? undefined : parseAssignment(raw, { unknownFields: 'drop' });
-    const a = parsed?.kind === 'ok' ? parsed.value : undefined;
+    const a = raw === undefined ? undefined : readAssignment(raw);
     return [
       {
         name,
