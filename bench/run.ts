@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<void>> = {
   impersonation: async () => (await import('./impersonation.js')).benchImpersonation(),
   'yaml-keys': async () => (await import('./yaml-keys.js')).benchYamlKeys(),
   'fleet-small': async () => (await import('./fleet-small.js')).benchFleetSmall(),
+  'fleet-pin': async () => (await import('./fleet-pin.js')).benchFleetPin(),
   ui: async () => (await import('./ui.js')).benchUi(),
 };
 // Not run by a bare `npm run bench`: 500 agents take the whole machine for half an hour, the
