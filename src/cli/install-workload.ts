@@ -28,6 +28,8 @@ export interface WorkloadOptions {
    * share the Applications over this many shards (`ballast controller --sharded`).
    */
   shards?: number | undefined;
+  /** The controller's V8 old-space cap, in MiB (see nodeEnvFor). */
+  maxHeapMiB?: number | undefined;
 }
 
 export const port = 8080;
@@ -42,12 +44,23 @@ const signingDir = '/etc/ballast/ledger-signing';
  * live objects. A 1 MiB young generation, a capped old generation and two malloc arenas keep
  * memory near what is live (10k objects watched: see the closing notes of issue #4); the
  * controller command adds V8's --optimize-for-size itself, which NODE_OPTIONS cannot carry.
- * Raise max-old-space-size with the memory limit for fleets far beyond that.
+ * The old-space cap of 128 MiB fits about 2,000 Applications; 10,000 ran out of it and need
+ * 384 (`npm run bench:apps -- --apps 10000`): `ballast install --max-heap`.
  */
-export const controllerNodeEnv: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=128',
-  MALLOC_ARENA_MAX: '2',
-};
+export function nodeEnvFor(maxHeapMiB: number): Readonly<Record<string, string>> {
+  return {
+    NODE_OPTIONS: `--max-semi-space-size=1 --max-old-space-size=${maxHeapMiB}`,
+    MALLOC_ARENA_MAX: '2',
+  };
+}
+
+export const defaultMaxHeapMiB = 128;
+export const controllerNodeEnv = nodeEnvFor(defaultMaxHeapMiB);
+
+/** The container's memory limit: the heap cap plus room for code, buffers and the render workers. */
+export function memoryLimitFor(maxHeapMiB: number): string {
+  return `${Math.max(512, maxHeapMiB + 384)}Mi`;
+}
 
 function controllerArgs(o: WorkloadOptions): string[] {
   // In a Pod the probes and the Service reach the server through the Pod's address.
@@ -85,6 +98,8 @@ export interface ContainerSpec {
   port: number;
   /** Beyond /tmp, which every one gets. */
   volumeMounts: object[];
+  /** The V8 old-space cap; the memory limit follows it (memoryLimitFor). */
+  maxHeapMiB?: number | undefined;
 }
 
 /**
@@ -93,6 +108,7 @@ export interface ContainerSpec {
  */
 export function lockedDownContainer(c: ContainerSpec): object {
   const fromField = (path: string): object => ({ fieldRef: { fieldPath: path } });
+  const heap = c.maxHeapMiB ?? defaultMaxHeapMiB;
   return {
     name: c.name,
     image: c.image,
@@ -105,7 +121,7 @@ export function lockedDownContainer(c: ContainerSpec): object {
       // git and helm write to $HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },
       ...c.env,
-      ...Object.entries(controllerNodeEnv).map(([k, value]) => ({ name: k, value })),
+      ...Object.entries(nodeEnvFor(heap)).map(([k, value]) => ({ name: k, value })),
     ],
     ports: [{ name: 'http', containerPort: c.port, protocol: 'TCP' }],
     readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
@@ -114,7 +130,10 @@ export function lockedDownContainer(c: ContainerSpec): object {
       initialDelaySeconds: 10,
       periodSeconds: 10,
     },
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    resources: {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { memory: memoryLimitFor(heap) },
+    },
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -166,6 +185,7 @@ function podSpec(o: WorkloadOptions): Record<string, unknown> {
   const container = lockedDownContainer({
     name: 'controller',
     image: o.image,
+    maxHeapMiB: o.maxHeapMiB,
     args: controllerArgs(o),
     env: [ledgerEnv(o)],
     port,

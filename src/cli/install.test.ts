@@ -142,6 +142,28 @@ describe('ballast install manifests', () => {
     });
   });
 
+  it('cap the heap at 128 MiB under a 512 MiB limit, and raise both with --max-heap for 10,000 apps', () => {
+    const container = (objects: KubeObject[]) => {
+      const sts = objects.find((o) => o.kind === 'StatefulSet') as KubeObject & {
+        spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+      };
+      const c = sts.spec.template.spec.containers[0] ?? {};
+      const env = c['env'] as { name: string; value?: string }[];
+      return {
+        nodeOptions: env.find((e) => e.name === 'NODE_OPTIONS')?.value,
+        limit: (c['resources'] as { limits: { memory: string } }).limits.memory,
+      };
+    };
+    expect(container(installManifests(defaultInstallOptions()))).toEqual({
+      nodeOptions: '--max-semi-space-size=1 --max-old-space-size=128',
+      limit: '512Mi',
+    });
+    expect(container(installManifests({ ...defaultInstallOptions(), maxHeapMiB: 384 }))).toEqual({
+      nodeOptions: '--max-semi-space-size=1 --max-old-space-size=384',
+      limit: '768Mi',
+    });
+  });
+
   it('with shards, run the replicas as `ballast controller --sharded` and let them list the Leases', () => {
     const sharded = installManifests({
       ...defaultInstallOptions(),
