@@ -351,8 +351,14 @@ describe('Secrets filled from Vault (a real OpenBao) by a controller', () => {
       return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
     };
     const onDisk: string[] = [];
-    for (const f of [...(await files(fx.cacheDir)), ...(await files(scratch))])
-      onDisk.push((await readFile(f)).toString('latin1'));
+    for (const f of [...(await files(fx.cacheDir)), ...(await files(scratch))]) {
+      // The controller keeps fetching meanwhile: a git lock listed a moment ago may be gone.
+      const bytes = await readFile(f).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      });
+      if (bytes !== undefined) onDisk.push(bytes.toString('latin1'));
+    }
     const apps = await Promise.all(
       ['token-app', 'kust-app', 'helm-app', 'k8s-app', 'missing-app', 'leak-app'].map((n) =>
         fx.app(n),
